@@ -1,0 +1,28 @@
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { benchData } from './data';
+import { benchTrain } from './train';
+
+/**
+ * `npm run bench`: every speed figure of the lab, one line each. Figures are
+ * printed, never asserted: the machines vary by +-15% between runs.
+ */
+const SUITES = { data: benchData, train: benchTrain } as const;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean' }, only: { type: 'string' } },
+    strict: true,
+  });
+  const only = values.only?.split(',').filter(Boolean) ?? Object.keys(SUITES);
+  const unknown = only.filter((name) => !(name in SUITES));
+  if (unknown.length) throw new Error(`unknown bench suite(s) ${unknown.join(', ')}; have ${Object.keys(SUITES).join(', ')}`);
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  print(`# ${new Date().toISOString()} node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'})${values.quick ? ', quick' : ''}`);
+  for (const name of only) await SUITES[name as keyof typeof SUITES](print, { quick: Boolean(values.quick) });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

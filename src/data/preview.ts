@@ -1,0 +1,78 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PNG } from 'pngjs';
+import type { DatasetPreviewPage, SplitName } from '../shared/datasets';
+import { DatasetError, badInput } from './errors';
+import { splitFilesOf } from './load-split';
+import { readFullManifest } from './manifest';
+
+export interface PreviewQuery {
+  split: SplitName;
+  /** 0-based page number. */
+  page: number;
+  pageSize: number;
+  /** Only images of this class; null/undefined = all. */
+  classIndex?: number | null;
+}
+
+/** A preview grid is for eyes, not for paging through 50,000 images at once. */
+export const MAX_PAGE_SIZE = 500;
+
+/**
+ * One page of a split as PNG data URLs. Only the labels file and the page's
+ * images are read (positional reads), never the whole split.
+ */
+export function previewPage(dir: string, q: PreviewQuery): DatasetPreviewPage {
+  const m = readFullManifest(dir);
+  const { info, files } = splitFilesOf(m, dir, q.split);
+  if (!Number.isInteger(q.page) || q.page < 0) throw badInput(`page must be a non-negative integer (0-based), got ${q.page}`);
+  if (!Number.isInteger(q.pageSize) || q.pageSize < 1 || q.pageSize > MAX_PAGE_SIZE) {
+    throw badInput(`pageSize must be an integer 1-${MAX_PAGE_SIZE}, got ${q.pageSize}`);
+  }
+  const cls = q.classIndex ?? null;
+  if (cls !== null && (!Number.isInteger(cls) || cls < 0 || cls >= m.classes.length)) {
+    throw badInput(`classIndex ${cls} is out of range: dataset "${m.name}" has classes 0-${m.classes.length - 1}`);
+  }
+
+  const labelFile = path.join(dir, files.labels);
+  const lab = fs.readFileSync(labelFile);
+  if (lab.length !== info.count * 2) throw new DatasetError('corrupt-cache', `${labelFile}: size does not match the manifest; re-import the dataset`);
+  const labelAt = (i: number): number => lab.readUInt16LE(i * 2);
+
+  let total: number;
+  let indices: number[];
+  const first = q.page * q.pageSize;
+  if (cls === null) {
+    total = info.count;
+    indices = [];
+    for (let i = first; i < Math.min(total, first + q.pageSize); i++) indices.push(i);
+  } else {
+    const all: number[] = [];
+    for (let i = 0; i < info.count; i++) if (labelAt(i) === cls) all.push(i);
+    total = all.length;
+    indices = all.slice(first, first + q.pageSize);
+  }
+
+  const { height, width, channels } = m;
+  const imageBytes = height * width * channels;
+  const fd = fs.openSync(path.join(dir, files.images), 'r');
+  const buf = Buffer.alloc(imageBytes);
+  try {
+    const items = indices.map((index) => {
+      const n = fs.readSync(fd, buf, 0, imageBytes, index * imageBytes);
+      if (n !== imageBytes) throw new DatasetError('corrupt-cache', `${path.join(dir, files.images)}: image ${index} is truncated; re-import the dataset`);
+      return { index, label: labelAt(index), png: toPngDataUrl(buf, width, height) };
+    });
+    return { split: q.split, page: q.page, pageSize: q.pageSize, total, items };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Encodes packed RGB as an RGB PNG data URL. */
+export function toPngDataUrl(rgb: Uint8Array, width: number, height: number): string {
+  const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
+  png.data = Buffer.from(rgb.buffer, rgb.byteOffset, width * height * 3);
+  const bytes = PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false });
+  return `data:image/png;base64,${bytes.toString('base64')}`;
+}

@@ -1,0 +1,261 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import * as tar from 'tar-stream';
+import { DatasetError, badInput, throwIfCancelled } from './errors';
+import { baseName, dirName, joinRel, safeRelativePath } from './source-paths';
+
+export interface SourceFile {
+  /** Relative path with "/" separators, already checked to be safe. */
+  path: string;
+  size: number;
+}
+
+/** A dataset source (folder or tar archive) seen as a flat list of files. */
+export interface DatasetSource {
+  kind: 'folder' | 'archive';
+  /** Absolute path of the folder or archive, for messages and the manifest. */
+  location: string;
+  /** Short name used as the prefix of error messages. */
+  label: string;
+  files: SourceFile[];
+  /** Every directory seen (including ones with no files), relative, no trailing "/". */
+  dirs: string[];
+  /**
+   * sha256 of the archive bytes; for a folder, of the sorted lines
+   * "path\tsize\tsha256(content)" of its files, so renames and edits both show.
+   */
+  sha256: string;
+  /**
+   * Calls `onFile` with the full content of each wanted file. Archive order for
+   * archives, sorted order for folders. `onFile` may be async (backpressure).
+   */
+  read(
+    wanted: ReadonlySet<string>,
+    onFile: (file: SourceFile, data: Buffer) => void | Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<void>;
+}
+
+type TarHeader = tar.Header;
+type TarEntry = tar.Extract extends AsyncIterable<infer E> ? E : never;
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+export async function openSource(sourcePath: string, signal?: AbortSignal): Promise<DatasetSource> {
+  const location = path.resolve(sourcePath);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(location);
+  } catch {
+    throw new DatasetError('not-found', `${sourcePath}: no such file or folder`);
+  }
+  if (st.isDirectory()) return openFolder(location, signal);
+  if (!st.isFile()) throw badInput(`${sourcePath}: not a regular file or folder`);
+  if (st.size === 0) throw badInput(`${sourcePath}: the file is empty (0 bytes)`);
+  return openArchive(location, signal);
+}
+
+// ---------------------------------------------------------------- folders
+
+async function openFolder(root: string, signal?: AbortSignal): Promise<DatasetSource> {
+  const label = path.basename(root);
+  const files: SourceFile[] = [];
+  const dirs: string[] = [];
+  const walk = (rel: string): void => {
+    throwIfCancelled(signal);
+    const abs = rel === '' ? root : path.join(root, ...rel.split('/'));
+    const entries = fs.readdirSync(abs, { withFileTypes: true });
+    for (const e of entries) {
+      const childRel = joinRel(rel, e.name);
+      if (e.isSymbolicLink()) {
+        // A link could point anywhere (outside the folder, at a device); refuse like archives do.
+        throw badInput(`${label}: ${childRel} is a symbolic link; links are not followed, copy the file instead`);
+      }
+      if (e.isDirectory()) {
+        dirs.push(childRel);
+        walk(childRel);
+      } else if (e.isFile()) {
+        files.push({ path: childRel, size: fs.statSync(path.join(abs, e.name)).size });
+      } else {
+        throw badInput(`${label}: ${childRel} is not a regular file or folder`);
+      }
+    }
+  };
+  walk('');
+  files.sort((a, b) => cmp(a.path, b.path));
+  dirs.sort(cmp);
+
+  const hash = createHash('sha256');
+  for (const f of files) {
+    throwIfCancelled(signal);
+    const h = createHash('sha256').update(fs.readFileSync(path.join(root, ...f.path.split('/')))).digest('hex');
+    hash.update(`${f.path}\t${f.size}\t${h}\n`);
+  }
+
+  return {
+    kind: 'folder',
+    location: root,
+    label,
+    files,
+    dirs,
+    sha256: hash.digest('hex'),
+    async read(wanted, onFile, sig) {
+      for (const f of files) {
+        if (!wanted.has(f.path)) continue;
+        throwIfCancelled(sig);
+        const data = fs.readFileSync(path.join(root, ...f.path.split('/')));
+        if (data.length !== f.size) throw badInput(`${label}: ${f.path} changed size during the import`);
+        await onFile(f, data);
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------- archives
+
+async function isGzip(file: string): Promise<boolean> {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    const n = fs.readSync(fd, head, 0, 2, 0);
+    return n === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * One pass over a tar (optionally gzipped). Entries are checked for safety and
+ * handed to `onEntry`; the entry stream must be consumed or resumed by it.
+ */
+async function walkTar(
+  file: string,
+  label: string,
+  gz: boolean,
+  onEntry: (header: TarHeader, rel: string, entry: TarEntry) => Promise<void>,
+  onRaw: ((chunk: Buffer) => void) | null,
+  signal?: AbortSignal,
+): Promise<void> {
+  const input = fs.createReadStream(file, { highWaterMark: 1 << 20 });
+  if (onRaw) input.on('data', (c) => onRaw(c as Buffer));
+  const extract = tar.extract();
+  const done = gz ? pipeline(input, createGunzip(), extract, { signal }) : pipeline(input, extract, { signal });
+  // The loop below reports the error; this only keeps the rejection handled.
+  done.catch(() => undefined);
+  try {
+    for await (const entry of extract) {
+      throwIfCancelled(signal);
+      const h = entry.header;
+      const rel = safeRelativePath(h.name, label);
+      await onEntry(h, rel, entry);
+    }
+    await done;
+  } catch (err) {
+    extract.destroy();
+    input.destroy();
+    if (err instanceof DatasetError) throw err;
+    if (signal?.aborted) throw new DatasetError('cancelled', 'dataset import cancelled');
+    throw badInput(`${label}: archive is truncated or corrupt (${describe(err)})`, err);
+  }
+}
+
+function describe(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.replace(/\.$/, '');
+}
+
+async function openArchive(file: string, signal?: AbortSignal): Promise<DatasetSource> {
+  const label = path.basename(file);
+  const gz = await isGzip(file);
+  const files: SourceFile[] = [];
+  const dirSet = new Set<string>();
+  const seen = new Set<string>();
+  const hash = createHash('sha256');
+
+  await walkTar(
+    file,
+    label,
+    gz,
+    async (h, rel, entry) => {
+      const type = h.type ?? 'file';
+      if (type === 'symlink' || type === 'link') {
+        entry.resume();
+        const kind = type === 'symlink' ? 'a symbolic link' : 'a hard link';
+        throw badInput(`${label}: entry "${h.name}" is ${kind} (to "${h.linkname ?? ''}"); archives with links are refused`);
+      }
+      if (type === 'directory') {
+        if (rel !== '') dirSet.add(rel);
+      } else if (type === 'file' || type === 'contiguous-file') {
+        if (rel === '') throw badInput(`${label}: entry "${h.name}" has an empty name`);
+        if (seen.has(rel)) throw badInput(`${label}: "${rel}" appears twice in the archive (duplicate name)`);
+        seen.add(rel);
+        files.push({ path: rel, size: h.size ?? 0 });
+        for (let d = dirName(rel); d !== ''; d = dirName(d)) dirSet.add(d);
+      } else {
+        entry.resume();
+        throw badInput(`${label}: entry "${h.name}" is a ${type}, not a file or folder`);
+      }
+      entry.resume();
+      await new Promise<void>((resolve, reject) => {
+        entry.once('end', resolve);
+        entry.once('error', reject);
+      });
+    },
+    (c) => hash.update(c),
+    signal,
+  );
+  for (const f of files) if (dirSet.has(f.path)) throw badInput(`${label}: "${f.path}" is both a file and a folder`);
+
+  return {
+    kind: 'archive',
+    location: file,
+    label,
+    files,
+    dirs: [...dirSet].sort(cmp),
+    sha256: hash.digest('hex'),
+    async read(wanted, onFile, sig) {
+      await walkTar(
+        file,
+        label,
+        gz,
+        async (h, rel, entry) => {
+          if ((h.type ?? 'file') !== 'file' && h.type !== 'contiguous-file') {
+            entry.resume();
+            return;
+          }
+          if (!wanted.has(rel)) {
+            entry.resume();
+            await new Promise<void>((resolve, reject) => {
+              entry.once('end', resolve);
+              entry.once('error', reject);
+            });
+            return;
+          }
+          const size = h.size ?? 0;
+          // Preallocated so a 150 MB CIFAR-100 train.bin is held once, not twice.
+          const data = Buffer.allocUnsafe(size);
+          let off = 0;
+          for await (const chunk of entry) {
+            const c = chunk as Buffer;
+            if (off + c.length > size) throw badInput(`${label}: ${rel} is longer than its tar header says`);
+            c.copy(data, off);
+            off += c.length;
+          }
+          if (off !== size) throw badInput(`${label}: ${rel} is truncated (${off} of ${size} bytes)`);
+          await onFile({ path: rel, size }, data);
+        },
+        null,
+        sig,
+      );
+    },
+  };
+}
+
+export function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export { baseName, dirName };

@@ -1,0 +1,76 @@
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { MetricRow } from '../../shared/metrics';
+import type { RunSummary } from '../../shared/runs';
+import type { LabHost } from '../lab/lab-host';
+import { UsageError, type CliIo } from './context';
+
+export const RUNS_HELP = `adlab runs list [--json]
+adlab runs show <id>
+adlab runs export <id> [--format csv|json] [--out FILE]
+adlab runs rm <id>
+adlab runs resume <id>`;
+
+function fmt(v: number | null | undefined, digits = 4): string {
+  return v === null || v === undefined ? '-' : v.toFixed(digits);
+}
+
+function line(r: RunSummary): string {
+  const loss = r.delta === null ? 'CE' : `FS ${r.delta}`;
+  return [r.id, r.status, r.model ?? '-', loss, `best ${fmt(r.bestValAcc)}`, `val ${fmt(r.final.valAcc)}`, `L_F ${fmt(r.final.lf, 5)}`, r.name, r.error ?? '']
+    .join('\t')
+    .trimEnd();
+}
+
+export function metricsCsv(rows: MetricRow[]): string {
+  const head = 'scope,step,epoch,name,value,time';
+  return [head, ...rows.map((m) => `${m.scope},${m.step},${m.epoch},${m.name},${m.value ?? ''},${m.time}`)].join('\n') + '\n';
+}
+
+export async function runsCommand(host: LabHost, io: CliIo, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    strict: true,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' }, format: { type: 'string', default: 'csv' }, out: { type: 'string' } },
+  });
+  const id = positionals[0];
+  const needId = () => {
+    if (!id) throw new UsageError(`runs ${sub} needs a run id\n${RUNS_HELP}`);
+    return id;
+  };
+  switch (sub) {
+    case 'list': {
+      const runs = host.runs.list();
+      io.out(values.json ? `${JSON.stringify(runs)}\n` : runs.map((r) => `${line(r)}\n`).join('') || 'no runs\n');
+      return 0;
+    }
+    case 'show':
+      io.out(`${JSON.stringify({ ...host.runs.get(needId()), checkpoints: host.runs.checkpoints(needId()) }, null, 2)}\n`);
+      return 0;
+    case 'export': {
+      const rows = host.runs.metrics(needId());
+      if (values.format !== 'csv' && values.format !== 'json') throw new UsageError(`--format must be csv or json, not '${values.format}'`);
+      const text = values.format === 'csv' ? metricsCsv(rows) : `${JSON.stringify({ run: host.runs.get(needId()), metrics: rows })}\n`;
+      if (values.out) writeFileSync(values.out, text);
+      else io.out(text);
+      return 0;
+    }
+    case 'rm': {
+      const run = host.runs.get(needId());
+      if (run.status === 'running' || run.status === 'queued') throw new UsageError(`run ${run.id} is ${run.status}; cancel it first`);
+      host.runs.delete(run.id);
+      io.out(`removed ${run.id}\n`);
+      return 0;
+    }
+    case 'resume': {
+      host.resumeRun(needId());
+      const run = await host.waitForRun(needId());
+      io.out(`${JSON.stringify({ runId: run.id, status: run.status, error: run.error, final: run.final })}\n`);
+      return run.status === 'completed' ? 0 : 1;
+    }
+    default:
+      throw new UsageError(`unknown runs command '${sub ?? ''}'\n${RUNS_HELP}`);
+  }
+}

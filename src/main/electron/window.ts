@@ -1,0 +1,26 @@
+import type { BrowserWindowConstructorOptions, WebContents } from 'electron';
+
+/** The Electron security checklist, in one place (electronjs.org/docs/latest/tutorial/security). */
+export function secureWebPreferences(preload: string): BrowserWindowConstructorOptions['webPreferences'] {
+  return {
+    preload,
+    contextIsolation: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    sandbox: true,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    webviewTag: false,
+    spellcheck: false,
+  };
+}
+
+/** No navigation away from the app, no new windows, no permissions. */
+export function lockDown(contents: WebContents, isOwnUrl: (url: string) => boolean): void {
+  contents.on('will-navigate', (event, url) => {
+    if (!isOwnUrl(url)) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  contents.session.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+}

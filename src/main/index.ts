@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { app, BrowserWindow, dialog, ipcMain, utilityProcess } from 'electron';
+import { IPC_EVENT_CHANNEL } from '../shared/lab-methods';
+import { registerLabIpc } from './electron/ipc';
+import { lockDown, secureWebPreferences } from './electron/window';
+import { utilityWorkerLauncher } from './electron/worker';
+import { LabHost } from './lab/lab-host';
+import { builtMainDir, defaultDataDir } from './lab/paths';
+
+/**
+ * The Electron shell: a window, IPC handlers that forward to the lab host,
+ * and nothing else. The lab itself lives in src/main/lab.
+ */
+const here = builtMainDir(import.meta.url);
+const root = join(here, '..', '..');
+const devUrl = process.env.ELECTRON_RENDERER_URL;
+
+/** better-sqlite3 built for Electron's ABI by scripts/start-desktop.mjs (Node keeps its own build). */
+function electronSqliteBinding(): string | undefined {
+  const file = join(root, '.electron-native', 'better_sqlite3.node');
+  return existsSync(file) ? file : undefined;
+}
+
+if (!app.requestSingleInstanceLock()) {
+  dialog.showErrorBox('Active Defense Lab', 'The lab is already open on this data folder. Use the open window.');
+  app.quit();
+} else {
+  void app.whenReady().then(() => {
+    const host = new LabHost({
+      dataDir: process.env.ADLAB_DATA_DIR ?? defaultDataDir(),
+      launcher: utilityWorkerLauncher(utilityProcess.fork, join(here, 'worker.js')),
+      nativeBinding: electronSqliteBinding(),
+    });
+    registerLabIpc(ipcMain, host, devUrl);
+
+    const win = new BrowserWindow({
+      width: 1360,
+      height: 900,
+      title: 'Active Defense Lab',
+      webPreferences: secureWebPreferences(join(here, '..', 'preload', 'index.cjs')),
+    });
+    const ownPage = devUrl ?? `file://${join(here, '..', 'renderer', 'index.html')}`;
+    lockDown(win.webContents, (url) => url.startsWith(ownPage));
+    const unsubscribe = host.onEvent((event) => {
+      if (!win.isDestroyed()) win.webContents.send(IPC_EVENT_CHANNEL, event);
+    });
+    if (devUrl) void win.loadURL(devUrl);
+    else void win.loadFile(join(here, '..', 'renderer', 'index.html'));
+
+    app.on('second-instance', () => {
+      if (win.isMinimized()) win.restore();
+      win.focus();
+    });
+    app.on('window-all-closed', () => app.quit());
+    let closing = false;
+    app.on('before-quit', (event) => {
+      if (closing) return;
+      closing = true;
+      event.preventDefault();
+      unsubscribe();
+      void host.close().finally(() => app.exit(0));
+    });
+  });
+}

@@ -1,0 +1,298 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DatasetSummary } from '../../shared/datasets';
+import type { EngineReport } from '../../shared/engine';
+import {
+  parseLabArgs,
+  type LabEvent,
+  type LabMethod,
+  type LabParsedArgs,
+  type LabResults,
+} from '../../shared/lab-api';
+import { isFinished, type RunSummary } from '../../shared/runs';
+import type { TrainConfig } from '../../shared/train-config';
+import { openDatabase, type Db } from './db';
+import { DatasetRegistry } from './dataset-registry';
+import { previewPage } from '../../data/preview';
+import { RunStore } from './run-store';
+import { WorkerSupervisor, type RunningJob } from './supervisor';
+import { UploadStore } from './uploads';
+import type { WorkerLauncher } from './worker-launcher';
+
+export interface LabHostOptions {
+  dataDir: string;
+  launcher: WorkerLauncher;
+  /** Electron-ABI better-sqlite3 binary, when the host runs inside Electron. */
+  nativeBinding?: string;
+  /** Take over queued runs left by a stopped lab process at start (the app: yes; a one-shot CLI command: no). */
+  adoptQueue?: boolean;
+}
+
+type Handlers = { [M in LabMethod]: (...args: LabParsedArgs<M>) => Promise<LabResults[M]> | LabResults[M] };
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The lab host: everything behind LabApi, with no Electron in sight. Both
+ * transports (Electron IPC, WebSocket) and the CLI drive this one class.
+ */
+export class LabHost {
+  readonly db: Db;
+  readonly runs: RunStore;
+  readonly datasets: DatasetRegistry;
+  private readonly uploads: UploadStore;
+  private readonly supervisor: WorkerSupervisor;
+  private readonly listeners = new Set<(event: LabEvent) => void>();
+  private readonly queue: string[] = [];
+  private readonly runWaiters = new Map<string, ((run: RunSummary) => void)[]>();
+  private readonly imports = new Map<string, RunningJob>();
+  private active: { runId: string; job: RunningJob } | null = null;
+  private lastEngine: EngineReport | null = null;
+  private closed = false;
+
+  constructor(private readonly options: LabHostOptions) {
+    mkdirSync(options.dataDir, { recursive: true });
+    this.db = openDatabase(join(options.dataDir, 'lab.db'), { nativeBinding: options.nativeBinding });
+    this.runs = new RunStore(this.db);
+    this.datasets = new DatasetRegistry(this.db, join(options.dataDir, 'datasets'));
+    mkdirSync(this.datasets.root, { recursive: true });
+    this.uploads = new UploadStore(join(options.dataDir, 'uploads'));
+    this.supervisor = new WorkerSupervisor(options.launcher);
+    const adopted = this.runs.recover(pidAlive);
+    if (options.adoptQueue ?? true) {
+      this.queue.push(...adopted);
+      queueMicrotask(() => this.pump());
+    }
+  }
+
+  get dataDir(): string {
+    return this.options.dataDir;
+  }
+
+  onEvent(listener: (event: LabEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: LabEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A broken listener (a closed window) must not stop the others or the run.
+      }
+    }
+  }
+
+  /** Validate and dispatch one LabApi call coming from a transport. */
+  async call(method: string, args: unknown): Promise<unknown> {
+    const parsed = parseLabArgs(method, args);
+    const handler = this.handlers[method as LabMethod] as (...a: unknown[]) => unknown;
+    return handler(...(parsed as unknown[]));
+  }
+
+  readonly handlers: Handlers = {
+    engineInfo: () => this.lastEngine,
+    listRuns: () => this.runs.list(),
+    getRun: (id) => this.runs.get(id),
+    getMetrics: (id) => {
+      this.runs.get(id);
+      return this.runs.metrics(id);
+    },
+    startTraining: (config) => ({ runId: this.startTraining(config) }),
+    cancelRun: (id) => this.cancelRun(id),
+    listDatasets: () => this.datasets.list(),
+    importDataset: (source, opts) => {
+      const path = source.kind === 'path' ? source.path : this.uploads.path(source.uploadId);
+      const cleanup = source.kind === 'upload' ? () => this.uploads.discard(source.uploadId) : undefined;
+      return { jobId: this.startImport(path, opts, cleanup).jobId };
+    },
+    cancelImport: (jobId) => {
+      const job = this.imports.get(jobId);
+      if (!job) throw new Error(`no import job '${jobId}' is running`);
+      job.cancel();
+    },
+    previewDataset: (q) => {
+      this.datasets.get(q.id);
+      return previewPage(this.datasets.dirFor(q.id), {
+        split: q.split,
+        page: q.page,
+        pageSize: q.pageSize,
+        classIndex: q.classIndex ?? null,
+      });
+    },
+    deleteDataset: (id) => {
+      const users = this.runs.list().filter((r) => r.datasetId === id && !isFinished(r.status));
+      if (users.length) throw new Error(`dataset '${id}' is in use by run ${users[0]!.id}`);
+      this.datasets.delete(id);
+      this.emit({ type: 'datasets-changed' });
+    },
+    uploadBegin: (u) => ({ uploadId: this.uploads.begin(u.name, u.size) }),
+    uploadChunk: (id, bytes) => this.uploads.chunk(id, bytes),
+    uploadEnd: (id) => this.uploads.end(id),
+  };
+
+  // ---- training runs ----
+
+  startTraining(config: TrainConfig): string {
+    if (this.closed) throw new Error('the lab is shutting down');
+    this.datasets.get(config.datasetId);
+    const run = this.runs.create('train', config, (id) => join(this.options.dataDir, 'runs', id));
+    this.queue.push(run.id);
+    this.emit({ type: 'run', run });
+    this.pump();
+    return run.id;
+  }
+
+  /** Queue a finished run again; the worker continues from its last checkpoint. */
+  resumeRun(id: string): void {
+    const run = this.runs.get(id);
+    if (!isFinished(run.status) || run.status === 'completed') {
+      throw new Error(`run ${id} is ${run.status}: only failed, cancelled or interrupted runs can be resumed`);
+    }
+    this.runs.requeue(id);
+    this.queue.push(id);
+    this.emit({ type: 'run', run: this.runs.get(id) });
+    this.pump();
+  }
+
+  cancelRun(id: string): void {
+    const run = this.runs.get(id);
+    if (this.active?.runId === id) {
+      this.active.job.cancel();
+      return;
+    }
+    const queued = this.queue.indexOf(id);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      this.finishRun(id, 'cancelled', null);
+      return;
+    }
+    if (!isFinished(run.status)) throw new Error(`run ${id} belongs to another lab process`);
+  }
+
+  /** The pid of the worker process running `runId`, if it is running here. */
+  workerPid(runId: string): number | undefined {
+    return this.active?.runId === runId ? this.active.job.pid : undefined;
+  }
+
+  /** Resolves when the run reaches a final status. */
+  waitForRun(id: string): Promise<RunSummary> {
+    const run = this.runs.get(id);
+    if (isFinished(run.status)) return Promise.resolve(run);
+    return new Promise((resolve) => {
+      const list = this.runWaiters.get(id) ?? [];
+      list.push(resolve);
+      this.runWaiters.set(id, list);
+    });
+  }
+
+  private finishRun(id: string, status: 'completed' | 'cancelled' | 'failed' | 'interrupted', error: string | null): void {
+    this.runs.finish(id, status, error);
+    const run = this.runs.get(id);
+    this.emit({ type: 'run', run });
+    for (const resolve of this.runWaiters.get(id) ?? []) resolve(run);
+    this.runWaiters.delete(id);
+  }
+
+  private pump(): void {
+    if (this.active || this.closed) return;
+    const runId = this.queue.shift();
+    if (!runId) return;
+    const run = this.runs.get(runId);
+    const artifactsDir = this.runs.artifactsDir(runId);
+    mkdirSync(artifactsDir, { recursive: true });
+    const last = this.runs.checkpoints(runId).find((c) => c.kind === 'last');
+    const resumeFrom = last && existsSync(last.path) ? last.path : undefined;
+    this.runs.markRunning(runId, null);
+    this.emit({ type: 'run', run: this.runs.get(runId) });
+    const job = this.supervisor.run(
+      {
+        type: 'train',
+        jobId: runId,
+        config: run.config,
+        datasetDir: this.datasets.dirFor(run.config.datasetId),
+        artifactsDir,
+        resumeFrom,
+      },
+      {
+        engine: (report) => {
+          this.lastEngine = report;
+          this.runs.setEngine(runId, report);
+          this.emit({ type: 'engine', report });
+          this.emit({ type: 'run', run: this.runs.get(runId) });
+        },
+        metric: (point) => {
+          this.runs.addMetric(runId, point);
+          this.emit({ type: 'metric', runId, point });
+        },
+        progress: (progress) => this.emit({ type: 'progress', runId, progress }),
+        checkpoint: (c) => this.runs.saveCheckpoint(runId, { ...c, time: Date.now() }),
+      },
+    );
+    this.active = { runId, job };
+    void job.done.then((outcome) => {
+      this.active = null;
+      if (this.closed) this.finishRun(runId, 'interrupted', 'the lab was closed while this run was running');
+      else if (outcome.status === 'failed') this.finishRun(runId, 'failed', outcome.error);
+      else if (outcome.status === 'imported') this.finishRun(runId, 'failed', 'worker answered a training job with an import');
+      else this.finishRun(runId, outcome.status, null);
+      this.pump();
+    });
+  }
+
+  // ---- dataset imports ----
+
+  startImport(path: string, opts: { name?: string; size?: number; limit?: number }, cleanup?: () => void): { jobId: string; done: Promise<DatasetSummary> } {
+    if (this.closed) throw new Error('the lab is shutting down');
+    const jobId = randomUUID();
+    const datasetId = `ds-${randomUUID().slice(0, 8)}`;
+    const job = this.supervisor.run(
+      { type: 'import', jobId, sourcePath: path, destDir: this.datasets.dirFor(datasetId), datasetId, name: opts.name, size: opts.size, limit: opts.limit },
+      { progress: (progress) => this.emit({ type: 'import-progress', jobId, progress }) },
+    );
+    this.imports.set(jobId, job);
+    const done = job.done.then((outcome) => {
+      this.imports.delete(jobId);
+      cleanup?.();
+      if (outcome.status === 'imported') {
+        this.datasets.add(outcome.dataset);
+        this.emit({ type: 'import-done', jobId, dataset: outcome.dataset });
+        this.emit({ type: 'datasets-changed' });
+        return outcome.dataset;
+      }
+      const error = outcome.status === 'failed' ? outcome.error : 'import cancelled';
+      this.emit({ type: 'import-failed', jobId, error });
+      throw new Error(error);
+    });
+    done.catch(() => undefined);
+    return { jobId, done };
+  }
+
+  /** Stop: running work is killed and marked interrupted (resumable); the database is closed. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const pending: Promise<unknown>[] = [];
+    if (this.active) {
+      this.active.job.cancel();
+      pending.push(this.active.job.done);
+    }
+    for (const job of this.imports.values()) {
+      job.cancel();
+      pending.push(job.done.catch(() => undefined));
+    }
+    await Promise.all(pending);
+    this.uploads.discardAll();
+    this.db.close();
+  }
+}
+

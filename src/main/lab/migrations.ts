@@ -1,0 +1,56 @@
+/**
+ * Versioned schema. Each entry runs once, in order, inside a transaction; the
+ * applied version is PRAGMA user_version. Never edit a shipped migration: add one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: runs, their metrics, checkpoints, datasets.
+  `
+  CREATE TABLE datasets (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    format TEXT NOT NULL,
+    source TEXT NOT NULL,
+    dir TEXT NOT NULL,
+    summary_json TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    config_json TEXT NOT NULL,
+    dataset_id TEXT,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    ended_at INTEGER,
+    error TEXT,
+    engine TEXT,
+    engine_json TEXT,
+    artifacts_dir TEXT NOT NULL,
+    -- pid of the lab host that runs it: lets another host tell a live run from one cut off by a crash
+    owner_pid INTEGER
+  );
+  CREATE INDEX runs_created ON runs(created_at);
+  CREATE TABLE metrics (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    scope TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    value REAL,
+    time INTEGER NOT NULL
+  );
+  CREATE INDEX metrics_run ON metrics(run_id, scope, step);
+  CREATE TABLE checkpoints (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    val_acc REAL,
+    time INTEGER NOT NULL,
+    PRIMARY KEY (run_id, kind)
+  );
+  `,
+];

@@ -1,0 +1,117 @@
+import type { DatasetSummary } from '../../shared/datasets';
+import type { EngineReport } from '../../shared/engine';
+import type { MetricPoint, Progress } from '../../shared/metrics';
+import { decodeWorkerMessage, type CheckpointKind, type ImportJob, type TrainJob } from '../../shared/worker-protocol';
+import type { WorkerLauncher } from './worker-launcher';
+
+export interface JobListener {
+  engine?(report: EngineReport): void;
+  metric?(point: MetricPoint): void;
+  progress?(progress: Progress): void;
+  checkpoint?(c: { kind: CheckpointKind; epoch: number; step: number; path: string; valAcc: number | null }): void;
+  log?(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export type JobOutcome =
+  | { status: 'completed' | 'cancelled'; summary: Record<string, number> }
+  | { status: 'imported'; dataset: DatasetSummary }
+  | { status: 'failed'; error: string };
+
+export interface RunningJob {
+  readonly pid: number | undefined;
+  readonly done: Promise<JobOutcome>;
+  cancel(): void;
+}
+
+/** How long a cancelled job may take to stop by itself before it is killed. */
+const CANCEL_GRACE_MS = 30_000;
+/** How long a finished worker may take to exit before it is killed. */
+const EXIT_GRACE_MS = 5_000;
+
+function exitReason(code: number | null, signal: string | null, stderrTail: string): string {
+  const how = signal ? `worker killed by ${signal}` : `worker exited with code ${code}`;
+  // Node prints the error line first and its stack after: the error line explains, the stack does not.
+  const lines = stderrTail.split('\n').map((l) => l.trim()).filter(Boolean);
+  const errorLine = lines.filter((l) => /\b(\w*Error|Aborted|FATAL|out of memory)\b/i.test(l) && !l.startsWith('at ')).at(-1);
+  const detail = errorLine ?? lines.filter((l) => !l.startsWith('at ')).at(-1);
+  return detail ? `${how}: ${detail.slice(0, 500)}` : how;
+}
+
+/**
+ * Runs each job in a fresh worker process: a crash (or a wasm heap that never
+ * shrinks) never outlives its job, and the job's outcome is always known.
+ */
+export class WorkerSupervisor {
+  constructor(private readonly launch: WorkerLauncher) {}
+
+  run(job: TrainJob | ImportJob, listener: JobListener = {}): RunningJob {
+    const worker = this.launch();
+    let outcome: JobOutcome | null = null;
+    let cancelTimer: NodeJS.Timeout | null = null;
+    let exitTimer: NodeJS.Timeout | null = null;
+
+    const done = new Promise<JobOutcome>((resolve) => {
+      const settle = (o: JobOutcome) => {
+        outcome ??= o;
+        worker.send({ type: 'shutdown' });
+        exitTimer ??= setTimeout(() => worker.kill('SIGKILL'), EXIT_GRACE_MS);
+      };
+      worker.onMessage((raw) => {
+        let msg;
+        try {
+          msg = decodeWorkerMessage(raw);
+        } catch (err) {
+          listener.log?.('warn', (err as Error).message);
+          return;
+        }
+        switch (msg.type) {
+          case 'ready':
+            worker.send(job);
+            break;
+          case 'engine':
+            listener.engine?.(msg.report);
+            break;
+          case 'metric':
+            listener.metric?.(msg.point);
+            break;
+          case 'progress':
+            listener.progress?.(msg.progress);
+            break;
+          case 'checkpoint':
+            listener.checkpoint?.(msg);
+            break;
+          case 'log':
+            listener.log?.(msg.level, msg.message);
+            break;
+          case 'done':
+            settle({ status: msg.status, summary: msg.summary });
+            break;
+          case 'imported':
+            settle({ status: 'imported', dataset: msg.dataset });
+            break;
+          case 'error':
+            settle({ status: 'failed', error: msg.message });
+            break;
+        }
+      });
+      worker.onExit((code, signal, stderrTail) => {
+        if (cancelTimer) clearTimeout(cancelTimer);
+        if (exitTimer) clearTimeout(exitTimer);
+        resolve(outcome ?? { status: 'failed', error: exitReason(code, signal, stderrTail) });
+      });
+    });
+
+    return {
+      pid: worker.pid,
+      done,
+      cancel: () => {
+        if (outcome || cancelTimer) return;
+        worker.send({ type: 'cancel', jobId: job.jobId });
+        cancelTimer = setTimeout(() => {
+          outcome ??= { status: 'cancelled', summary: {} };
+          worker.kill('SIGKILL');
+        }, CANCEL_GRACE_MS);
+      },
+    };
+  }
+}

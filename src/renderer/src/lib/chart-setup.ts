@@ -1,0 +1,76 @@
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  LogarithmicScale,
+  PointElement,
+  Tooltip,
+} from 'chart.js';
+
+// Only the pieces the lab draws, so the bundle stays small.
+Chart.register(
+  LineController,
+  LineElement,
+  PointElement,
+  BarController,
+  BarElement,
+  LinearScale,
+  LogarithmicScale,
+  CategoryScale,
+  Legend,
+  Tooltip,
+);
+Chart.defaults.animation = false;
+Chart.defaults.font.size = 11;
+Chart.defaults.maintainAspectRatio = false;
+
+export { Chart };
+
+/** Colours for curves, distinguishable and readable on white. */
+export const PALETTE = {
+  train: '#1f77b4',
+  trainLight: 'rgba(31, 119, 180, 0.25)',
+  val: '#d62728',
+  lf: '#2ca02c',
+  lfLight: 'rgba(44, 160, 44, 0.25)',
+  valLf: '#9467bd',
+  delta: '#7f7f7f',
+  ce: '#ff7f0e',
+  ceLight: 'rgba(255, 127, 14, 0.25)',
+  lr: '#8c564b',
+  split: ['#1f77b4', '#ff7f0e', '#2ca02c'],
+} as const;
+
+/** Charts redraw at most this often (5 per second) however fast points arrive. */
+export const CHART_UPDATE_MS = 200;
+
+/** One curve of a MetricChart; `data` is a growing array the chart binds to. */
+export interface ChartLine {
+  label: string;
+  data: { x: number; y: number }[];
+  color: string;
+  width?: number;
+  dashed?: boolean;
+  /** Draw point markers (epoch curves have few points). */
+  markers?: boolean;
+}
+
+/** A horizontal line across the plotted steps, e.g. delta of Eq. 2 on the L_F chart. */
+export interface ReferenceLine {
+  label: string;
+  y: number;
+  color: string;
+}
+
+/** Download a chart as PNG (DESIGN.md: plots export to PNG). */
+export function downloadDataUrl(url: string, fileName: string): void {
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  a.click();
+}

@@ -1,0 +1,60 @@
+import type { RunStatus, RunSummary } from '../../../shared/runs';
+
+/** One History row, flattened for display and sorting. */
+export interface RunRow {
+  id: string;
+  name: string;
+  status: RunStatus;
+  dataset: string;
+  model: string | null;
+  /** "CE" for the baseline, else delta of Eq. 2. */
+  loss: string;
+  epochs: number | null;
+  bestValAcc: number | null;
+  finalValAcc: number | null;
+  finalLf: number | null;
+  engine: string | null;
+  createdAt: number;
+  durationMs: number | null;
+  error: string | null;
+}
+
+export type RunSortKey = Exclude<keyof RunRow, 'id' | 'error'>;
+
+export function lossLabel(delta: number | null): string {
+  return delta === null ? 'CE' : `δ=${delta}`;
+}
+
+/** Flatten a run; `now` measures how long a running run has taken so far. */
+export function toRunRow(run: RunSummary, datasetNames: ReadonlyMap<string, string>, now: number): RunRow {
+  const end = run.endedAt ?? (run.status === 'running' ? now : null);
+  return {
+    id: run.id,
+    name: run.name || run.id,
+    status: run.status,
+    dataset: run.datasetId ? (datasetNames.get(run.datasetId) ?? run.datasetId) : '—',
+    model: run.model,
+    loss: lossLabel(run.delta),
+    epochs: run.epochs,
+    bestValAcc: run.bestValAcc,
+    finalValAcc: run.final.valAcc ?? null,
+    finalLf: run.final.lf ?? null,
+    engine: run.engine,
+    createdAt: run.createdAt,
+    durationMs: run.startedAt !== null && end !== null ? end - run.startedAt : null,
+    error: run.error,
+  };
+}
+
+/** Sort a copy; missing values go last in both directions. */
+export function sortRunRows(rows: readonly RunRow[], key: RunSortKey, descending: boolean): RunRow[] {
+  const sign = descending ? -1 : 1;
+  return [...rows].sort((a, b) => {
+    const va = a[key];
+    const vb = b[key];
+    if (va === null || va === undefined) return vb === null || vb === undefined ? 0 : 1;
+    if (vb === null || vb === undefined) return -1;
+    if (typeof va === 'number' && typeof vb === 'number') return sign * (va - vb);
+    return sign * String(va).localeCompare(String(vb));
+  });
+}

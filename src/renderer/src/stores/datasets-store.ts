@@ -1,0 +1,168 @@
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { DatasetSummary } from '../../../shared/datasets';
+import type { LabEvent } from '../../../shared/lab-api';
+import type { Progress } from '../../../shared/metrics';
+import { errorMessage } from '../lib/api-error';
+import { UploadCancelledError, uploadFile, type UploadSource } from '../lib/upload';
+import { labApi } from './lab-handle';
+import { useStatusStore } from './status-store';
+
+export type ImportPhase = 'uploading' | 'importing' | 'done' | 'failed' | 'cancelled';
+
+export interface ImportJob {
+  key: number;
+  fileName: string;
+  phase: ImportPhase;
+  uploaded: number;
+  size: number;
+  jobId: string | null;
+  progress: Progress | null;
+  error: string | null;
+  datasetId: string | null;
+}
+
+type ImportEvent = Extract<LabEvent, { type: 'import-progress' | 'import-done' | 'import-failed' }>;
+
+/** Imported datasets and the imports in flight (upload, then the host's import job). */
+export const useDatasetsStore = defineStore('datasets', () => {
+  const datasets = ref<DatasetSummary[]>([]);
+  const imports = ref<ImportJob[]>([]);
+  const error = ref<string | null>(null);
+  const loading = ref(false);
+  let nextKey = 1;
+  const aborts = new Map<number, AbortController>();
+  /** Events for job ids whose importDataset call has not returned yet. */
+  const early = new Map<string, ImportEvent[]>();
+
+  async function refresh(): Promise<void> {
+    loading.value = true;
+    try {
+      datasets.value = await labApi().listDatasets();
+      error.value = null;
+    } catch (e) {
+      error.value = `cannot list datasets: ${errorMessage(e)}`;
+      useStatusStore().noteFailure(e);
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  function job(key: number): ImportJob | undefined {
+    return imports.value.find((j) => j.key === key);
+  }
+
+  function jobById(jobId: string): ImportJob | undefined {
+    return imports.value.find((j) => j.jobId === jobId);
+  }
+
+  /** Upload a file's bytes and start the import; progress arrives as events. */
+  async function importFile(file: UploadSource, name?: string): Promise<void> {
+    const key = nextKey++;
+    const abort = new AbortController();
+    aborts.set(key, abort);
+    imports.value.unshift({
+      key,
+      fileName: file.name,
+      phase: 'uploading',
+      uploaded: 0,
+      size: file.size,
+      jobId: null,
+      progress: null,
+      error: null,
+      datasetId: null,
+    });
+    const lab = labApi();
+    try {
+      const uploadId = await uploadFile(lab, file, {
+        signal: abort.signal,
+        onProgress: (sent) => {
+          const j = job(key);
+          if (j) j.uploaded = sent;
+        },
+      });
+      const options = name?.trim() ? { name: name.trim() } : {};
+      const { jobId } = await lab.importDataset({ kind: 'upload', uploadId }, options);
+      const j = job(key);
+      if (!j) return;
+      j.jobId = jobId;
+      j.phase = 'importing';
+      for (const event of early.get(jobId) ?? []) applyImportEvent(event);
+      early.delete(jobId);
+      if (abort.signal.aborted) await cancelImport(key);
+    } catch (e) {
+      const j = job(key);
+      if (!j) return;
+      if (e instanceof UploadCancelledError) j.phase = 'cancelled';
+      else {
+        j.phase = 'failed';
+        j.error = errorMessage(e);
+        useStatusStore().noteFailure(e);
+      }
+    } finally {
+      if (job(key)?.phase !== 'importing') aborts.delete(key);
+    }
+  }
+
+  /** Stop an import: abort the upload, or ask the host to cancel its job. */
+  async function cancelImport(key: number): Promise<void> {
+    const j = job(key);
+    if (!j) return;
+    aborts.get(key)?.abort();
+    if (j.phase !== 'importing' || !j.jobId) return;
+    try {
+      await labApi().cancelImport(j.jobId);
+    } catch (e) {
+      j.error = `cannot cancel: ${errorMessage(e)}`;
+      useStatusStore().noteFailure(e);
+    }
+  }
+
+  function applyImportEvent(event: ImportEvent): void {
+    const j = jobById(event.jobId);
+    if (!j) {
+      const list = early.get(event.jobId) ?? [];
+      list.push(event);
+      early.set(event.jobId, list);
+      return;
+    }
+    if (event.type === 'import-progress') {
+      if (j.phase === 'importing') j.progress = event.progress;
+    } else if (event.type === 'import-done') {
+      j.phase = 'done';
+      j.datasetId = event.dataset.id;
+      aborts.delete(j.key);
+      upsertDataset(event.dataset);
+    } else {
+      // A cancelled job reports failure too; keep what the user asked for visible.
+      j.phase = aborts.get(j.key)?.signal.aborted ? 'cancelled' : 'failed';
+      j.error = event.error;
+      aborts.delete(j.key);
+    }
+  }
+
+  function upsertDataset(dataset: DatasetSummary): void {
+    const index = datasets.value.findIndex((d) => d.id === dataset.id);
+    if (index >= 0) datasets.value.splice(index, 1, dataset);
+    else datasets.value.push(dataset);
+  }
+
+  function dismissImport(key: number): void {
+    imports.value = imports.value.filter((j) => j.key !== key);
+  }
+
+  async function remove(id: string): Promise<boolean> {
+    try {
+      await labApi().deleteDataset(id);
+      datasets.value = datasets.value.filter((d) => d.id !== id);
+      error.value = null;
+      return true;
+    } catch (e) {
+      error.value = `cannot delete dataset: ${errorMessage(e)}`;
+      useStatusStore().noteFailure(e);
+      return false;
+    }
+  }
+
+  return { datasets, imports, error, loading, refresh, importFile, cancelImport, applyImportEvent, dismissImport, remove };
+});

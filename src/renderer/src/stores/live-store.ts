@@ -1,0 +1,91 @@
+import { defineStore } from 'pinia';
+import { markRaw, ref, shallowRef } from 'vue';
+import type { MetricPoint, Progress } from '../../../shared/metrics';
+import { isFinished, type RunDetail, type RunSummary } from '../../../shared/runs';
+import { errorMessage } from '../lib/api-error';
+import { MetricSeries, seriesFromRows } from '../lib/metric-series';
+import { labApi } from './lab-handle';
+import { useStatusStore } from './status-store';
+
+/**
+ * The run shown in the Live view: its stored history plus the points that
+ * arrive while it trains. The curves live in a non-reactive MetricSeries (a
+ * long run has tens of thousands of points); `version` ticks when it grows.
+ */
+export const useLiveStore = defineStore('live', () => {
+  const runId = ref<string | null>(null);
+  const run = ref<RunDetail | null>(null);
+  const series = shallowRef<MetricSeries>(markRaw(new MetricSeries()));
+  const version = ref(0);
+  const progress = ref<Progress | null>(null);
+  const loading = ref(false);
+  const error = ref<string | null>(null);
+  const cancelling = ref(false);
+  /** Live points that arrived while the history was loading. */
+  let buffered: MetricPoint[] = [];
+
+  async function open(id: string): Promise<void> {
+    runId.value = id;
+    run.value = null;
+    series.value = markRaw(new MetricSeries());
+    version.value++;
+    progress.value = null;
+    error.value = null;
+    cancelling.value = false;
+    buffered = [];
+    loading.value = true;
+    try {
+      const lab = labApi();
+      const [detail, rows] = await Promise.all([lab.getRun(id), lab.getMetrics(id)]);
+      if (runId.value !== id) return; // another run was opened meanwhile
+      const loaded = markRaw(seriesFromRows(rows));
+      for (const point of buffered) loaded.addPoint(point);
+      buffered = [];
+      run.value = detail;
+      series.value = loaded;
+      version.value++;
+    } catch (e) {
+      if (runId.value !== id) return;
+      error.value = `cannot open run ${id}: ${errorMessage(e)}`;
+      useStatusStore().noteFailure(e);
+    } finally {
+      if (runId.value === id) loading.value = false;
+    }
+  }
+
+  function onMetric(id: string, point: MetricPoint): void {
+    if (id !== runId.value) return;
+    if (loading.value) {
+      buffered.push(point);
+      return;
+    }
+    if (series.value.addPoint(point) > 0) version.value++;
+  }
+
+  function onProgress(id: string, next: Progress): void {
+    if (id !== runId.value) return;
+    if (run.value && isFinished(run.value.status)) return;
+    progress.value = next;
+  }
+
+  function onRun(summary: RunSummary): void {
+    if (summary.id !== runId.value || !run.value) return;
+    run.value = { ...run.value, ...summary };
+    if (isFinished(summary.status)) cancelling.value = false;
+  }
+
+  async function cancel(): Promise<void> {
+    const id = runId.value;
+    if (!id) return;
+    cancelling.value = true;
+    try {
+      await labApi().cancelRun(id);
+    } catch (e) {
+      cancelling.value = false;
+      error.value = `cannot cancel run ${id}: ${errorMessage(e)}`;
+      useStatusStore().noteFailure(e);
+    }
+  }
+
+  return { runId, run, series, version, progress, loading, error, cancelling, open, onMetric, onProgress, onRun, cancel };
+});

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import type { DatasetPreviewPage, DatasetSummary } from './datasets';
+import type { EngineReport } from './engine';
+import type { MetricPoint, MetricRow, Progress } from './metrics';
+import type { RunDetail, RunSummary } from './runs';
+import { LAB_METHOD_NAMES, type LabMethodName } from './lab-methods';
+import { trainConfigSchema } from './train-config';
+
+/**
+ * The one interface the renderer knows. Each method's arguments are a tuple
+ * validated against these schemas at every transport edge (Electron IPC and
+ * WebSocket): unknown fields and wrong types are rejected with the field's name.
+ */
+const id = z.string().min(1).max(100);
+
+export const datasetSourceSchema = z.discriminatedUnion('kind', [
+  /** A file or folder on the machine the lab host runs on (desktop picker, drop, CLI). */
+  z.strictObject({ kind: z.literal('path'), path: z.string().min(1).max(4096) }),
+  /** Bytes the renderer uploaded earlier with uploadBegin/uploadChunk/uploadEnd. */
+  z.strictObject({ kind: z.literal('upload'), uploadId: id }),
+]);
+export type DatasetSource = z.infer<typeof datasetSourceSchema>;
+
+export const importOptionsSchema = z.strictObject({
+  name: z.string().max(200).optional(),
+  /** Square input size images are resized to (image folders only). */
+  size: z.int().min(8).max(512).optional(),
+  /** Keep at most this many images per split (class-balanced for image folders). */
+  limit: z.int().min(1).max(10_000_000).optional(),
+});
+
+export const labMethodSchemas = {
+  engineInfo: z.tuple([]),
+  listRuns: z.tuple([]),
+  getRun: z.tuple([id]),
+  getMetrics: z.tuple([id]),
+  startTraining: z.tuple([trainConfigSchema]),
+  cancelRun: z.tuple([id]),
+  listDatasets: z.tuple([]),
+  importDataset: z.tuple([datasetSourceSchema, importOptionsSchema]),
+  cancelImport: z.tuple([id]),
+  previewDataset: z.tuple([
+    z.strictObject({
+      id,
+      split: z.enum(['train', 'test']),
+      page: z.int().min(0).max(1_000_000),
+      pageSize: z.int().min(1).max(256),
+      classIndex: z.int().min(0).max(100_000).nullable().optional(),
+    }),
+  ]),
+  deleteDataset: z.tuple([id]),
+  /** Uploads carry files the user dropped in web mode, in chunks of at most 8 MiB. */
+  uploadBegin: z.tuple([z.strictObject({ name: z.string().min(1).max(255), size: z.int().min(0).max(4 * 2 ** 30) })]),
+  uploadChunk: z.tuple([id, z.instanceof(Uint8Array).refine((b) => b.byteLength <= 8 * 2 ** 20, 'chunk over 8 MiB')]),
+  uploadEnd: z.tuple([id]),
+} as const;
+
+export type LabMethod = keyof typeof labMethodSchemas;
+export const LAB_METHODS: readonly LabMethod[] = LAB_METHOD_NAMES;
+// Compile-time check: the plain name list and the schemas name the same methods.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const namesMatch: Same<LabMethod, LabMethodName> = true;
+void namesMatch;
+export type LabArgs<M extends LabMethod> = z.input<(typeof labMethodSchemas)[M]>;
+export type LabParsedArgs<M extends LabMethod> = z.output<(typeof labMethodSchemas)[M]>;
+
+export interface LabResults {
+  engineInfo: EngineReport | null;
+  listRuns: RunSummary[];
+  getRun: RunDetail;
+  getMetrics: MetricRow[];
+  startTraining: { runId: string };
+  cancelRun: void;
+  listDatasets: DatasetSummary[];
+  importDataset: { jobId: string };
+  cancelImport: void;
+  previewDataset: DatasetPreviewPage;
+  deleteDataset: void;
+  uploadBegin: { uploadId: string };
+  uploadChunk: void;
+  uploadEnd: void;
+}
+
+/** Events pushed from the lab host to every window. */
+export type LabEvent =
+  | { type: 'run'; run: RunSummary }
+  | { type: 'metric'; runId: string; point: MetricPoint }
+  | { type: 'progress'; runId: string; progress: Progress }
+  | { type: 'import-progress'; jobId: string; progress: Progress }
+  | { type: 'import-done'; jobId: string; dataset: DatasetSummary }
+  | { type: 'import-failed'; jobId: string; error: string }
+  | { type: 'datasets-changed' }
+  | { type: 'engine'; report: EngineReport };
+
+export type LabApi = {
+  [M in LabMethod]: (...args: LabArgs<M>) => Promise<LabResults[M]>;
+} & {
+  /** Subscribe to lab events; returns the unsubscribe function. */
+  onEvent(listener: (event: LabEvent) => void): () => void;
+};
+
+export class LabApiError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LabApiError';
+  }
+}
+
+/** Validate a call's arguments; the error names the method and the offending field. */
+export function parseLabArgs<M extends LabMethod>(method: string, args: unknown): LabParsedArgs<M> {
+  if (!Object.hasOwn(labMethodSchemas, method)) throw new LabApiError(`unknown method '${method}'`);
+  const schema = labMethodSchemas[method as M];
+  const result = schema.safeParse(args);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue && issue.path.length ? ` at ${issue.path.join('.')}` : '';
+    throw new LabApiError(`invalid arguments for ${method}${where}: ${issue?.message ?? 'rejected'}`);
+  }
+  return result.data as LabParsedArgs<M>;
+}

@@ -1,0 +1,27 @@
+/**
+ * The LabApi method names, without their schemas, so the preload and the
+ * renderer can enumerate them without bundling the validator.
+ * lab-api.ts checks at compile time that this list matches the schemas.
+ */
+export const LAB_METHOD_NAMES = [
+  'engineInfo',
+  'listRuns',
+  'getRun',
+  'getMetrics',
+  'startTraining',
+  'cancelRun',
+  'listDatasets',
+  'importDataset',
+  'cancelImport',
+  'previewDataset',
+  'deleteDataset',
+  'uploadBegin',
+  'uploadChunk',
+  'uploadEnd',
+] as const;
+
+export type LabMethodName = (typeof LAB_METHOD_NAMES)[number];
+
+/** Electron IPC channel of a method, and the one channel for events. */
+export const ipcChannel = (method: LabMethodName): string => `lab:${method}`;
+export const IPC_EVENT_CHANNEL = 'lab:event';

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/** Model presets (DESIGN.md "WideResNet-d-k"); `wrn-10-1` is the tiny one for tests. */
+export const MODEL_PRESETS = ['wrn-10-1', 'wrn-16-1', 'wrn-16-4', 'wrn-28-10', 'wrn-34-10'] as const;
+export type ModelPreset = (typeof MODEL_PRESETS)[number];
+
+export const SCHEDULES = ['cosine', 'step', 'constant'] as const;
+export type Schedule = (typeof SCHEDULES)[number];
+
+/**
+ * Everything a training run needs. Defaults follow the paper (Sec. 5.1) where
+ * it gives them: SGD momentum 0.9, weight decay 5e-4, delta 0.02, feature layer 0.
+ */
+export const trainConfigSchema = z.strictObject({
+  name: z.string().max(200).default(''),
+  datasetId: z.string().min(1).max(100),
+  /** Training images drawn from the dataset's train split; 0 means all. */
+  subset: z.int().min(0).max(10_000_000).default(0),
+  /** Images held out of train for validation (seeded). */
+  valSize: z.int().min(0).max(1_000_000).default(500),
+  model: z.enum(MODEL_PRESETS).default('wrn-16-1'),
+  epochs: z.int().min(1).max(10_000).default(2),
+  batchSize: z.int().min(1).max(4096).default(64),
+  /** Gradient accumulation: the effective batch is batchSize * accumulate. */
+  accumulate: z.int().min(1).max(1024).default(1),
+  lr: z.number().positive().max(10).default(0.1),
+  momentum: z.number().min(0).max(1).default(0.9),
+  weightDecay: z.number().min(0).max(1).default(5e-4),
+  nesterov: z.boolean().default(false),
+  schedule: z.enum(SCHEDULES).default('cosine'),
+  warmupEpochs: z.number().min(0).max(1000).default(0),
+  /** Feature map F^l whose smoothness Eq. 3 measures (paper: l = 0). */
+  featureLayer: z.int().min(0).max(2).default(0),
+  /** delta of Eq. 2 (paper: 0.02); null trains the plain CE baseline. */
+  delta: z.number().min(0).max(100).nullable().default(0.02),
+  augment: z.boolean().default(true),
+  seed: z.int().min(0).max(2 ** 31 - 1).default(0),
+});
+
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+export type TrainConfigInput = z.input<typeof trainConfigSchema>;
+
+/** Parse and fill defaults; throws a ZodError naming the offending field. */
+export function parseTrainConfig(input: unknown): TrainConfig {
+  return trainConfigSchema.parse(input);
+}

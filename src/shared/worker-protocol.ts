@@ -1,0 +1,76 @@
+import type { DatasetSummary } from './datasets';
+import type { EngineReport } from './engine';
+import type { MetricPoint, Progress } from './metrics';
+import type { TrainConfig } from './train-config';
+
+/**
+ * Messages between the lab host and the compute worker (one JSON object each,
+ * over Node IPC or Electron's parentPort). Defined once, here.
+ */
+export interface TrainJob {
+  type: 'train';
+  jobId: string;
+  config: TrainConfig;
+  /** Folder of the dataset's decoded cache (src/data/cache.ts). */
+  datasetDir: string;
+  /** Folder where this run writes checkpoints and other artifacts. */
+  artifactsDir: string;
+  /** Resume from this checkpoint folder instead of starting fresh. */
+  resumeFrom?: string;
+}
+
+/** Decode a dataset into the lab's cache (src/data): pure JS work kept off the host's event loop. */
+export interface ImportJob {
+  type: 'import';
+  jobId: string;
+  sourcePath: string;
+  /** The dataset's final folder; must not exist yet. */
+  destDir: string;
+  datasetId: string;
+  name?: string;
+  size?: number;
+  limit?: number;
+}
+
+export type HostToWorker =
+  | TrainJob
+  | ImportJob
+  | { type: 'cancel'; jobId: string }
+  | { type: 'shutdown' };
+
+export type CheckpointKind = 'last' | 'best';
+
+export type WorkerToHost =
+  | { type: 'ready'; pid: number }
+  | { type: 'engine'; report: EngineReport }
+  | { type: 'metric'; jobId: string; point: MetricPoint }
+  | { type: 'progress'; jobId: string; progress: Progress }
+  | { type: 'log'; jobId?: string; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'checkpoint'; jobId: string; kind: CheckpointKind; epoch: number; step: number; path: string; valAcc: number | null }
+  | { type: 'done'; jobId: string; status: 'completed' | 'cancelled'; summary: Record<string, number> }
+  | { type: 'imported'; jobId: string; dataset: DatasetSummary }
+  | { type: 'error'; jobId: string | null; message: string; stack?: string };
+
+const HOST_TYPES = new Set(['train', 'import', 'cancel', 'shutdown']);
+const WORKER_TYPES = new Set(['ready', 'engine', 'metric', 'progress', 'log', 'checkpoint', 'done', 'imported', 'error']);
+
+function hasType(msg: unknown, types: Set<string>): msg is { type: string } {
+  return typeof msg === 'object' && msg !== null && types.has((msg as { type?: unknown }).type as string);
+}
+
+/** Serialise for the wire. JSON only: no typed arrays, no functions, no NaN (sent as null). */
+export function encodeMessage(msg: HostToWorker | WorkerToHost): string {
+  return JSON.stringify(msg);
+}
+
+export function decodeHostMessage(raw: unknown): HostToWorker {
+  const msg = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  if (!hasType(msg, HOST_TYPES)) throw new Error(`worker: unknown message ${JSON.stringify(msg)?.slice(0, 200)}`);
+  return msg as HostToWorker;
+}
+
+export function decodeWorkerMessage(raw: unknown): WorkerToHost {
+  const msg = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  if (!hasType(msg, WORKER_TYPES)) throw new Error(`host: unknown worker message ${JSON.stringify(msg)?.slice(0, 200)}`);
+  return msg as WorkerToHost;
+}

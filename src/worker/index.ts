@@ -1,0 +1,111 @@
+import { openTrainData } from '../data/train-data';
+import { importDataset } from '../data/import';
+import { ENGINE_ORDER, type EngineName, type EngineReport } from '../shared/engine';
+import { decodeHostMessage, type HostToWorker, type ImportJob, type TrainJob } from '../shared/worker-protocol';
+import { selectEngine, type EngineOptions } from './engine';
+import type { JobContext } from './jobs/job-context';
+import { runTrainJob } from './jobs/train';
+import { registerFastWasmKernels } from './ml/kernels';
+import { connectToHost } from './transport';
+
+/**
+ * The compute worker: one process per job, started by the lab host's
+ * WorkerSupervisor. It is the only place tfjs runs.
+ */
+const host = connectToHost();
+const cancelled = new Set<string>();
+const aborts = new Map<string, AbortController>();
+let engine: Promise<EngineReport> | null = null;
+
+function engineOptions(): EngineOptions {
+  const prefer = process.env.ADLAB_ENGINE || undefined;
+  if (prefer !== undefined && !(ENGINE_ORDER as readonly string[]).includes(prefer)) {
+    throw new Error(`ADLAB_ENGINE must be one of ${ENGINE_ORDER.join(', ')}, not '${prefer}'`);
+  }
+  return { prefer: prefer as EngineName | undefined, onWasmReady: registerFastWasmKernels };
+}
+
+function ensureEngine(): Promise<EngineReport> {
+  engine ??= selectEngine(engineOptions()).then((report) => {
+    host.send({ type: 'engine', report });
+    return report;
+  });
+  return engine;
+}
+
+function contextFor(jobId: string): JobContext {
+  return {
+    jobId,
+    get cancelled() {
+      return cancelled.has(jobId);
+    },
+    metric: (point) => host.send({ type: 'metric', jobId, point }),
+    progress: (progress) => host.send({ type: 'progress', jobId, progress }),
+    checkpoint: (c) => host.send({ type: 'checkpoint', jobId, ...c }),
+    log: (level, message) => host.send({ type: 'log', jobId, level, message }),
+  };
+}
+
+async function train(job: TrainJob): Promise<void> {
+  await ensureEngine();
+  const { config } = job;
+  const data = openTrainData(job.datasetDir, {
+    subset: config.subset,
+    valSize: config.valSize,
+    augment: config.augment,
+    seed: config.seed,
+  });
+  const result = await runTrainJob(job, contextFor(job.jobId), data);
+  host.send({ type: 'done', jobId: job.jobId, status: result.status, summary: result.summary });
+}
+
+async function importJob(job: ImportJob): Promise<void> {
+  const abort = new AbortController();
+  aborts.set(job.jobId, abort);
+  const t0 = Date.now();
+  const dataset = await importDataset(job.sourcePath, job.destDir, {
+    id: job.datasetId,
+    name: job.name,
+    size: job.size,
+    limit: job.limit,
+    signal: abort.signal,
+    onProgress: (p) => {
+      const elapsed = Date.now() - t0;
+      const eta = p.total && p.done > 0 ? ((p.total - p.done) * elapsed) / p.done / 1000 : null;
+      host.send({ type: 'progress', jobId: job.jobId, progress: { done: p.done, total: p.total ?? 0, etaSeconds: eta, message: p.message } });
+    },
+  });
+  host.send({ type: 'imported', jobId: job.jobId, dataset });
+}
+
+async function handle(msg: HostToWorker): Promise<void> {
+  switch (msg.type) {
+    case 'train':
+      return train(msg);
+    case 'import':
+      return importJob(msg);
+    case 'cancel':
+      cancelled.add(msg.jobId);
+      aborts.get(msg.jobId)?.abort();
+      return;
+    case 'shutdown':
+      process.exit(0);
+  }
+}
+
+host.onMessage((raw) => {
+  let msg: HostToWorker;
+  try {
+    msg = decodeHostMessage(raw);
+  } catch (err) {
+    host.send({ type: 'error', jobId: null, message: (err as Error).message });
+    return;
+  }
+  handle(msg).catch((err: unknown) => {
+    const e = err instanceof Error ? err : new Error(String(err));
+    const jobId = 'jobId' in msg ? msg.jobId : null;
+    host.send({ type: 'error', jobId, message: e.message, stack: e.stack });
+  });
+});
+
+host.send({ type: 'ready', pid: process.pid });

@@ -1,0 +1,19 @@
+import type { MetricPoint, Progress } from '../../shared/metrics';
+import type { CheckpointKind } from '../../shared/worker-protocol';
+
+/** What a job may do to the outside world: report, and learn that it was cancelled. */
+export interface JobContext {
+  readonly jobId: string;
+  /** True once the host asked the job to stop; jobs check it between batches. */
+  readonly cancelled: boolean;
+  metric(point: MetricPoint): void;
+  progress(progress: Progress): void;
+  checkpoint(info: { kind: CheckpointKind; epoch: number; step: number; path: string; valAcc: number | null }): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+/** Estimates seconds left from the pace so far. */
+export function etaSeconds(done: number, total: number, elapsedMs: number): number | null {
+  if (done <= 0 || elapsedMs <= 0 || total <= done) return done >= total ? 0 : null;
+  return ((total - done) * elapsedMs) / done / 1000;
+}

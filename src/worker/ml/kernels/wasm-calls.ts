@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs';
+import type { DataId, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import type { CropPad } from './conv-geometry';
+
+/** The part of the wasm backend a composed kernel touches. */
+export interface DisposingBackend {
+  disposeData(dataId: DataId, force?: boolean): boolean;
+}
+
+function kernelFunc(name: string): tf.KernelFunc {
+  const k = tf.getKernel(name, 'wasm');
+  if (!k) throw new Error(`wasm kernel '${name}' is not registered (is the wasm backend initialised?)`);
+  return k.kernelFunc;
+}
+
+/**
+ * Calls the wasm backend's own kernels at the TensorInfo level (no tape, no engine
+ * bookkeeping) and frees every intermediate when `finish` is called, so a composed
+ * kernel allocates nothing beyond its result.
+ */
+export class WasmCalls {
+  private readonly temps: TensorInfo[] = [];
+
+  constructor(private readonly backend: DisposingBackend) {}
+
+  private run(name: string, inputs: Record<string, TensorInfo> | TensorInfo[], attrs: NamedAttrMap): TensorInfo {
+    const out = kernelFunc(name)({ inputs: inputs as Record<string, TensorInfo>, backend: this.backend, attrs });
+    if (Array.isArray(out)) throw new Error(`wasm kernel '${name}' returned several outputs`);
+    this.temps.push(out);
+    return out;
+  }
+
+  transpose(x: TensorInfo, perm: number[]): TensorInfo {
+    return this.run('Transpose', { x }, { perm });
+  }
+
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  reverse(x: TensorInfo, dims: number[]): TensorInfo {
+    return this.run('Reverse', { x }, { dims });
+  }
+
+  /** Drops `crop*` rows/cols on axes 1 and 2 (NHWC-like layout); returns x when nothing to crop. */
+  crop(x: TensorInfo, v: CropPad, h: CropPad): TensorInfo {
+    if (!v.cropBefore && !v.cropAfter && !h.cropBefore && !h.cropAfter) return x;
+    const [a, hh, ww, d] = x.shape as [number, number, number, number];
+    return this.run('Slice', { x }, {
+      begin: [0, v.cropBefore, h.cropBefore, 0],
+      size: [a, hh - v.cropBefore - v.cropAfter, ww - h.cropBefore - h.cropAfter, d],
+    });
+  }
+
+  stridedSlice(x: TensorInfo, begin: number[], end: number[], strides: number[]): TensorInfo {
+    return this.run('StridedSlice', { x }, {
+      begin, end, strides, beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
+    });
+  }
+
+  /** Forward NHWC convolution (XNNPACK) with explicit, non-negative padding on axes 1 and 2. */
+  conv2d(x: TensorInfo, filter: TensorInfo, v: CropPad, h: CropPad, dilations: [number, number] = [1, 1]): TensorInfo {
+    return this.run('Conv2D', { x, filter }, {
+      strides: [1, 1],
+      dilations,
+      dataFormat: 'NHWC',
+      pad: [[0, 0], [v.padBefore, v.padAfter], [h.padBefore, h.padAfter], [0, 0]],
+    } as unknown as NamedAttrMap);
+  }
+
+  pack(xs: TensorInfo[], axis: number): TensorInfo {
+    return this.run('Pack', xs, { axis });
+  }
+
+  zeros(shape: number[]): TensorInfo {
+    return this.run('Fill', {}, { shape, value: 0, dtype: 'float32' });
+  }
+
+  /** Frees every intermediate except `result`, which the caller hands to tfjs. */
+  finish(result: TensorInfo): TensorInfo {
+    for (const t of this.temps) if (t !== result) this.backend.disposeData(t.dataId);
+    this.temps.length = 0;
+    return result;
+  }
+}

@@ -1,0 +1,185 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createGunzip, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import * as tar from 'tar-stream';
+import { test, type Page } from '@playwright/test';
+import type { DatasetSummary } from '../../src/shared/datasets';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const OUT_MAIN = join(REPO_ROOT, 'out', 'main');
+const run = promisify(execFile);
+
+/** The shared CIFAR-10 JPEG archive (README of /work/shared/data: train/<class>/NNNN.jpg). */
+export function cifarJpegArchive(): string {
+  const base = process.env.ADLAB_SHARED_DATA ?? resolve(REPO_ROOT, '..', 'shared', 'data');
+  const file = join(base, 'cifar10-jpeg', 'train.tar.gz');
+  if (!existsSync(file)) throw new Error(`shared data not found at ${file} (set ADLAB_SHARED_DATA to the folder holding cifar10-jpeg/)`);
+  return file;
+}
+
+/**
+ * A small image-folder tar.gz cut from the shared archive: `perClass` train
+ * and `testPerClass` test images of every class. The archive is grouped by
+ * class, so the stream is read until every class has enough, then dropped.
+ */
+export async function buildSmallImageTar(perClass: number, testPerClass = 0): Promise<Buffer> {
+  const want = perClass + testPerClass;
+  const counts = new Map<string, number>();
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: Buffer) => chunks.push(c));
+  const packed = new Promise<void>((res, rej) => {
+    pack.on('end', res);
+    pack.on('error', rej);
+  });
+  const extract = tar.extract();
+  const source = createReadStream(cifarJpegArchive());
+  source.pipe(createGunzip()).pipe(extract);
+  const CIFAR10_CLASSES = 10; // the archive's README: ten class folders
+  try {
+    for await (const entry of extract) {
+      const m = /^(?:\.\/)?train\/([^/]+)\/([^/]+\.jpe?g)$/i.exec(entry.header.name);
+      const cls = m?.[1];
+      const n = cls ? (counts.get(cls) ?? 0) : want;
+      if (!m || !cls || n >= want) {
+        entry.resume();
+        await new Promise((r) => entry.on('end', r));
+      } else {
+        const parts: Buffer[] = [];
+        for await (const part of entry) parts.push(part as Buffer);
+        const split = n < perClass ? 'train' : 'test';
+        pack.entry({ name: `${split}/${cls}/${m[2]}` }, Buffer.concat(parts));
+        counts.set(cls, n + 1);
+      }
+      if (counts.size === CIFAR10_CLASSES && [...counts.values()].every((c) => c >= want)) break;
+    }
+  } finally {
+    source.destroy();
+  }
+  pack.finalize();
+  await packed;
+  if (counts.size < 2) throw new Error(`expected class folders in ${cifarJpegArchive()}, found ${counts.size}`);
+  return gzipSync(Buffer.concat(chunks));
+}
+
+export interface LabServer {
+  /** The URL the server printed, with its token. */
+  url: string;
+  dataDir: string;
+  /** The dataset imported with the CLI before the server started, if any. */
+  dataset: DatasetSummary | null;
+  /** Everything the server wrote to stderr (shown when a test fails). */
+  log: string[];
+  stop(): Promise<void>;
+}
+
+function requireBuilt(): void {
+  for (const f of ['web.js', 'cli.js', 'worker.js']) {
+    if (!existsSync(join(OUT_MAIN, f))) throw new Error(`out/main/${f} is missing: run \`npx electron-vite build\` first`);
+  }
+}
+
+/** Import a file into a data folder with the headless CLI. */
+export async function cliImport(dataDir: string, file: string, name: string): Promise<DatasetSummary> {
+  const { stdout } = await run(
+    process.execPath,
+    [join(OUT_MAIN, 'cli.js'), '--data-dir', dataDir, 'dataset', 'import', file, '--name', name, '--json'],
+    { cwd: REPO_ROOT, timeout: 120_000 },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as DatasetSummary;
+}
+
+const READY = /^Active Defense Lab \(web mode\): (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/m;
+
+/** Start web mode on a free port and wait for its one-line announcement. */
+export async function startWebMode(dataDir: string, dataset: DatasetSummary | null = null): Promise<LabServer> {
+  requireBuilt();
+  const child: ChildProcess = spawn(process.execPath, [join(OUT_MAIN, 'web.js'), '--data-dir', dataDir, '--port', '0'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log: string[] = [];
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (t: string) => log.push(t));
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  const url = await new Promise<string>((res, rej) => {
+    let out = '';
+    const timer = setTimeout(() => rej(new Error(`web mode printed no URL in 60 s; stderr:\n${log.join('')}`)), 60_000);
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (t: string) => {
+      out += t;
+      const m = READY.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        res(m[1]);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      rej(new Error(`web mode exited with ${code} before printing its URL; stdout:\n${out}\nstderr:\n${log.join('')}`));
+    });
+  });
+  return {
+    url,
+    dataDir,
+    dataset,
+    log,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(killer);
+      }
+    },
+  };
+}
+
+/**
+ * Per test file: a temp data folder, optionally with a small CIFAR-10 subset
+ * imported by the CLI, and web mode serving it. Returns a getter for the
+ * running server; everything is removed after the file's tests.
+ */
+export function labPerFile(options: { perClass?: number; testPerClass?: number } | null = {}): () => LabServer {
+  let server: LabServer | null = null;
+  let dataDir: string | null = null;
+  test.beforeAll(async () => {
+    test.setTimeout(180_000);
+    dataDir = await mkdtemp(join(tmpdir(), 'adlab-e2e-'));
+    let dataset: DatasetSummary | null = null;
+    if (options) {
+      const file = join(dataDir, 'cifar-small.tar.gz');
+      await writeFile(file, await buildSmallImageTar(options.perClass ?? 30, options.testPerClass ?? 5));
+      dataset = await cliImport(join(dataDir, 'lab'), file, 'cifar-small');
+    }
+    server = await startWebMode(join(dataDir, 'lab'), dataset);
+  });
+  test.afterAll(async () => {
+    await server?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+  test.afterEach(async ({}, info) => {
+    if (info.status !== info.expectedStatus && server) await info.attach('server-stderr', { body: server.log.join('') });
+  });
+  return () => {
+    if (!server) throw new Error('lab server not started');
+    return server;
+  };
+}
+
+/** Open the app and fail fast on CSP violations or uncaught errors. */
+export async function openApp(page: Page, url: string): Promise<string[]> {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  await page.goto(url);
+  await page.locator('[data-testid="connection"]', { hasText: 'connected' }).waitFor();
+  return problems;
+}

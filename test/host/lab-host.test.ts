@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LabHost } from '../../src/main/lab/lab-host';
+import type { DatasetSummary } from '../../src/shared/datasets';
+import type { LabEvent } from '../../src/shared/lab-api';
+import type { HostToWorker } from '../../src/shared/worker-protocol';
+import { fakeLauncher, type FakeWorker } from './fake-worker';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'adlab-host-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const dataset: DatasetSummary = {
+  id: 'ds-test',
+  name: 'tiny',
+  format: 'image-folder',
+  source: '/x',
+  height: 32,
+  width: 32,
+  channels: 3,
+  classes: ['a', 'b'],
+  splits: [{ name: 'train', count: 10, classCounts: [5, 5] }],
+  createdAt: 1,
+  resize: null,
+  bytes: 100,
+};
+
+/** A worker that reports one batch and one epoch, then finishes (or waits to be cancelled). */
+function scripted(behaviour: 'finish' | 'hang' | 'crash') {
+  return (w: FakeWorker, msg: HostToWorker) => {
+    if (msg.type === 'cancel') {
+      w.say({ type: 'done', jobId: msg.jobId, status: 'cancelled', summary: {} });
+      return;
+    }
+    if (msg.type !== 'train') return;
+    const jobId = msg.jobId;
+    w.say({ type: 'metric', jobId, point: { scope: 'batch', step: 1, epoch: 1, values: { loss: 2, lf: 0.1 }, time: 1 } });
+    if (behaviour === 'crash') {
+      setTimeout(() => w.exit(null, 'SIGKILL', 'RangeError: wasm memory access out of bounds'), 5);
+      return;
+    }
+    if (behaviour === 'hang') return;
+    w.say({ type: 'metric', jobId, point: { scope: 'epoch', step: 1, epoch: 1, values: { valAcc: 0.6, lf: 0.05 }, time: 2 } });
+    w.say({ type: 'done', jobId, status: 'completed', summary: { valAcc: 0.6 } });
+  };
+}
+
+function newHost(behaviour: 'finish' | 'hang' | 'crash') {
+  const launcher = fakeLauncher(scripted(behaviour));
+  const host = new LabHost({ dataDir: dir, launcher, adoptQueue: false });
+  host.datasets.add(dataset);
+  const events: LabEvent[] = [];
+  host.onEvent((e) => events.push(e));
+  return { host, launcher, events };
+}
+
+describe('LabHost', () => {
+  it('runs a training job, stores every metric and reports the outcome', async () => {
+    const { host, events } = newHost('finish');
+    const { runId } = (await host.call('startTraining', [{ datasetId: 'ds-test', model: 'wrn-10-1' }])) as { runId: string };
+    const run = await host.waitForRun(runId);
+    expect(run).toMatchObject({ status: 'completed', bestValAcc: 0.6, final: { valAcc: 0.6, lf: 0.05 } });
+    expect(host.runs.metrics(runId)).toHaveLength(4);
+    expect(events.filter((e) => e.type === 'metric')).toHaveLength(2);
+    expect(events.filter((e) => e.type === 'run').map((e) => (e as { run: { status: string } }).run.status)).toEqual([
+      'queued',
+      'running',
+      'completed',
+    ]);
+    await host.close();
+  });
+
+  it('queues runs while the worker is busy and cancels a queued one', async () => {
+    const { host, launcher } = newHost('hang');
+    const a = host.startTraining((await import('../../src/shared/train-config')).parseTrainConfig({ datasetId: 'ds-test' }));
+    const b = host.startTraining((await import('../../src/shared/train-config')).parseTrainConfig({ datasetId: 'ds-test' }));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(host.runs.get(a).status).toBe('running');
+    expect(host.runs.get(b).status).toBe('queued');
+    expect(launcher.workers).toHaveLength(1);
+    await host.call('cancelRun', [b]);
+    expect(host.runs.get(b).status).toBe('cancelled');
+    await host.call('cancelRun', [a]);
+    expect((await host.waitForRun(a)).status).toBe('cancelled');
+    expect(launcher.workers).toHaveLength(1); // the cancelled queued run never started a worker
+    await host.close();
+  });
+
+  it('marks the run failed with the reason when the worker dies, keeping earlier metrics', async () => {
+    const { host } = newHost('crash');
+    const runId = host.startTraining((await import('../../src/shared/train-config')).parseTrainConfig({ datasetId: 'ds-test' }));
+    const run = await host.waitForRun(runId);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/worker killed by SIGKILL: RangeError: wasm memory access out of bounds/);
+    expect(host.runs.metrics(runId)).toHaveLength(2);
+    await host.close();
+  });
+
+  it('refuses training on an unknown dataset and names it', async () => {
+    const { host } = newHost('finish');
+    await expect(host.call('startTraining', [{ datasetId: 'nope' }])).rejects.toThrow(/no dataset 'nope'/);
+    await host.close();
+  });
+
+  it('marks a running run interrupted when the lab closes', async () => {
+    const { host } = newHost('hang');
+    const runId = host.startTraining((await import('../../src/shared/train-config')).parseTrainConfig({ datasetId: 'ds-test' }));
+    await new Promise((r) => setTimeout(r, 10));
+    const waiting = host.waitForRun(runId);
+    await host.close();
+    expect((await waiting).status).toBe('interrupted');
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { LAB_METHODS, parseLabArgs } from '../../src/shared/lab-api';
+import { LAB_METHOD_NAMES } from '../../src/shared/lab-methods';
+import { parseTrainConfig } from '../../src/shared/train-config';
+import { decodeWire, encodeWire } from '../../src/shared/wire';
+import { decodeHostMessage, decodeWorkerMessage, encodeMessage, type HostToWorker, type WorkerToHost } from '../../src/shared/worker-protocol';
+
+describe('worker protocol', () => {
+  const config = parseTrainConfig({ datasetId: 'ds-1' });
+  const hostMessages: HostToWorker[] = [
+    { type: 'train', jobId: 'r1', config, datasetDir: '/d', artifactsDir: '/a', resumeFrom: '/a/last' },
+    { type: 'import', jobId: 'j1', sourcePath: '/x.tar.gz', destDir: '/d/ds', datasetId: 'ds', name: 'n', size: 32 },
+    { type: 'cancel', jobId: 'r1' },
+    { type: 'shutdown' },
+  ];
+  const workerMessages: WorkerToHost[] = [
+    { type: 'ready', pid: 12 },
+    { type: 'metric', jobId: 'r1', point: { scope: 'batch', step: 3, epoch: 1, values: { loss: 2.3, lf: 0.05 }, time: 1 } },
+    { type: 'progress', jobId: 'r1', progress: { done: 1, total: 10, etaSeconds: 4.5 } },
+    { type: 'checkpoint', jobId: 'r1', kind: 'best', epoch: 2, step: 20, path: '/a/best', valAcc: 0.4 },
+    { type: 'done', jobId: 'r1', status: 'completed', summary: { valAcc: 0.5 } },
+    { type: 'error', jobId: null, message: 'boom' },
+  ];
+
+  it.each(hostMessages)('round-trips host message $type', (msg) => {
+    expect(decodeHostMessage(encodeMessage(msg))).toEqual(msg);
+  });
+  it.each(workerMessages)('round-trips worker message $type', (msg) => {
+    expect(decodeWorkerMessage(encodeMessage(msg))).toEqual(msg);
+  });
+  it('rejects unknown message types on both sides', () => {
+    expect(() => decodeHostMessage({ type: 'rm -rf' })).toThrow(/unknown message/);
+    expect(() => decodeWorkerMessage('{"type":"train"}')).toThrow(/unknown worker message/);
+    expect(() => decodeWorkerMessage(null)).toThrow();
+  });
+});
+
+describe('LabApi argument validation', () => {
+  it('names every method in the plain list', () => {
+    expect([...LAB_METHOD_NAMES].sort()).toEqual([...LAB_METHODS].sort());
+  });
+  it('fills training defaults from the paper', () => {
+    const [c] = parseLabArgs<'startTraining'>('startTraining', [{ datasetId: 'd' }]);
+    expect(c).toMatchObject({ delta: 0.02, featureLayer: 0, momentum: 0.9, weightDecay: 5e-4 });
+  });
+  it.each([
+    ['unknown method', 'dropTables', [], /unknown method 'dropTables'/],
+    ['missing argument', 'getRun', [], /invalid arguments for getRun/],
+    ['wrong type', 'getRun', [42], /getRun at 0/],
+    ['extra argument', 'listRuns', [1], /invalid arguments for listRuns/],
+    ['unknown field', 'startTraining', [{ datasetId: 'd', evil: true }], /startTraining at 0.*evil|Unrecognized key/],
+    ['negative epochs', 'startTraining', [{ datasetId: 'd', epochs: -1 }], /at 0\.epochs/],
+    ['NaN lr', 'startTraining', [{ datasetId: 'd', lr: Number.NaN }], /at 0\.lr/],
+    ['unknown model', 'startTraining', [{ datasetId: 'd', model: 'resnet-1000' }], /at 0\.model/],
+    ['oversized chunk', 'uploadChunk', ['u', new Uint8Array(8 * 2 ** 20 + 1)], /chunk over 8 MiB/],
+    ['bad source kind', 'importDataset', [{ kind: 'url', path: 'http://x' }, {}], /importDataset at 0/],
+    ['page size too big', 'previewDataset', [{ id: 'd', split: 'train', page: 0, pageSize: 100000 }], /pageSize/],
+  ])('rejects %s', (_name, method, args, pattern) => {
+    expect(() => parseLabArgs(method, args)).toThrow(pattern);
+  });
+});
+
+describe('wire codec', () => {
+  it('carries bytes through JSON', () => {
+    const bytes = new Uint8Array([0, 1, 2, 255, 128]);
+    const back = decodeWire(encodeWire({ id: 1, method: 'uploadChunk', args: ['u', bytes] })) as { args: [string, Uint8Array] };
+    expect(back.args[1]).toBeInstanceOf(Uint8Array);
+    expect([...back.args[1]]).toEqual([...bytes]);
+  });
+  it('leaves ordinary objects alone', () => {
+    expect(decodeWire(encodeWire({ $u8: 1, other: 'x' }))).toEqual({ $u8: 1, other: 'x' });
+  });
+});

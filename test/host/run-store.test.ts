@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migrate, openDatabase, schemaVersion } from '../../src/main/lab/db';
+import { MIGRATIONS } from '../../src/main/lab/migrations';
+import { RunStore } from '../../src/main/lab/run-store';
+import { parseTrainConfig } from '../../src/shared/train-config';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'adlab-store-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const config = parseTrainConfig({ datasetId: 'ds-1', model: 'wrn-10-1', epochs: 3 });
+
+describe('migrations', () => {
+  it('bring an empty database to the latest version, in WAL mode', () => {
+    const db = openDatabase(join(dir, 'lab.db'));
+    expect(schemaVersion(db)).toBe(MIGRATIONS.length);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+    expect(tables).toEqual(expect.arrayContaining(['checkpoints', 'datasets', 'metrics', 'runs']));
+    db.close();
+  });
+
+  it('upgrade an existing database without touching its rows', () => {
+    const file = join(dir, 'lab.db');
+    const raw = new Database(file);
+    migrate(raw, MIGRATIONS.slice(0, 1));
+    raw.prepare("INSERT INTO runs (id, name, kind, status, config_json, created_at, artifacts_dir) VALUES ('r', 'old', 'train', 'completed', '{}', 1, '/a')").run();
+    raw.close();
+    const extra = [...MIGRATIONS, 'ALTER TABLE runs ADD COLUMN tags TEXT'];
+    const db = new Database(file);
+    expect(migrate(db, extra)).toBe(extra.length);
+    expect(db.prepare("SELECT name, tags FROM runs WHERE id = 'r'").get()).toEqual({ name: 'old', tags: null });
+    expect(migrate(db, extra)).toBe(extra.length); // idempotent
+    db.close();
+  });
+
+  it('roll back a failing migration and keep the old version', () => {
+    const db = new Database(join(dir, 'lab.db'));
+    migrate(db);
+    expect(() => migrate(db, [...MIGRATIONS, 'CREATE TABLE x (a); SELECT * FROM no_such_table'])).toThrow(/no_such_table/);
+    expect(schemaVersion(db)).toBe(MIGRATIONS.length);
+    expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'x'").pluck().get()).toBe(0);
+    db.close();
+  });
+
+  it('refuse a database written by a newer lab', () => {
+    const db = new Database(join(dir, 'lab.db'));
+    db.pragma(`user_version = ${MIGRATIONS.length + 5}`);
+    expect(() => migrate(db)).toThrow(/newer than this lab knows/);
+    db.close();
+  });
+});
+
+describe('RunStore', () => {
+  it('stores runs, metrics and final figures', () => {
+    const db = openDatabase(join(dir, 'lab.db'));
+    const store = new RunStore(db);
+    const run = store.create('train', config, (id) => join(dir, id));
+    expect(run).toMatchObject({ status: 'queued', model: 'wrn-10-1', delta: 0.02, epochs: 3, bestValAcc: null });
+    store.markRunning(run.id, null);
+    store.addMetric(run.id, { scope: 'batch', step: 1, epoch: 1, values: { loss: 2.2, lf: 0.1 }, time: 5 });
+    store.addMetric(run.id, { scope: 'epoch', step: 1, epoch: 1, values: { valAcc: 0.3, lf: 0.09 }, time: 6 });
+    store.addMetric(run.id, { scope: 'epoch', step: 2, epoch: 2, values: { valAcc: 0.25, lf: Number.NaN }, time: 7 });
+    expect(store.metrics(run.id)).toHaveLength(6);
+    expect(store.metrics(run.id, 'batch').map((m) => m.name)).toEqual(['loss', 'lf']);
+    const summary = store.get(run.id);
+    expect(summary.bestValAcc).toBe(0.3);
+    expect(summary.final).toEqual({ valAcc: 0.25 }); // NaN is stored as a gap, not a number
+    expect(store.finish(run.id, 'completed')).toBe(true);
+    expect(store.finish(run.id, 'failed', 'late')).toBe(false); // the first outcome stays
+    expect(store.get(run.id)).toMatchObject({ status: 'completed', error: null });
+    db.close();
+  });
+
+  it('marks runs of a dead lab process interrupted and adopts its queue', () => {
+    const db = openDatabase(join(dir, 'lab.db'));
+    const store = new RunStore(db);
+    const running = store.create('train', config, (id) => join(dir, id), 999_001);
+    store.markRunning(running.id, null);
+    const queued = store.create('train', config, (id) => join(dir, id), 999_001);
+    const alive = store.create('train', config, (id) => join(dir, id), 999_002);
+    store.markRunning(alive.id, null);
+    const adopted = store.recover((pid) => pid === 999_002, 1234);
+    expect(adopted).toEqual([queued.id]);
+    expect(store.get(running.id)).toMatchObject({ status: 'interrupted' });
+    expect(store.get(running.id).error).toMatch(/pid 999001/);
+    expect(store.get(alive.id).status).toBe('running');
+    db.close();
+  });
+});

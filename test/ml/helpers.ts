@@ -1,0 +1,42 @@
+import * as tf from '@tensorflow/tfjs';
+import { registerFastWasmKernels } from '../../src/worker/ml/kernels';
+import { selectEngine } from '../../src/worker/engine';
+
+/** Starts the wasm engine with the fast gradient kernels (what the worker does). */
+export async function useWasm(): Promise<void> {
+  const report = await selectEngine({ prefer: 'wasm', onWasmReady: registerFastWasmKernels });
+  if (report.engine !== 'wasm') throw new Error(`expected the wasm engine, got ${report.engine}`);
+}
+
+/** Deterministic uniform values in [-1, 1) (LCG), independent of any tfjs seed. */
+export function lcgArray(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = (s / 4294967296) * 2 - 1;
+  }
+  return a;
+}
+
+/** Relative L2 error of `a` against the reference `b`. */
+export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i]! - b[i]!) ** 2;
+    den += b[i]! ** 2;
+  }
+  return Math.sqrt(num / Math.max(den, 1e-30));
+}
+
+export async function onBackend<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
+  const prev = tf.getBackend();
+  await tf.setBackend(name);
+  try {
+    return await fn();
+  } finally {
+    await tf.setBackend(prev);
+  }
+}

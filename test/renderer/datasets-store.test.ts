@@ -1,0 +1,114 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createPinia, setActivePinia } from 'pinia';
+import type { DatasetSummary } from '../../src/shared/datasets';
+import { useDatasetsStore } from '../../src/renderer/src/stores/datasets-store';
+import { connectLabEvents } from '../../src/renderer/src/stores/lab-events';
+import { provideLab } from '../../src/renderer/src/stores/lab-handle';
+import { useStatusStore } from '../../src/renderer/src/stores/status-store';
+import { deferred, strictFakeLab } from './fake-lab';
+
+const dataset: DatasetSummary = {
+  id: 'd1',
+  name: 'tiny',
+  format: 'image-folder',
+  source: 'tiny.tar.gz',
+  height: 32,
+  width: 32,
+  channels: 3,
+  classes: ['a', 'b'],
+  splits: [{ name: 'train', count: 3, classCounts: [2, 1] }],
+  createdAt: 1,
+  resize: null,
+  bytes: 9216,
+};
+
+function file(size: number) {
+  return Object.assign(new Blob([new Uint8Array(size)]), { name: 'tiny.tar.gz' });
+}
+
+describe('useDatasetsStore', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  it('uploads, imports, applies events that beat the importDataset reply, and adds the dataset', async () => {
+    const started = deferred<{ jobId: string }>();
+    const lab = strictFakeLab({
+      uploadBegin: async () => ({ uploadId: 'u1' }),
+      uploadChunk: async () => undefined,
+      uploadEnd: async () => undefined,
+      importDataset: async (source, options) => {
+        expect(source).toEqual({ kind: 'upload', uploadId: 'u1' });
+        expect(options).toEqual({ name: 'mine' });
+        return started.promise;
+      },
+    });
+    provideLab(lab.api);
+    connectLabEvents(lab.api);
+    const store = useDatasetsStore();
+    const importing = store.importFile(file(100), ' mine ');
+    await new Promise((r) => setTimeout(r, 0));
+    lab.emit({ type: 'import-progress', jobId: 'j1', progress: { done: 1, total: 3, etaSeconds: null } });
+    started.resolve({ jobId: 'j1' });
+    await importing;
+    expect(store.imports[0]).toMatchObject({ phase: 'importing', jobId: 'j1', progress: { done: 1, total: 3 }, uploaded: 100 });
+
+    lab.emit({ type: 'import-done', jobId: 'j1', dataset });
+    expect(store.imports[0]).toMatchObject({ phase: 'done', datasetId: 'd1' });
+    expect(store.datasets).toEqual([dataset]);
+    expect(lab.unexpected).toEqual([]);
+  });
+
+  it('shows the host error of a failed import', async () => {
+    const lab = strictFakeLab({
+      uploadBegin: async () => ({ uploadId: 'u1' }),
+      uploadChunk: async () => undefined,
+      uploadEnd: async () => undefined,
+      importDataset: async () => ({ jobId: 'j2' }),
+    });
+    provideLab(lab.api);
+    connectLabEvents(lab.api);
+    const store = useDatasetsStore();
+    await store.importFile(file(10));
+    lab.emit({ type: 'import-failed', jobId: 'j2', error: 'no class folders found in tiny.tar.gz' });
+    expect(store.imports[0]).toMatchObject({ phase: 'failed', error: 'no class folders found in tiny.tar.gz' });
+  });
+
+  it('cancels a running import through cancelImport', async () => {
+    const lab = strictFakeLab({
+      uploadBegin: async () => ({ uploadId: 'u1' }),
+      uploadChunk: async () => undefined,
+      uploadEnd: async () => undefined,
+      importDataset: async () => ({ jobId: 'j3' }),
+      cancelImport: async () => undefined,
+    });
+    provideLab(lab.api);
+    connectLabEvents(lab.api);
+    const store = useDatasetsStore();
+    await store.importFile(file(10));
+    await store.cancelImport(store.imports[0].key);
+    expect(lab.calls.at(-1)).toEqual({ method: 'cancelImport', args: ['j3'] });
+    lab.emit({ type: 'import-failed', jobId: 'j3', error: 'cancelled' });
+    expect(store.imports[0].phase).toBe('cancelled');
+  });
+
+  it('marks the host unreachable when an upload cannot reach it', async () => {
+    const lab = strictFakeLab({
+      uploadBegin: async () => Promise.reject(new Error('cannot reach the lab server (is `npm run web` running?)')),
+    });
+    provideLab(lab.api);
+    const store = useDatasetsStore();
+    await store.importFile(file(10));
+    expect(store.imports[0].phase).toBe('failed');
+    expect(useStatusStore().connection).toBe('offline');
+  });
+
+  it('deletes and lists', async () => {
+    const lab = strictFakeLab({ listDatasets: async () => [dataset], deleteDataset: async () => undefined });
+    provideLab(lab.api);
+    const store = useDatasetsStore();
+    await store.refresh();
+    expect(store.datasets.map((d) => d.id)).toEqual(['d1']);
+    expect(await store.remove('d1')).toBe(true);
+    expect(store.datasets).toEqual([]);
+    expect(lab.unexpected).toEqual([]);
+  });
+});
