@@ -5,11 +5,14 @@ import type { ImportContext, ImportedSplits } from './import-context';
 import { resizeMethods, resizeRgb, type ResizeMethod } from './resize';
 import type { DatasetSource } from './source';
 import { baseName, dirName, joinRel } from './source-paths';
+import { makeYielder } from './yield';
 
 /** The official CIFAR binary layouts (https://www.cs.toronto.edu/~kriz/cifar.html). */
 export const CIFAR_SIDE = 32;
 const PIXELS = CIFAR_SIDE * CIFAR_SIDE; // 1024 per plane
 const IMAGE_BYTES = 3 * PIXELS; // R, G, B planes: 3072
+/** Records converted between event-loop yields (3 MB of pixels). */
+const CHUNK_RECORDS = 1000;
 
 interface CifarVariant {
   format: DatasetFormat;
@@ -136,44 +139,52 @@ export async function importCifar(layout: CifarLayout, ctx: ImportContext): Prom
     const wanted = new Set([...plan.map((p) => rel(p.file)), rel(variant.classNames), ...(variant.coarseNames ? [rel(variant.coarseNames)] : [])]);
     await src.read(
       wanted,
-      (f, data) => {
+      async (f, data) => {
         throwIfCancelled(ctx.signal);
         const name = baseName(f.path);
         if (name === variant.classNames) meta.classes = parseNames(data.toString('utf8'), where(name), variant.numClasses);
         if (name === variant.coarseNames) meta.coarse = parseNames(data.toString('utf8'), where(name), variant.numCoarse);
         const p = plan.find((q) => q.file === name);
         if (!p || p.keep === 0) return;
-        const out = new Uint8Array(p.keep * side * side * 3);
-        const labels = new Uint16Array(p.keep);
-        const coarse = new Uint8Array(p.keep);
+        const pause = makeYielder();
         const hwc = new Uint8Array(IMAGE_BYTES);
-        for (let r = 0; r < p.keep; r++) {
-          const base = r * recordBytes;
-          const fine = data[base + variant.labelBytes - 1];
-          if (fine >= variant.numClasses) {
-            throw badInput(`${where(name)}: record ${r} has label ${fine}, but ${variant.title} labels are 0-${variant.numClasses - 1}`);
-          }
-          if (variant.numCoarse > 0) {
-            const c = data[base];
-            if (c >= variant.numCoarse) {
-              throw badInput(`${where(name)}: record ${r} has coarse label ${c}, but ${variant.title} coarse labels are 0-${variant.numCoarse - 1}`);
+        // Chunks of records so a 50,000-record train.bin yields to the event loop and can be cancelled.
+        for (let c0 = 0; c0 < p.keep; c0 += CHUNK_RECORDS) {
+          await pause();
+          throwIfCancelled(ctx.signal);
+          const n = Math.min(CHUNK_RECORDS, p.keep - c0);
+          const out = new Uint8Array(n * side * side * 3);
+          const labels = new Uint16Array(n);
+          const coarse = new Uint8Array(n);
+          for (let k = 0; k < n; k++) {
+            const r = c0 + k;
+            const base = r * recordBytes;
+            const fine = data[base + variant.labelBytes - 1];
+            if (fine >= variant.numClasses) {
+              throw badInput(`${where(name)}: record ${r} has label ${fine}, but ${variant.title} labels are 0-${variant.numClasses - 1}`);
             }
-            coarse[r] = c;
+            if (variant.numCoarse > 0) {
+              const cl = data[base];
+              if (cl >= variant.numCoarse) {
+                throw badInput(`${where(name)}: record ${r} has coarse label ${cl}, but ${variant.title} coarse labels are 0-${variant.numCoarse - 1}`);
+              }
+              coarse[k] = cl;
+            }
+            labels[k] = fine;
+            classCounts[p.split][fine]++;
+            // Planes (CHW) to interleaved (HWC).
+            const px = base + variant.labelBytes;
+            for (let i = 0; i < PIXELS; i++) {
+              hwc[i * 3] = data[px + i];
+              hwc[i * 3 + 1] = data[px + PIXELS + i];
+              hwc[i * 3 + 2] = data[px + 2 * PIXELS + i];
+            }
+            out.set(side === CIFAR_SIDE ? hwc : resizeRgb(hwc, CIFAR_SIDE, CIFAR_SIDE, side, side), k * side * side * 3);
           }
-          labels[r] = fine;
-          classCounts[p.split][fine]++;
-          // Planes (CHW) to interleaved (HWC).
-          const px = base + variant.labelBytes;
-          for (let i = 0; i < PIXELS; i++) {
-            hwc[i * 3] = data[px + i];
-            hwc[i * 3 + 1] = data[px + PIXELS + i];
-            hwc[i * 3 + 2] = data[px + 2 * PIXELS + i];
-          }
-          out.set(side === CIFAR_SIDE ? hwc : resizeRgb(hwc, CIFAR_SIDE, CIFAR_SIDE, side, side), r * side * side * 3);
+          writers[p.split].writeImages(p.first + c0, n, out, labels, coarse);
+          done += n;
+          ctx.progress(done, total, `decoding ${rel(name)}`);
         }
-        writers[p.split].writeImages(p.first, p.keep, out, labels, coarse);
-        done += p.keep;
-        ctx.progress(done, total, `decoded ${rel(name)}`);
       },
       ctx.signal,
     );

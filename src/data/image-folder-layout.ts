@@ -1,7 +1,7 @@
 import type { SplitName } from '../shared/datasets';
 import { badInput } from './errors';
 import type { DatasetSource } from './source';
-import { baseName, dirName, isIgnorable, joinRel } from './source-paths';
+import { baseName, cmp, dirName, isIgnorable, joinRel } from './source-paths';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
 
@@ -21,10 +21,6 @@ interface Node {
 }
 
 const SPLIT_DIRS: SplitName[] = ['train', 'test'];
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 /**
  * Works out classes and splits from the file tree:

@@ -6,3 +6,4 @@ export { openTrainData } from './train-data';
 export { DatasetError, type DatasetErrorCode } from './errors';
 export { MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE } from './image-decode';
 export { previewPage, toPngDataUrl, MAX_PAGE_SIZE, type PreviewQuery } from './preview';
+export { openEvalData, type EvalData } from './eval-data';

@@ -41,3 +41,8 @@ export function dirName(relPath: string): string {
 export function joinRel(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;
 }
+
+/** Code-point order: stable across locales, so class indices never depend on the machine. */
+export function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -5,7 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { DatasetError, badInput, throwIfCancelled } from './errors';
-import { baseName, dirName, joinRel, safeRelativePath } from './source-paths';
+import { cmp, dirName, joinRel, safeRelativePath } from './source-paths';
+import { makeYielder } from './yield';
 
 export interface SourceFile {
   /** Relative path with "/" separators, already checked to be safe. */
@@ -64,7 +65,9 @@ async function openFolder(root: string, signal?: AbortSignal): Promise<DatasetSo
   const label = path.basename(root);
   const files: SourceFile[] = [];
   const dirs: string[] = [];
-  const walk = (rel: string): void => {
+  const pause = makeYielder();
+  const walk = async (rel: string): Promise<void> => {
+    await pause();
     throwIfCancelled(signal);
     const abs = rel === '' ? root : path.join(root, ...rel.split('/'));
     const entries = fs.readdirSync(abs, { withFileTypes: true });
@@ -76,7 +79,7 @@ async function openFolder(root: string, signal?: AbortSignal): Promise<DatasetSo
       }
       if (e.isDirectory()) {
         dirs.push(childRel);
-        walk(childRel);
+        await walk(childRel);
       } else if (e.isFile()) {
         files.push({ path: childRel, size: fs.statSync(path.join(abs, e.name)).size });
       } else {
@@ -84,12 +87,13 @@ async function openFolder(root: string, signal?: AbortSignal): Promise<DatasetSo
       }
     }
   };
-  walk('');
+  await walk('');
   files.sort((a, b) => cmp(a.path, b.path));
   dirs.sort(cmp);
 
   const hash = createHash('sha256');
   for (const f of files) {
+    await pause();
     throwIfCancelled(signal);
     const h = createHash('sha256').update(fs.readFileSync(path.join(root, ...f.path.split('/')))).digest('hex');
     hash.update(`${f.path}\t${f.size}\t${h}\n`);
@@ -103,8 +107,10 @@ async function openFolder(root: string, signal?: AbortSignal): Promise<DatasetSo
     dirs,
     sha256: hash.digest('hex'),
     async read(wanted, onFile, sig) {
+      const yieldNow = makeYielder();
       for (const f of files) {
         if (!wanted.has(f.path)) continue;
+        await yieldNow();
         throwIfCancelled(sig);
         const data = fs.readFileSync(path.join(root, ...f.path.split('/')));
         if (data.length !== f.size) throw badInput(`${label}: ${f.path} changed size during the import`);
@@ -142,11 +148,13 @@ async function walkTar(
   const input = fs.createReadStream(file, { highWaterMark: 1 << 20 });
   if (onRaw) input.on('data', (c) => onRaw(c as Buffer));
   const extract = tar.extract();
+  const pause = makeYielder();
   const done = gz ? pipeline(input, createGunzip(), extract, { signal }) : pipeline(input, extract, { signal });
   // The loop below reports the error; this only keeps the rejection handled.
   done.catch(() => undefined);
   try {
     for await (const entry of extract) {
+      await pause();
       throwIfCancelled(signal);
       const h = entry.header;
       const rel = safeRelativePath(h.name, label);
@@ -162,6 +170,25 @@ async function walkTar(
   }
 }
 
+/** Plain tars carry "ustar" at byte 257 of the first header; say what the file is instead of "corrupt". */
+function checkTarMagic(file: string, label: string): void {
+  const fd = fs.openSync(file, 'r');
+  const head = Buffer.alloc(512);
+  let n: number;
+  try {
+    n = fs.readSync(fd, head, 0, 512, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (head.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) {
+    throw badInput(`${label}: is a zip archive; zip is not supported, use a folder, .tar or .tar.gz`);
+  }
+  if (n === 512 && head.subarray(257, 262).toString('latin1') !== 'ustar') {
+    throw badInput(`${label}: not a folder, .tar or .tar.gz archive (no tar header, not gzip-compressed)`);
+  }
+  if (n < 512) throw badInput(`${label}: archive is truncated or corrupt (${n} bytes, shorter than one tar header)`);
+}
+
 function describe(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return msg.replace(/\.$/, '');
@@ -170,6 +197,7 @@ function describe(err: unknown): string {
 async function openArchive(file: string, signal?: AbortSignal): Promise<DatasetSource> {
   const label = path.basename(file);
   const gz = await isGzip(file);
+  if (!gz) checkTarMagic(file, label);
   const files: SourceFile[] = [];
   const dirSet = new Set<string>();
   const seen = new Set<string>();
@@ -254,8 +282,3 @@ async function openArchive(file: string, signal?: AbortSignal): Promise<DatasetS
   };
 }
 
-export function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-export { baseName, dirName };

@@ -1,11 +1,11 @@
 import type { Batch, TrainData, TrainDataOptions } from '../shared/train-data';
-import { PAD, copyImage, cropFlipImage } from './augment';
+import { batchesOf, checkBatchSize } from './batches';
 import { badInput } from './errors';
 import { loadSplit } from './load-split';
 import { readFullManifest } from './manifest';
-import { mixSeed, mulberry32, randInt, shuffleInPlace } from './prng';
+import { mixSeed, mulberry32, shuffleInPlace } from './prng';
 
-/** Stream tags so the split, the epoch order and nothing else share a PRNG stream. */
+/** Stream tags so the validation split and each epoch's order draw from unrelated PRNG streams. */
 const SPLIT_STREAM = 1;
 const EPOCH_STREAM = 2;
 
@@ -20,8 +20,7 @@ export function openTrainData(datasetDir: string, opts: TrainDataOptions): Train
   if (!Number.isInteger(subset) || subset < 0) throw badInput(`subset must be a non-negative integer (0 = all), got ${subset}`);
   if (!Number.isFinite(seed)) throw badInput(`seed must be a number, got ${seed}`);
   const m = readFullManifest(datasetDir);
-  const split = loadSplit(datasetDir, 'train');
-  const { images, labels, count, height, width, channels } = split;
+  const { images, labels, count, height, width, channels } = loadSplit(datasetDir, 'train');
   if (valSize >= count) throw badInput(`valSize ${valSize} leaves no training images (dataset "${m.name}" has ${count} train images)`);
   const rest = count - valSize;
   if (subset > rest) throw badInput(`subset ${subset} is larger than the ${rest} train images left after a validation split of ${valSize}`);
@@ -30,36 +29,10 @@ export function openTrainData(datasetDir: string, opts: TrainDataOptions): Train
   const perm = new Uint32Array(count);
   for (let i = 0; i < count; i++) perm[i] = i;
   shuffleInPlace(perm, mulberry32(mixSeed(seed, SPLIT_STREAM)));
-  // Sorted so validation reads memory in order and is independent of later shuffles.
+  // Sorted so validation reads memory in order and does not depend on later shuffles.
   const valIdx = perm.slice(0, valSize).sort();
   const trainIdx = perm.slice(valSize, valSize + trainCount).sort();
-  const imageSize = height * width * channels;
-
-  const checkBatchSize = (batchSize: number): void => {
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw badInput(`batchSize must be a positive integer, got ${batchSize}`);
-  };
-
-  function* batches(order: Uint32Array, batchSize: number, rng: (() => number) | null): Iterable<Batch> {
-    for (let start = 0; start < order.length; start += batchSize) {
-      const n = Math.min(batchSize, order.length - start);
-      // Fresh arrays per batch: tfjs may keep a reference to the data it is given.
-      const x = new Float32Array(n * imageSize);
-      const y = new Int32Array(n);
-      for (let b = 0; b < n; b++) {
-        const idx = order[start + b];
-        y[b] = labels[idx];
-        if (rng) {
-          const ox = randInt(rng, 2 * PAD + 1);
-          const oy = randInt(rng, 2 * PAD + 1);
-          const flip = rng() < 0.5;
-          cropFlipImage(images, idx * imageSize, height, width, channels, ox, oy, flip, x, b * imageSize);
-        } else {
-          copyImage(images, idx * imageSize, imageSize, x, b * imageSize);
-        }
-      }
-      yield { x, y, n };
-    }
-  }
+  const shape = { height, width, channels };
 
   return {
     numClasses: m.classes.length,
@@ -72,13 +45,14 @@ export function openTrainData(datasetDir: string, opts: TrainDataOptions): Train
     trainBatches(epoch: number, batchSize: number): Iterable<Batch> {
       if (!Number.isInteger(epoch) || epoch < 0) throw badInput(`epoch must be a non-negative integer, got ${epoch}`);
       checkBatchSize(batchSize);
+      // One stream per (seed, epoch): the shuffle draws first, then the augmentation.
       const rng = mulberry32(mixSeed(seed, EPOCH_STREAM, epoch));
       const order = shuffleInPlace(trainIdx.slice(), rng);
-      return batches(order, batchSize, augment ? rng : null);
+      return batchesOf(images, labels, shape, order, batchSize, augment ? rng : null);
     },
     valBatches(batchSize: number): Iterable<Batch> {
       checkBatchSize(batchSize);
-      return batches(valIdx, batchSize, null);
+      return batchesOf(images, labels, shape, valIdx, batchSize, null);
     },
   };
 }

@@ -5,6 +5,7 @@ import { IPC_EVENT_CHANNEL } from '../shared/lab-methods';
 import { registerLabIpc } from './electron/ipc';
 import { lockDown, secureWebPreferences } from './electron/window';
 import { utilityWorkerLauncher } from './electron/worker';
+import { acquireAppLock } from './lab/app-lock';
 import { LabHost } from './lab/lab-host';
 import { builtMainDir, defaultDataDir } from './lab/paths';
 
@@ -27,10 +28,28 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   void app.whenReady().then(() => {
+    const dataDir = process.env.ADLAB_DATA_DIR ?? defaultDataDir();
+    let unlock: () => void;
+    try {
+      unlock = acquireAppLock(dataDir);
+    } catch (err) {
+      dialog.showErrorBox('Active Defense Lab', (err as Error).message);
+      app.exit(1);
+      return;
+    }
+    app.once('will-quit', () => unlock());
     const host = new LabHost({
-      dataDir: process.env.ADLAB_DATA_DIR ?? defaultDataDir(),
+      dataDir,
       launcher: utilityWorkerLauncher(utilityProcess.fork, join(here, 'worker.js')),
       nativeBinding: electronSqliteBinding(),
+      pickPath: async (kind) => {
+        const result = await dialog.showOpenDialog({
+          title: kind === 'folder' ? 'Import an image folder or extracted CIFAR folder' : 'Import a dataset archive',
+          properties: [kind === 'folder' ? 'openDirectory' : 'openFile'],
+          filters: kind === 'file' ? [{ name: 'Dataset archives', extensions: ['gz', 'tgz', 'tar'] }] : undefined,
+        });
+        return result.canceled ? null : (result.filePaths[0] ?? null);
+      },
     });
     registerLabIpc(ipcMain, host, devUrl);
 

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { acquireAppLock } from './lab/app-lock';
 import { LabHost } from './lab/lab-host';
 import { builtMainDir, defaultDataDir } from './lab/paths';
 import { nodeWorkerLauncher } from './lab/worker-launcher';
@@ -23,6 +24,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, not '${values.port}'`);
   const here = builtMainDir(import.meta.url);
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
+  const unlock = acquireAppLock(dataDir);
+  process.once('exit', unlock);
   const host = new LabHost({ dataDir, launcher: nodeWorkerLauncher(join(here, 'worker.js')) });
   const server = await startWebServer(host, resolve(here, '..', 'renderer'), port);
   process.stdout.write(`Active Defense Lab (web mode): ${server.url}\n`);

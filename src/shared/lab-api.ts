@@ -13,11 +13,16 @@ import { trainConfigSchema } from './train-config';
  */
 const id = z.string().min(1).max(100);
 
+/**
+ * Where an import reads from. The renderer never names a path itself: it can
+ * only import bytes it uploaded, or a file/folder the user picked in the
+ * desktop app's native dialog (`pickDatasetSource`), so it can read nothing else.
+ */
 export const datasetSourceSchema = z.discriminatedUnion('kind', [
-  /** A file or folder on the machine the lab host runs on (desktop picker, drop, CLI). */
-  z.strictObject({ kind: z.literal('path'), path: z.string().min(1).max(4096) }),
   /** Bytes the renderer uploaded earlier with uploadBegin/uploadChunk/uploadEnd. */
   z.strictObject({ kind: z.literal('upload'), uploadId: id }),
+  /** A file or folder the user chose in the native dialog; the grant is single-use. */
+  z.strictObject({ kind: z.literal('picked'), pickId: id }),
 ]);
 export type DatasetSource = z.infer<typeof datasetSourceSchema>;
 
@@ -37,6 +42,8 @@ export const labMethodSchemas = {
   startTraining: z.tuple([trainConfigSchema]),
   cancelRun: z.tuple([id]),
   listDatasets: z.tuple([]),
+  /** Desktop only: a native dialog for an archive or folder. Null when the user cancels. */
+  pickDatasetSource: z.tuple([z.enum(['file', 'folder'])]),
   importDataset: z.tuple([datasetSourceSchema, importOptionsSchema]),
   cancelImport: z.tuple([id]),
   previewDataset: z.tuple([
@@ -72,6 +79,7 @@ export interface LabResults {
   startTraining: { runId: string };
   cancelRun: void;
   listDatasets: DatasetSummary[];
+  pickDatasetSource: { pickId: string; name: string } | null;
   importDataset: { jobId: string };
   cancelImport: void;
   previewDataset: DatasetPreviewPage;

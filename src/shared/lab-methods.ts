@@ -11,6 +11,7 @@ export const LAB_METHOD_NAMES = [
   'startTraining',
   'cancelRun',
   'listDatasets',
+  'pickDatasetSource',
   'importDataset',
   'cancelImport',
   'previewDataset',

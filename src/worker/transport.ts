@@ -20,6 +20,8 @@ export function connectToHost(): HostChannel {
     };
   }
   if (!process.send) throw new Error('the worker must be started by the lab host (no IPC channel)');
+  // A lab host that dies (SIGKILL, crash) must not leave an orphan burning both cores.
+  process.once('disconnect', () => process.exit(70));
   return {
     send: (msg) => {
       if (process.connected) process.send!(msg);

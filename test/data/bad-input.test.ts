@@ -113,7 +113,22 @@ const cases: [string, Build, RegExp][] = [
     const f = path.join(dir, 'notes.tar');
     fs.writeFileSync(f, Buffer.alloc(2048, 'hello world '));
     return f;
-  }, /notes\.tar: archive is truncated or corrupt/],
+  }, /notes\.tar: not a folder, \.tar or \.tar\.gz archive/],
+  ['folder with a symlink', (dir) => {
+    const src = writeTree(path.join(dir, 'src'), twoClasses());
+    fs.symlinkSync('/etc/hostname', path.join(src, 'dog', 'link.png'));
+    return src;
+  }, /src: dog\/link\.png is a symbolic link; links are not followed/],
+  ['zip archive', (dir) => {
+    const f = path.join(dir, 'images.zip');
+    fs.writeFileSync(f, Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(600)]));
+    return f;
+  }, /images\.zip: is a zip archive; zip is not supported/],
+  ['tar shorter than one header', (dir) => {
+    const f = path.join(dir, 'short.tar');
+    fs.writeFileSync(f, Buffer.alloc(100, 1));
+    return f;
+  }, /short\.tar: archive is truncated or corrupt \(100 bytes/],
   ['zero-byte archive', (dir) => {
     const f = path.join(dir, 'zero.tar.gz');
     fs.writeFileSync(f, Buffer.alloc(0));

@@ -11,6 +11,8 @@ import {
   cifar100Files,
   cifar100Names,
   cifar10Files,
+  cifarFileBytes,
+  cifarRecord,
   leftovers,
   tempDir,
   treeToEntries,
@@ -115,5 +117,24 @@ describe('CIFAR options', () => {
     const src = writeTree(path.join(root, 'c10-parent'), files);
     const s = await importDataset(src, path.join(root, 'datasets', 'c10-parent'), { id: 'p' });
     expect(s.splits[0].count).toBe(10);
+  });
+});
+
+describe('CIFAR large files', () => {
+  it('converts files of thousands of records across chunk boundaries', async () => {
+    const { files } = cifar100Files();
+    const recs = Array.from({ length: 2500 }, (_, i) => cifarRecord(i, i % 100, i % 20));
+    files['cifar-100-binary/train.bin'] = cifarFileBytes(recs, 100);
+    const src = await writeTar(path.join(root, 'c100-big.tar.gz'), treeToEntries(files));
+    const dest = path.join(root, 'datasets', 'c100-big');
+    const s = await importDataset(src, dest, { id: 'big', limit: 2200 });
+    expect(s.splits[0].count).toBe(2200);
+    const tr = loadSplit(dest, 'train');
+    for (const i of [0, 999, 1000, 1001, 2199]) {
+      expect(tr.labels[i]).toBe(i % 100);
+      expect(Buffer.from(tr.images.subarray(i * 3072, (i + 1) * 3072)).equals(Buffer.from(chwToHwc(recs[i].chw)))).toBe(true);
+    }
+    const coarse = fs.readFileSync(path.join(dest, readFullManifest(dest).files.train!.coarseLabels!));
+    expect(coarse[1999]).toBe(1999 % 20);
   });
 });

@@ -178,7 +178,8 @@ export function leftovers(parent: string): string[] {
 
 // ---------------------------------------------------------------- the shared JPEG set
 
-export const SHARED_TARBALL = '/work/shared/data/cifar10-jpeg/train.tar.gz';
+/** ../shared/data beside the repository (DESIGN.md, Data). */
+export const SHARED_TARBALL = new URL('../../../shared/data/cifar10-jpeg/train.tar.gz', import.meta.url).pathname;
 
 /**
  * Copies the first `perClass` images of each class (by name) out of the shared

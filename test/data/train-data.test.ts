@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAD, cropFlipImage } from '../../src/data/augment';
+import { openEvalData } from '../../src/data/eval-data';
 import { importDataset } from '../../src/data/import';
 import { loadSplit } from '../../src/data/load-split';
 import { openTrainData } from '../../src/data/train-data';
@@ -175,5 +176,18 @@ describe('openTrainData', () => {
     expect(() => openTrainData(dir, { subset: 0, valSize: -1, augment: false, seed: 1 })).toThrow(/valSize must be a non-negative integer/);
     const d = openTrainData(dir, { subset: 0, valSize: 0, augment: false, seed: 1 });
     expect(() => d.trainBatches(0, 0)).toThrow(/batchSize must be a positive integer/);
+  });
+});
+
+describe('openEvalData', () => {
+  it('yields a split in stored order, unaugmented, optionally the first n', () => {
+    const test = openEvalData(dir, 'test');
+    expect(test).toMatchObject({ split: 'test', count: 1, numClasses: 10 });
+    const [b] = [...test.batches(8)];
+    expect(b.n).toBe(1);
+    expect(Math.round(b.x[CENTER_G] * 255) - 1).toBe(200);
+    expect(b.y[0]).toBe(0);
+    const train = openEvalData(dir, 'train', { limit: 30 });
+    expect(ids(train.batches(7))).toEqual(Array.from({ length: 30 }, (_, i) => i));
   });
 });

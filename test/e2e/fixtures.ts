@@ -177,7 +177,7 @@ export async function openApp(page: Page, url: string): Promise<string[]> {
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+    if (m.type() === 'error') problems.push(`console error: ${m.text()} (${m.location().url})`);
   });
   await page.goto(url);
   await page.locator('[data-testid="connection"]', { hasText: 'connected' }).waitFor();

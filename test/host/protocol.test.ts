@@ -54,6 +54,7 @@ describe('LabApi argument validation', () => {
     ['unknown model', 'startTraining', [{ datasetId: 'd', model: 'resnet-1000' }], /at 0\.model/],
     ['oversized chunk', 'uploadChunk', ['u', new Uint8Array(8 * 2 ** 20 + 1)], /chunk over 8 MiB/],
     ['bad source kind', 'importDataset', [{ kind: 'url', path: 'http://x' }, {}], /importDataset at 0/],
+    ['a path named by the renderer', 'importDataset', [{ kind: 'path', path: '/etc' }, {}], /importDataset at 0/],
     ['page size too big', 'previewDataset', [{ id: 'd', split: 'train', page: 0, pageSize: 100000 }], /pageSize/],
   ])('rejects %s', (_name, method, args, pattern) => {
     expect(() => parseLabArgs(method, args)).toThrow(pattern);

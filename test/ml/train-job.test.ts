@@ -14,13 +14,14 @@ import { syntheticData } from './synthetic-data';
 
 interface Recorder extends JobContext {
   metrics: MetricPoint[];
-  progress: Progress[] & ((p: Progress) => void);
+  progressLog: Progress[];
   checkpoints: { kind: string; epoch: number; step: number; path: string; valAcc: number | null }[];
+  /** Live tfjs tensors at each per-step metric report. */
   tensorsAtBatch: number[];
-  cancelAfterBatches?: number;
 }
 
-function recorder(cancelAfterBatches?: number): Recorder & { progressLog: Progress[] } {
+/** A JobContext that records everything; cancels once `cancelAfterBatches` steps are reported. */
+function recorder(cancelAfterBatches?: number): Recorder {
   const metrics: MetricPoint[] = [];
   const progressLog: Progress[] = [];
   const checkpoints: Recorder['checkpoints'] = [];
@@ -34,7 +35,7 @@ function recorder(cancelAfterBatches?: number): Recorder & { progressLog: Progre
       metrics.push(p);
       if (p.scope === 'batch') tensorsAtBatch.push(tf.memory().numTensors);
     },
-    progress: ((p: Progress) => progressLog.push(p)) as Recorder['progress'],
+    progress: (p) => progressLog.push(p),
     checkpoint(c) {
       checkpoints.push(c);
     },

@@ -98,3 +98,23 @@ describe('useLiveStore', () => {
     ]);
   });
 });
+
+describe('useLiveStore status while loading', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  it('keeps a run event that arrives after getRun answered but before the history did', async () => {
+    const metrics = deferred<MetricRow[]>();
+    const lab = strictFakeLab({ getRun: async () => detail, getMetrics: () => metrics.promise });
+    provideLab(lab.api);
+    const live = useLiveStore();
+    connectLabEvents(lab.api);
+    const opening = live.open('run1');
+    await new Promise((r) => setTimeout(r, 0));
+    lab.emit({ type: 'run', run: { ...detail, status: 'completed', endedAt: 50, bestValAcc: 0.3 } });
+    metrics.resolve([]);
+    await opening;
+    expect(live.run?.status).toBe('completed');
+    expect(live.run?.bestValAcc).toBe(0.3);
+    expect(live.run?.config.model).toBe('wrn-10-1');
+  });
+});

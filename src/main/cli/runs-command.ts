@@ -58,10 +58,8 @@ export async function runsCommand(host: LabHost, io: CliIo, argv: string[]): Pro
       return 0;
     }
     case 'rm': {
-      const run = host.runs.get(needId());
-      if (run.status === 'running' || run.status === 'queued') throw new UsageError(`run ${run.id} is ${run.status}; cancel it first`);
-      host.runs.delete(run.id);
-      io.out(`removed ${run.id}\n`);
+      host.deleteRun(needId());
+      io.out(`removed ${needId()}\n`);
       return 0;
     }
     case 'resume': {

@@ -56,8 +56,9 @@ export async function trainCommand(host: LabHost, io: CliIo, argv: string[]): Pr
     },
   });
   if (!values.dataset) throw new UsageError(`--dataset is required\n${TRAIN_HELP}`);
+  // Check every option before touching the dataset: a typo must not cost an import.
   const input: TrainConfigInput = {
-    datasetId: await datasetId(host, io, values.dataset),
+    datasetId: values.dataset.slice(0, 100) || '?',
     name: values.name,
     model: values.model as TrainConfigInput['model'],
     subset: numberOption('subset', values.subset, 'int'),
@@ -81,6 +82,7 @@ export async function trainCommand(host: LabHost, io: CliIo, argv: string[]): Pr
     const issue = parsed.error.issues[0]!;
     throw new UsageError(`invalid training option ${issue.path.join('.')}: ${issue.message}`);
   }
+  parsed.data.datasetId = await datasetId(host, io, values.dataset);
   const runId = host.startTraining(parsed.data);
   io.err(`run ${runId}: ${parsed.data.model}, ${parsed.data.delta === null ? 'CE' : `CE + max(L_F, ${parsed.data.delta})`}\n`);
 

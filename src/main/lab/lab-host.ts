@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { DatasetSummary } from '../../shared/datasets';
 import type { EngineReport } from '../../shared/engine';
 import {
@@ -25,6 +25,11 @@ export interface LabHostOptions {
   launcher: WorkerLauncher;
   /** Electron-ABI better-sqlite3 binary, when the host runs inside Electron. */
   nativeBinding?: string;
+  /**
+   * The desktop shell's native file dialog; absent in web mode and the CLI,
+   * where the renderer uploads bytes instead.
+   */
+  pickPath?: (kind: 'file' | 'folder') => Promise<string | null>;
   /** Take over queued runs left by a stopped lab process at start (the app: yes; a one-shot CLI command: no). */
   adoptQueue?: boolean;
 }
@@ -54,6 +59,8 @@ export class LabHost {
   private readonly queue: string[] = [];
   private readonly runWaiters = new Map<string, ((run: RunSummary) => void)[]>();
   private readonly imports = new Map<string, RunningJob>();
+  /** Paths the user chose in the native dialog, by single-use id. */
+  private readonly picked = new Map<string, string>();
   private active: { runId: string; job: RunningJob } | null = null;
   private lastEngine: EngineReport | null = null;
   private closed = false;
@@ -110,10 +117,23 @@ export class LabHost {
     startTraining: (config) => ({ runId: this.startTraining(config) }),
     cancelRun: (id) => this.cancelRun(id),
     listDatasets: () => this.datasets.list(),
+    pickDatasetSource: async (kind) => {
+      if (!this.options.pickPath) throw new Error('no native file dialog in web mode: drop or choose a file to upload instead');
+      const path = await this.options.pickPath(kind);
+      if (!path) return null;
+      const pickId = randomUUID();
+      this.picked.set(pickId, path);
+      return { pickId, name: basename(path) };
+    },
     importDataset: (source, opts) => {
-      const path = source.kind === 'path' ? source.path : this.uploads.path(source.uploadId);
-      const cleanup = source.kind === 'upload' ? () => this.uploads.discard(source.uploadId) : undefined;
-      return { jobId: this.startImport(path, opts, cleanup).jobId };
+      if (source.kind === 'upload') {
+        const path = this.uploads.path(source.uploadId);
+        return { jobId: this.startImport(path, opts, () => this.uploads.discard(source.uploadId)).jobId };
+      }
+      const path = this.picked.get(source.pickId);
+      if (!path) throw new Error(`no picked file '${source.pickId}' (each pick can be imported once)`);
+      this.picked.delete(source.pickId);
+      return { jobId: this.startImport(path, opts).jobId };
     },
     cancelImport: (jobId) => {
       const job = this.imports.get(jobId);
@@ -177,6 +197,15 @@ export class LabHost {
       return;
     }
     if (!isFinished(run.status)) throw new Error(`run ${id} belongs to another lab process`);
+  }
+
+  /** Delete a finished run: its rows first, then its checkpoint folder. */
+  deleteRun(id: string): void {
+    const run = this.runs.get(id);
+    if (!isFinished(run.status)) throw new Error(`run ${id} is ${run.status}; cancel it first`);
+    const dir = this.runs.artifactsDir(id);
+    this.runs.delete(id);
+    rmSync(dir, { recursive: true, force: true });
   }
 
   /** The pid of the worker process running `runId`, if it is running here. */

@@ -126,6 +126,9 @@ export async function runTrainJob(job: TrainJob, ctx: JobContext, data: TrainDat
       for (const batch of data.trainBatches(epoch - 1, cfg.batchSize)) {
         micro++;
         if (micro <= skipBatches) continue; // already trained before the checkpoint we resumed from
+        // wasm reads resolve as microtasks, so without this the host's cancel message
+        // (a macrotask) would never be seen while training.
+        await yieldToEventLoop();
         if (ctx.cancelled) {
           // Resume point: the last completed optimiser step (pending micro-batches are redone).
           const trained = micro - 1 - trainer.pending;
@@ -195,6 +198,10 @@ export async function runTrainJob(job: TrainJob, ctx: JobContext, data: TrainDat
     trainer.dispose();
     model.dispose();
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Final-epoch figures for the run summary (names as in the epoch metrics). */

@@ -34,14 +34,14 @@ export { Chart };
 /** Colours for curves, distinguishable and readable on white. */
 export const PALETTE = {
   train: '#1f77b4',
-  trainLight: 'rgba(31, 119, 180, 0.25)',
+  trainLight: 'rgba(31, 119, 180, 0.45)',
   val: '#d62728',
   lf: '#2ca02c',
-  lfLight: 'rgba(44, 160, 44, 0.25)',
+  lfLight: 'rgba(44, 160, 44, 0.5)',
   valLf: '#9467bd',
   delta: '#7f7f7f',
   ce: '#ff7f0e',
-  ceLight: 'rgba(255, 127, 14, 0.25)',
+  ceLight: 'rgba(255, 127, 14, 0.45)',
   lr: '#8c564b',
   split: ['#1f77b4', '#ff7f0e', '#2ca02c'],
 } as const;

@@ -23,6 +23,8 @@ export const useLiveStore = defineStore('live', () => {
   const cancelling = ref(false);
   /** Live points that arrived while the history was loading. */
   let buffered: MetricPoint[] = [];
+  /** The newest `run` event that arrived while loading (it may be newer than getRun's answer). */
+  let bufferedSummary: RunSummary | null = null;
 
   async function open(id: string): Promise<void> {
     runId.value = id;
@@ -33,6 +35,7 @@ export const useLiveStore = defineStore('live', () => {
     error.value = null;
     cancelling.value = false;
     buffered = [];
+    bufferedSummary = null;
     loading.value = true;
     try {
       const lab = labApi();
@@ -41,7 +44,8 @@ export const useLiveStore = defineStore('live', () => {
       const loaded = markRaw(seriesFromRows(rows));
       for (const point of buffered) loaded.addPoint(point);
       buffered = [];
-      run.value = detail;
+      run.value = bufferedSummary ? { ...detail, ...bufferedSummary } : detail;
+      bufferedSummary = null;
       series.value = loaded;
       version.value++;
     } catch (e) {
@@ -69,7 +73,11 @@ export const useLiveStore = defineStore('live', () => {
   }
 
   function onRun(summary: RunSummary): void {
-    if (summary.id !== runId.value || !run.value) return;
+    if (summary.id !== runId.value) return;
+    if (!run.value) {
+      if (loading.value) bufferedSummary = summary;
+      return;
+    }
     run.value = { ...run.value, ...summary };
     if (isFinished(summary.status)) cancelling.value = false;
   }

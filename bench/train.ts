@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs';
+import { ENGINE_ORDER, type EngineName } from '../src/shared/engine';
+import { selectEngine } from '../src/worker/engine';
+import { registerFastWasmKernels } from '../src/worker/ml/kernels';
+import { PAPER_DELTA } from '../src/worker/ml/losses';
+import { Rng } from '../src/worker/ml/rng';
+import { Trainer } from '../src/worker/ml/trainer';
+import { WideResNet } from '../src/worker/ml/wrn';
+
+interface Row {
+  preset: string;
+  batch: number;
+}
+
+/**
+ * Training throughput (img/s) of one optimiser step with CE + max(L_F, 0.02) at F^0,
+ * SGD momentum + weight decay, on random CIFAR-sized data. The bench/README anchors:
+ * PyTorch 2 threads 73.9 (wrn-16-4 b64) and 6.26 (wrn-28-10 b16); the wasm prototype
+ * 11.6 and 1.01 (b8: b16 overflows the 4 GB wasm heap).
+ */
+const ROWS: Row[] = [
+  { preset: 'wrn-16-4', batch: 64 },
+  { preset: 'wrn-28-10', batch: 8 },
+];
+
+export async function benchTrain(print: (line: string) => void, opts: { quick: boolean }): Promise<void> {
+  const prefer = process.env.ADLAB_ENGINE as EngineName | undefined;
+  if (prefer && !ENGINE_ORDER.includes(prefer)) throw new Error(`ADLAB_ENGINE must be one of ${ENGINE_ORDER.join(', ')}`);
+  const engine = await selectEngine({ prefer, onWasmReady: registerFastWasmKernels });
+  print(`train engine: ${engine.engine} (backend ${engine.backend}, ${engine.threads} thread${engine.threads === 1 ? '' : 's'})${engine.notes.length ? `; ${engine.notes.join('; ')}` : ''}`);
+  const timed = opts.quick ? 1 : 3;
+  for (const row of ROWS) {
+    const rng = new Rng(0);
+    const model = WideResNet.fromPreset(row.preset, { numClasses: 10, seed: rng });
+    const trainer = new Trainer(model, { momentum: 0.9, weightDecay: 5e-4, nesterov: false, featureLayer: 0, delta: PAPER_DELTA });
+    const x = tf.tensor4d(rng.uniform(row.batch * 32 * 32 * 3, 0, 1), [row.batch, 32, 32, 3]);
+    const y = tf.tensor1d(Int32Array.from({ length: row.batch }, (_, i) => i % 10), 'int32');
+    try {
+      const times: number[] = [];
+      for (let i = 0; i < 1 + timed; i++) {
+        const t0 = performance.now();
+        await trainer.accumulate(x, y);
+        trainer.step(0.01);
+        await model.param('fc.bias').data(); // wait for the step's writes
+        if (i > 0) times.push(performance.now() - t0); // step 0 warms kernels and the heap
+      }
+      const median = times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+      print(`train ${row.preset} b${row.batch}: ${((row.batch * 1000) / median).toFixed(2)} img/s (${(median / 1000).toFixed(2)} s/step, median of ${timed}, ${engine.engine})`);
+    } catch (err) {
+      print(`train ${row.preset} b${row.batch}: failed: ${(err as Error).message.split('\n')[0]}`);
+    } finally {
+      tf.dispose([x, y]);
+      trainer.dispose();
+      model.dispose();
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { expect, test, type Locator } from '@playwright/test';
+import { join } from 'node:path';
+import { labPerFile, openApp, REPO_ROOT } from './fixtures';
+
+const lab = labPerFile({ perClass: 30, testPerClass: 5 });
+
+async function points(chart: Locator): Promise<number> {
+  return Number(await chart.getAttribute('data-points'));
+}
+
+test.describe.configure({ mode: 'serial' });
+
+test('the API rejects a bad config and the form names the field', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  await page.locator('[data-view="new-run"]').first().click();
+  await page.locator('input[name="lr"]').fill('50');
+  await page.getByTestId('start-run').click();
+  await expect(page.getByTestId('run-error')).toContainText('lr');
+  await expect(page.locator('label.invalid input[name="lr"]')).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test('a run plots live, cancels, and shows as cancelled in History', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  const dataset = lab().dataset;
+  expect(dataset).not.toBeNull();
+  await page.locator('button[data-view="new-run"]').click();
+  await expect(page.locator('select[name="datasetId"]')).toHaveValue(dataset!.id);
+  await page.locator('input[name="name"]').fill('e2e tiny');
+  await page.locator('input[name="subset"]').fill('200');
+  await page.locator('input[name="valSize"]').fill('50');
+  await page.locator('select[name="model"]').selectOption('wrn-10-1');
+  await page.locator('input[name="epochs"]').fill('3');
+  await page.locator('input[name="batchSize"]').fill('32');
+  await page.getByTestId('start-run').click();
+
+  await expect(page.locator('main[data-view="live"]')).toBeVisible();
+  await expect(page.getByTestId('live-status')).toBeVisible();
+  const accuracy = page.locator('[data-chart="accuracy"]');
+  const featureLoss = page.locator('[data-chart="feature-loss"]');
+  await expect.poll(() => points(accuracy), { timeout: 180_000 }).toBeGreaterThan(0);
+  const first = await points(accuracy);
+  await expect.poll(() => points(accuracy), { timeout: 180_000 }).toBeGreaterThan(first);
+  await expect.poll(() => points(featureLoss)).toBeGreaterThan(0);
+  await expect(page.getByTestId('eta')).toBeVisible();
+  // Past the first epoch (its batch points plus epoch train/val points), so epoch markers are in the picture.
+  await expect.poll(() => points(accuracy), { timeout: 180_000 }).toBeGreaterThanOrEqual(10);
+  await page.locator('main[data-view="live"]').screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'live.png') });
+
+  await page.getByTestId('cancel-run').click();
+  await expect(page.getByTestId('live-status')).toHaveText('cancelled', { timeout: 60_000 });
+  const runId = await page.locator('.run-picker').inputValue();
+
+  await page.locator('button[data-view="history"]').click();
+  const row = page.locator(`tr.run-row[data-run-id="${runId}"]`);
+  await expect(row).toHaveAttribute('data-status', 'cancelled');
+  await expect(row).toContainText('e2e tiny');
+  await expect(row).toContainText('wrn-10-1');
+  await expect(row).toContainText('δ=0.02');
+
+  // Opening it from History shows its stored curves again.
+  await row.click();
+  await expect(page.locator('main[data-view="live"]')).toBeVisible();
+  await expect.poll(() => points(accuracy)).toBeGreaterThan(0);
+  expect(problems).toEqual([]);
+});

@@ -1,0 +1,163 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { isTrustedSender, registerLabIpc } from '../../src/main/electron/ipc';
+import { lockDown, secureWebPreferences } from '../../src/main/electron/window';
+import { utilityWorkerLauncher } from '../../src/main/electron/worker';
+import { LAB_METHOD_NAMES } from '../../src/shared/lab-methods';
+
+/**
+ * The Electron shell, with Electron's APIs at the edge replaced by fakes:
+ * the binary cannot be downloaded here, and importing 'electron' would try.
+ */
+const dataDir = mkdtempSync(join(tmpdir(), 'adlab-electron-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('IPC handlers', () => {
+  type Handler = (event: { senderFrame?: { url: string } }, ...args: unknown[]) => unknown;
+  function fakeIpcMain() {
+    const handlers = new Map<string, Handler>();
+    return {
+      handlers,
+      handle: (channel: string, h: Handler) => handlers.set(channel, h),
+      removeHandler: (channel: string) => handlers.delete(channel),
+    };
+  }
+
+  it('registers one channel per LabApi method and forwards validated calls', async () => {
+    const ipc = fakeIpcMain();
+    const calls: [string, unknown][] = [];
+    const off = registerLabIpc(ipc as never, { call: async (m, a) => (calls.push([m, a]), 'ok') }, undefined);
+    expect([...ipc.handlers.keys()].sort()).toEqual(LAB_METHOD_NAMES.map((m) => `lab:${m}`).sort());
+    const own = { senderFrame: { url: 'file:///opt/lab/out/renderer/index.html' } };
+    await expect(ipc.handlers.get('lab:getRun')!(own, 'r1')).resolves.toBe('ok');
+    expect(calls).toEqual([['getRun', ['r1']]]);
+    off();
+    expect(ipc.handlers.size).toBe(0);
+  });
+
+  it('refuses calls from frames that are not the app', () => {
+    const ipc = fakeIpcMain();
+    registerLabIpc(ipc as never, { call: async () => 'ok' }, undefined);
+    expect(() => ipc.handlers.get('lab:listRuns')!({ senderFrame: { url: 'https://evil.example/' } })).toThrow(/untrusted frame/);
+    expect(() => ipc.handlers.get('lab:listRuns')!({})).toThrow(/untrusted frame/);
+  });
+
+  it.each([
+    ['file:///opt/lab/out/renderer/index.html', undefined, true],
+    ['http://localhost:5173/', 'http://localhost:5173', true],
+    ['http://localhost:5173/', undefined, false],
+    ['file:///tmp/evil.html', undefined, false],
+    [undefined, undefined, false],
+  ])('trusts %s (dev server %s): %s', (url, dev, expected) => {
+    expect(isTrustedSender(url, dev)).toBe(expected);
+  });
+});
+
+describe('window security', () => {
+  it('follows the Electron security checklist', () => {
+    expect(secureWebPreferences('/p/index.cjs')).toMatchObject({
+      preload: '/p/index.cjs',
+      contextIsolation: true,
+      nodeIntegration: false,
+      sandbox: true,
+      webSecurity: true,
+      webviewTag: false,
+    });
+  });
+
+  it('blocks navigation away, new windows and permission requests', () => {
+    const contents = Object.assign(new EventEmitter(), {
+      setWindowOpenHandler: vi.fn(),
+      session: { setPermissionRequestHandler: vi.fn() },
+    });
+    lockDown(contents as never, (url) => url.startsWith('file:///app/'));
+    const away = { preventDefault: vi.fn() };
+    contents.emit('will-navigate', away, 'https://example.com');
+    expect(away.preventDefault).toHaveBeenCalled();
+    const inside = { preventDefault: vi.fn() };
+    contents.emit('will-navigate', inside, 'file:///app/index.html');
+    expect(inside.preventDefault).not.toHaveBeenCalled();
+    expect(contents.setWindowOpenHandler.mock.calls[0]![0]()).toEqual({ action: 'deny' });
+    const grant = vi.fn();
+    contents.session.setPermissionRequestHandler.mock.calls[0]![0](null, 'camera', grant);
+    expect(grant).toHaveBeenCalledWith(false);
+  });
+});
+
+describe('utility process worker', () => {
+  it('relays messages and reports a crash with its stderr', async () => {
+    const child = Object.assign(new EventEmitter(), {
+      pid: 77,
+      stdout: new EventEmitter(),
+      stderr: new EventEmitter(),
+      postMessage: vi.fn(),
+      kill: vi.fn(),
+    });
+    const fork = vi.fn(() => child);
+    const worker = utilityWorkerLauncher(fork as never, '/out/main/worker.js')();
+    expect(fork).toHaveBeenCalledWith('/out/main/worker.js', [], expect.objectContaining({ serviceName: 'adlab-worker' }));
+    const got: unknown[] = [];
+    worker.onMessage((m) => got.push(m));
+    child.emit('message', { type: 'ready', pid: 77 });
+    expect(got).toEqual([{ type: 'ready', pid: 77 }]);
+    worker.send({ type: 'shutdown' });
+    expect(child.postMessage).toHaveBeenCalledWith({ type: 'shutdown' });
+    const exit = new Promise((resolve) => worker.onExit((code, signal, tail) => resolve({ code, signal, tail })));
+    child.stderr.emit('data', Buffer.from('RangeError: out of bounds\n'));
+    child.emit('exit', 134);
+    expect(await exit).toEqual({ code: 134, signal: null, tail: 'RangeError: out of bounds' });
+  });
+});
+
+describe('main process', () => {
+  it('opens one sandboxed window whose IPC reaches the lab host', async () => {
+    const handlers = new Map<string, unknown>();
+    const windows: { options: { webPreferences: Record<string, unknown> } }[] = [];
+    class FakeWindow {
+      webContents = Object.assign(new EventEmitter(), {
+        setWindowOpenHandler: vi.fn(),
+        session: { setPermissionRequestHandler: vi.fn() },
+        send: vi.fn(),
+      });
+      constructor(readonly options: { webPreferences: Record<string, unknown> }) {
+        windows.push(this);
+      }
+      loadFile = vi.fn(async () => undefined);
+      loadURL = vi.fn(async () => undefined);
+      isDestroyed = () => false;
+      isMinimized = () => false;
+      restore = vi.fn();
+      focus = vi.fn();
+    }
+    const app = Object.assign(new EventEmitter(), {
+      requestSingleInstanceLock: () => true,
+      whenReady: () => Promise.resolve(),
+      quit: vi.fn(),
+      exit: vi.fn(),
+    });
+    vi.stubEnv('ADLAB_DATA_DIR', dataDir);
+    vi.doMock('electron', () => ({
+      app,
+      BrowserWindow: FakeWindow,
+      dialog: { showErrorBox: vi.fn() },
+      ipcMain: { handle: (c: string, h: unknown) => handlers.set(c, h), removeHandler: vi.fn() },
+      utilityProcess: { fork: vi.fn() },
+    }));
+    await import('../../src/main/index');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(windows).toHaveLength(1);
+    expect(windows[0]!.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false });
+    expect(String(windows[0]!.options.webPreferences.preload)).toMatch(/preload[/\\]index\.cjs$/);
+    expect(handlers.has('lab:startTraining')).toBe(true);
+    const listRuns = handlers.get('lab:listRuns') as (e: unknown) => Promise<unknown>;
+    await expect(listRuns({ senderFrame: { url: 'file:///x/out/renderer/index.html' } })).resolves.toEqual([]);
+    app.emit('before-quit', { preventDefault: vi.fn() });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(app.exit).toHaveBeenCalledWith(0);
+    vi.doUnmock('electron');
+    vi.unstubAllEnvs();
+  });
+});
