@@ -41,6 +41,17 @@ export const labMethodSchemas = {
   getMetrics: z.tuple([id]),
   startTraining: z.tuple([trainConfigSchema]),
   cancelRun: z.tuple([id]),
+  updateRun: z.tuple([
+    id,
+    z.strictObject({
+      name: z.string().min(1).max(200).optional(),
+      tags: z.array(z.string().min(1).max(50)).max(50).optional(),
+      notes: z.string().max(20_000).optional(),
+    }),
+  ]),
+  deleteRun: z.tuple([id]),
+  resumeRun: z.tuple([id]),
+  exportRunMetrics: z.tuple([id, z.enum(['csv', 'json'])]),
   listDatasets: z.tuple([]),
   /** Desktop only: a native dialog for an archive or folder. Null when the user cancels. */
   pickDatasetSource: z.tuple([z.enum(['file', 'folder'])]),
@@ -78,6 +89,11 @@ export interface LabResults {
   getMetrics: MetricRow[];
   startTraining: { runId: string };
   cancelRun: void;
+  updateRun: RunSummary;
+  deleteRun: void;
+  resumeRun: void;
+  /** The run's metrics as CSV or JSON text, for the renderer to save. */
+  exportRunMetrics: string;
   listDatasets: DatasetSummary[];
   pickDatasetSource: { pickId: string; name: string } | null;
   importDataset: { jobId: string };
@@ -98,6 +114,7 @@ export type LabEvent =
   | { type: 'import-done'; jobId: string; dataset: DatasetSummary }
   | { type: 'import-failed'; jobId: string; error: string }
   | { type: 'datasets-changed' }
+  | { type: 'runs-changed' }
   | { type: 'engine'; report: EngineReport };
 
 export type LabApi = {

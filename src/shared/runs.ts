@@ -25,6 +25,8 @@ export interface RunSummary {
   final: Record<string, number>;
   /** Best validation accuracy seen. */
   bestValAcc: number | null;
+  tags: string[];
+  notes: string;
 }
 
 export interface RunDetail extends RunSummary {

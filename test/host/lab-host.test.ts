@@ -114,4 +114,47 @@ describe('LabHost', () => {
     await host.close();
     expect((await waiting).status).toBe('interrupted');
   });
+
+  it('renames, tags, annotates, exports and deletes a run with its files', async () => {
+    const { host } = newHost('finish');
+    const { runId } = (await host.call('startTraining', [{ datasetId: 'ds-test' }])) as { runId: string };
+    await host.waitForRun(runId);
+    const run = (await host.call('updateRun', [runId, { name: 'baseline', tags: ['ce', ' fs ', 'ce'], notes: 'lr too high?' }])) as {
+      name: string;
+      tags: string[];
+      notes: string;
+    };
+    expect(run).toMatchObject({ name: 'baseline', tags: ['ce', 'fs'], notes: 'lr too high?' });
+    const csv = (await host.call('exportRunMetrics', [runId, 'csv'])) as string;
+    expect(csv.split('\n')[0]).toBe('scope,step,epoch,name,value,time');
+    expect(csv).toContain('epoch,1,1,valAcc,0.6,2');
+    await expect(host.call('resumeRun', [runId])).rejects.toThrow(/only failed, cancelled or interrupted/);
+    await host.call('deleteRun', [runId]);
+    expect(host.runs.list()).toEqual([]);
+    await expect(host.call('updateRun', [runId, { name: 'x' }])).rejects.toThrow(/no run/);
+    await host.close();
+  });
+
+  it('resumes a failed run from its last checkpoint', async () => {
+    let attempt = 0;
+    const launcher = fakeLauncher((w, msg) => {
+      if (msg.type !== 'train') return;
+      attempt++;
+      if (attempt === 1) {
+        w.say({ type: 'checkpoint', jobId: msg.jobId, kind: 'last', epoch: 1, step: 5, path: dir, valAcc: 0.2 });
+        setTimeout(() => w.exit(1, null, 'Error: disk full'), 5);
+      } else {
+        w.say({ type: 'done', jobId: msg.jobId, status: 'completed', summary: {} });
+      }
+    });
+    const host = new LabHost({ dataDir: dir, launcher, adoptQueue: false });
+    host.datasets.add(dataset);
+    const { runId } = (await host.call('startTraining', [{ datasetId: 'ds-test' }])) as { runId: string };
+    expect(await host.waitForRun(runId)).toMatchObject({ status: 'failed', error: 'worker exited with code 1: Error: disk full' });
+    await host.call('resumeRun', [runId]);
+    expect((await host.waitForRun(runId)).status).toBe('completed');
+    const second = launcher.workers[1]!.received.find((m) => m.type === 'train');
+    expect(second).toMatchObject({ resumeFrom: dir });
+    await host.close();
+  });
 });

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { MetricRow } from '../../shared/metrics';
+import { metricsCsv } from '../lab/metrics-csv';
 import type { RunSummary } from '../../shared/runs';
 import type { LabHost } from '../lab/lab-host';
 import { UsageError, type CliIo } from './context';
@@ -22,10 +22,6 @@ function line(r: RunSummary): string {
     .trimEnd();
 }
 
-export function metricsCsv(rows: MetricRow[]): string {
-  const head = 'scope,step,epoch,name,value,time';
-  return [head, ...rows.map((m) => `${m.scope},${m.step},${m.epoch},${m.name},${m.value ?? ''},${m.time}`)].join('\n') + '\n';
-}
 
 export async function runsCommand(host: LabHost, io: CliIo, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;

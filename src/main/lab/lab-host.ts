@@ -15,6 +15,7 @@ import type { TrainConfig } from '../../shared/train-config';
 import { openDatabase, type Db } from './db';
 import { DatasetRegistry } from './dataset-registry';
 import { previewPage } from '../../data/preview';
+import { metricsCsv } from './metrics-csv';
 import { RunStore } from './run-store';
 import { WorkerSupervisor, type RunningJob } from './supervisor';
 import { UploadStore } from './uploads';
@@ -116,6 +117,20 @@ export class LabHost {
     },
     startTraining: (config) => ({ runId: this.startTraining(config) }),
     cancelRun: (id) => this.cancelRun(id),
+    updateRun: (id, patch) => {
+      const run = this.runs.update(id, patch);
+      this.emit({ type: 'run', run });
+      return run;
+    },
+    deleteRun: (id) => {
+      this.deleteRun(id);
+      this.emit({ type: 'runs-changed' });
+    },
+    resumeRun: (id) => this.resumeRun(id),
+    exportRunMetrics: (id, format) => {
+      const rows = this.runs.metrics(id);
+      return format === 'csv' ? metricsCsv(rows) : JSON.stringify({ run: this.runs.get(id), metrics: rows });
+    },
     listDatasets: () => this.datasets.list(),
     pickDatasetSource: async (kind) => {
       if (!this.options.pickPath) throw new Error('no native file dialog in web mode: drop or choose a file to upload instead');

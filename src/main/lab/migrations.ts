@@ -53,4 +53,9 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, kind)
   );
   `,
+  // 2: researchers' own words on a run.
+  `
+  ALTER TABLE runs ADD COLUMN tags_json TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT '';
+  `,
 ];

@@ -20,6 +20,8 @@ interface RunRow {
   engine: string | null;
   engine_json: string | null;
   artifacts_dir: string;
+  tags_json: string;
+  notes: string;
 }
 
 export interface CheckpointRecord {
@@ -116,6 +118,8 @@ export class RunStore {
       engine: row.engine,
       final,
       bestValAcc: best,
+      tags: JSON.parse(row.tags_json) as string[],
+      notes: row.notes,
     };
   }
 
@@ -168,9 +172,13 @@ export class RunStore {
     return queued;
   }
 
-  rename(id: string, name: string): void {
-    this.row(id);
-    this.db.prepare('UPDATE runs SET name = ? WHERE id = ?').run(name, id);
+  update(id: string, patch: { name?: string; tags?: string[]; notes?: string }): RunSummary {
+    const row = this.row(id);
+    const tags = patch.tags ? [...new Set(patch.tags.map((t) => t.trim()).filter(Boolean))] : (JSON.parse(row.tags_json) as string[]);
+    this.db
+      .prepare('UPDATE runs SET name = ?, tags_json = ?, notes = ? WHERE id = ?')
+      .run(patch.name ?? row.name, JSON.stringify(tags), patch.notes ?? row.notes, id);
+    return this.get(id);
   }
 
   delete(id: string): void {

@@ -83,13 +83,13 @@ export async function readCheckpointState(dir: string): Promise<CheckpointState>
   try {
     raw = await readFile(join(dir, STATE_FILE), 'utf8');
   } catch (err) {
-    throw new Error(`checkpoint ${dir}: cannot read ${STATE_FILE} (${(err as Error).message})`);
+    throw new Error(`checkpoint ${dir}: cannot read ${STATE_FILE} (${(err as Error).message})`, { cause: err });
   }
   let state: CheckpointState;
   try {
     state = JSON.parse(raw) as CheckpointState;
   } catch (err) {
-    throw new Error(`checkpoint ${dir}: ${STATE_FILE} is not valid JSON (${(err as Error).message})`);
+    throw new Error(`checkpoint ${dir}: ${STATE_FILE} is not valid JSON (${(err as Error).message})`, { cause: err });
   }
   if (state.version !== 1) throw new Error(`checkpoint ${dir}: unsupported version ${String(state.version)}`);
   for (const k of ['epochsDone', 'batchesIntoEpoch', 'step', 'numClasses'] as const) {

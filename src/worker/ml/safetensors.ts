@@ -63,7 +63,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
   } catch (err) {
-    return fail(`header is not valid JSON (${(err as Error).message})`);
+    throw new Error(`${source}: header is not valid JSON (${(err as Error).message})`, { cause: err });
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
   const dataStart = 8 + headerLen;

@@ -44,7 +44,9 @@ export const useLiveStore = defineStore('live', () => {
       const loaded = markRaw(seriesFromRows(rows));
       for (const point of buffered) loaded.addPoint(point);
       buffered = [];
-      run.value = bufferedSummary ? { ...detail, ...bufferedSummary } : detail;
+      // Assigned by onRun during the awaits above, which TypeScript's narrowing cannot see.
+      const late = bufferedSummary as RunSummary | null;
+      run.value = late ? { ...detail, ...late } : detail;
       bufferedSummary = null;
       series.value = loaded;
       version.value++;

@@ -12,7 +12,7 @@ import { type DisposingBackend, WasmCalls } from './wasm-calls';
  * [OH,OW,N,Cout] as the "filter", stride 1 and dilation s, giving [Cin,KH,KW,Cout];
  * XNNPACK runs it. NHWC, dilation 1 in the original conv (all a WRN needs).
  */
-export function conv2dBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): TensorInfo {
+export function conv2dBackpropFilterWasm(args: Parameters<tf.KernelFunc>[0]): TensorInfo {
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
   if (attrs.dataFormat && attrs.dataFormat !== 'NHWC') {

@@ -11,7 +11,7 @@ import { type DisposingBackend, WasmCalls } from './wasm-calls';
  * Stride s > 1: sub-pixel (phase) split into s*s stride-1 convolutions, one per output
  * phase (r_h, r_w), interleaved with Pack + Reshape: no FLOPs spent on inserted zeros.
  */
-export function conv2dBackpropInputWasm(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): TensorInfo {
+export function conv2dBackpropInputWasm(args: Parameters<tf.KernelFunc>[0]): TensorInfo {
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
   const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
   if (attrs.dataFormat && attrs.dataFormat !== 'NHWC') {
