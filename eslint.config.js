@@ -19,14 +19,9 @@ export default tseslint.config(
     languageOptions: { parser: vueParser, parserOptions: { parser: tseslint.parser, sourceType: 'module' } },
   },
   {
-    languageOptions: {
-      globals: {
-        process: 'readonly', console: 'readonly', Buffer: 'readonly', window: 'readonly', document: 'readonly',
-        setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly',
-        setImmediate: 'readonly', queueMicrotask: 'readonly', performance: 'readonly', URL: 'readonly',
-      },
-    },
     rules: {
+      // The type-checker already knows every global of its environment (DOM or Node).
+      'no-undef': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-non-null-assertion': 'off',
       'vue/multi-word-component-names': 'error',

@@ -26,7 +26,7 @@ const ROWS: Row[] = [
 export async function benchTrain(print: (line: string) => void, opts: { quick: boolean }): Promise<void> {
   const prefer = process.env.ADLAB_ENGINE as EngineName | undefined;
   if (prefer && !ENGINE_ORDER.includes(prefer)) throw new Error(`ADLAB_ENGINE must be one of ${ENGINE_ORDER.join(', ')}`);
-  const engine = await selectEngine({ prefer, onWasmReady: registerFastWasmKernels });
+  const engine = await selectEngine({ prefer, onWasmReady: registerFastWasmKernels, wasmThreads: Number(process.env.ADLAB_WASM_THREADS ?? 1) });
   print(`train engine: ${engine.engine} (backend ${engine.backend}, ${engine.threads} thread${engine.threads === 1 ? '' : 's'})${engine.notes.length ? `; ${engine.notes.join('; ')}` : ''}`);
   const timed = opts.quick ? 1 : 3;
   for (const row of ROWS) {

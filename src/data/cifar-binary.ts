@@ -201,5 +201,6 @@ export async function importCifar(layout: CifarLayout, ctx: ImportContext): Prom
     ...(coarseClasses ? { coarseClasses } : {}),
     splits: (['train', 'test'] as SplitName[]).map((name) => ({ name, writer: writers[name], classCounts: classCounts[name] })),
     resizeMethods: methods,
+    resizedCount: side === CIFAR_SIDE ? 0 : total,
   };
 }

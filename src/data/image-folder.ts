@@ -20,6 +20,7 @@ export async function importImageFolder(layout: FolderLayout, ctx: ImportContext
   const methods = new Set<ResizeMethod>();
   const label = new Uint16Array(1);
   let done = 0;
+  let resized = 0;
   try {
     await ctx.source.read(
       new Set(target.keys()),
@@ -31,6 +32,7 @@ export async function importImageFolder(layout: FolderLayout, ctx: ImportContext
         if (img.width !== side || img.height !== side) {
           for (const m of resizeMethods(img.width, img.height, side, side)) methods.add(m);
           pixels = resizeRgb(img.data, img.width, img.height, side, side);
+          resized++;
         }
         label[0] = t.label;
         writerOf.get(t.split)!.writeImages(t.index, 1, pixels, label);
@@ -48,5 +50,6 @@ export async function importImageFolder(layout: FolderLayout, ctx: ImportContext
     classes: layout.classes,
     splits: layout.splits.map((s) => ({ name: s.name, writer: writerOf.get(s.name)!, classCounts: classCounts.get(s.name)! })),
     resizeMethods: methods,
+    resizedCount: resized,
   };
 }

@@ -27,4 +27,6 @@ export interface ImportedSplits {
   coarseClasses?: string[];
   splits: { name: SplitName; writer: SplitWriter; classCounts: number[] }[];
   resizeMethods: Set<ResizeMethod>;
+  /** Images whose size differed from the cached size. */
+  resizedCount: number;
 }

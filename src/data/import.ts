@@ -105,6 +105,7 @@ export async function importDataset(sourcePath: string, destDir: string, opts: I
       files,
       checksums,
       limit,
+      resizedCount: imported.resizedCount,
       ...(imported.coarseClasses ? { coarseClasses: imported.coarseClasses } : {}),
     };
     fs.writeFileSync(path.join(tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 1));

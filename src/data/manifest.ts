@@ -26,6 +26,8 @@ export interface DatasetManifest extends DatasetSummary {
   coarseClasses?: string[];
   /** Per split, images kept when the import was limited (null: all). */
   limit?: number | null;
+  /** How many images were resized with `resize` (the rest already had the cached size). */
+  resizedCount?: number;
 }
 
 const FORMATS: DatasetFormat[] = ['cifar10-binary', 'cifar100-binary', 'image-folder'];

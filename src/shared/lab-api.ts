@@ -56,6 +56,8 @@ export const labMethodSchemas = {
   /** Desktop only: a native dialog for an archive or folder. Null when the user cancels. */
   pickDatasetSource: z.tuple([z.enum(['file', 'folder'])]),
   importDataset: z.tuple([datasetSourceSchema, importOptionsSchema]),
+  /** Fetch an official CIFAR archive from its home page (MD5-checked, resumable), then import it. */
+  downloadDataset: z.tuple([z.enum(['cifar10', 'cifar100'])]),
   cancelImport: z.tuple([id]),
   previewDataset: z.tuple([
     z.strictObject({
@@ -97,6 +99,7 @@ export interface LabResults {
   listDatasets: DatasetSummary[];
   pickDatasetSource: { pickId: string; name: string } | null;
   importDataset: { jobId: string };
+  downloadDataset: { jobId: string };
   cancelImport: void;
   previewDataset: DatasetPreviewPage;
   deleteDataset: void;

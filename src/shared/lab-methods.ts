@@ -17,6 +17,7 @@ export const LAB_METHOD_NAMES = [
   'listDatasets',
   'pickDatasetSource',
   'importDataset',
+  'downloadDataset',
   'cancelImport',
   'previewDataset',
   'deleteDataset',

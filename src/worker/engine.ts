@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { EngineAttempt, EngineName, EngineReport } from '../shared/engine';
+import { patchForWasmThreads } from './ml/wasm-threads';
 
 const requireCjs = createRequire(import.meta.url);
 
@@ -17,12 +18,27 @@ async function tryNative(pkg: string): Promise<void> {
   if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg}: setBackend('tensorflow') failed`);
 }
 
-async function tryWasm(): Promise<void> {
+/** Set once the wasm backend module is loaded (its thread count is a module-level fact). */
+let wasmThreadsCount: (() => number) | null = null;
+
+async function tryWasm(threads: number): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  wasmThreadsCount = wasm.getThreadsCount;
   // The .wasm binaries sit beside the package's main file; tfjs must be told where in Node.
   const dir = dirname(requireCjs.resolve('@tensorflow/tfjs-backend-wasm'));
   wasm.setWasmPaths(join(dir, '/'));
-  if (!(await tf.setBackend('wasm'))) throw new Error('setBackend(wasm) failed');
+  if (threads <= 1) {
+    if (!(await tf.setBackend('wasm'))) throw new Error('setBackend(wasm) failed');
+    return;
+  }
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+  wasm.setThreadsCount(threads);
+  const patch = patchForWasmThreads(threads);
+  try {
+    if (!(await tf.setBackend('wasm'))) throw new Error(`setBackend(wasm) with ${threads} threads failed`);
+  } finally {
+    patch.restore();
+  }
 }
 
 async function tryCpu(): Promise<void> {
@@ -34,6 +50,12 @@ export interface EngineOptions {
   prefer?: EngineName;
   /** Called once the wasm backend is active, to register extra kernels. */
   onWasmReady?: () => string[];
+  /**
+   * wasm threads (XNNPACK pool size). Default 1: tfjs has no supported multi-threaded
+   * path in Node, and >1 relies on patching its pthread start-up (ml/wasm-threads.ts).
+   * A wasm out-of-memory abort can hang a threaded process instead of exiting it.
+   */
+  wasmThreads?: number;
 }
 
 /**
@@ -44,7 +66,7 @@ export async function selectEngine(options: EngineOptions = {}): Promise<EngineR
   const order: [EngineName, () => Promise<void>][] = [
     ['tfjs-node-gpu', () => tryNative('@tensorflow/tfjs-node-gpu')],
     ['tfjs-node', () => tryNative('@tensorflow/tfjs-node')],
-    ['wasm', tryWasm],
+    ['wasm', () => tryWasm(options.wasmThreads ?? 1)],
     ['cpu', tryCpu],
   ];
   const start = options.prefer ? order.findIndex(([name]) => name === options.prefer) : 0;
@@ -73,6 +95,9 @@ export async function selectEngine(options: EngineOptions = {}): Promise<EngineR
 }
 
 function wasmThreads(): number {
-  const backend = tf.backend() as unknown as { getThreadsCount?: () => number };
-  return typeof backend.getThreadsCount === 'function' ? backend.getThreadsCount() : 1;
+  try {
+    return wasmThreadsCount ? wasmThreadsCount() : 1;
+  } catch {
+    return 1; // not initialised
+  }
 }

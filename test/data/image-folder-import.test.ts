@@ -93,6 +93,7 @@ describe('image folders', () => {
     const dest = path.join(root, 'ds', 'mixed');
     const s = await importDataset(writeTree(path.join(root, 'mixed'), files), dest, { id: 'm' });
     expect(s.resize).toBe('area+bilinear');
+    expect(readFullManifest(dest).resizedCount).toBe(2);
     const tr = loadSplit(dest, 'train');
     // Order: a/big, a/gray, b/rgba, b/small.
     expect(Buffer.from(tr.images.subarray(0, 3072)).equals(Buffer.from(resizeRgb(big, 64, 48, 32, 32)))).toBe(true);

@@ -34,7 +34,7 @@ test('import through the file input, preview, class chart, filter, delete', asyn
   await expect.poll(async () => Number(await grid.getAttribute('data-items'))).toBeGreaterThan(0);
   const img = grid.locator('img').first();
   await expect(img).toHaveCSS('image-rendering', 'pixelated');
-  expect(await img.evaluate((el: HTMLImageElement) => el.naturalWidth)).toBeGreaterThan(0);
+  expect(await img.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
   await expect(page.locator('[data-chart="class-counts"]')).toHaveAttribute('data-points', '20'); // 10 classes x 2 splits
 
   // Filter to one class: every tile is labelled with it.
@@ -50,16 +50,18 @@ test('import through the file input, preview, class chart, filter, delete', asyn
 });
 
 test('a file dropped on the window is imported, and a bad one shows the host error', async ({ page }) => {
-  await openApp(page, lab().url);
+  const problems = await openApp(page, lab().url);
   await page.locator('button[data-view="history"]').click();
-  await page.evaluate(() => {
+  // Runs in the page (a string, as this file is type-checked without DOM types).
+  await page.evaluate(`(() => {
     const dt = new DataTransfer();
     dt.items.add(new File(['this is not an archive'], 'notes.txt', { type: 'text/plain' }));
     window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-  });
+  })()`);
   await expect(page.locator('main[data-view="datasets"]')).toBeVisible();
   const job = page.getByTestId('import-job').first();
   await expect(job).toHaveAttribute('data-phase', 'failed', { timeout: 60_000 });
   await expect(job).toContainText('notes.txt');
   await expect(job.locator('.error')).not.toBeEmpty();
+  expect(problems).toEqual([]);
 });

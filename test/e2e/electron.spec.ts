@@ -35,7 +35,7 @@ test('the desktop window opens the lab and talks to it over IPC', async () => {
   try {
     const win = await app.firstWindow();
     await expect(win).toHaveTitle('Active Defense Lab');
-    expect(await win.evaluate(() => typeof (window as { lab?: unknown }).lab)).toBe('object');
+    expect(await win.evaluate('typeof window.lab')).toBe('object');
     await expect(win.getByTestId('connection')).toHaveText('connected');
     await win.locator('button[data-view="datasets"]').click();
     await expect(win.getByText('No datasets yet')).toBeVisible();

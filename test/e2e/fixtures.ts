@@ -32,10 +32,10 @@ export async function buildSmallImageTar(perClass: number, testPerClass = 0): Pr
   const counts = new Map<string, number>();
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
   const packed = new Promise<void>((res, rej) => {
-    pack.on('end', res);
-    pack.on('error', rej);
+    pack.on('end', () => res());
+    pack.on('error', (e: unknown) => rej(e as Error));
   });
   const extract = tar.extract();
   const source = createReadStream(cifarJpegArchive());
@@ -48,7 +48,7 @@ export async function buildSmallImageTar(perClass: number, testPerClass = 0): Pr
       const n = cls ? (counts.get(cls) ?? 0) : want;
       if (!m || !cls || n >= want) {
         entry.resume();
-        await new Promise((r) => entry.on('end', r));
+        await new Promise<void>((r) => entry.on('end', () => r()));
       } else {
         const parts: Buffer[] = [];
         for await (const part of entry) parts.push(part as Buffer);
@@ -163,7 +163,8 @@ export function labPerFile(options: { perClass?: number; testPerClass?: number }
     await server?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
-  test.afterEach(async ({}, info) => {
+  test.afterEach(async () => {
+    const info = test.info();
     if (info.status !== info.expectedStatus && server) await info.attach('server-stderr', { body: server.log.join('') });
   });
   return () => {
@@ -172,13 +173,20 @@ export function labPerFile(options: { perClass?: number; testPerClass?: number }
   };
 }
 
-/** Open the app and fail fast on CSP violations or uncaught errors. */
+/**
+ * Open the app and collect what should never happen: uncaught errors, console
+ * errors and CSP violations (Chromium's own CSP messages are not console API
+ * calls, so the page's securitypolicyviolation events are reported instead).
+ */
 export async function openApp(page: Page, url: string): Promise<string[]> {
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console error: ${m.text()} (${m.location().url})`);
   });
+  await page.exposeFunction('__adlabReportCsp', (text: string) => problems.push(`CSP violation: ${text}`));
+  await page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) =>
+    window.__adlabReportCsp(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber));`);
   await page.goto(url);
   await page.locator('[data-testid="connection"]', { hasText: 'connected' }).waitFor();
   return problems;

@@ -64,3 +64,50 @@ test('a run plots live, cancels, and shows as cancelled in History', async ({ pa
   await expect.poll(() => points(accuracy)).toBeGreaterThan(0);
   expect(problems).toEqual([]);
 });
+
+test('History compares two runs: overlaid epoch curves and the config diff', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  // A CE baseline next to the cancelled smoothing run of the previous test.
+  await page.locator('button[data-view="new-run"]').click();
+  await page.locator('input[name="name"]').fill('e2e baseline');
+  await page.locator('input[name="subset"]').fill('100');
+  await page.locator('input[name="valSize"]').fill('50');
+  await page.locator('select[name="model"]').selectOption('wrn-10-1');
+  await page.locator('input[name="epochs"]').fill('1');
+  await page.locator('input[name="batchSize"]').fill('50');
+  await page.locator('input[name="smoothing"]').uncheck();
+  await page.getByTestId('start-run').click();
+  await expect(page.getByTestId('live-status')).toHaveText('completed', { timeout: 180_000 });
+  // Tag it from the Live view (updateRun).
+  await page.locator('.run-actions summary').click();
+  await page.locator('input[name="run-tags"]').fill('baseline, smoke');
+  await page.locator('.run-actions button', { hasText: 'Save' }).click();
+  await expect(page.locator('.run-actions button', { hasText: 'Save' })).toBeDisabled();
+
+  await page.locator('button[data-view="history"]').click();
+  await page.locator('input[name="run-filter"]').fill('smoke');
+  await expect(page.locator('tr.run-row')).toHaveCount(1);
+  await expect(page.locator('tr.run-row .tag')).toHaveText(['baseline', 'smoke']);
+  await page.locator('input[name="run-filter"]').fill('');
+  for (const name of ['e2e tiny', 'e2e baseline']) {
+    await page.locator('tr.run-row', { hasText: name }).getByTestId('compare-run').check();
+  }
+  await expect(page.locator('main[data-view="history"]')).toBeVisible(); // ticking does not open the run
+  const panel = page.getByTestId('run-compare');
+  await expect(panel).toContainText('Compare 2 runs');
+  await expect.poll(async () => Number(await panel.locator('[data-chart="compare-val-acc"]').getAttribute('data-points'))).toBeGreaterThanOrEqual(2);
+  const diff = page.getByTestId('config-diff');
+  await expect(diff.locator('tr', { hasText: 'delta' })).toContainText('null');
+  await expect(diff.locator('tr', { hasText: 'epochs' })).toContainText('3');
+  await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'history-compare.png'), fullPage: true });
+
+  // Delete the baseline (deleteRun, with a confirm step): it leaves History and the comparison.
+  await page.locator('tr.run-row', { hasText: 'e2e baseline' }).click();
+  await page.locator('.run-actions summary').click();
+  await page.getByTestId('delete-run').click();
+  await page.getByTestId('confirm-delete-run').click();
+  await page.locator('button[data-view="history"]').click();
+  await expect(page.locator('tr.run-row', { hasText: 'e2e baseline' })).toHaveCount(0);
+  await expect(panel).toContainText('Compare 1 run');
+  expect(problems).toEqual([]);
+});

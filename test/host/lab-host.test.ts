@@ -158,3 +158,22 @@ describe('LabHost', () => {
     await host.close();
   });
 });
+
+describe('LabHost downloads', () => {
+  it('fails fast and clearly when the archive host cannot be reached', async () => {
+    const launcher = fakeLauncher(() => undefined);
+    const host = new LabHost({ dataDir: dir, launcher, adoptQueue: false });
+    const events: LabEvent[] = [];
+    host.onEvent((e) => events.push(e));
+    const offline = async () => {
+      throw Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('getaddrinfo ENOTFOUND www.cs.toronto.edu'), { code: 'ENOTFOUND' }) });
+    };
+    const t0 = Date.now();
+    const { jobId, done } = host.startDownload('cifar10', offline as unknown as typeof fetch);
+    await expect(done).rejects.toThrow(/cannot reach www\.cs\.toronto\.edu \(offline\?\)/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'import-failed', jobId }));
+    expect(launcher.workers).toHaveLength(0);
+    await host.close();
+  });
+});

@@ -2,9 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { registerFastWasmKernels } from '../../src/worker/ml/kernels';
 import { selectEngine } from '../../src/worker/engine';
 
-/** Starts the wasm engine with the fast gradient kernels (what the worker does). */
+/**
+ * Starts the wasm engine with the fast gradient kernels (what the worker does).
+ * ADLAB_WASM_THREADS=2 runs the same tests on the threaded build.
+ */
 export async function useWasm(): Promise<void> {
-  const report = await selectEngine({ prefer: 'wasm', onWasmReady: registerFastWasmKernels });
+  const wasmThreads = Number(process.env.ADLAB_WASM_THREADS ?? 1);
+  const report = await selectEngine({ prefer: 'wasm', onWasmReady: registerFastWasmKernels, wasmThreads });
+  if (report.threads !== wasmThreads) throw new Error(`asked for ${wasmThreads} wasm threads, got ${report.threads}`);
   if (report.engine !== 'wasm') throw new Error(`expected the wasm engine, got ${report.engine}`);
 }
 

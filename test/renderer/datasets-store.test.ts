@@ -44,7 +44,7 @@ describe('useDatasetsStore', () => {
     provideLab(lab.api);
     connectLabEvents(lab.api);
     const store = useDatasetsStore();
-    const importing = store.importFile(file(100), ' mine ');
+    const importing = store.importFile(file(100), { name: ' mine ' });
     await new Promise((r) => setTimeout(r, 0));
     lab.emit({ type: 'import-progress', jobId: 'j1', progress: { done: 1, total: 3, etaSeconds: null } });
     started.resolve({ jobId: 'j1' });
@@ -99,6 +99,29 @@ describe('useDatasetsStore', () => {
     await store.importFile(file(10));
     expect(store.imports[0].phase).toBe('failed');
     expect(useStatusStore().connection).toBe('offline');
+  });
+
+  it('imports a file picked in the desktop dialog, and does nothing when the dialog is cancelled', async () => {
+    let answer: { pickId: string; name: string } | null = null;
+    const lab = strictFakeLab({
+      pickDatasetSource: async (kind) => {
+        expect(kind).toBe('folder');
+        return answer;
+      },
+      importDataset: async (source, options) => {
+        expect(source).toEqual({ kind: 'picked', pickId: 'p1' });
+        expect(options).toEqual({ limit: 100 });
+        return { jobId: 'j9' };
+      },
+    });
+    provideLab(lab.api);
+    const store = useDatasetsStore();
+    await store.importPicked('folder', { name: '  ', limit: 100 });
+    expect(store.imports).toEqual([]);
+    answer = { pickId: 'p1', name: 'my-images' };
+    await store.importPicked('folder', { name: '  ', limit: 100 });
+    expect(store.imports[0]).toMatchObject({ fileName: 'my-images', phase: 'importing', jobId: 'j9' });
+    expect(lab.unexpected).toEqual([]);
   });
 
   it('deletes and lists', async () => {

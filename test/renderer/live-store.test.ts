@@ -25,6 +25,8 @@ const detail: RunDetail = {
   engine: 'cpu',
   final: {},
   bestValAcc: null,
+  tags: [],
+  notes: '',
   config: trainConfigSchema.parse({ datasetId: 'd1', model: 'wrn-10-1' }),
   engineReport: null,
 };

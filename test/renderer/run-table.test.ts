@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/shared/runs';
-import { sortRunRows, toRunRow } from '../../src/renderer/src/lib/run-table';
+import { matchesRunFilter, parseTags, sortRunRows, toRunRow } from '../../src/renderer/src/lib/run-table';
 
 function run(over: Partial<RunSummary>): RunSummary {
   return {
@@ -19,6 +19,8 @@ function run(over: Partial<RunSummary>): RunSummary {
     engine: 'cpu',
     final: { valAcc: 0.4, lf: 0.03 },
     bestValAcc: 0.45,
+    tags: [],
+    notes: '',
     ...over,
   };
 }
@@ -49,5 +51,18 @@ describe('run table', () => {
     expect(sortRunRows(rows, 'bestValAcc', true).map((r) => r.id)).toEqual(['c', 'a', 'b']);
     expect(sortRunRows(rows, 'bestValAcc', false).map((r) => r.id)).toEqual(['a', 'c', 'b']);
     expect(sortRunRows(rows, 'name', false).map((r) => r.id)).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('run filter and tags', () => {
+  const names = new Map([['d1', 'cifar small']]);
+
+  it('parses tags and matches every filter word', () => {
+    expect(parseTags(' baseline, seed-0,,baseline ')).toEqual(['baseline', 'seed-0']);
+    const row = toRunRow(run({ id: 'x', name: 'wrn fs', tags: ['sweep'] }), names, 0);
+    expect(matchesRunFilter(row, '')).toBe(true);
+    expect(matchesRunFilter(row, 'SWEEP completed')).toBe(true);
+    expect(matchesRunFilter(row, 'sweep failed')).toBe(false);
+    expect(matchesRunFilter(row, 'δ=0.02 cifar')).toBe(true);
   });
 });

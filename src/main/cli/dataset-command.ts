@@ -4,6 +4,7 @@ import type { LabHost } from '../lab/lab-host';
 import { formatSeconds, numberOption, UsageError, type CliIo } from './context';
 
 export const DATASET_HELP = `adlab dataset import <file|folder> [--name TEXT] [--size N] [--limit N per split]
+adlab dataset download cifar10|cifar100     (official binary archive, MD5-checked, resumable; then imported)
 adlab dataset list
 adlab dataset show <id|name>
 adlab dataset rm <id|name>`;
@@ -43,6 +44,14 @@ export async function datasetCommand(host: LabHost, io: CliIo, argv: string[]): 
       } finally {
         unsubscribe();
       }
+      return 0;
+    }
+    case 'download': {
+      const which = positionals[0];
+      if (which !== 'cifar10' && which !== 'cifar100') throw new UsageError(`dataset download takes cifar10 or cifar100\n${DATASET_HELP}`);
+      const { done } = host.startDownload(which);
+      const dataset = await done;
+      io.out(`${values.json ? JSON.stringify(dataset) : line(dataset)}\n`);
       return 0;
     }
     case 'list': {

@@ -14,6 +14,7 @@ import { isFinished, type RunSummary } from '../../shared/runs';
 import type { TrainConfig } from '../../shared/train-config';
 import { openDatabase, type Db } from './db';
 import { DatasetRegistry } from './dataset-registry';
+import { downloadArchive, OFFICIAL_ARCHIVES, type OfficialArchiveId } from '../../data/download';
 import { previewPage } from '../../data/preview';
 import { metricsCsv } from './metrics-csv';
 import { RunStore } from './run-store';
@@ -60,6 +61,7 @@ export class LabHost {
   private readonly queue: string[] = [];
   private readonly runWaiters = new Map<string, ((run: RunSummary) => void)[]>();
   private readonly imports = new Map<string, RunningJob>();
+  private readonly downloads = new Map<string, AbortController>();
   /** Paths the user chose in the native dialog, by single-use id. */
   private readonly picked = new Map<string, string>();
   private active: { runId: string; job: RunningJob } | null = null;
@@ -150,7 +152,10 @@ export class LabHost {
       this.picked.delete(source.pickId);
       return { jobId: this.startImport(path, opts).jobId };
     },
+    downloadDataset: (archive) => ({ jobId: this.startDownload(archive).jobId }),
     cancelImport: (jobId) => {
+      const download = this.downloads.get(jobId);
+      if (download) return download.abort();
       const job = this.imports.get(jobId);
       if (!job) throw new Error(`no import job '${jobId}' is running`);
       job.cancel();
@@ -295,9 +300,47 @@ export class LabHost {
 
   // ---- dataset imports ----
 
-  startImport(path: string, opts: { name?: string; size?: number; limit?: number }, cleanup?: () => void): { jobId: string; done: Promise<DatasetSummary> } {
+  /**
+   * Download an official archive into `<dataDir>/downloads` (kept: a second
+   * import needs no second download), then import it under the same job id.
+   */
+  startDownload(archive: OfficialArchiveId, fetchImpl?: typeof fetch): { jobId: string; done: Promise<DatasetSummary> } {
     if (this.closed) throw new Error('the lab is shutting down');
     const jobId = randomUUID();
+    const abort = new AbortController();
+    this.downloads.set(jobId, abort);
+    const t0 = Date.now();
+    const spec = OFFICIAL_ARCHIVES[archive];
+    const done = downloadArchive(spec, join(this.options.dataDir, 'downloads'), {
+      signal: abort.signal,
+      fetchImpl,
+      onProgress: (p) => {
+        const elapsed = Date.now() - t0;
+        const eta = p.total && p.done > 0 ? ((p.total - p.done) * elapsed) / p.done / 1000 : null;
+        this.emit({ type: 'import-progress', jobId, progress: { done: p.done, total: p.total ?? 0, etaSeconds: eta, message: p.message } });
+      },
+    }).then(
+      (path) => {
+        this.downloads.delete(jobId);
+        return this.startImport(path, { name: archive === 'cifar10' ? 'CIFAR-10' : 'CIFAR-100' }, undefined, jobId).done;
+      },
+      (err: Error) => {
+        this.downloads.delete(jobId);
+        this.emit({ type: 'import-failed', jobId, error: err.message });
+        throw err;
+      },
+    );
+    done.catch(() => undefined);
+    return { jobId, done };
+  }
+
+  startImport(
+    path: string,
+    opts: { name?: string; size?: number; limit?: number },
+    cleanup?: () => void,
+    jobId: string = randomUUID(),
+  ): { jobId: string; done: Promise<DatasetSummary> } {
+    if (this.closed) throw new Error('the lab is shutting down');
     const datasetId = `ds-${randomUUID().slice(0, 8)}`;
     const job = this.supervisor.run(
       { type: 'import', jobId, sourcePath: path, destDir: this.datasets.dirFor(datasetId), datasetId, name: opts.name, size: opts.size, limit: opts.limit },
@@ -330,6 +373,7 @@ export class LabHost {
       this.active.job.cancel();
       pending.push(this.active.job.done);
     }
+    for (const abort of this.downloads.values()) abort.abort();
     for (const job of this.imports.values()) {
       job.cancel();
       pending.push(job.done.catch(() => undefined));

@@ -1,3 +1,5 @@
+// First: configure zod before any module builds a schema.
+import './zod-setup';
 import { createApp } from 'vue';
 import { createPinia } from 'pinia';
 import App from './App.vue';

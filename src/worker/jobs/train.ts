@@ -123,6 +123,7 @@ export async function runTrainJob(job: TrainJob, ctx: JobContext, data: TrainDat
       let micro = 0;
       let lr = learningRate(step, schedule);
 
+      // TrainData numbers epochs from 0; metrics and checkpoints from 1.
       for (const batch of data.trainBatches(epoch - 1, cfg.batchSize)) {
         micro++;
         if (micro <= skipBatches) continue; // already trained before the checkpoint we resumed from

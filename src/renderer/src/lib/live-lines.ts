@@ -42,14 +42,3 @@ export function liveChartLines(series: MetricSeries, smooth: boolean): LiveChart
 export function deltaLine(delta: number | null | undefined): ReferenceLine[] {
   return delta === null || delta === undefined ? [] : [{ label: `δ = ${delta}`, y: delta, color: PALETTE.delta }];
 }
-
-/** All raw points as CSV (scope, step, name, value), for export. */
-export function seriesToCsv(series: MetricSeries): string {
-  const lines = ['scope,step,name,value'];
-  for (const scope of ['batch', 'epoch'] as const) {
-    for (const name of series.names(scope)) {
-      for (const p of series.get(scope, name)) lines.push(`${scope},${p.x},${name},${p.y}`);
-    }
-  }
-  return `${lines.join('\n')}\n`;
-}

@@ -17,9 +17,10 @@ export interface RunRow {
   createdAt: number;
   durationMs: number | null;
   error: string | null;
+  tags: string[];
 }
 
-export type RunSortKey = Exclude<keyof RunRow, 'id' | 'error'>;
+export type RunSortKey = Exclude<keyof RunRow, 'id' | 'error' | 'tags'>;
 
 export function lossLabel(delta: number | null): string {
   return delta === null ? 'CE' : `δ=${delta}`;
@@ -43,6 +44,7 @@ export function toRunRow(run: RunSummary, datasetNames: ReadonlyMap<string, stri
     createdAt: run.createdAt,
     durationMs: run.startedAt !== null && end !== null ? end - run.startedAt : null,
     error: run.error,
+    tags: run.tags ?? [],
   };
 }
 
@@ -57,4 +59,17 @@ export function sortRunRows(rows: readonly RunRow[], key: RunSortKey, descending
     if (typeof va === 'number' && typeof vb === 'number') return sign * (va - vb);
     return sign * String(va).localeCompare(String(vb));
   });
+}
+
+/** "a, b,,a " -> ["a", "b"]: trimmed, non-empty, no repeats (updateRun caps a tag at 50 chars). */
+export function parseTags(text: string): string[] {
+  return [...new Set(text.split(',').map((t) => t.trim()).filter((t) => t.length > 0))];
+}
+
+/** Whether every word of the filter appears in the row's name, tags, status, dataset, model or loss. */
+export function matchesRunFilter(row: RunRow, filter: string): boolean {
+  const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
+  if (!words.length) return true;
+  const haystack = [row.name, row.id, row.status, row.dataset, row.model ?? '', row.loss, ...row.tags].join(' ').toLowerCase();
+  return words.every((w) => haystack.includes(w));
 }

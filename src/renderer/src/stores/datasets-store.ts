@@ -22,6 +22,23 @@ export interface ImportJob {
   datasetId: string | null;
 }
 
+/** Optional import settings (lab-api.ts importOptionsSchema). */
+export interface ImportOptions {
+  name?: string;
+  size?: number;
+  limit?: number;
+}
+
+/** Drop blank names and unset numbers so the host applies its own defaults. */
+export function cleanOptions(options: ImportOptions): ImportOptions {
+  const out: ImportOptions = {};
+  const name = options.name?.trim();
+  if (name) out.name = name;
+  if (options.size !== undefined && Number.isFinite(options.size)) out.size = options.size;
+  if (options.limit !== undefined && Number.isFinite(options.limit)) out.limit = options.limit;
+  return out;
+}
+
 type ImportEvent = Extract<LabEvent, { type: 'import-progress' | 'import-done' | 'import-failed' }>;
 
 /** Imported datasets and the imports in flight (upload, then the host's import job). */
@@ -56,22 +73,59 @@ export const useDatasetsStore = defineStore('datasets', () => {
     return imports.value.find((j) => j.jobId === jobId);
   }
 
-  /** Upload a file's bytes and start the import; progress arrives as events. */
-  async function importFile(file: UploadSource, name?: string): Promise<void> {
+  function addJob(fileName: string, size: number, phase: ImportPhase): number {
     const key = nextKey++;
+    imports.value.unshift({ key, fileName, phase, uploaded: 0, size, jobId: null, progress: null, error: null, datasetId: null });
+    return key;
+  }
+
+  /** The host's job id is known: apply the events that came before it. */
+  function started(key: number, jobId: string): void {
+    const j = job(key);
+    if (!j) return;
+    j.jobId = jobId;
+    j.phase = 'importing';
+    for (const event of early.get(jobId) ?? []) applyImportEvent(event);
+    early.delete(jobId);
+  }
+
+  function failed(key: number, e: unknown): void {
+    const j = job(key);
+    if (!j) return;
+    j.phase = 'failed';
+    j.error = errorMessage(e);
+    useStatusStore().noteFailure(e);
+  }
+
+  /**
+   * Desktop only: import a file or folder chosen in the native dialog (a
+   * folder cannot be uploaded as one file). Does nothing if the user cancels.
+   */
+  async function importPicked(kind: 'file' | 'folder', options: ImportOptions = {}): Promise<void> {
+    const lab = labApi();
+    let pick: { pickId: string; name: string } | null;
+    try {
+      pick = await lab.pickDatasetSource(kind);
+    } catch (e) {
+      error.value = `cannot open the file dialog: ${errorMessage(e)}`;
+      useStatusStore().noteFailure(e);
+      return;
+    }
+    if (!pick) return;
+    const key = addJob(pick.name, 0, 'importing');
+    try {
+      const { jobId } = await lab.importDataset({ kind: 'picked', pickId: pick.pickId }, cleanOptions(options));
+      started(key, jobId);
+    } catch (e) {
+      failed(key, e);
+    }
+  }
+
+  /** Upload a file's bytes and start the import; progress arrives as events. */
+  async function importFile(file: UploadSource, options: ImportOptions = {}): Promise<void> {
+    const key = addJob(file.name, file.size, 'uploading');
     const abort = new AbortController();
     aborts.set(key, abort);
-    imports.value.unshift({
-      key,
-      fileName: file.name,
-      phase: 'uploading',
-      uploaded: 0,
-      size: file.size,
-      jobId: null,
-      progress: null,
-      error: null,
-      datasetId: null,
-    });
     const lab = labApi();
     try {
       const uploadId = await uploadFile(lab, file, {
@@ -81,24 +135,14 @@ export const useDatasetsStore = defineStore('datasets', () => {
           if (j) j.uploaded = sent;
         },
       });
-      const options = name?.trim() ? { name: name.trim() } : {};
-      const { jobId } = await lab.importDataset({ kind: 'upload', uploadId }, options);
-      const j = job(key);
-      if (!j) return;
-      j.jobId = jobId;
-      j.phase = 'importing';
-      for (const event of early.get(jobId) ?? []) applyImportEvent(event);
-      early.delete(jobId);
+      const { jobId } = await lab.importDataset({ kind: 'upload', uploadId }, cleanOptions(options));
+      started(key, jobId);
       if (abort.signal.aborted) await cancelImport(key);
     } catch (e) {
       const j = job(key);
       if (!j) return;
       if (e instanceof UploadCancelledError) j.phase = 'cancelled';
-      else {
-        j.phase = 'failed';
-        j.error = errorMessage(e);
-        useStatusStore().noteFailure(e);
-      }
+      else failed(key, e);
     } finally {
       if (job(key)?.phase !== 'importing') aborts.delete(key);
     }
@@ -164,5 +208,5 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
-  return { datasets, imports, error, loading, refresh, importFile, cancelImport, applyImportEvent, dismissImport, remove };
+  return { datasets, imports, error, loading, refresh, importFile, importPicked, cancelImport, applyImportEvent, dismissImport, remove };
 });

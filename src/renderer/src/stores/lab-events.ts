@@ -1,4 +1,5 @@
 import type { LabApi, LabEvent } from '../../../shared/lab-api';
+import { useCompareStore } from './compare-store';
 import { useDatasetsStore } from './datasets-store';
 import { useLiveStore } from './live-store';
 import { useRunsStore } from './runs-store';
@@ -10,6 +11,7 @@ export function connectLabEvents(lab: LabApi): () => void {
   const live = useLiveStore();
   const datasets = useDatasetsStore();
   const status = useStatusStore();
+  const compare = useCompareStore();
   return lab.onEvent((event: LabEvent) => {
     switch (event.type) {
       case 'run':
@@ -26,6 +28,13 @@ export function connectLabEvents(lab: LabApi): () => void {
       case 'import-done':
       case 'import-failed':
         datasets.applyImportEvent(event);
+        break;
+      case 'runs-changed':
+        void runs.refresh().then(() => {
+          const exists = (id: string) => runs.runs.some((r) => r.id === id);
+          if (live.runId && !exists(live.runId)) live.close();
+          for (const id of compare.selected) if (!exists(id)) compare.forget(id);
+        });
         break;
       case 'datasets-changed':
         void datasets.refresh();

@@ -84,6 +84,19 @@ export const useLiveStore = defineStore('live', () => {
     if (isFinished(summary.status)) cancelling.value = false;
   }
 
+  /** Show no run (e.g. the open one was deleted). */
+  function close(): void {
+    runId.value = null;
+    run.value = null;
+    series.value = markRaw(new MetricSeries());
+    version.value++;
+    progress.value = null;
+    loading.value = false;
+    cancelling.value = false;
+    buffered = [];
+    bufferedSummary = null;
+  }
+
   async function cancel(): Promise<void> {
     const id = runId.value;
     if (!id) return;
@@ -97,5 +110,5 @@ export const useLiveStore = defineStore('live', () => {
     }
   }
 
-  return { runId, run, series, version, progress, loading, error, cancelling, open, onMetric, onProgress, onRun, cancel };
+  return { runId, run, series, version, progress, loading, error, cancelling, open, close, onMetric, onProgress, onRun, cancel };
 });

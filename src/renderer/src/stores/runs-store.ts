@@ -32,5 +32,39 @@ export const useRunsStore = defineStore('runs', () => {
     else runs.value.unshift(run);
   }
 
-  return { runs, loading, error, refresh, upsert };
+  /** Rename, tag or annotate a run; returns the error text when the host refuses. */
+  async function update(id: string, patch: { name?: string; tags?: string[]; notes?: string }): Promise<string | null> {
+    try {
+      upsert(await labApi().updateRun(id, patch));
+      return null;
+    } catch (e) {
+      useStatusStore().noteFailure(e);
+      return errorMessage(e);
+    }
+  }
+
+  /** Delete a finished run and its checkpoints; returns the error text when the host refuses. */
+  async function remove(id: string): Promise<string | null> {
+    try {
+      await labApi().deleteRun(id);
+      runs.value = runs.value.filter((r) => r.id !== id);
+      return null;
+    } catch (e) {
+      useStatusStore().noteFailure(e);
+      return errorMessage(e);
+    }
+  }
+
+  /** Queue a failed, cancelled or interrupted run again from its last checkpoint. */
+  async function resume(id: string): Promise<string | null> {
+    try {
+      await labApi().resumeRun(id);
+      return null;
+    } catch (e) {
+      useStatusStore().noteFailure(e);
+      return errorMessage(e);
+    }
+  }
+
+  return { runs, loading, error, refresh, upsert, update, remove, resume };
 });

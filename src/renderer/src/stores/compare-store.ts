@@ -1,0 +1,74 @@
+import { defineStore } from 'pinia';
+import { markRaw, ref, shallowRef } from 'vue';
+import type { MetricRow } from '../../../shared/metrics';
+import type { RunDetail } from '../../../shared/runs';
+import { errorMessage } from '../lib/api-error';
+import { labApi } from './lab-handle';
+import { useStatusStore } from './status-store';
+
+export interface ComparedRun {
+  detail: RunDetail;
+  rows: readonly MetricRow[];
+}
+
+/** Runs ticked in History for overlaid curves and a config diff. */
+export const useCompareStore = defineStore('compare', () => {
+  const selected = ref<string[]>([]);
+  /** Loaded runs by id; replaced (not mutated) so views recompute. */
+  const loaded = shallowRef<ReadonlyMap<string, ComparedRun>>(new Map());
+  const error = ref<string | null>(null);
+  const loading = ref(false);
+
+  async function load(ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    loading.value = true;
+    try {
+      const lab = labApi();
+      const got = await Promise.all(
+        ids.map(async (id) => {
+          const [detail, rows] = await Promise.all([lab.getRun(id), lab.getMetrics(id)]);
+          return [id, { detail, rows: markRaw(rows) }] as const;
+        }),
+      );
+      const next = new Map(loaded.value);
+      for (const [id, run] of got) next.set(id, run);
+      loaded.value = next;
+      error.value = null;
+    } catch (e) {
+      error.value = `cannot load runs to compare: ${errorMessage(e)}`;
+      useStatusStore().noteFailure(e);
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  async function toggle(id: string): Promise<void> {
+    if (selected.value.includes(id)) {
+      selected.value = selected.value.filter((s) => s !== id);
+      return;
+    }
+    selected.value = [...selected.value, id];
+    if (!loaded.value.has(id)) await load([id]);
+  }
+
+  /** Reload every selected run (curves of running runs grow). */
+  function reload(): Promise<void> {
+    return load(selected.value);
+  }
+
+  function clear(): void {
+    selected.value = [];
+  }
+
+  /** Forget a run that no longer exists. */
+  function forget(id: string): void {
+    selected.value = selected.value.filter((s) => s !== id);
+    if (loaded.value.has(id)) {
+      const next = new Map(loaded.value);
+      next.delete(id);
+      loaded.value = next;
+    }
+  }
+
+  return { selected, loaded, error, loading, toggle, reload, clear, forget };
+});

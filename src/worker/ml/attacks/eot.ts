@@ -1,0 +1,56 @@
+import * as tf from '@tensorflow/tfjs';
+import { childSeed } from './common';
+import { type AttackTarget, type LossGrad, SeedStream } from './target';
+
+/**
+ * Expectation over Transformation (Athalye et al. 2018): averages the gradient, the loss
+ * and the logits over E draws of the target's randomness. AutoAttack's `rand` version uses
+ * E = 20 (autoattack.py set_version: `self.apgd.eot_iter = 20`). A deterministic target is
+ * returned unchanged: its E draws would be identical.
+ */
+export function eot(target: AttackTarget, draws: number, seed = 0): AttackTarget {
+  if (!Number.isInteger(draws) || draws < 1) throw new Error(`EOT draws must be an integer >= 1, got ${draws}`);
+  if (draws === 1 || !target.isRandomised) return target;
+  const seeds = new SeedStream(seed);
+
+  async function mean<T extends tf.Tensor>(parts: (e: number) => Promise<T>): Promise<T> {
+    let sum: T | null = null;
+    for (let e = 0; e < draws; e++) {
+      const t = await parts(e);
+      if (sum) {
+        const next = tf.add(sum, t) as T;
+        tf.dispose([sum, t]);
+        sum = next;
+      } else sum = t;
+    }
+    const out = tf.div(sum!, draws) as T;
+    sum!.dispose();
+    return out;
+  }
+
+  return {
+    name: `${target.name}+EOT${draws}`,
+    numClasses: target.numClasses,
+    isRandomised: true,
+    isDynamic: target.isDynamic,
+    hasFeatures: target.hasFeatures,
+    logits: (x, s) => {
+      const base = s ?? seeds.next();
+      return mean((e) => target.logits(x, childSeed(base, e)));
+    },
+    async lossGrad(x, y, loss, s): Promise<LossGrad> {
+      const base = s ?? seeds.next();
+      const all: LossGrad[] = [];
+      try {
+        for (let e = 0; e < draws; e++) all.push(await target.lossGrad(x, y, loss, childSeed(base, e)));
+        return tf.tidy(() => ({
+          loss: tf.div(tf.addN(all.map((g) => g.loss)), draws) as tf.Tensor1D,
+          grad: tf.div(tf.addN(all.map((g) => g.grad)), draws) as tf.Tensor4D,
+          logits: tf.div(tf.addN(all.map((g) => g.logits)), draws) as tf.Tensor2D,
+        }));
+      } finally {
+        for (const g of all) tf.dispose([g.loss, g.grad, g.logits]);
+      }
+    },
+  };
+}

@@ -1,0 +1,253 @@
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../rng';
+import { type AttackCommon, type AttackOutput, checkBatch, checkCancelled, indicesWhere, predictedLabels, replaceRows, rows } from './common';
+import { projectionLinf } from './fab-projection';
+import { rankedClass } from './apgd-t';
+import { checkEps } from './norms';
+import type { AttackLoss, AttackTarget } from './target';
+
+/*
+ * FAB (Croce & Hein 2020), L-inf, ported from fra31/auto-attack autoattack/fab_base.py
+ * (FABAttack.attack_single_run / perturb) and fab_pt.py (the logit-difference gradients).
+ */
+/** n_iter=100: autoattack.py AutoAttack.__init__ (`FABAttack_PT(..., n_iter=100)`). */
+export const FAB_N_ITER = 100;
+/** alpha_max=0.1, eta=1.05, beta=0.9: fab_base.py FABAttack.__init__. */
+export const FAB_ALPHA_MAX = 0.1;
+export const FAB_ETA = 1.05;
+export const FAB_BETA = 0.9;
+/** n_target_classes=9 and 1 restart for FAB-T: autoattack.py set_version('standard'). */
+export const FAB_T_TARGETS = 9;
+
+export interface FabOptions extends AttackCommon {
+  /** Default true (FAB-T, the one in AutoAttack 'standard'). */
+  targeted?: boolean;
+  nIter?: number;
+  /** Default 1; restarts after the first start from a random point (fab_base.py perturb). */
+  nRestarts?: number;
+  nTargetClasses?: number;
+  alphaMax?: number;
+  eta?: number;
+  beta?: number;
+}
+
+/** Loss whose gradient is that of f_t - f_y (fab_pt.py get_diff_logits_grads_batch[_targeted]: diffy = -(y[la] - y[la_target])). */
+function logitDiff(other: tf.Tensor1D): AttackLoss {
+  return ({ logits, y }) =>
+    tf.tidy(() => {
+      const K = logits.shape[1];
+      return tf.sum(tf.mul(logits, tf.sub(tf.oneHot(other, K), tf.oneHot(y, K))), 1) as tf.Tensor1D;
+    });
+}
+
+interface FabParams {
+  eps: number;
+  nIter: number;
+  alphaMax: number;
+  eta: number;
+  beta: number;
+  isCancelled?: () => boolean;
+}
+
+/**
+ * One FAB run on points the target classifies correctly. Untargeted FAB linearises every
+ * f_k - f_y and takes the closest hyperplane; FAB-T uses the single target class.
+ * Returns the minimal-norm adversarial point found per example (the clean point if none).
+ */
+async function fabSingleRun(
+  target: AttackTarget,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  targets: Int32Array | null,
+  useRandStart: boolean,
+  p: FabParams,
+  rng: Rng,
+): Promise<{ adv: Float32Array; res: Float64Array }> {
+  const n = x.shape[0];
+  const dim = x.size / n;
+  const im2 = Float32Array.from(await x.data());
+  const labels = await y.data();
+  const K = target.numClasses;
+  const adv = Float32Array.from(im2);
+  const res2 = new Float64Array(n).fill(1e10);
+  let x1 = Float32Array.from(im2);
+  if (useRandStart) {
+    for (let e = 0; e < n; e++) {
+      const t = rng.uniform(dim, -1, 1);
+      let m = 0;
+      for (const v of t) m = Math.max(m, Math.abs(v));
+      const r = Math.min(res2[e]!, p.eps);
+      for (let i = 0; i < dim; i++) x1[e * dim + i] = clip01(im2[e * dim + i]! + (r * t[i]!) / m * 0.5);
+    }
+  }
+  const yT = tf.tensor1d(labels as Int32Array, 'int32');
+  const others = targets ? [targets] : Array.from({ length: K }, (_, k) => new Int32Array(n).fill(k));
+  try {
+    for (let it = 0; it < p.nIter; it++) {
+      checkCancelled(p.isCancelled);
+      const xt = tf.tensor4d(x1, x.shape);
+      // df, dg for each candidate hyperplane: f_o - f_y and its gradient.
+      const dfs: Float32Array[] = [];
+      const dgs: Float32Array[] = [];
+      try {
+        for (const o of others) {
+          const ot = tf.tensor1d(o, 'int32');
+          const g = await target.lossGrad(xt, yT, logitDiff(ot), rng.nextUint32());
+          dfs.push(Float32Array.from(await g.loss.data()));
+          dgs.push(Float32Array.from(await g.grad.data()));
+          tf.dispose([ot, g.loss, g.grad, g.logits]);
+        }
+      } finally {
+        xt.dispose();
+      }
+      const xNew = new Float32Array(x1.length);
+      for (let e = 0; e < n; e++) {
+        // Closest hyperplane in L-inf (dist = |df| / ||dg||_1); the true class (df = 0, dg = 0) is skipped.
+        let best = -1;
+        let bestDist = Infinity;
+        for (let c = 0; c < others.length; c++) {
+          if (!targets && c === labels[e]) continue;
+          let l1 = 0;
+          for (let i = 0; i < dim; i++) l1 += Math.abs(dgs[c]![e * dim + i]!);
+          const dist = Math.abs(dfs[c]![e]!) / (1e-12 + l1);
+          if (dist < bestDist) {
+            bestDist = dist;
+            best = c;
+          }
+        }
+        const w = dgs[best]!.subarray(e * dim, (e + 1) * dim);
+        const xe = x1.subarray(e * dim, (e + 1) * dim);
+        const x0 = im2.subarray(e * dim, (e + 1) * dim);
+        let wx = 0;
+        for (let i = 0; i < dim; i++) wx += w[i]! * xe[i]!;
+        const b = -dfs[best]![e]! + wx;
+        const d1 = projectionLinf(xe, w, b);
+        const d2 = projectionLinf(x0, w, b);
+        const a1 = Math.max(maxAbs(d1), 1e-8);
+        const a2 = Math.max(maxAbs(d2), 1e-8);
+        const alpha = Math.min(Math.max(a1 / (a1 + a2), 0), p.alphaMax);
+        for (let i = 0; i < dim; i++) xNew[e * dim + i] = clip01((xe[i]! + p.eta * d1[i]!) * (1 - alpha) + (x0[i]! + d2[i]! * p.eta) * alpha);
+      }
+      x1 = xNew;
+      const xn = tf.tensor4d(x1, x.shape);
+      const z = await target.logits(xn, rng.nextUint32());
+      const pred = await predictedLabels(z);
+      tf.dispose([xn, z]);
+      for (let e = 0; e < n; e++) {
+        if (pred[e] === labels[e]) continue;
+        let t = 0;
+        for (let i = 0; i < dim; i++) t = Math.max(t, Math.abs(x1[e * dim + i]! - im2[e * dim + i]!));
+        if (t < res2[e]!) {
+          adv.set(x1.subarray(e * dim, (e + 1) * dim), e * dim);
+          res2[e] = t;
+        }
+        // Backward step toward the clean point.
+        for (let i = 0; i < dim; i++) x1[e * dim + i] = im2[e * dim + i]! + (x1[e * dim + i]! - im2[e * dim + i]!) * p.beta;
+      }
+    }
+  } finally {
+    yT.dispose();
+  }
+  return { adv, res: res2 };
+}
+
+function clip01(v: number): number {
+  return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+function maxAbs(a: Float32Array): number {
+  let m = 0;
+  for (const v of a) m = Math.max(m, Math.abs(v));
+  return m;
+}
+
+/**
+ * FAB / FAB-T (fab_base.py FABAttack.perturb): a point counts as fooled only when its
+ * minimal adversarial perturbation found is within eps. FAB-T loops over the 2nd ..
+ * (n+1)-th largest clean logits as targets, attacking only points still robust.
+ */
+export async function fab(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, options: FabOptions): Promise<AttackOutput> {
+  checkBatch(x, y);
+  const norm = options.norm ?? 'Linf';
+  checkEps(options.eps, norm);
+  if (norm !== 'Linf') throw new Error(`FAB is implemented for L-inf only (got ${norm})`);
+  const targeted = options.targeted ?? true;
+  const nRestarts = options.nRestarts ?? 1;
+  const nTargets = options.nTargetClasses ?? FAB_T_TARGETS;
+  const K = target.numClasses;
+  if (targeted && (!Number.isInteger(nTargets) || nTargets < 1 || nTargets > K - 1)) {
+    throw new Error(`FAB-T nTargetClasses must be in 1..${K - 1}, got ${nTargets}`);
+  }
+  const p: FabParams = {
+    eps: options.eps,
+    nIter: options.nIter ?? FAB_N_ITER,
+    alphaMax: options.alphaMax ?? FAB_ALPHA_MAX,
+    eta: options.eta ?? FAB_ETA,
+    beta: options.beta ?? FAB_BETA,
+    isCancelled: options.isCancelled,
+  };
+  const rng = new Rng(options.seed ?? 0);
+  const labels = await y.data();
+  const z0 = await target.logits(x, rng.nextUint32());
+  const pred0 = await predictedLabels(z0);
+  z0.dispose();
+  const acc = Array.from(pred0, (v, i) => v === labels[i]);
+  let adv = tf.clone(x);
+  const dim = x.size / x.shape[0];
+  try {
+    for (const tc of targeted ? Array.from({ length: nTargets }, (_, i) => i + 2) : [0]) {
+      for (let r = 0; r < nRestarts; r++) {
+        const idx = indicesWhere(acc);
+        if (idx.length === 0) break;
+        const xs = rows(x, idx);
+        const ys = rows(y, idx);
+        try {
+          // attack_single_run re-checks the prediction and attacks only correctly classified points.
+          const z = await target.logits(xs, rng.nextUint32());
+          const zd = (await z.data()) as Float32Array;
+          const pr = await predictedLabels(z);
+          z.dispose();
+          const ysd = await ys.data();
+          const xsd = await xs.data();
+          const ok = indicesWhere(Array.from(pr, (v, i) => v === ysd[i]));
+          if (ok.length === 0) continue;
+          const xo = rows(xs, ok);
+          const yo = rows(ys, ok);
+          let run: { adv: Float32Array; res: Float64Array };
+          try {
+            const tg = targeted ? rankedClass(zd, K, tc) : null;
+            run = await fabSingleRun(target, xo, yo, tg ? Int32Array.from(ok, (o) => tg[o]!) : null, r > 0, p, rng);
+          } finally {
+            tf.dispose([xo, yo]);
+          }
+          // perturb: success = misclassified at the returned point and within eps.
+          const cand = tf.tensor4d(run.adv, [ok.length, ...x.shape.slice(1)] as [number, number, number, number]);
+          const zc = await target.logits(cand, rng.nextUint32());
+          const pc = await predictedLabels(zc);
+          zc.dispose();
+          const hit: number[] = [];
+          ok.forEach((o, j) => {
+            let t = 0;
+            for (let i = 0; i < dim; i++) t = Math.max(t, Math.abs(run.adv[j * dim + i]! - xsd[o * dim + i]!));
+            if (pc[j] !== ysd[o] && t <= p.eps) hit.push(j);
+          });
+          if (hit.length) {
+            const upd = rows(cand, hit);
+            const next = replaceRows(adv, hit.map((j) => idx[ok[j]!]!), upd);
+            upd.dispose();
+            adv.dispose();
+            adv = next;
+            for (const j of hit) acc[idx[ok[j]!]!] = false;
+          }
+          cand.dispose();
+        } finally {
+          tf.dispose([xs, ys]);
+        }
+      }
+    }
+    return { xAdv: adv, fooled: acc.map((a) => !a) };
+  } catch (err) {
+    adv.dispose();
+    throw err;
+  }
+}

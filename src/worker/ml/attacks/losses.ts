@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs';
+import { featureLoss } from '../losses';
+import { Rng } from '../rng';
+import type { AttackLoss } from './target';
+
+/** 1e-12 in both DLR denominators (autopgd_base.py dlr_loss, dlr_loss_targeted). */
+const DLR_EPS = 1e-12;
+
+/** Per-example softmax cross-entropy [N] (nn.CrossEntropyLoss(reduction='none')). */
+export function perExampleCe(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.oneHot(y, logits.shape[1]), tf.logSoftmax(logits)), 1)) as tf.Tensor1D);
+}
+
+/**
+ * The k largest logits per row, in descending order, by repeated masking of the argmax
+ * (differentiable, unlike tf.topk in tfjs). Returns k tensors [N].
+ */
+export function largest(logits: tf.Tensor2D, k: number): tf.Tensor1D[] {
+  const K = logits.shape[1];
+  if (k > K) throw new Error(`need at least ${k} classes, the model has ${K}`);
+  const out: tf.Tensor1D[] = [];
+  let z: tf.Tensor2D = logits;
+  for (let i = 0; i < k; i++) {
+    out.push(tf.max(z, 1) as tf.Tensor1D);
+    if (i + 1 < k) {
+      const hit = tf.cast(tf.oneHot(tf.argMax(z, 1), K), 'bool');
+      z = tf.where(hit, tf.fill(z.shape, -Infinity), z) as tf.Tensor2D;
+    }
+  }
+  return out;
+}
+
+/** z_y per row. */
+function pick(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
+  return tf.sum(tf.mul(logits, tf.oneHot(y, logits.shape[1])), 1) as tf.Tensor1D;
+}
+
+/** max_{i != y} z_i per row. */
+function bestOther(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
+  const mask = tf.cast(tf.oneHot(y, logits.shape[1]), 'bool');
+  return tf.max(tf.where(mask, tf.fill(logits.shape, -Infinity), logits), 1) as tf.Tensor1D;
+}
+
+/**
+ * Untargeted DLR (Croce & Hein 2020; autopgd_base.py dlr_loss):
+ * -(z_y - max_{i != y} z_i) / (z_pi1 - z_pi3 + 1e-12), pi = logits sorted descending.
+ */
+export function dlr(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const [z1, , z3] = largest(logits, 3);
+    return tf.neg(tf.div(tf.sub(pick(logits, y), bestOther(logits, y)), tf.add(tf.sub(z1!, z3!), DLR_EPS))) as tf.Tensor1D;
+  });
+}
+
+/**
+ * Targeted DLR (autopgd_base.py APGDAttack_targeted.dlr_loss_targeted):
+ * -(z_y - z_t) / (z_pi1 - (z_pi3 + z_pi4) / 2 + 1e-12).
+ */
+export function dlrTargeted(logits: tf.Tensor2D, y: tf.Tensor1D, target: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const [z1, , z3, z4] = largest(logits, 4);
+    const den = tf.add(tf.sub(z1!, tf.mul(0.5, tf.add(z3!, z4!))), DLR_EPS);
+    return tf.neg(tf.div(tf.sub(pick(logits, y), pick(logits, target)), den)) as tf.Tensor1D;
+  });
+}
+
+/** z_y - max_{i != y} z_i: positive while correctly classified (Square's 'margin', square.py margin_and_loss). */
+export function margin(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => tf.sub(pick(logits, y), bestOther(logits, y)) as tf.Tensor1D);
+}
+
+export const ceLoss: AttackLoss = ({ logits, y }) => perExampleCe(logits, y);
+export const dlrLoss: AttackLoss = ({ logits, y }) => dlr(logits, y);
+export function dlrTargetedLoss(target: tf.Tensor1D): AttackLoss {
+  return ({ logits, y }) => dlrTargeted(logits, y, target);
+}
+/** -margin, i.e. the CW loss, maximised by an untargeted attack. */
+export const cwLoss: AttackLoss = ({ logits, y }) => tf.neg(margin(logits, y));
+
+/**
+ * The paper's adaptive loss (Eq. 4): CE + lambda * max(L_F, delta), with L_F (Eq. 3) of the
+ * attacked input at feature layer `layer`, per example. Positive lambda pushes feature
+ * distortion up (makes the defense work harder), negative lambda keeps features smooth.
+ */
+export function eq4Loss(lambda: number, delta: number, layer = 0): AttackLoss {
+  if (!Number.isFinite(lambda)) throw new Error(`lambda must be finite, got ${lambda}`);
+  if (!(delta >= 0)) throw new Error(`delta must be >= 0, got ${delta}`);
+  return ({ x, logits, y, features }) =>
+    tf.tidy(() => tf.add(perExampleCe(logits, y), tf.mul(lambda, tf.maximum(featureLoss(features(x, layer)), delta))) as tf.Tensor1D);
+}
+
+/**
+ * "Stay smooth" (research notes 3.3h, our inference): CE - lambda * relu(L_F(x + eta) - deltaTilde),
+ * eta ~ U(-sigma, sigma) drawn from the context's seed (sigma 0: no noise). Active Defense
+ * only descends while L_F >= deltaTilde, so an example that keeps L_F below it after the
+ * defense's noise is left almost untouched. Wrap the target in eot() to average over eta.
+ */
+export function staySmoothLoss(lambda: number, deltaTilde: number, sigma: number, layer = 0): AttackLoss {
+  if (!(lambda >= 0) || !Number.isFinite(lambda)) throw new Error(`lambda must be a finite number >= 0, got ${lambda}`);
+  if (!(sigma >= 0)) throw new Error(`sigma must be >= 0, got ${sigma}`);
+  return ({ x, logits, y, features, seed }) =>
+    tf.tidy(() => {
+      const noisy = sigma > 0 ? tf.add(x, tf.tensor(new Rng(seed).uniform(x.size, -sigma, sigma), x.shape)) : x;
+      const excess = tf.relu(tf.sub(featureLoss(features(noisy as tf.Tensor4D, layer)), deltaTilde));
+      return tf.sub(perExampleCe(logits, y), tf.mul(lambda, excess)) as tf.Tensor1D;
+    });
+}

@@ -1,0 +1,160 @@
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../rng';
+import { type AttackCommon, type AttackOutput, checkBatch, checkCancelled, indicesWhere, predictedLabels } from './common';
+import { margin } from './losses';
+import { checkEps } from './norms';
+import type { AttackTarget } from './target';
+
+/*
+ * Square Attack (Andriushchenko et al. 2020), L-inf, margin loss, ported from
+ * fra31/auto-attack autoattack/square.py (SquareAttack). Defaults as AutoAttack sets them
+ * (autoattack.py AutoAttack.__init__: `SquareAttack(p_init=.8, n_queries=5000, n_restarts=1, resc_schedule=False)`).
+ */
+export const SQUARE_QUERIES = 5000;
+export const SQUARE_P_INIT = 0.8;
+
+export interface SquareOptions extends AttackCommon {
+  nQueries?: number;
+  pInit?: number;
+  nRestarts?: number;
+  /** Stretch the p schedule to nQueries (square.py `resc_schedule`); AutoAttack passes false. */
+  rescaleSchedule?: boolean;
+}
+
+/**
+ * square.py p_selection: p_init halves after query 10, 50, 200, 500, 1000, 2000, 4000,
+ * 6000 and 8000 (with rescaling, `it` is first mapped to it / n_queries * 10000).
+ */
+export function squareP(it: number, pInit = SQUARE_P_INIT, nQueries = SQUARE_QUERIES, rescale = false): number {
+  const i = rescale ? Math.trunc((it / nQueries) * 10000) : it;
+  const bounds = [10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000];
+  let halvings = 0;
+  for (const b of bounds) if (i > b) halvings++;
+  return pInit / 2 ** halvings;
+}
+
+/** +-1 with equal probability (square.py random_choice: sign(2 * rand - 1)). */
+function randomSign(rng: Rng): number {
+  return 2 * rng.next() - 1 >= 0 ? 1 : -1;
+}
+
+async function margins(target: AttackTarget, data: Float32Array, shape: number[], labels: Int32Array, seed: number): Promise<Float32Array> {
+  const out = tf.tidy(() => tf.tensor4d(data, shape as [number, number, number, number]));
+  const y = tf.tensor1d(labels, 'int32');
+  const z = await target.logits(out, seed);
+  const m = margin(z, y);
+  const res = Float32Array.from(await m.data());
+  tf.dispose([out, y, z, m]);
+  return res;
+}
+
+/**
+ * One Square run (square.py attack_single_run, 'Linf' branch): vertical-stripe start, then
+ * each query moves one random square window (shared by the batch, as in the PyTorch code)
+ * to +-2 eps per channel, projected; a change is kept when the margin loss decreases or
+ * the point becomes misclassified. Works on host arrays; only the forward pass is tfjs.
+ */
+async function squareSingleRun(target: AttackTarget, xData: Float32Array, shape: [number, number, number, number], labels: Int32Array, o: Required<Pick<SquareOptions, 'eps' | 'nQueries' | 'pInit' | 'rescaleSchedule'>> & { isCancelled?: () => boolean }, rng: Rng): Promise<Float32Array> {
+  const [n, h, w, c] = shape;
+  const dim = h * w * c;
+  const eps = o.eps;
+  const xBest = new Float32Array(xData.length);
+  // random_choice([B, c, 1, w]) in NCHW: one sign per (example, channel, column).
+  for (let e = 0; e < n; e++) {
+    for (let col = 0; col < w; col++) {
+      for (let ch = 0; ch < c; ch++) {
+        const s = randomSign(rng);
+        for (let row = 0; row < h; row++) {
+          const i = e * dim + (row * w + col) * c + ch;
+          xBest[i] = clip01(xData[i]! + eps * s);
+        }
+      }
+    }
+  }
+  const marginMin = await margins(target, xBest, shape, labels, rng.nextUint32());
+  const lossMin = Float32Array.from(marginMin);
+  for (let it = 0; it < o.nQueries; it++) {
+    checkCancelled(o.isCancelled);
+    const idx = indicesWhere(Array.from(marginMin, (m) => m > 0));
+    if (idx.length === 0) break;
+    const p = squareP(it, o.pInit, o.nQueries, o.rescaleSchedule);
+    const s = Math.max(Math.round(Math.sqrt((p * dim) / c)), 1);
+    const vh = Math.floor(rng.next() * (h - s));
+    const vw = Math.floor(rng.next() * (w - s));
+    const signs = Array.from({ length: c }, () => randomSign(rng));
+    const xNew = new Float32Array(idx.length * dim);
+    idx.forEach((e, k) => {
+      xNew.set(xBest.subarray(e * dim, (e + 1) * dim), k * dim);
+      for (let row = vh; row < vh + s; row++) {
+        for (let col = vw; col < vw + s; col++) {
+          for (let ch = 0; ch < c; ch++) {
+            const j = (row * w + col) * c + ch;
+            const x0 = xData[e * dim + j]!;
+            const v = xNew[k * dim + j]! + 2 * eps * signs[ch]!;
+            xNew[k * dim + j] = clip01(Math.min(Math.max(v, x0 - eps), x0 + eps));
+          }
+        }
+      }
+    });
+    const m = await margins(target, xNew, [idx.length, h, w, c], Int32Array.from(idx, (e) => labels[e]!), rng.nextUint32());
+    idx.forEach((e, k) => {
+      // margin loss: the loss and the margin are the same quantity.
+      const improvedLoss = m[k]! < lossMin[e]!;
+      if (improvedLoss) lossMin[e] = m[k]!;
+      if (improvedLoss || m[k]! <= 0) {
+        marginMin[e] = m[k]!;
+        xBest.set(xNew.subarray(k * dim, (k + 1) * dim), e * dim);
+      }
+    });
+  }
+  return xBest;
+}
+
+function clip01(v: number): number {
+  return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+/** Square (square.py SquareAttack.perturb, untargeted): restarts attack only points still robust. */
+export async function square(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, options: SquareOptions): Promise<AttackOutput> {
+  checkBatch(x, y);
+  const norm = options.norm ?? 'Linf';
+  checkEps(options.eps, norm);
+  if (norm !== 'Linf') throw new Error(`Square is implemented for L-inf only (got ${norm})`);
+  const o = {
+    eps: options.eps,
+    nQueries: options.nQueries ?? SQUARE_QUERIES,
+    pInit: options.pInit ?? SQUARE_P_INIT,
+    rescaleSchedule: options.rescaleSchedule ?? false,
+    isCancelled: options.isCancelled,
+  };
+  if (!Number.isInteger(o.nQueries) || o.nQueries < 1) throw new Error(`Square nQueries must be an integer >= 1, got ${o.nQueries}`);
+  if (!(o.pInit > 0 && o.pInit <= 1)) throw new Error(`Square pInit must be in (0, 1], got ${o.pInit}`);
+  const nRestarts = options.nRestarts ?? 1;
+  const rng = new Rng(options.seed ?? 0);
+  const shape = x.shape;
+  const dim = x.size / shape[0];
+  const labels = Int32Array.from(await y.data());
+  const xData = Float32Array.from(await x.data());
+  const adv = Float32Array.from(xData);
+  const z0 = await target.logits(x, rng.nextUint32());
+  const pred0 = await predictedLabels(z0);
+  z0.dispose();
+  const acc = Array.from(pred0, (v, i) => v === labels[i]);
+  for (let r = 0; r < nRestarts; r++) {
+    const idx = indicesWhere(acc);
+    if (idx.length === 0) break;
+    const xs = new Float32Array(idx.length * dim);
+    idx.forEach((e, k) => xs.set(xData.subarray(e * dim, (e + 1) * dim), k * dim));
+    const sub: [number, number, number, number] = [idx.length, shape[1], shape[2], shape[3]];
+    const ys = Int32Array.from(idx, (e) => labels[e]!);
+    const best = await squareSingleRun(target, xs, sub, ys, o, rng);
+    const m = await margins(target, best, sub, ys, rng.nextUint32());
+    idx.forEach((e, k) => {
+      if (m[k]! <= 0 || Number.isNaN(m[k]!)) {
+        acc[e] = false;
+        adv.set(best.subarray(k * dim, (k + 1) * dim), e * dim);
+      }
+    });
+  }
+  return { xAdv: tf.tensor4d(adv, shape), fooled: acc.map((a) => !a) };
+}

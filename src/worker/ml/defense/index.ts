@@ -1,0 +1,37 @@
+export {
+  DEFAULT_COMPACT_AT,
+  DefenseCancelledError,
+  type FeatureModel,
+  featureLossAndGrad,
+  featureLossOf,
+  purify,
+  type PurifyHooks,
+  type PurifyOptions,
+  type PurifyRecord,
+  type PurifyResult,
+} from './active-defense';
+export { activeDefensePurifier, type DefendedCall, DefendedModel, logMeanSoftmax } from './defended-model';
+export { type NoiseKey, noiseSeed, noisyStart } from './noise';
+export {
+  type ActiveDefenseOptions,
+  checkDefenseOptions,
+  DEFENSE_DEFAULTS,
+  DEFENSE_PRESET_NAMES,
+  DEFENSE_PRESETS,
+  type DefenseOptionsInput,
+  type DefensePreset,
+  PAPER_BETA,
+  PAPER_SIGMA,
+  resolveDefenseOptions,
+} from './options';
+export {
+  argmax,
+  type ClassifierModel,
+  type DefendBatchOptions,
+  type DefendBatchResult,
+  defendBatch,
+  type DefendedExample,
+  type DefenseCapture,
+  type RunResult,
+} from './outerloop';
+export { featureChannels, mapToGray8, rowsOf, toUint8 } from './views';

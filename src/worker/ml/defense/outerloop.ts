@@ -1,0 +1,175 @@
+import * as tf from '@tensorflow/tfjs';
+import { type FeatureModel, type PurifyHooks, type PurifyRecord, purify } from './active-defense';
+import { noisyStart, type NoiseKey } from './noise';
+import { type ActiveDefenseOptions, checkDefenseOptions } from './options';
+import { featureChannels, rowsOf } from './views';
+
+/** A model Active Defense can purify for (truncated forward) and classify with (full, eval mode). */
+export interface ClassifierModel extends FeatureModel {
+  predict(x: tf.Tensor4D): tf.Tensor2D;
+}
+
+/** What to keep for a viewer (the paper's Figures 4-5). */
+export interface DefenseCapture {
+  /** Keep each run's noisy start and purified point (HWC float, not clipped unless `clip`). */
+  images?: boolean;
+  /** Channels of F^l to keep for the input, each noisy start and each purified point. */
+  channels?: readonly number[];
+}
+
+export interface RunResult {
+  run: number;
+  /** argmax of this run's softmax. */
+  prediction: number;
+  probs: number[];
+  record: PurifyRecord;
+  noisy?: Float32Array;
+  purified?: Float32Array;
+  /** Requested F^l channels at the noisy start / purified point (H_l x W_l each, row-major). */
+  noisyChannels?: Float32Array[];
+  purifiedChannels?: Float32Array[];
+}
+
+export interface DefendedExample {
+  id: number;
+  /** argmax of meanProbs: the defended prediction. */
+  prediction: number;
+  /** Softmax averaged over the K runs (Sec. 5.2: "aggregate the output probability of each run"). */
+  meanProbs: number[];
+  /** Per-class standard deviation of the softmax over the K runs (0 when K = 1). */
+  probsStd: number[];
+  /** Share of runs whose own prediction equals `prediction`. */
+  agreement: number;
+  runs: RunResult[];
+  /** Requested F^l channels of the input image itself. */
+  inputChannels?: Float32Array[];
+}
+
+export interface DefendBatchOptions {
+  /** Example ids for the noise seeds (default 0..n-1); give dataset indices for reproducible evaluations. */
+  ids?: readonly number[];
+  /** Most rows (example x run) purified together; default all n*K at once. */
+  maxRows?: number;
+  capture?: DefenseCapture;
+  hooks?: PurifyHooks;
+  compactAt?: number;
+}
+
+export interface DefendBatchResult {
+  examples: DefendedExample[];
+  /** Shape [H_l, W_l, C_l] of F^l, when channels were captured. */
+  featureShape?: [number, number, number];
+}
+
+/**
+ * Active Defense with outerloop K: K independent purifications of every image (run k
+ * draws noise keyed by (seed, id, k)), the full model's softmax at each purified point,
+ * averaged over the runs; the argmax of the average is the defended prediction. The
+ * runs of all images are purified as one batch of n*K rows (chunks of `maxRows`): the
+ * per-row result does not depend on the batch, so this equals K separate runs.
+ */
+export async function defendBatch(model: ClassifierModel, x: tf.Tensor4D, options: ActiveDefenseOptions, o: DefendBatchOptions = {}): Promise<DefendBatchResult> {
+  checkDefenseOptions(options);
+  const n = x.shape[0];
+  const ids = o.ids ?? Array.from({ length: n }, (_, i) => i);
+  if (ids.length !== n) throw new Error(`defendBatch got ${ids.length} ids for ${n} images`);
+  const K = options.outerloop;
+  const maxRows = o.maxRows ?? n * K;
+  if (!(Number.isInteger(maxRows) && maxRows >= 1)) throw new Error(`maxRows must be an integer >= 1, got ${maxRows}`);
+  const channels = o.capture?.channels ?? [];
+  let featureShape: [number, number, number] | undefined;
+
+  // First, so a bad channel index fails before the long loop.
+  let inputCh: Float32Array[][] | undefined;
+  if (channels.length > 0) {
+    const f = await featureChannels(model, x, options.featureLayer, channels);
+    inputCh = f.maps;
+    featureShape = f.shape;
+  }
+
+  // Row order: all images of run 0, then run 1, ...
+  const rowsAll = Array.from({ length: n * K }, (_, r) => ({ index: r % n, key: { id: ids[r % n]!, run: Math.floor(r / n) } }));
+  const runs: RunResult[][] = Array.from({ length: n }, () => []);
+
+  for (let start = 0; start < rowsAll.length; start += maxRows) {
+    const chunk = rowsAll.slice(start, start + maxRows);
+    const keys: NoiseKey[] = chunk.map((c) => c.key);
+    const xs = tf.gather(x, chunk.map((c) => c.index)) as tf.Tensor4D;
+    let purified: tf.Tensor4D | null = null;
+    try {
+      const res = await purify(model, xs, options, { keys, hooks: o.hooks, compactAt: o.compactAt });
+      purified = res.purified;
+      const probs = tf.tidy(() => tf.softmax(model.predict(res.purified)));
+      const pv = (await probs.data()) as Float32Array;
+      probs.dispose();
+      const numClasses = pv.length / chunk.length;
+
+      let views: { noisy?: Float32Array[]; purified?: Float32Array[]; noisyCh?: Float32Array[][]; purifiedCh?: Float32Array[][] } = {};
+      if (o.capture?.images || channels.length > 0) views = await captureRuns(model, xs, purified, keys, options, o.capture ?? {});
+      chunk.forEach((c, i) => {
+        const p = Array.from(pv.subarray(i * numClasses, (i + 1) * numClasses));
+        runs[c.index]!.push({
+          run: c.key.run,
+          prediction: argmax(p),
+          probs: p,
+          record: res.records[i]!,
+          ...(views.noisy ? { noisy: views.noisy[i]!, purified: views.purified![i]! } : {}),
+          ...(views.noisyCh ? { noisyChannels: views.noisyCh[i]!, purifiedChannels: views.purifiedCh![i]! } : {}),
+        });
+      });
+    } finally {
+      xs.dispose();
+      purified?.dispose();
+    }
+  }
+
+  const examples = runs.map((rs, i): DefendedExample => {
+    const c = rs[0]!.probs.length;
+    const mean = new Array<number>(c).fill(0);
+    for (const r of rs) r.probs.forEach((p, j) => (mean[j]! += p / K));
+    const std = mean.map((m, j) => Math.sqrt(rs.reduce((a, r) => a + (r.probs[j]! - m) ** 2, 0) / K));
+    const prediction = argmax(mean);
+    return {
+      id: ids[i]!,
+      prediction,
+      meanProbs: mean,
+      probsStd: std,
+      agreement: rs.filter((r) => r.prediction === prediction).length / K,
+      runs: rs,
+      ...(inputCh ? { inputChannels: inputCh[i]! } : {}),
+    };
+  });
+  return { examples, ...(featureShape ? { featureShape } : {}) };
+}
+
+async function captureRuns(
+  model: ClassifierModel,
+  xs: tf.Tensor4D,
+  purified: tf.Tensor4D,
+  keys: NoiseKey[],
+  options: ActiveDefenseOptions,
+  capture: DefenseCapture,
+): Promise<{ noisy?: Float32Array[]; purified?: Float32Array[]; noisyCh?: Float32Array[][]; purifiedCh?: Float32Array[][] }> {
+  // The noisy start is a pure function of (x, keys, seed): regenerating it is cheaper than holding it through the loop.
+  const noisy = noisyStart(xs, keys, options.seed, options.sigma, options.clip);
+  try {
+    const out: Awaited<ReturnType<typeof captureRuns>> = {};
+    if (capture.images) {
+      out.noisy = await rowsOf(noisy);
+      out.purified = await rowsOf(purified);
+    }
+    if (capture.channels && capture.channels.length > 0) {
+      out.noisyCh = (await featureChannels(model, noisy, options.featureLayer, capture.channels)).maps;
+      out.purifiedCh = (await featureChannels(model, purified, options.featureLayer, capture.channels)).maps;
+    }
+    return out;
+  } finally {
+    noisy.dispose();
+  }
+}
+
+export function argmax(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
+  return best;
+}

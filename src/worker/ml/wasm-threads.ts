@@ -1,0 +1,78 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Lets tfjs-backend-wasm run its threaded-SIMD build in Node, for the duration of the
+ * backend's initialisation only (every patch is undone in `restore`). Three things stop it:
+ *
+ * 1. tfjs sets WASM_HAS_MULTITHREAD_SUPPORT false under Node (the caller sets the flag).
+ * 2. Emscripten starts pthread workers from `blob:` URLs, and passes them the main script
+ *    as a Blob; Node's worker_threads load neither. While patched, Blobs built from
+ *    strings remember their text, and URL.createObjectURL writes such a Blob to a temp
+ *    file and returns its path. The worker file starts with a prelude that maps the
+ *    worker's own createObjectURL(mainScriptBlob) to the main script's file, and the main
+ *    script gets the rollup-hoisted requires its source refers to.
+ * 3. The C++ side caps XNNPACK's pool at logical_cores / 2 (it assumes SMT pairs), so a
+ *    2-vCPU machine always gets one thread; os.cpus() reports `threads * 2` CPUs meanwhile.
+ *
+ * bench/README ("wasm threads in Node") measured the same mechanism at 1.4-2.0x.
+ */
+export interface WasmThreadsPatch {
+  dir: string;
+  restore(): void;
+}
+
+const MAIN_PREFIX = 'var WasmBackendModuleThreadedSimd = ';
+const WORKER_MARKER = 'WasmBackendModuleThreadedSimd(Module)';
+// The bundle (tf-backend-wasm.node.js) hoists these requires; the factory source uses them.
+const MAIN_PRELUDE = "var require$$0 = require('fs'), require$$1 = require('path'), require$$3 = require('perf_hooks'), " +
+  "require$$4 = require('os'), commonjsGlobal = globalThis;\n";
+
+export function patchForWasmThreads(threads: number): WasmThreadsPatch {
+  if (!Number.isInteger(threads) || threads < 2) throw new Error(`wasm threads must be an integer >= 2, got ${threads}`);
+  const dir = mkdtempSync(join(os.tmpdir(), 'adlab-wasm-threads-'));
+  const mainPath = join(dir, 'main.js');
+  let fileCount = 0;
+  const texts = new WeakMap<Blob, string>();
+
+  const OrigBlob = globalThis.Blob;
+  class RecordingBlob extends OrigBlob {
+    constructor(...args: ConstructorParameters<typeof Blob>) {
+      super(...args);
+      const parts = args[0];
+      if (Array.isArray(parts) && parts.every((p) => typeof p === 'string')) {
+        const text = parts.join('');
+        texts.set(this, text);
+        if (text.startsWith(MAIN_PREFIX)) writeFileSync(mainPath, MAIN_PRELUDE + text);
+      }
+    }
+  }
+  const origCreate = URL.createObjectURL.bind(URL);
+  const createObjectURL = (obj: Blob): string => {
+    const text = texts.get(obj);
+    if (text === undefined) return origCreate(obj);
+    const path = join(dir, `blob${fileCount++}.js`);
+    const prelude = text.includes(WORKER_MARKER)
+      ? `URL.createObjectURL = function () { return ${JSON.stringify(mainPath)}; }; URL.revokeObjectURL = function () {};\n`
+      : '';
+    writeFileSync(path, prelude + text);
+    return path;
+  };
+  const origCpus = os.cpus;
+
+  globalThis.Blob = RecordingBlob as typeof Blob;
+  URL.createObjectURL = createObjectURL;
+  os.cpus = () => {
+    const real = origCpus.call(os);
+    return Array.from({ length: threads * 2 }, (_, i) => real[i % real.length]!);
+  };
+  return {
+    dir,
+    restore() {
+      globalThis.Blob = OrigBlob;
+      URL.createObjectURL = origCreate;
+      os.cpus = origCpus;
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createPinia, setActivePinia } from 'pinia';
+import type { MetricRow } from '../../src/shared/metrics';
+import type { RunDetail } from '../../src/shared/runs';
+import { trainConfigSchema } from '../../src/shared/train-config';
+import { configDiff, epochCurve } from '../../src/renderer/src/lib/compare';
+import { useCompareStore } from '../../src/renderer/src/stores/compare-store';
+import { provideLab } from '../../src/renderer/src/stores/lab-handle';
+import { strictFakeLab } from './fake-lab';
+
+const row = (scope: 'batch' | 'epoch', step: number, epoch: number, name: string, value: number, time = step): MetricRow => ({
+  scope,
+  step,
+  epoch,
+  name,
+  value,
+  time,
+});
+
+describe('epochCurve', () => {
+  it('plots an epoch metric against the epoch, ignoring batch rows, last report of an epoch winning', () => {
+    const rows = [
+      row('epoch', 20, 2, 'valAcc', 0.5),
+      row('batch', 3, 1, 'valAcc', 0.9),
+      row('epoch', 10, 1, 'valAcc', 0.3),
+      row('epoch', 10, 1, 'lf', 0.2),
+      row('epoch', 20, 2, 'valAcc', 0.55, 99), // resumed run re-reported epoch 2
+    ];
+    expect(epochCurve(rows, 'valAcc')).toEqual([
+      { x: 1, y: 0.3 },
+      { x: 2, y: 0.55 },
+    ]);
+    expect(epochCurve(rows, 'missing')).toEqual([]);
+  });
+});
+
+describe('configDiff', () => {
+  const a = trainConfigSchema.parse({ datasetId: 'd1' });
+  const b = trainConfigSchema.parse({ datasetId: 'd1', delta: null, seed: 3 });
+
+  it('lists only the differing fields, one value per run', () => {
+    expect(configDiff([a, b])).toEqual([
+      { field: 'delta', values: ['0.02', 'null'] },
+      { field: 'seed', values: ['0', '3'] },
+    ]);
+    expect(configDiff([a, a])).toEqual([]);
+    expect(configDiff([a, b], true).length).toBe(Object.keys(a).length);
+  });
+});
+
+describe('useCompareStore', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  it('loads a ticked run once, unticks, and forgets deleted runs', async () => {
+    const detail = (id: string): RunDetail => ({
+      id,
+      name: id,
+      kind: 'train',
+      status: 'completed',
+      datasetId: 'd1',
+      model: 'wrn-10-1',
+      delta: 0.02,
+      epochs: 1,
+      createdAt: 1,
+      startedAt: 1,
+      endedAt: 2,
+      error: null,
+      engine: 'cpu',
+      final: {},
+      bestValAcc: null,
+      tags: [],
+      notes: '',
+      config: trainConfigSchema.parse({ datasetId: 'd1' }),
+      engineReport: null,
+    });
+    const lab = strictFakeLab({ getRun: async (id) => detail(id), getMetrics: async () => [row('epoch', 5, 1, 'valAcc', 0.4)] });
+    provideLab(lab.api);
+    const compare = useCompareStore();
+    await compare.toggle('a');
+    await compare.toggle('b');
+    await compare.toggle('a');
+    await compare.toggle('a');
+    expect(compare.selected).toEqual(['b', 'a']);
+    expect(lab.calls.filter((c) => c.method === 'getRun').map((c) => c.args[0])).toEqual(['a', 'b']);
+    compare.forget('b');
+    expect(compare.selected).toEqual(['a']);
+    expect([...compare.loaded.keys()]).toEqual(['a']);
+    expect(lab.unexpected).toEqual([]);
+  });
+});
