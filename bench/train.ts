@@ -27,7 +27,7 @@ export async function benchTrain(print: (line: string) => void, opts: { quick: b
   const prefer = process.env.ADLAB_ENGINE as EngineName | undefined;
   if (prefer && !ENGINE_ORDER.includes(prefer)) throw new Error(`ADLAB_ENGINE must be one of ${ENGINE_ORDER.join(', ')}`);
   const engine = await selectEngine({ prefer, onWasmReady: registerFastWasmKernels, wasmThreads: Number(process.env.ADLAB_WASM_THREADS ?? 1) });
-  print(`train engine: ${engine.engine} (backend ${engine.backend}, ${engine.threads} thread${engine.threads === 1 ? '' : 's'})${engine.notes.length ? `; ${engine.notes.join('; ')}` : ''}`);
+  print(`train (CE + max(L_F, ${PAPER_DELTA}) at F^0, SGD momentum, 32x32): engine ${engine.engine} (backend ${engine.backend}, ${engine.threads} thread${engine.threads === 1 ? '' : 's'})${engine.notes.length ? `; ${engine.notes.join('; ')}` : ''}`);
   const timed = opts.quick ? 1 : 3;
   for (const row of ROWS) {
     const rng = new Rng(0);

@@ -4,6 +4,8 @@ import type { EngineReport } from './engine';
 import type { MetricPoint, MetricRow, Progress } from './metrics';
 import type { RunDetail, RunSummary } from './runs';
 import { LAB_METHOD_NAMES, type LabMethodName } from './lab-methods';
+import { evalConfigSchema } from './eval-config';
+import type { EvaluationSummary } from './evaluations';
 import { trainConfigSchema } from './train-config';
 
 /**
@@ -52,6 +54,14 @@ export const labMethodSchemas = {
   deleteRun: z.tuple([id]),
   resumeRun: z.tuple([id]),
   exportRunMetrics: z.tuple([id, z.enum(['csv', 'json'])]),
+  startEvaluation: z.tuple([evalConfigSchema]),
+  listEvaluations: z.tuple([id.nullable()]),
+  getEvaluation: z.tuple([id]),
+  cancelEvaluation: z.tuple([id]),
+  resumeEvaluation: z.tuple([id]),
+  deleteEvaluation: z.tuple([id]),
+  /** The results table as CSV (one row per attack, epsilon and lambda). */
+  exportEvaluation: z.tuple([id]),
   listDatasets: z.tuple([]),
   /** Desktop only: a native dialog for an archive or folder. Null when the user cancels. */
   pickDatasetSource: z.tuple([z.enum(['file', 'folder'])]),
@@ -96,6 +106,13 @@ export interface LabResults {
   resumeRun: void;
   /** The run's metrics as CSV or JSON text, for the renderer to save. */
   exportRunMetrics: string;
+  startEvaluation: { evalId: string };
+  listEvaluations: EvaluationSummary[];
+  getEvaluation: EvaluationSummary;
+  cancelEvaluation: void;
+  resumeEvaluation: void;
+  deleteEvaluation: void;
+  exportEvaluation: string;
   listDatasets: DatasetSummary[];
   pickDatasetSource: { pickId: string; name: string } | null;
   importDataset: { jobId: string };
@@ -118,6 +135,8 @@ export type LabEvent =
   | { type: 'import-failed'; jobId: string; error: string }
   | { type: 'datasets-changed' }
   | { type: 'runs-changed' }
+  | { type: 'evaluation'; evaluation: EvaluationSummary }
+  | { type: 'eval-progress'; evalId: string; progress: Progress }
   | { type: 'engine'; report: EngineReport };
 
 export type LabApi = {

@@ -1,5 +1,7 @@
 import type { DatasetSummary } from './datasets';
 import type { EngineReport } from './engine';
+import type { EvalConfig } from './eval-config';
+import type { EvalResultRow } from './evaluations';
 import type { MetricPoint, Progress } from './metrics';
 import type { TrainConfig } from './train-config';
 
@@ -32,9 +34,28 @@ export interface ImportJob {
   limit?: number;
 }
 
+/** Evaluate a trained checkpoint: clean, with Active Defense, under attacks (src/worker/jobs/evaluate.ts). */
+export interface EvalJob {
+  type: 'evaluate';
+  jobId: string;
+  config: EvalConfig;
+  /** The training run's config: model preset, feature layer, delta, validation split. */
+  train: TrainConfig;
+  checkpointPath: string;
+  datasetDir: string;
+  /** Keys (resultKey) of result rows already stored: a resumed evaluation skips them. */
+  completed: string[];
+}
+
+/** The key of one result row: attack, epsilon and lambda. */
+export function resultKey(attack: string, eps: number, lambda: number | null): string {
+  return `${attack}|${eps.toFixed(6)}|${lambda ?? ''}`;
+}
+
 export type HostToWorker =
   | TrainJob
   | ImportJob
+  | EvalJob
   | { type: 'cancel'; jobId: string }
   | { type: 'shutdown' };
 
@@ -49,10 +70,14 @@ export type WorkerToHost =
   | { type: 'checkpoint'; jobId: string; kind: CheckpointKind; epoch: number; step: number; path: string; valAcc: number | null }
   | { type: 'done'; jobId: string; status: 'completed' | 'cancelled'; summary: Record<string, number> }
   | { type: 'imported'; jobId: string; dataset: DatasetSummary }
+  | { type: 'eval-result'; jobId: string; row: EvalResultRow }
+  | { type: 'eval-summary'; jobId: string; values: Record<string, number | number[] | string> }
   | { type: 'error'; jobId: string | null; message: string; stack?: string };
 
-const HOST_TYPES = new Set(['train', 'import', 'cancel', 'shutdown']);
-const WORKER_TYPES = new Set(['ready', 'engine', 'metric', 'progress', 'log', 'checkpoint', 'done', 'imported', 'error']);
+const HOST_TYPES = new Set(['train', 'import', 'evaluate', 'cancel', 'shutdown']);
+const WORKER_TYPES = new Set([
+  'ready', 'engine', 'metric', 'progress', 'log', 'checkpoint', 'done', 'imported', 'eval-result', 'eval-summary', 'error',
+]);
 
 function hasType(msg: unknown, types: Set<string>): msg is { type: string } {
   return typeof msg === 'object' && msg !== null && types.has((msg as { type?: unknown }).type as string);

@@ -22,7 +22,11 @@ function engineOptions(): EngineOptions {
   if (prefer !== undefined && !(ENGINE_ORDER as readonly string[]).includes(prefer)) {
     throw new Error(`ADLAB_ENGINE must be one of ${ENGINE_ORDER.join(', ')}, not '${prefer}'`);
   }
-  return { prefer: prefer as EngineName | undefined, onWasmReady: registerFastWasmKernels };
+  const threads = Number(process.env.ADLAB_WASM_THREADS ?? 1);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+    throw new Error(`ADLAB_WASM_THREADS must be an integer 1..64, not '${process.env.ADLAB_WASM_THREADS}'`);
+  }
+  return { prefer: prefer as EngineName | undefined, onWasmReady: registerFastWasmKernels, wasmThreads: threads };
 }
 
 function ensureEngine(): Promise<EngineReport> {

@@ -37,7 +37,7 @@ export async function trainSmoothModel(epochs = 4, seed = 7): Promise<WideResNet
       for (const b of data.trainBatches(e, 16)) {
         const { x, y } = tensorsOf(b);
         try {
-          const st = await trainer.accumulate(x, y); if (process.env.EP) console.log("lf", (st.lf / st.n).toFixed(4), "ce", (st.ce / st.n).toFixed(3));
+          await trainer.accumulate(x, y);
           // cosine to zero, so the weights settle and the BN running statistics can follow them
           trainer.step(0.025 * (1 + Math.cos((Math.PI * step++) / steps)));
         } finally {

@@ -11,12 +11,17 @@ import {
   type LabResults,
 } from '../../shared/lab-api';
 import { isFinished, type RunSummary } from '../../shared/runs';
+import type { EvalConfig } from '../../shared/eval-config';
+import type { EvaluationSummary } from '../../shared/evaluations';
 import type { TrainConfig } from '../../shared/train-config';
+import { resultKey } from '../../shared/worker-protocol';
 import { openDatabase, type Db } from './db';
 import { DatasetRegistry } from './dataset-registry';
 import { downloadArchive, OFFICIAL_ARCHIVES, type OfficialArchiveId } from '../../data/download';
 import { previewPage } from '../../data/preview';
-import { metricsCsv } from './metrics-csv';
+import { evaluationCsv, metricsCsv } from './metrics-csv';
+import { EvalStore } from './eval-store';
+import { JobQueue } from './job-queue';
 import { RunStore } from './run-store';
 import { WorkerSupervisor, type RunningJob } from './supervisor';
 import { UploadStore } from './uploads';
@@ -54,17 +59,18 @@ function pidAlive(pid: number): boolean {
 export class LabHost {
   readonly db: Db;
   readonly runs: RunStore;
+  readonly evals: EvalStore;
   readonly datasets: DatasetRegistry;
   private readonly uploads: UploadStore;
   private readonly supervisor: WorkerSupervisor;
   private readonly listeners = new Set<(event: LabEvent) => void>();
-  private readonly queue: string[] = [];
+  private readonly queue: JobQueue;
   private readonly runWaiters = new Map<string, ((run: RunSummary) => void)[]>();
+  private readonly evalWaiters = new Map<string, ((e: EvaluationSummary) => void)[]>();
   private readonly imports = new Map<string, RunningJob>();
   private readonly downloads = new Map<string, AbortController>();
   /** Paths the user chose in the native dialog, by single-use id. */
   private readonly picked = new Map<string, string>();
-  private active: { runId: string; job: RunningJob } | null = null;
   private lastEngine: EngineReport | null = null;
   private closed = false;
 
@@ -76,10 +82,15 @@ export class LabHost {
     mkdirSync(this.datasets.root, { recursive: true });
     this.uploads = new UploadStore(join(options.dataDir, 'uploads'));
     this.supervisor = new WorkerSupervisor(options.launcher);
-    const adopted = this.runs.recover(pidAlive);
+    this.evals = new EvalStore(this.db);
+    this.queue = new JobQueue((item) => (item.kind === 'train' ? this.launchTraining(item.id) : this.launchEvaluation(item.id)));
+    const adoptedRuns = this.runs.recover(pidAlive);
+    const adoptedEvals = this.evals.recover(pidAlive);
     if (options.adoptQueue ?? true) {
-      this.queue.push(...adopted);
-      queueMicrotask(() => this.pump());
+      queueMicrotask(() => {
+        for (const id of adoptedRuns) this.queue.push({ kind: 'train', id });
+        for (const id of adoptedEvals) this.queue.push({ kind: 'eval', id });
+      });
     }
   }
 
@@ -129,6 +140,18 @@ export class LabHost {
       this.emit({ type: 'runs-changed' });
     },
     resumeRun: (id) => this.resumeRun(id),
+    startEvaluation: (config) => ({ evalId: this.startEvaluation(config) }),
+    listEvaluations: (runId) => this.evals.list(runId ?? undefined),
+    getEvaluation: (id) => this.evals.get(id),
+    cancelEvaluation: (id) => this.cancelEvaluation(id),
+    resumeEvaluation: (id) => this.resumeEvaluation(id),
+    deleteEvaluation: (id) => {
+      const e = this.evals.get(id);
+      if (!isFinished(e.status)) throw new Error(`evaluation ${id} is ${e.status}; cancel it first`);
+      this.evals.delete(id);
+      this.emit({ type: 'runs-changed' });
+    },
+    exportEvaluation: (id) => evaluationCsv(this.evals.get(id)),
     exportRunMetrics: (id, format) => {
       const rows = this.runs.metrics(id);
       return format === 'csv' ? metricsCsv(rows) : JSON.stringify({ run: this.runs.get(id), metrics: rows });
@@ -186,9 +209,8 @@ export class LabHost {
     if (this.closed) throw new Error('the lab is shutting down');
     this.datasets.get(config.datasetId);
     const run = this.runs.create('train', config, (id) => join(this.options.dataDir, 'runs', id));
-    this.queue.push(run.id);
     this.emit({ type: 'run', run });
-    this.pump();
+    this.queue.push({ kind: 'train', id: run.id });
     return run.id;
   }
 
@@ -199,20 +221,18 @@ export class LabHost {
       throw new Error(`run ${id} is ${run.status}: only failed, cancelled or interrupted runs can be resumed`);
     }
     this.runs.requeue(id);
-    this.queue.push(id);
     this.emit({ type: 'run', run: this.runs.get(id) });
-    this.pump();
+    this.queue.push({ kind: 'train', id });
   }
 
   cancelRun(id: string): void {
     const run = this.runs.get(id);
-    if (this.active?.runId === id) {
-      this.active.job.cancel();
+    const running = this.queue.running(id);
+    if (running) {
+      running.cancel();
       return;
     }
-    const queued = this.queue.indexOf(id);
-    if (queued >= 0) {
-      this.queue.splice(queued, 1);
+    if (this.queue.remove(id)) {
       this.finishRun(id, 'cancelled', null);
       return;
     }
@@ -230,7 +250,7 @@ export class LabHost {
 
   /** The pid of the worker process running `runId`, if it is running here. */
   workerPid(runId: string): number | undefined {
-    return this.active?.runId === runId ? this.active.job.pid : undefined;
+    return this.queue.running(runId)?.pid;
   }
 
   /** Resolves when the run reaches a final status. */
@@ -252,10 +272,7 @@ export class LabHost {
     this.runWaiters.delete(id);
   }
 
-  private pump(): void {
-    if (this.active || this.closed) return;
-    const runId = this.queue.shift();
-    if (!runId) return;
+  private launchTraining(runId: string): RunningJob {
     const run = this.runs.get(runId);
     const artifactsDir = this.runs.artifactsDir(runId);
     mkdirSync(artifactsDir, { recursive: true });
@@ -287,15 +304,104 @@ export class LabHost {
         checkpoint: (c) => this.runs.saveCheckpoint(runId, { ...c, time: Date.now() }),
       },
     );
-    this.active = { runId, job };
     void job.done.then((outcome) => {
-      this.active = null;
       if (this.closed) this.finishRun(runId, 'interrupted', 'the lab was closed while this run was running');
       else if (outcome.status === 'failed') this.finishRun(runId, 'failed', outcome.error);
       else if (outcome.status === 'imported') this.finishRun(runId, 'failed', 'worker answered a training job with an import');
       else this.finishRun(runId, outcome.status, null);
-      this.pump();
     });
+    return job;
+  }
+
+  // ---- evaluations ----
+
+  startEvaluation(config: EvalConfig): string {
+    if (this.closed) throw new Error('the lab is shutting down');
+    const run = this.runs.get(config.runId);
+    if (run.kind !== 'train') throw new Error(`run ${run.id} is not a training run`);
+    if (!this.runs.checkpoints(run.id).some((c) => c.kind === config.checkpoint)) {
+      throw new Error(`run ${run.id} has no '${config.checkpoint}' checkpoint to evaluate (status ${run.status})`);
+    }
+    const evaluation = this.evals.create(config);
+    this.emit({ type: 'evaluation', evaluation });
+    this.queue.push({ kind: 'eval', id: evaluation.id });
+    return evaluation.id;
+  }
+
+  /** Queue an unfinished evaluation again; attacks whose rows are stored are skipped. */
+  resumeEvaluation(id: string): void {
+    const e = this.evals.get(id);
+    if (!isFinished(e.status) || e.status === 'completed') {
+      throw new Error(`evaluation ${id} is ${e.status}: only failed, cancelled or interrupted evaluations can be resumed`);
+    }
+    this.evals.requeue(id);
+    this.emit({ type: 'evaluation', evaluation: this.evals.get(id) });
+    this.queue.push({ kind: 'eval', id });
+  }
+
+  cancelEvaluation(id: string): void {
+    const e = this.evals.get(id);
+    const running = this.queue.running(id);
+    if (running) return running.cancel();
+    if (this.queue.remove(id)) return this.finishEvaluation(id, 'cancelled', null);
+    if (!isFinished(e.status)) throw new Error(`evaluation ${id} belongs to another lab process`);
+  }
+
+  waitForEvaluation(id: string): Promise<EvaluationSummary> {
+    const e = this.evals.get(id);
+    if (isFinished(e.status)) return Promise.resolve(e);
+    return new Promise((resolve) => {
+      const list = this.evalWaiters.get(id) ?? [];
+      list.push(resolve);
+      this.evalWaiters.set(id, list);
+    });
+  }
+
+  private finishEvaluation(id: string, status: 'completed' | 'cancelled' | 'failed' | 'interrupted', error: string | null): void {
+    this.evals.finish(id, status, error);
+    const evaluation = this.evals.get(id);
+    this.emit({ type: 'evaluation', evaluation });
+    for (const resolve of this.evalWaiters.get(id) ?? []) resolve(evaluation);
+    this.evalWaiters.delete(id);
+  }
+
+  private launchEvaluation(evalId: string): RunningJob {
+    const e = this.evals.get(evalId);
+    const run = this.runs.get(e.config.runId);
+    const checkpoint = this.runs.checkpoints(run.id).find((c) => c.kind === e.config.checkpoint);
+    this.evals.markRunning(evalId);
+    this.emit({ type: 'evaluation', evaluation: this.evals.get(evalId) });
+    const job = this.supervisor.run(
+      {
+        type: 'evaluate',
+        jobId: evalId,
+        config: e.config,
+        train: run.config,
+        checkpointPath: checkpoint?.path ?? '',
+        datasetDir: this.datasets.dirFor(run.config.datasetId),
+        completed: e.results.map((r) => resultKey(r.attack, r.eps, r.lambda)),
+      },
+      {
+        engine: (report) => {
+          this.lastEngine = report;
+          this.evals.setEngine(evalId, report.engine);
+          this.emit({ type: 'engine', report });
+        },
+        progress: (progress) => this.emit({ type: 'eval-progress', evalId, progress }),
+        evalResult: (row) => {
+          this.evals.addResult(evalId, row);
+          this.emit({ type: 'evaluation', evaluation: this.evals.get(evalId) });
+        },
+        evalSummary: (values) => this.evals.mergeSummary(evalId, values),
+      },
+    );
+    void job.done.then((outcome) => {
+      if (this.closed) this.finishEvaluation(evalId, 'interrupted', 'the lab was closed while this evaluation was running');
+      else if (outcome.status === 'failed') this.finishEvaluation(evalId, 'failed', outcome.error);
+      else if (outcome.status === 'imported') this.finishEvaluation(evalId, 'failed', 'worker answered an evaluation with an import');
+      else this.finishEvaluation(evalId, outcome.status, null);
+    });
+    return job;
   }
 
   // ---- dataset imports ----
@@ -369,9 +475,11 @@ export class LabHost {
     if (this.closed) return;
     this.closed = true;
     const pending: Promise<unknown>[] = [];
-    if (this.active) {
-      this.active.job.cancel();
-      pending.push(this.active.job.done);
+    this.queue.stop();
+    const active = this.queue.active;
+    if (active) {
+      active.cancel();
+      pending.push(active.done);
     }
     for (const abort of this.downloads.values()) abort.abort();
     for (const job of this.imports.values()) {

@@ -58,4 +58,38 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN tags_json TEXT NOT NULL DEFAULT '[]';
   ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT '';
   `,
+  // 3: evaluations of a run's checkpoint (clean / Active Defense / attacks) and their result rows.
+  `
+  CREATE TABLE evaluations (
+    id TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    config_json TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    ended_at INTEGER,
+    error TEXT,
+    engine TEXT,
+    summary_json TEXT NOT NULL DEFAULT '{}',
+    owner_pid INTEGER
+  );
+  CREATE INDEX evaluations_run ON evaluations(run_id);
+  CREATE TABLE eval_results (
+    eval_id TEXT NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+    attack TEXT NOT NULL,
+    eps REAL NOT NULL,
+    lambda REAL,
+    n INTEGER NOT NULL,
+    robust_acc REAL NOT NULL,
+    robust_std REAL,
+    worst_acc REAL,
+    majority_acc REAL,
+    seconds REAL NOT NULL,
+    warnings_json TEXT NOT NULL DEFAULT '[]',
+    extra_json TEXT NOT NULL DEFAULT '{}',
+    time INTEGER NOT NULL
+  );
+  CREATE INDEX eval_results_eval ON eval_results(eval_id);
+  `,
 ];

@@ -1,7 +1,8 @@
 import type { DatasetSummary } from '../../shared/datasets';
 import type { EngineReport } from '../../shared/engine';
 import type { MetricPoint, Progress } from '../../shared/metrics';
-import { decodeWorkerMessage, type CheckpointKind, type ImportJob, type TrainJob } from '../../shared/worker-protocol';
+import type { EvalResultRow } from '../../shared/evaluations';
+import { decodeWorkerMessage, type CheckpointKind, type EvalJob, type ImportJob, type TrainJob } from '../../shared/worker-protocol';
 import type { WorkerLauncher } from './worker-launcher';
 
 export interface JobListener {
@@ -10,6 +11,8 @@ export interface JobListener {
   progress?(progress: Progress): void;
   checkpoint?(c: { kind: CheckpointKind; epoch: number; step: number; path: string; valAcc: number | null }): void;
   log?(level: 'info' | 'warn' | 'error', message: string): void;
+  evalResult?(row: EvalResultRow): void;
+  evalSummary?(values: Record<string, number | number[] | string>): void;
 }
 
 export type JobOutcome =
@@ -44,7 +47,7 @@ function exitReason(code: number | null, signal: string | null, stderrTail: stri
 export class WorkerSupervisor {
   constructor(private readonly launch: WorkerLauncher) {}
 
-  run(job: TrainJob | ImportJob, listener: JobListener = {}): RunningJob {
+  run(job: TrainJob | ImportJob | EvalJob, listener: JobListener = {}): RunningJob {
     const worker = this.launch();
     let outcome: JobOutcome | null = null;
     let cancelTimer: NodeJS.Timeout | null = null;
@@ -85,6 +88,12 @@ export class WorkerSupervisor {
             break;
           case 'done':
             settle({ status: msg.status, summary: msg.summary });
+            break;
+          case 'eval-result':
+            listener.evalResult?.(msg.row);
+            break;
+          case 'eval-summary':
+            listener.evalSummary?.(msg.values);
             break;
           case 'imported':
             settle({ status: 'imported', dataset: msg.dataset });

@@ -148,9 +148,13 @@ export async function square(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1
     const sub: [number, number, number, number] = [idx.length, shape[1], shape[2], shape[3]];
     const ys = Int32Array.from(idx, (e) => labels[e]!);
     const best = await squareSingleRun(target, xs, sub, ys, o, rng);
-    const m = await margins(target, best, sub, ys, rng.nextUint32());
+    // perturb judges success by the argmax at the returned point.
+    const bt = tf.tensor4d(best, sub);
+    const zb = await target.logits(bt, rng.nextUint32());
+    const pb = await predictedLabels(zb);
+    tf.dispose([bt, zb]);
     idx.forEach((e, k) => {
-      if (m[k]! <= 0 || Number.isNaN(m[k]!)) {
+      if (pb[k] !== ys[k]) {
         acc[e] = false;
         adv.set(best.subarray(k * dim, (k + 1) * dim), e * dim);
       }

@@ -24,9 +24,21 @@ export interface PurifyRecord {
   trajectory: number[];
 }
 
+export interface PassInfo {
+  /** Passes done (forwards run) so far. */
+  pass: number;
+  /** Rows that took a step in this pass. */
+  active: number;
+  /** Rows in the call. */
+  total: number;
+  /** Mean and largest L_F over the rows evaluated in this pass (those not stopped before it). */
+  meanLf: number;
+  maxLf: number;
+}
+
 export interface PurifyHooks {
-  /** After every pass of the batched loop: rows still moving, of the batch's total. */
-  onPass?(info: { pass: number; active: number; total: number }): void;
+  /** After every pass of the batched loop (for progress and a live L_F plot). */
+  onPass?(info: PassInfo): void;
   /** Polled between passes (after yielding to the event loop); true stops with DefenseCancelledError. */
   cancelled?(): boolean;
 }
@@ -140,10 +152,16 @@ export async function purify(model: FeatureModel, x: tf.Tensor4D, options: Activ
 
       const move = new Array<boolean>(rows.length).fill(false);
       let moving = 0;
+      let evaluated = 0;
+      let lfSum = 0;
+      let lfMax = -Infinity;
       for (let i = 0; i < rows.length; i++) {
         if (stopped[i]) continue;
         const r = rows[i]!;
         const l = lfv[i]!;
+        evaluated++;
+        lfSum += l;
+        lfMax = Math.max(lfMax, l);
         if (!Number.isFinite(l)) {
           grad?.dispose();
           throw new Error(`Active Defense diverged: L_F is ${l} for example ${keys[r]!.id} (run ${keys[r]!.run}) after ` +
@@ -176,7 +194,7 @@ export async function purify(model: FeatureModel, x: tf.Tensor4D, options: Activ
         grad.dispose();
       }
       pass++;
-      po.hooks?.onPass?.({ pass, active: moving, total: n });
+      po.hooks?.onPass?.({ pass, active: moving, total: n, meanLf: lfSum / evaluated, maxLf: lfMax });
 
       const nStopped = stopped.reduce((a, s) => a + (s ? 1 : 0), 0);
       if (nStopped > 0 && (nStopped === rows.length || nStopped >= compactAt * rows.length)) {

@@ -5,6 +5,7 @@ export {
   featureLossAndGrad,
   featureLossOf,
   purify,
+  type PassInfo,
   type PurifyHooks,
   type PurifyOptions,
   type PurifyRecord,

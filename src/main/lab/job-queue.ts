@@ -1,0 +1,60 @@
+import type { RunningJob } from './supervisor';
+
+export type JobKind = 'train' | 'eval';
+
+export interface QueuedJob {
+  kind: JobKind;
+  id: string;
+}
+
+/**
+ * Training runs and evaluations wait here while the worker is busy: one heavy
+ * job at a time, since two would only halve each other's speed on our cores.
+ */
+export class JobQueue {
+  private readonly waiting: QueuedJob[] = [];
+  private current: { item: QueuedJob; job: RunningJob } | null = null;
+  private stopped = false;
+
+  /** `start` launches a job; the queue moves on when its `done` settles. */
+  constructor(private readonly start: (item: QueuedJob) => RunningJob) {}
+
+  push(item: QueuedJob): void {
+    this.waiting.push(item);
+    this.pump();
+  }
+
+  /** Remove a waiting job; false if it is not waiting. */
+  remove(id: string): boolean {
+    const i = this.waiting.findIndex((q) => q.id === id);
+    if (i < 0) return false;
+    this.waiting.splice(i, 1);
+    return true;
+  }
+
+  running(id: string): RunningJob | undefined {
+    return this.current?.item.id === id ? this.current.job : undefined;
+  }
+
+  get active(): RunningJob | undefined {
+    return this.current?.job;
+  }
+
+  /** Stop taking new jobs (the lab is closing). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  pump(): void {
+    if (this.current || this.stopped) return;
+    const item = this.waiting.shift();
+    if (!item) return;
+    const job = this.start(item);
+    this.current = { item, job };
+    void job.done.finally(() => {
+      this.current = null;
+      // Let the job's own completion handlers record the outcome before the next job starts.
+      queueMicrotask(() => this.pump());
+    });
+  }
+}

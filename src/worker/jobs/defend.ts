@@ -1,0 +1,366 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Batch, TrainData } from '../../shared/train-data';
+import {
+  type ActiveDefenseOptions,
+  argmax,
+  type ClassifierModel,
+  DefenseCancelledError,
+  type DefenseOptionsInput,
+  defendBatch,
+  featureLossOf,
+  type PassInfo,
+  type PurifyRecord,
+  resolveDefenseOptions,
+  toUint8,
+} from '../ml/defense';
+import { type JobContext, etaSeconds } from './job-context';
+
+// ---------------------------------------------------------------------------------------
+// (a) Defend a set of images (the Defend view, the CLI's `defend`).
+
+export interface DefendImagesInput {
+  /** NHWC float32 images in [0,1] (RobustBench convention), `count` of them. */
+  images: Float32Array;
+  count: number;
+  height: number;
+  width: number;
+  /** Noise-seed ids per image (default 0..count-1): the same id and seed give the same defense. */
+  ids?: number[];
+  /** A preset name and/or explicit values; unset fields take the 'cifar10-smooth' preset and defaults. */
+  options: DefenseOptionsInput;
+  /** Keep each run's noisy start and purified point. */
+  captureImages?: boolean;
+  /** 'float32': HWC floats as computed (may leave [0,1] when not clipping); 'uint8': clamped RGB bytes. Default 'uint8'. */
+  imageFormat?: 'float32' | 'uint8';
+  /** Channels of F^l to keep for the input, each noisy start and each purified point. */
+  channels?: number[];
+  /** Most rows (image x run) purified at once (default all); bounds memory for big models. */
+  maxRows?: number;
+}
+
+export interface DefendRunOutput {
+  run: number;
+  prediction: number;
+  probs: number[];
+  record: PurifyRecord;
+  noisy?: Float32Array | Uint8Array;
+  purified?: Float32Array | Uint8Array;
+  noisyChannels?: Float32Array[];
+  purifiedChannels?: Float32Array[];
+}
+
+export interface DefendImageOutput {
+  id: number;
+  /** The model without Active Defense, on the image as given. */
+  undefended: { prediction: number; probs: number[]; lf: number };
+  /** Active Defense: argmax of the softmax averaged over the K runs. */
+  prediction: number;
+  meanProbs: number[];
+  probsStd: number[];
+  agreement: number;
+  runs: DefendRunOutput[];
+  inputChannels?: Float32Array[];
+}
+
+export interface DefendImagesResult {
+  status: 'completed' | 'cancelled';
+  options: ActiveDefenseOptions;
+  /** Empty when cancelled. */
+  examples: DefendImageOutput[];
+  /** [H_l, W_l, C_l] of F^l, when channels were requested. */
+  featureShape?: [number, number, number];
+  seconds: number;
+}
+
+/**
+ * Runs Active Defense (with outerloop K) on the given images and reports both the
+ * undefended and the defended predictions, per-run records and, on request, the images
+ * and feature channels a viewer shows. Progress: one report per pass of the loop (total =
+ * the iteration cap, an upper bound); a live L_F curve as 'batch' metrics named lfMean,
+ * lfMax and active (step = pass), throttled to ~10 per second. Cancel via ctx.cancelled.
+ */
+export async function defendImages(model: ClassifierModel, input: DefendImagesInput, ctx: JobContext): Promise<DefendImagesResult> {
+  const options = resolveDefenseOptions(input.options);
+  const { count, height, width } = input;
+  if (!(Number.isInteger(count) && count >= 1)) throw new Error(`defend: count must be an integer >= 1, got ${count}`);
+  if (input.images.length !== count * height * width * 3) {
+    throw new Error(`defend: ${input.images.length} pixel values for ${count} RGB images of ${height}x${width} (expected ${count * height * width * 3})`);
+  }
+  if (input.ids && input.ids.length !== count) throw new Error(`defend: ${input.ids.length} ids for ${count} images`);
+  for (let i = 0; i < input.images.length; i++) {
+    if (!Number.isFinite(input.images[i]!)) throw new Error(`defend: pixel value ${i} is ${input.images[i]} (images must be finite floats in [0,1])`);
+  }
+  const ids = input.ids ?? Array.from({ length: count }, (_, i) => i);
+  const start = performance.now();
+  const x = tf.tensor4d(input.images, [count, height, width, 3]);
+  try {
+    const undefended = await classify(model, x, options.featureLayer);
+    const live = liveReporter(ctx, options.maxIters, 'Active Defense');
+    let res;
+    try {
+      res = await defendBatch(model, x, options, {
+        ids,
+        maxRows: input.maxRows,
+        capture: { images: input.captureImages ?? false, channels: input.channels ?? [] },
+        hooks: { onPass: live, cancelled: () => ctx.cancelled },
+      });
+    } catch (err) {
+      if (err instanceof DefenseCancelledError) return { status: 'cancelled', options, examples: [], seconds: (performance.now() - start) / 1000 };
+      throw err;
+    }
+    const asUint8 = (input.imageFormat ?? 'uint8') === 'uint8';
+    const img = (a: Float32Array | undefined) => (a === undefined ? undefined : asUint8 ? toUint8(a) : a);
+    const examples = res.examples.map((e, i): DefendImageOutput => ({
+      id: e.id,
+      undefended: undefended[i]!,
+      prediction: e.prediction,
+      meanProbs: e.meanProbs,
+      probsStd: e.probsStd,
+      agreement: e.agreement,
+      runs: e.runs.map((r) => {
+        const { noisy, purified, ...rest } = r;
+        return { ...rest, ...(noisy ? { noisy: img(noisy), purified: img(purified) } : {}) };
+      }),
+      ...(e.inputChannels ? { inputChannels: e.inputChannels } : {}),
+    }));
+    return { status: 'completed', options, examples, ...(res.featureShape ? { featureShape: res.featureShape } : {}), seconds: (performance.now() - start) / 1000 };
+  } finally {
+    x.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// (b) Clean accuracy with and without Active Defense over a split.
+
+/** A labelled split in fixed order (the test split, or a training run's validation split). */
+export interface EvalSplit {
+  count: number;
+  numClasses: number;
+  height: number;
+  width: number;
+  batches(batchSize: number): Iterable<Batch>;
+}
+
+/** A TrainData's validation split as an EvalSplit. */
+export function valSplit(data: TrainData): EvalSplit {
+  if (data.channels !== 3) throw new Error(`Active Defense needs RGB images, the dataset has ${data.channels} channels`);
+  return { count: data.valCount, numClasses: data.numClasses, height: data.height, width: data.width, batches: (b) => data.valBatches(b) };
+}
+
+export interface EvaluateDefenseInput {
+  options: DefenseOptionsInput;
+  /** Images per batch; each brings K = outerloop rows into the loop. */
+  batchSize: number;
+  /** Evaluate only the first `limit` images (default all). */
+  limit?: number;
+  /** Most rows (image x run) purified at once (default batchSize * K). */
+  maxRows?: number;
+  /** Bins of the iteration histogram over [0, maxIters] (default 20). */
+  histogramBins?: number;
+}
+
+export interface IterationHistogram {
+  /** Bin i counts rows with edges[i] <= iterations < edges[i+1]; the last edge is maxIters + 1. */
+  edges: number[];
+  counts: number[];
+}
+
+export interface EvaluateDefenseResult {
+  status: 'completed' | 'cancelled';
+  options: ActiveDefenseOptions;
+  /** Images evaluated (all of every finished batch). */
+  n: number;
+  cleanCorrect: number;
+  defendedCorrect: number;
+  cleanAccuracy: number;
+  defendedAccuracy: number;
+  labels: number[];
+  cleanPredictions: number[];
+  defendedPredictions: number[];
+  /** Per image, per run k: gradient steps taken. */
+  iterations: number[][];
+  /** Per image, per run: L_F at the purified point. */
+  finalLf: number[][];
+  /** Rows (image x run) that hit the cap without reaching deltaTilde. */
+  capped: number;
+  meanIterations: number;
+  histogram: IterationHistogram;
+  /** Mean L_F of the clean images, at F^l. */
+  meanCleanLf: number;
+  seconds: number;
+}
+
+/**
+ * Clean accuracy of `model` on `split` without and with Active Defense, batch by batch.
+ * Image i of the split draws noise keyed by (seed, i, run), so an evaluation is
+ * reproducible and independent of the batch size. Reports progress (images, with ETA)
+ * and per-batch 'batch' metrics (cleanAcc, defendedAcc: running; meanIterations); checks
+ * ctx.cancelled between batches and between passes, and on cancel returns the batches
+ * finished so far with status 'cancelled'.
+ */
+export async function evaluateDefense(model: ClassifierModel, split: EvalSplit, input: EvaluateDefenseInput, ctx: JobContext): Promise<EvaluateDefenseResult> {
+  const options = resolveDefenseOptions(input.options);
+  if (!(Number.isInteger(input.batchSize) && input.batchSize >= 1)) throw new Error(`evaluate: batchSize must be an integer >= 1, got ${input.batchSize}`);
+  const limit = input.limit ?? split.count;
+  if (!(Number.isInteger(limit) && limit >= 1)) throw new Error(`evaluate: limit must be an integer >= 1, got ${limit}`);
+  const bins = input.histogramBins ?? 20;
+  if (!(Number.isInteger(bins) && bins >= 1)) throw new Error(`evaluate: histogramBins must be an integer >= 1, got ${bins}`);
+  const total = Math.min(limit, split.count);
+  if (total < 1) throw new Error('evaluate: the split has no images');
+  const pixels = split.height * split.width * 3;
+
+  const labels: number[] = [];
+  const cleanPredictions: number[] = [];
+  const defendedPredictions: number[] = [];
+  const iterations: number[][] = [];
+  const finalLf: number[][] = [];
+  let cleanLfSum = 0;
+  let capped = 0;
+  let status: EvaluateDefenseResult['status'] = 'completed';
+  const start = performance.now();
+  let batchIndex = 0;
+
+  for (const b of split.batches(input.batchSize)) {
+    if (labels.length >= total) break;
+    if (ctx.cancelled) {
+      status = 'cancelled';
+      break;
+    }
+    const n = Math.min(b.n, total - labels.length);
+    if (n < 1 || b.x.length < n * pixels || b.y.length < n) throw new Error(`evaluate: bad batch from the split: n=${b.n}, ${b.x.length} pixel values, ${b.y.length} labels`);
+    const y = Array.from(b.y.subarray(0, n));
+    const bad = y.find((v) => !(Number.isInteger(v) && v >= 0 && v < split.numClasses));
+    if (bad !== undefined) throw new Error(`evaluate: label ${bad} out of range for ${split.numClasses} classes`);
+    const first = labels.length;
+    const x = tf.tensor4d(b.x.subarray(0, n * pixels), [n, split.height, split.width, 3]);
+    try {
+      const clean = await classify(model, x, options.featureLayer);
+      const live = liveReporter(ctx, options.maxIters, `batch ${batchIndex + 1}`, { done: first, total, start });
+      let res;
+      try {
+        res = await defendBatch(model, x, options, {
+          ids: Array.from({ length: n }, (_, i) => first + i),
+          maxRows: input.maxRows,
+          hooks: { onPass: live, cancelled: () => ctx.cancelled },
+        });
+      } catch (err) {
+        if (err instanceof DefenseCancelledError) {
+          status = 'cancelled';
+          break;
+        }
+        throw err;
+      }
+      labels.push(...y);
+      cleanPredictions.push(...clean.map((c) => c.prediction));
+      cleanLfSum += clean.reduce((a, c) => a + c.lf, 0);
+      for (const e of res.examples) {
+        defendedPredictions.push(e.prediction);
+        iterations.push(e.runs.map((r) => r.record.iterations));
+        finalLf.push(e.runs.map((r) => r.record.finalLf));
+        capped += e.runs.filter((r) => !r.record.converged).length;
+      }
+    } finally {
+      x.dispose();
+    }
+    batchIndex++;
+    const done = labels.length;
+    const elapsed = performance.now() - start;
+    ctx.metric({
+      scope: 'batch',
+      step: batchIndex,
+      epoch: 1,
+      values: {
+        cleanAcc: countCorrect(cleanPredictions, labels) / done,
+        defendedAcc: countCorrect(defendedPredictions, labels) / done,
+        meanIterations: mean(iterations.slice(first).flat()),
+      },
+      time: Date.now(),
+    });
+    ctx.progress({ done, total, etaSeconds: etaSeconds(done, total, elapsed), message: `${done}/${total} images` });
+  }
+
+  const n = labels.length;
+  const rows = iterations.flat();
+  const cleanCorrect = countCorrect(cleanPredictions, labels);
+  const defendedCorrect = countCorrect(defendedPredictions, labels);
+  return {
+    status,
+    options,
+    n,
+    cleanCorrect,
+    defendedCorrect,
+    cleanAccuracy: n > 0 ? cleanCorrect / n : 0,
+    defendedAccuracy: n > 0 ? defendedCorrect / n : 0,
+    labels,
+    cleanPredictions,
+    defendedPredictions,
+    iterations,
+    finalLf,
+    capped,
+    meanIterations: mean(rows),
+    histogram: iterationHistogram(rows, options.maxIters, bins),
+    meanCleanLf: n > 0 ? cleanLfSum / n : 0,
+    seconds: (performance.now() - start) / 1000,
+  };
+}
+
+/** Equal-width integer bins covering 0..maxIters; capped rows (= maxIters) fall in the last. */
+export function iterationHistogram(iterations: readonly number[], maxIters: number, bins: number): IterationHistogram {
+  const width = Math.ceil((maxIters + 1) / bins);
+  const nb = Math.ceil((maxIters + 1) / width);
+  const edges = Array.from({ length: nb + 1 }, (_, i) => Math.min(i * width, maxIters + 1));
+  const counts = new Array<number>(nb).fill(0);
+  for (const it of iterations) {
+    if (!(Number.isInteger(it) && it >= 0 && it <= maxIters)) throw new Error(`iteration count ${it} outside [0, ${maxIters}]`);
+    counts[Math.floor(it / width)]!++;
+  }
+  return { edges, counts };
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function classify(model: ClassifierModel, x: tf.Tensor4D, layer: number): Promise<{ prediction: number; probs: number[]; lf: number }[]> {
+  const probs = tf.tidy(() => tf.softmax(model.predict(x)));
+  const lf = featureLossOf(model, x, layer);
+  try {
+    const [pv, lv] = await Promise.all([probs.data(), lf.data()]);
+    const c = pv.length / x.shape[0];
+    return Array.from({ length: x.shape[0] }, (_, i) => {
+      const p = Array.from(pv.subarray(i * c, (i + 1) * c));
+      return { prediction: argmax(p), probs: p, lf: lv[i]! };
+    });
+  } finally {
+    tf.dispose([probs, lf]);
+  }
+}
+
+/**
+ * Per-pass reports, throttled to one per 100 ms (a tiny model runs thousands of passes a
+ * second; a message each would flood the host). Without `outer`, progress counts passes
+ * against the cap and a live L_F curve goes out as metrics; with it, progress stays in
+ * images and the pass goes into the message.
+ */
+function liveReporter(ctx: JobContext, maxIters: number, label: string, outer?: { done: number; total: number; start: number }): (p: PassInfo) => void {
+  let last = 0;
+  return (p) => {
+    const now = performance.now();
+    const final = p.active === 0;
+    if (!final && now - last < 100) return;
+    last = now;
+    const message = `${label}: pass ${p.pass}, ${p.active}/${p.total} moving, L_F max ${p.maxLf.toFixed(4)}`;
+    if (outer) {
+      ctx.progress({ done: outer.done, total: outer.total, etaSeconds: etaSeconds(outer.done, outer.total, now - outer.start), message });
+      return;
+    }
+    ctx.metric({ scope: 'batch', step: p.pass, epoch: 1, values: { lfMean: p.meanLf, lfMax: p.maxLf, active: p.active }, time: Date.now() });
+    ctx.progress({ done: Math.min(p.pass, maxIters + 1), total: maxIters + 1, etaSeconds: null, message });
+  };
+}
+
+function countCorrect(pred: readonly number[], labels: readonly number[]): number {
+  return pred.reduce((a, p, i) => a + (p === labels[i] ? 1 : 0), 0);
+}
+
+function mean(v: readonly number[]): number {
+  return v.length > 0 ? v.reduce((a, b) => a + b, 0) / v.length : 0;
+}
