@@ -4,6 +4,7 @@ import type { EngineReport } from './engine';
 import type { MetricPoint, MetricRow, Progress } from './metrics';
 import type { RunDetail, RunSummary } from './runs';
 import { LAB_METHOD_NAMES, type LabMethodName } from './lab-methods';
+import { defendRequestSchema, type DefendResult } from './defend';
 import { evalConfigSchema } from './eval-config';
 import type { EvaluationSummary } from './evaluations';
 import { trainConfigSchema } from './train-config';
@@ -62,6 +63,9 @@ export const labMethodSchemas = {
   deleteEvaluation: z.tuple([id]),
   /** The results table as CSV (one row per attack, epsilon and lambda). */
   exportEvaluation: z.tuple([id]),
+  /** Run Active Defense (optionally after an attack) on one image; the result arrives as a 'defend-done' event. */
+  defendImage: z.tuple([defendRequestSchema]),
+  cancelDefend: z.tuple([id]),
   listDatasets: z.tuple([]),
   /** Desktop only: a native dialog for an archive or folder. Null when the user cancels. */
   pickDatasetSource: z.tuple([z.enum(['file', 'folder'])]),
@@ -113,6 +117,8 @@ export interface LabResults {
   resumeEvaluation: void;
   deleteEvaluation: void;
   exportEvaluation: string;
+  defendImage: { jobId: string };
+  cancelDefend: void;
   listDatasets: DatasetSummary[];
   pickDatasetSource: { pickId: string; name: string } | null;
   importDataset: { jobId: string };
@@ -137,6 +143,9 @@ export type LabEvent =
   | { type: 'runs-changed' }
   | { type: 'evaluation'; evaluation: EvaluationSummary }
   | { type: 'eval-progress'; evalId: string; progress: Progress }
+  | { type: 'defend-progress'; jobId: string; progress: Progress }
+  | { type: 'defend-done'; jobId: string; result: DefendResult }
+  | { type: 'defend-failed'; jobId: string; error: string }
   | { type: 'engine'; report: EngineReport };
 
 export type LabApi = {

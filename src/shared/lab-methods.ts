@@ -21,6 +21,8 @@ export const LAB_METHOD_NAMES = [
   'resumeEvaluation',
   'deleteEvaluation',
   'exportEvaluation',
+  'defendImage',
+  'cancelDefend',
   'listDatasets',
   'pickDatasetSource',
   'importDataset',

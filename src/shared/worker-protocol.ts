@@ -1,4 +1,5 @@
 import type { DatasetSummary } from './datasets';
+import type { DefendRequest, DefendResult } from './defend';
 import type { EngineReport } from './engine';
 import type { EvalConfig } from './eval-config';
 import type { EvalResultRow } from './evaluations';
@@ -47,6 +48,19 @@ export interface EvalJob {
   completed: string[];
 }
 
+/** Active Defense on one image for the Defend view (src/worker/jobs/defend-image.ts). */
+export interface DefendJob {
+  type: 'defend';
+  jobId: string;
+  request: DefendRequest;
+  train: TrainConfig;
+  checkpointPath: string;
+  /** The dataset the model was trained on (class names; and the sample, for dataset images). */
+  datasetDir: string;
+  /** An uploaded PNG/JPEG, for upload images. */
+  imagePath?: string;
+}
+
 /** The key of one result row: attack, epsilon and lambda. */
 export function resultKey(attack: string, eps: number, lambda: number | null): string {
   return `${attack}|${eps.toFixed(6)}|${lambda ?? ''}`;
@@ -56,6 +70,7 @@ export type HostToWorker =
   | TrainJob
   | ImportJob
   | EvalJob
+  | DefendJob
   | { type: 'cancel'; jobId: string }
   | { type: 'shutdown' };
 
@@ -72,11 +87,12 @@ export type WorkerToHost =
   | { type: 'imported'; jobId: string; dataset: DatasetSummary }
   | { type: 'eval-result'; jobId: string; row: EvalResultRow }
   | { type: 'eval-summary'; jobId: string; values: Record<string, number | number[] | string> }
+  | { type: 'defend-result'; jobId: string; result: DefendResult }
   | { type: 'error'; jobId: string | null; message: string; stack?: string };
 
-const HOST_TYPES = new Set(['train', 'import', 'evaluate', 'cancel', 'shutdown']);
+const HOST_TYPES = new Set(['train', 'import', 'evaluate', 'defend', 'cancel', 'shutdown']);
 const WORKER_TYPES = new Set([
-  'ready', 'engine', 'metric', 'progress', 'log', 'checkpoint', 'done', 'imported', 'eval-result', 'eval-summary', 'error',
+  'ready', 'engine', 'metric', 'progress', 'log', 'checkpoint', 'done', 'imported', 'eval-result', 'eval-summary', 'defend-result', 'error',
 ]);
 
 function hasType(msg: unknown, types: Set<string>): msg is { type: string } {

@@ -190,4 +190,15 @@ describe('openEvalData', () => {
     const train = openEvalData(dir, 'train', { limit: 30 });
     expect(ids(train.batches(7))).toEqual(Array.from({ length: 30 }, (_, i) => i));
   });
+
+  it('samples n examples with a seed, spread over the split, in stored order', () => {
+    const a = ids(openEvalData(dir, 'train', { sample: { n: 20, seed: 3 } }).batches(7));
+    expect(a).toHaveLength(20);
+    expect(new Set(a).size).toBe(20);
+    expect([...a].sort((x, y) => x - y)).toEqual(a);
+    expect(a.at(-1)!).toBeGreaterThan(40); // not simply the first 20 of 90
+    expect(ids(openEvalData(dir, 'train', { sample: { n: 20, seed: 3 } }).batches(5))).toEqual(a);
+    expect(ids(openEvalData(dir, 'train', { sample: { n: 20, seed: 4 } }).batches(5))).not.toEqual(a);
+    expect(() => openEvalData(dir, 'train', { sample: { n: 0, seed: 1 } })).toThrow(/sample size must be a positive integer/);
+  });
 });

@@ -27,7 +27,7 @@ export function valImages(n: number): { x: tf.Tensor4D; y: number[] } {
  * A wrn-10-1 trained with Eq. 2 (CE + max(L_F, 0.02) at F^0) for a few epochs: a small
  * feature-smoothing model, as in the paper but tiny. A few seconds on wasm.
  */
-export async function trainSmoothModel(epochs = 4, seed = 7): Promise<WideResNet> {
+export async function trainSmoothModel(epochs = 8, seed = 7): Promise<WideResNet> {
   const model = WideResNet.fromPreset('wrn-10-1', { numClasses: CLASSES, seed: new Rng(seed) });
   const trainer = new Trainer(model, { momentum: 0.9, weightDecay: 5e-4, nesterov: false, featureLayer: 0, delta: PAPER_DELTA });
   const steps = epochs * Math.ceil(data.trainCount / 16);

@@ -11,6 +11,7 @@ import {
   type LabResults,
 } from '../../shared/lab-api';
 import { isFinished, type RunSummary } from '../../shared/runs';
+import type { DefendRequest } from '../../shared/defend';
 import type { EvalConfig } from '../../shared/eval-config';
 import type { EvaluationSummary } from '../../shared/evaluations';
 import type { TrainConfig } from '../../shared/train-config';
@@ -69,6 +70,7 @@ export class LabHost {
   private readonly evalWaiters = new Map<string, ((e: EvaluationSummary) => void)[]>();
   private readonly imports = new Map<string, RunningJob>();
   private readonly downloads = new Map<string, AbortController>();
+  private readonly defends = new Map<string, RunningJob>();
   /** Paths the user chose in the native dialog, by single-use id. */
   private readonly picked = new Map<string, string>();
   private lastEngine: EngineReport | null = null;
@@ -152,6 +154,12 @@ export class LabHost {
       this.emit({ type: 'runs-changed' });
     },
     exportEvaluation: (id) => evaluationCsv(this.evals.get(id)),
+    defendImage: (request) => ({ jobId: this.startDefend(request) }),
+    cancelDefend: (jobId) => {
+      const job = this.defends.get(jobId);
+      if (!job) throw new Error(`no defend job '${jobId}' is running`);
+      job.cancel();
+    },
     exportRunMetrics: (id, format) => {
       const rows = this.runs.metrics(id);
       return format === 'csv' ? metricsCsv(rows) : JSON.stringify({ run: this.runs.get(id), metrics: rows });
@@ -307,7 +315,7 @@ export class LabHost {
     void job.done.then((outcome) => {
       if (this.closed) this.finishRun(runId, 'interrupted', 'the lab was closed while this run was running');
       else if (outcome.status === 'failed') this.finishRun(runId, 'failed', outcome.error);
-      else if (outcome.status === 'imported') this.finishRun(runId, 'failed', 'worker answered a training job with an import');
+      else if (outcome.status === 'imported' || outcome.status === 'defended') this.finishRun(runId, 'failed', `worker answered a training job with '${outcome.status}'`);
       else this.finishRun(runId, outcome.status, null);
     });
     return job;
@@ -398,10 +406,46 @@ export class LabHost {
     void job.done.then((outcome) => {
       if (this.closed) this.finishEvaluation(evalId, 'interrupted', 'the lab was closed while this evaluation was running');
       else if (outcome.status === 'failed') this.finishEvaluation(evalId, 'failed', outcome.error);
-      else if (outcome.status === 'imported') this.finishEvaluation(evalId, 'failed', 'worker answered an evaluation with an import');
+      else if (outcome.status === 'imported' || outcome.status === 'defended') this.finishEvaluation(evalId, 'failed', `worker answered an evaluation with '${outcome.status}'`);
       else this.finishEvaluation(evalId, outcome.status, null);
     });
     return job;
+  }
+
+  // ---- Defend view ----
+
+  /**
+   * Defend one image now, beside any queued work: a user is waiting for it,
+   * and it is short next to a training run.
+   */
+  startDefend(request: DefendRequest): string {
+    if (this.closed) throw new Error('the lab is shutting down');
+    const run = this.runs.get(request.runId);
+    const checkpoint = this.runs.checkpoints(run.id).find((c) => c.kind === request.checkpoint);
+    if (!checkpoint) throw new Error(`run ${run.id} has no '${request.checkpoint}' checkpoint yet`);
+    const imagePath = request.image.kind === 'upload' ? this.uploads.path(request.image.uploadId) : undefined;
+    if (request.image.kind === 'dataset') this.datasets.get(request.image.datasetId);
+    const jobId = randomUUID();
+    const job = this.supervisor.run(
+      {
+        type: 'defend',
+        jobId,
+        request,
+        train: run.config,
+        checkpointPath: checkpoint.path,
+        datasetDir: this.datasets.dirFor(request.image.kind === 'dataset' ? request.image.datasetId : run.config.datasetId),
+        imagePath,
+      },
+      { progress: (progress) => this.emit({ type: 'defend-progress', jobId, progress }) },
+    );
+    this.defends.set(jobId, job);
+    void job.done.then((outcome) => {
+      this.defends.delete(jobId);
+      if (request.image.kind === 'upload') this.uploads.discard(request.image.uploadId);
+      if (outcome.status === 'defended') this.emit({ type: 'defend-done', jobId, result: outcome.result });
+      else this.emit({ type: 'defend-failed', jobId, error: outcome.status === 'failed' ? outcome.error : `defend job ${outcome.status}` });
+    });
+    return jobId;
   }
 
   // ---- dataset imports ----
@@ -482,6 +526,10 @@ export class LabHost {
       pending.push(active.done);
     }
     for (const abort of this.downloads.values()) abort.abort();
+    for (const job of this.defends.values()) {
+      job.cancel();
+      pending.push(job.done);
+    }
     for (const job of this.imports.values()) {
       job.cancel();
       pending.push(job.done.catch(() => undefined));

@@ -1,8 +1,9 @@
 import type { DatasetSummary } from '../../shared/datasets';
+import type { DefendResult } from '../../shared/defend';
 import type { EngineReport } from '../../shared/engine';
 import type { MetricPoint, Progress } from '../../shared/metrics';
 import type { EvalResultRow } from '../../shared/evaluations';
-import { decodeWorkerMessage, type CheckpointKind, type EvalJob, type ImportJob, type TrainJob } from '../../shared/worker-protocol';
+import { decodeWorkerMessage, type CheckpointKind, type DefendJob, type EvalJob, type ImportJob, type TrainJob } from '../../shared/worker-protocol';
 import type { WorkerLauncher } from './worker-launcher';
 
 export interface JobListener {
@@ -18,6 +19,7 @@ export interface JobListener {
 export type JobOutcome =
   | { status: 'completed' | 'cancelled'; summary: Record<string, number> }
   | { status: 'imported'; dataset: DatasetSummary }
+  | { status: 'defended'; result: DefendResult }
   | { status: 'failed'; error: string };
 
 export interface RunningJob {
@@ -47,7 +49,7 @@ function exitReason(code: number | null, signal: string | null, stderrTail: stri
 export class WorkerSupervisor {
   constructor(private readonly launch: WorkerLauncher) {}
 
-  run(job: TrainJob | ImportJob | EvalJob, listener: JobListener = {}): RunningJob {
+  run(job: TrainJob | ImportJob | EvalJob | DefendJob, listener: JobListener = {}): RunningJob {
     const worker = this.launch();
     let outcome: JobOutcome | null = null;
     let cancelTimer: NodeJS.Timeout | null = null;
@@ -94,6 +96,9 @@ export class WorkerSupervisor {
             break;
           case 'eval-summary':
             listener.evalSummary?.(msg.values);
+            break;
+          case 'defend-result':
+            settle({ status: 'defended', result: msg.result });
             break;
           case 'imported':
             settle({ status: 'imported', dataset: msg.dataset });

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { adOptionsSchema } from './eval-config';
+
+const id = z.string().min(1).max(100);
+
+/** Attacks the Defend view can run on the image first (Figure 4: clean / adversarial / purified). */
+export const DEFEND_ATTACKS = ['fgsm', 'pgd', 'apgd-ce'] as const;
+
+export const defendRequestSchema = z.strictObject({
+  runId: id,
+  checkpoint: z.enum(['best', 'last']).default('best'),
+  image: z.discriminatedUnion('kind', [
+    /** A PNG or JPEG the user dropped (any size: resized to the model's input). */
+    z.strictObject({ kind: z.literal('upload'), uploadId: id }),
+    /** A sample of an imported dataset. */
+    z.strictObject({ kind: z.literal('dataset'), datasetId: id, split: z.enum(['train', 'test']), index: z.int().min(0) }),
+  ]),
+  ad: adOptionsSchema.default({ preset: 'fs-cifar10', maxIters: 500, outerloop: 1, clip: false }),
+  seed: z.int().min(0).max(2 ** 31 - 1).default(0),
+  /** Channels of F^l to show before and after purification (Figures 4-5). */
+  channels: z.array(z.int().min(0).max(4095)).max(16).default([0, 1, 2, 3]),
+  /** Attack the image first (undefended model, white-box), then defend clean and adversarial rows. */
+  attack: z
+    .strictObject({ name: z.enum(DEFEND_ATTACKS), eps: z.number().min(0).max(1), steps: z.int().min(1).max(1000).default(20) })
+    .nullable()
+    .default(null),
+});
+export type DefendRequest = z.infer<typeof defendRequestSchema>;
+export type DefendRequestInput = z.input<typeof defendRequestSchema>;
+
+/** One row of Figure 4: an input and what Active Defense made of it. */
+export interface DefendRow {
+  label: 'clean' | 'adversarial';
+  /** PNG data URLs at the model's input size (show them upscaled without smoothing). */
+  input: string;
+  /** Per outerloop run k: the noisy start and the purified end. */
+  noisy: string[];
+  purified: string[];
+  /** Per chosen channel: F^l of the input and of the first run's purified image, as grey PNGs on one shared scale. */
+  featuresBefore: string[];
+  featuresAfter: string[];
+  /** Softmax of the undefended model on the input, and the mean over the K purified points. */
+  probsBefore: number[];
+  probsAfter: number[];
+  /** Per run k: softmax at its purified point, iterations used, and the L_F trajectory. */
+  probsPerRun: number[][];
+  iterations: number[];
+  lfTrajectory: number[][];
+  lfBefore: number;
+  predictionBefore: number;
+  prediction: number;
+  /** True when a run hit the iteration cap before L_F <= delta_tilde. */
+  capped: boolean[];
+}
+
+export interface DefendResult {
+  classes: string[];
+  size: number;
+  featureLayer: number;
+  channels: number[];
+  deltaTilde: number;
+  trueLabel: number | null;
+  rows: DefendRow[];
+  seconds: number;
+}
