@@ -1,13 +1,15 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { benchAttacks } from './attacks';
 import { benchData } from './data';
+import { benchDefense } from './defense';
 import { benchTrain } from './train';
 
 /**
  * `npm run bench`: every speed figure of the lab, one line each. Figures are
  * printed, never asserted: the machines vary by +-15% between runs.
  */
-const SUITES = { data: benchData, train: benchTrain } as const;
+const SUITES = { data: benchData, train: benchTrain, defense: benchDefense, attacks: benchAttacks } as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

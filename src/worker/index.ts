@@ -1,9 +1,11 @@
 import { openTrainData } from '../data/train-data';
 import { importDataset } from '../data/import';
 import { ENGINE_ORDER, type EngineName, type EngineReport } from '../shared/engine';
-import { decodeHostMessage, type HostToWorker, type ImportJob, type TrainJob } from '../shared/worker-protocol';
+import { decodeHostMessage, type DefendJob, type EvalJob, type HostToWorker, type ImportJob, type TrainJob } from '../shared/worker-protocol';
 import { selectEngine, type EngineOptions } from './engine';
 import type { JobContext } from './jobs/job-context';
+import { runDefendImageJob } from './jobs/defend-image';
+import { runEvalJob } from './jobs/evaluate';
 import { runTrainJob } from './jobs/train';
 import { registerFastWasmKernels } from './ml/kernels';
 import { connectToHost } from './transport';
@@ -82,10 +84,29 @@ async function importJob(job: ImportJob): Promise<void> {
   host.send({ type: 'imported', jobId: job.jobId, dataset });
 }
 
+async function evaluate(job: EvalJob): Promise<void> {
+  await ensureEngine();
+  const result = await runEvalJob(job, contextFor(job.jobId), {
+    summary: (values) => host.send({ type: 'eval-summary', jobId: job.jobId, values }),
+    result: (row) => host.send({ type: 'eval-result', jobId: job.jobId, row }),
+  });
+  host.send({ type: 'done', jobId: job.jobId, status: result.status, summary: result.summary });
+}
+
+async function defend(job: DefendJob): Promise<void> {
+  await ensureEngine();
+  const result = await runDefendImageJob(job, contextFor(job.jobId));
+  host.send({ type: 'defend-result', jobId: job.jobId, result });
+}
+
 async function handle(msg: HostToWorker): Promise<void> {
   switch (msg.type) {
     case 'train':
       return train(msg);
+    case 'evaluate':
+      return evaluate(msg);
+    case 'defend':
+      return defend(msg);
     case 'import':
       return importJob(msg);
     case 'cancel':

@@ -25,7 +25,7 @@ const scripted: Classifier = {
       const [c0, c1] = tf.split(flat, [1, 1, 1], 1).slice(0, 2) as [tf.Tensor2D, tf.Tensor2D];
       const cls = tf.cast(tf.round(tf.mul(c0, 10)), 'int32');
       const shifted = tf.mod(tf.add(cls, tf.cast(tf.greater(c1, 0.5), 'int32')), K);
-      return tf.mul(tf.oneHot(tf.reshape(shifted, [-1]), K), 10) as tf.Tensor2D;
+      return tf.mul(tf.oneHot(tf.cast(tf.reshape(shifted, [-1]), 'int32'), K), 10) as tf.Tensor2D;
     }),
 };
 

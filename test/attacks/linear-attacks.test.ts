@@ -91,6 +91,10 @@ describe('attacks on linear classifiers, where the smallest L-inf flip is margin
     await check(await fab(target, x, y, { eps: EPS, seed: 4 }), x, y, target);
   });
 
+  it('FAB (untargeted, closest of all class boundaries)', async () => {
+    await check(await fab(target, x, y, { eps: EPS, targeted: false, seed: 6 }), x, y, target);
+  });
+
   it('Square (black-box, 2000 queries)', async () => {
     await check(await square(target, x, y, { eps: EPS, nQueries: 2000, seed: 5 }), x, y, target);
   });

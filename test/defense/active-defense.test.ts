@@ -98,7 +98,7 @@ describe('Active Defense (Algorithm 1) on a small feature-smoothing wrn-10-1', (
     const { lf, grad } = featureLossAndGrad(model, t0, 0);
     const res = await purify(model, xs, one);
     const t0v = t0.dataSync();
-    const gv = grad.dataSync();
+    const gv = grad.dataSync() as Float32Array;
     const t1v = res.purified.dataSync();
     // Same kernels on the same batch: bit for bit.
     for (let i = 0; i < t1v.length; i++) {
@@ -112,7 +112,7 @@ describe('Active Defense (Algorithm 1) on a small feature-smoothing wrn-10-1', (
     // mean would be 4x too small here.
     const h = 1e-5;
     const per = 16 * 16 * 3;
-    const l1 = [0, 1, 2, 3].map((e) => gv.subarray(e * per, (e + 1) * per).reduce((a, g) => a + Math.abs(g), 0));
+    const l1 = [0, 1, 2, 3].map((e) => gv.subarray(e * per, (e + 1) * per).reduce((a: number, g: number) => a + Math.abs(g), 0));
     const directions = [gv.map(Math.sign), lcgArray(4 * per, 100).map(Math.sign), lcgArray(4 * per, 101).map(Math.sign)];
     for (const v of directions) {
       const vt = tf.tensor4d(v, t0.shape);

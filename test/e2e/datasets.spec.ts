@@ -65,3 +65,18 @@ test('a file dropped on the window is imported, and a bad one shows the host err
   await expect(job.locator('.error')).not.toBeEmpty();
   expect(problems).toEqual([]);
 });
+
+test('Download CIFAR-10 shows progress or, offline, the host error, and can be cancelled', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  await page.locator('button[data-view="datasets"]').click();
+  await page.getByTestId('download-cifar10').click();
+  const job = page.getByTestId('import-job').first();
+  await expect(job).toContainText('CIFAR-10 (download)');
+  // Where the internet is reachable it downloads (then we cancel); here it fails fast with the reason.
+  await expect(job.locator('.error, [role="progressbar"]').first()).toBeVisible({ timeout: 60_000 });
+  const cancel = job.locator('button', { hasText: 'Cancel' });
+  if (await cancel.isVisible()) await cancel.click({ timeout: 5000 }).catch(() => undefined);
+  await expect(job).toHaveAttribute('data-phase', /^(cancelled|failed)$/, { timeout: 60_000 });
+  if ((await job.getAttribute('data-phase')) === 'failed') await expect(job.locator('.error')).not.toBeEmpty();
+  expect(problems).toEqual([]);
+});

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import * as tar from 'tar-stream';
+import { decode as decodeJpeg } from 'jpeg-js';
+import { PNG } from 'pngjs';
 import { test, type Page } from '@playwright/test';
 import type { DatasetSummary } from '../../src/shared/datasets';
 
@@ -67,6 +69,30 @@ export async function buildSmallImageTar(perClass: number, testPerClass = 0): Pr
   return gzipSync(Buffer.concat(chunks));
 }
 
+/** The first image of the shared archive as PNG bytes (what a user would drop on the Defend view). */
+export async function firstImagePng(): Promise<Buffer> {
+  const extract = tar.extract();
+  const source = createReadStream(cifarJpegArchive());
+  source.pipe(createGunzip()).pipe(extract);
+  try {
+    for await (const entry of extract) {
+      if (!/\.jpe?g$/i.test(entry.header.name)) {
+        entry.resume();
+        continue;
+      }
+      const parts: Buffer[] = [];
+      for await (const part of entry) parts.push(part as Buffer);
+      const jpeg = decodeJpeg(Buffer.concat(parts), { useTArray: true, formatAsRGBA: true });
+      const png = new PNG({ width: jpeg.width, height: jpeg.height });
+      png.data = Buffer.from(jpeg.data);
+      return PNG.sync.write(png);
+    }
+  } finally {
+    source.destroy();
+  }
+  throw new Error(`no JPEG found in ${cifarJpegArchive()}`);
+}
+
 export interface LabServer {
   /** The URL the server printed, with its token. */
   url: string;
@@ -92,6 +118,37 @@ export async function cliImport(dataDir: string, file: string, name: string): Pr
     { cwd: REPO_ROOT, timeout: 120_000 },
   );
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as DatasetSummary;
+}
+
+/**
+ * Train a tiny run with the headless CLI (before web mode starts, so the two
+ * never share the data folder's lock); it shows in History as completed.
+ */
+export async function cliTrain(dataDir: string, datasetId: string, name: string): Promise<void> {
+  await run(
+    process.execPath,
+    [
+      join(OUT_MAIN, 'cli.js'),
+      '--data-dir',
+      dataDir,
+      'train',
+      '--dataset',
+      datasetId,
+      '--model',
+      'wrn-10-1',
+      '--subset',
+      '100',
+      '--val-size',
+      '40',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '50',
+      '--name',
+      name,
+    ],
+    { cwd: REPO_ROOT, timeout: 300_000 },
+  );
 }
 
 const READY = /^Active Defense Lab \(web mode\): (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/m;
@@ -142,20 +199,23 @@ export async function startWebMode(dataDir: string, dataset: DatasetSummary | nu
 
 /**
  * Per test file: a temp data folder, optionally with a small CIFAR-10 subset
- * imported by the CLI, and web mode serving it. Returns a getter for the
+ * imported by the CLI (and a tiny run trained on it with `trainRun`), and web mode serving it. Returns a getter for the
  * running server; everything is removed after the file's tests.
  */
-export function labPerFile(options: { perClass?: number; testPerClass?: number } | null = {}): () => LabServer {
+export function labPerFile(
+  options: { perClass?: number; testPerClass?: number; trainRun?: string } | null = {},
+): () => LabServer {
   let server: LabServer | null = null;
   let dataDir: string | null = null;
   test.beforeAll(async () => {
-    test.setTimeout(180_000);
+    test.setTimeout(options?.trainRun ? 480_000 : 180_000);
     dataDir = await mkdtemp(join(tmpdir(), 'adlab-e2e-'));
     let dataset: DatasetSummary | null = null;
     if (options) {
       const file = join(dataDir, 'cifar-small.tar.gz');
       await writeFile(file, await buildSmallImageTar(options.perClass ?? 30, options.testPerClass ?? 5));
       dataset = await cliImport(join(dataDir, 'lab'), file, 'cifar-small');
+      if (options.trainRun) await cliTrain(join(dataDir, 'lab'), dataset.id, options.trainRun);
     }
     server = await startWebMode(join(dataDir, 'lab'), dataset);
   });

@@ -134,4 +134,34 @@ describe('useDatasetsStore', () => {
     expect(store.datasets).toEqual([]);
     expect(lab.unexpected).toEqual([]);
   });
+
+  it('downloads an official archive: progress under the job id, the offline error, and a cancel', async () => {
+    const lab = strictFakeLab({
+      downloadDataset: async (archive) => {
+        if (archive === 'cifar100') {
+          // Offline the host fails fast, as an event under the job it just created.
+          queueMicrotask(() => lab.emit({ type: 'import-failed', jobId: 'dl-100', error: 'cannot reach www.cs.toronto.edu: no internet connection' }));
+          return { jobId: 'dl-100' };
+        }
+        return { jobId: 'dl-10' };
+      },
+      cancelImport: async (jobId) => {
+        expect(jobId).toBe('dl-10');
+        lab.emit({ type: 'import-failed', jobId, error: 'download aborted' });
+      },
+    });
+    provideLab(lab.api);
+    connectLabEvents(lab.api);
+    const store = useDatasetsStore();
+    await store.download('cifar10');
+    lab.emit({ type: 'import-progress', jobId: 'dl-10', progress: { done: 5e6, total: 1.7e8, etaSeconds: 60, message: 'downloading' } });
+    const job = store.imports[0];
+    expect(job).toMatchObject({ fileName: 'CIFAR-10 (download)', download: 'cifar10', phase: 'importing', progress: { done: 5e6 } });
+    await store.download('cifar100');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(store.imports[0]).toMatchObject({ download: 'cifar100', phase: 'failed', error: expect.stringMatching(/no internet/) });
+    await store.cancelImport(job.key);
+    expect(store.imports.find((j) => j.key === job.key)?.phase).toBe('cancelled');
+    expect(lab.unexpected).toEqual([]);
+  });
 });

@@ -42,6 +42,15 @@ describe('run table', () => {
     expect(toRunRow(run({ status: 'queued', startedAt: null, endedAt: null }), names, 9000).durationMs).toBeNull();
   });
 
+  it('carries the robust accuracy of the run\'s newest evaluation, sortable like any number', () => {
+    const robust = new Map([['b', { value: 0.31, label: 'aa-standard @ 8/255', evalId: 'e1' }]]);
+    const a = toRunRow(run({ id: 'a' }), names, 0, robust);
+    const b = toRunRow(run({ id: 'b' }), names, 0, robust);
+    expect(a).toMatchObject({ robustAcc: null, robustEvalId: null });
+    expect(b).toMatchObject({ robustAcc: 0.31, robustLabel: 'aa-standard @ 8/255', robustEvalId: 'e1' });
+    expect(sortRunRows([a, b], 'robustAcc', true).map((r) => r.id)).toEqual(['b', 'a']);
+  });
+
   it('sorts either way with missing values last', () => {
     const rows = [
       toRunRow(run({ id: 'a', bestValAcc: 0.2 }), names, 0),

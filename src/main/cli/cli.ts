@@ -1,4 +1,6 @@
 import { DATASET_HELP, datasetCommand } from './dataset-command';
+import { DEFEND_HELP, defendCommand } from './defend-command';
+import { EVAL_HELP, evalCommand, evalsCommand } from './eval-command';
 import { openHost, UsageError, type CliIo } from './context';
 import { RUNS_HELP, runsCommand } from './runs-command';
 import { TRAIN_HELP, trainCommand } from './train-command';
@@ -12,6 +14,10 @@ ${DATASET_HELP}
 
 ${RUNS_HELP}
 
+${EVAL_HELP}
+
+${DEFEND_HELP}
+
 --data-dir DIR   where the database and artifacts live (default: ADLAB_DATA_DIR or the per-user data folder)
 --verbose        show the worker's own log output`;
 
@@ -19,6 +25,9 @@ const COMMANDS = {
   train: trainCommand,
   dataset: datasetCommand,
   runs: runsCommand,
+  eval: evalCommand,
+  evals: evalsCommand,
+  defend: defendCommand,
 } as const;
 
 /** Split global options (before the command) from the command and its arguments. */

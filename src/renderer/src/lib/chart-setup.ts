@@ -67,6 +67,13 @@ export interface ReferenceLine {
   color: string;
 }
 
+/** One series of a BarChart; every series has one value per label. */
+export interface BarSeries {
+  label: string;
+  data: number[];
+  color: string;
+}
+
 /** Download a chart as PNG (DESIGN.md: plots export to PNG). */
 export function downloadDataUrl(url: string, fileName: string): void {
   const a = document.createElement('a');

@@ -18,16 +18,33 @@ export interface RunRow {
   durationMs: number | null;
   error: string | null;
   tags: string[];
+  /** From the run's newest evaluation: the worst AutoAttack row (or worst row), null without one. */
+  robustAcc: number | null;
+  robustLabel: string | null;
+  robustEvalId: string | null;
 }
 
-export type RunSortKey = Exclude<keyof RunRow, 'id' | 'error' | 'tags'>;
+export type RunSortKey = Exclude<keyof RunRow, 'id' | 'error' | 'tags' | 'robustLabel' | 'robustEvalId'>;
+
+/** A run's headline robust accuracy (see eval-results.ts robustHeadline). */
+export interface RobustCell {
+  value: number;
+  label: string;
+  evalId: string;
+}
 
 export function lossLabel(delta: number | null): string {
   return delta === null ? 'CE' : `δ=${delta}`;
 }
 
 /** Flatten a run; `now` measures how long a running run has taken so far. */
-export function toRunRow(run: RunSummary, datasetNames: ReadonlyMap<string, string>, now: number): RunRow {
+export function toRunRow(
+  run: RunSummary,
+  datasetNames: ReadonlyMap<string, string>,
+  now: number,
+  robust: ReadonlyMap<string, RobustCell> = new Map(),
+): RunRow {
+  const r = robust.get(run.id) ?? null;
   const end = run.endedAt ?? (run.status === 'running' ? now : null);
   return {
     id: run.id,
@@ -45,6 +62,9 @@ export function toRunRow(run: RunSummary, datasetNames: ReadonlyMap<string, stri
     durationMs: run.startedAt !== null && end !== null ? end - run.startedAt : null,
     error: run.error,
     tags: run.tags ?? [],
+    robustAcc: r?.value ?? null,
+    robustLabel: r?.label ?? null,
+    robustEvalId: r?.evalId ?? null,
   };
 }
 

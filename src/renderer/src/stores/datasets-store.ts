@@ -20,6 +20,8 @@ export interface ImportJob {
   progress: Progress | null;
   error: string | null;
   datasetId: string | null;
+  /** Set for an official archive fetched by downloadDataset: progress counts bytes. */
+  download?: 'cifar10' | 'cifar100';
 }
 
 /** Optional import settings (lab-api.ts importOptionsSchema). */
@@ -148,6 +150,25 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
+  /**
+   * Fetch an official CIFAR archive on the host, then import it; progress and
+   * the outcome arrive as import events under the same job id. Offline, the
+   * host fails fast and the job shows its error.
+   */
+  async function download(archive: 'cifar10' | 'cifar100'): Promise<void> {
+    const key = addJob(archive === 'cifar10' ? 'CIFAR-10 (download)' : 'CIFAR-100 (download)', 0, 'importing');
+    const j = job(key);
+    if (j) j.download = archive;
+    // Marks a cancel as the user's (the host reports it as a failure).
+    aborts.set(key, new AbortController());
+    try {
+      const { jobId } = await labApi().downloadDataset(archive);
+      started(key, jobId);
+    } catch (e) {
+      failed(key, e);
+    }
+  }
+
   /** Stop an import: abort the upload, or ask the host to cancel its job. */
   async function cancelImport(key: number): Promise<void> {
     const j = job(key);
@@ -208,5 +229,5 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
-  return { datasets, imports, error, loading, refresh, importFile, importPicked, cancelImport, applyImportEvent, dismissImport, remove };
+  return { datasets, imports, error, loading, refresh, importFile, importPicked, download, cancelImport, applyImportEvent, dismissImport, remove };
 });

@@ -1,6 +1,8 @@
 import type { LabApi, LabEvent } from '../../../shared/lab-api';
 import { useCompareStore } from './compare-store';
 import { useDatasetsStore } from './datasets-store';
+import { useDefendStore } from './defend-store';
+import { useEvaluateStore } from './evaluate-store';
 import { useLiveStore } from './live-store';
 import { useRunsStore } from './runs-store';
 import { useStatusStore } from './status-store';
@@ -12,6 +14,8 @@ export function connectLabEvents(lab: LabApi): () => void {
   const datasets = useDatasetsStore();
   const status = useStatusStore();
   const compare = useCompareStore();
+  const evaluate = useEvaluateStore();
+  const defend = useDefendStore();
   return lab.onEvent((event: LabEvent) => {
     switch (event.type) {
       case 'run':
@@ -35,9 +39,22 @@ export function connectLabEvents(lab: LabApi): () => void {
           if (live.runId && !exists(live.runId)) live.close();
           for (const id of compare.selected) if (!exists(id)) compare.forget(id);
         });
+        // A deleted run takes its evaluations with it.
+        if (evaluate.loaded) void evaluate.refresh();
         break;
       case 'datasets-changed':
         void datasets.refresh();
+        break;
+      case 'evaluation':
+        evaluate.upsert(event.evaluation);
+        break;
+      case 'eval-progress':
+        evaluate.onProgress(event.evalId, event.progress);
+        break;
+      case 'defend-progress':
+      case 'defend-done':
+      case 'defend-failed':
+        defend.applyEvent(event);
         break;
       case 'engine':
         status.setEngine(event.report);

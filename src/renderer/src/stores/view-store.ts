@@ -1,8 +1,9 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
+import { useEvaluateStore } from './evaluate-store';
 import { useLiveStore } from './live-store';
 
-export const VIEWS = ['datasets', 'new-run', 'live', 'history'] as const;
+export const VIEWS = ['datasets', 'new-run', 'live', 'history', 'evaluate', 'defend'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 export const VIEW_LABELS: Record<ViewName, string> = {
@@ -10,6 +11,8 @@ export const VIEW_LABELS: Record<ViewName, string> = {
   'new-run': 'New run',
   live: 'Live',
   history: 'History',
+  evaluate: 'Evaluate',
+  defend: 'Defend',
 };
 
 /** Which view is shown (the app is small enough not to need a router). */
@@ -26,5 +29,18 @@ export const useViewStore = defineStore('view', () => {
     await useLiveStore().open(runId);
   }
 
-  return { view, show, openRun };
+  /** Show an evaluation's results in the Evaluate view. */
+  async function openEvaluation(evalId: string): Promise<void> {
+    view.value = 'evaluate';
+    await useEvaluateStore().open(evalId);
+  }
+
+  /** The Evaluate view with a run chosen in its form (an empty event for the view to pick up). */
+  const evaluateRunId = ref<string | null>(null);
+  function evaluateRun(runId: string): void {
+    evaluateRunId.value = runId;
+    view.value = 'evaluate';
+  }
+
+  return { view, show, openRun, openEvaluation, evaluateRunId, evaluateRun };
 });

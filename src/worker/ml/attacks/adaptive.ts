@@ -65,7 +65,16 @@ export function staySmoothAttack(lambda: number, options: { deltaTilde: number; 
 
 /** Lets eot() average a loss that carries its own randomness over a deterministic target. */
 function randomisedView(target: AttackTarget, draws: number): AttackTarget {
-  return eot({ ...target, isRandomised: true, name: target.name }, draws);
+  const view: AttackTarget = {
+    name: target.name,
+    numClasses: target.numClasses,
+    isRandomised: true,
+    isDynamic: target.isDynamic,
+    hasFeatures: target.hasFeatures,
+    logits: (x, seed) => target.logits(x, seed),
+    lossGrad: (x, y, loss, seed) => target.lossGrad(x, y, loss, seed),
+  };
+  return eot(view, draws);
 }
 
 function formatLambda(l: number): string {

@@ -7,17 +7,17 @@ import type { AttackLoss, AttackTarget } from './target';
 
 /*
  * APGD (Croce & Hein 2020), ported from fra31/auto-attack @a392200
- * autoattack/autopgd_base.py (APGDAttack). Defaults, with where they are set:
+ * autoattack/autopgd_base.py (APGDAttack). Line numbers below are in that file at that commit.
  */
-/** n_iter=100: APGDAttack.__init__ and autoattack.py AutoAttack.__init__ (`APGDAttack(..., n_iter=100)`). */
+/** n_iter=100: autopgd_base.py:108 (APGDAttack.__init__), also autoattack.py AutoAttack.__init__. */
 export const APGD_N_ITER = 100;
-/** rho=.75, the oscillation threshold: APGDAttack.__init__ (`rho=.75`, stored as thr_decr). */
+/** rho=.75, the oscillation threshold: autopgd_base.py:115 (`rho=.75`, stored as thr_decr), used at :407. */
 export const APGD_RHO = 0.75;
-/** Momentum: attack_single_run (`a = 0.75 if i > 0 else 1.0`). */
+/** Momentum: autopgd_base.py:326 (`a = 0.75 if i > 0 else 1.0`), applied at :329-335. */
 export const APGD_MOMENTUM = 0.75;
-/** Initial step 2 * eps for L-inf and L2: attack_single_run (`alpha = 2. if self.norm in ['Linf', 'L2']`). */
+/** Initial step 2 * eps for L-inf and L2: autopgd_base.py:293 (`alpha = 2. if self.norm in ['Linf', 'L2']`). */
 export const APGD_STEP_FACTOR = 2;
-/** First checkpoint, decrement and minimum as fractions of n_iter: APGDAttack.__init__ (n_iter_2, size_decr, n_iter_min). */
+/** First checkpoint, minimum and decrement as fractions of n_iter: autopgd_base.py:153-155 (n_iter_2, n_iter_min, size_decr); update at :424. */
 export const APGD_CHECKPOINT_FIRST = 0.22;
 export const APGD_CHECKPOINT_DECR = 0.03;
 export const APGD_CHECKPOINT_MIN = 0.06;
@@ -91,7 +91,7 @@ interface RunParams {
   isCancelled?: () => boolean;
 }
 
-/** One APGD run (autopgd_base.py attack_single_run, L-inf and L2 branches). */
+/** One APGD run (autopgd_base.py:201 attack_single_run, L-inf and L2 branches; start point :207, step-size check :407-424). */
 export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, loss: AttackLoss, p: RunParams, rng: Rng): Promise<SingleRunResult> {
   const n = x.shape[0];
   const labels = await y.data();
@@ -105,7 +105,9 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
   const g0 = await target.lossGrad(xAdv, y, loss, rng.nextUint32());
   let grad = g0.grad;
   let gradBest = tf.clone(grad);
-  const zeroGradients = Array.from(await tf.tidy(() => tf.sum(tf.abs(tf.reshape(grad, [n, -1])), 1)).data()).filter((v) => v === 0).length;
+  const gradMass = tf.tidy(() => tf.sum(tf.abs(tf.reshape(grad, [n, -1])), 1));
+  const zeroGradients = Array.from(await gradMass.data()).filter((v) => v === 0).length;
+  gradMass.dispose();
   const pred0 = await predictedLabels(g0.logits);
   const acc = Array.from(pred0, (v, i) => v === labels[i]);
   const lossBest = Float32Array.from(await g0.loss.data());
@@ -117,7 +119,7 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
   let counter3 = 0;
   const lossSteps: Float32Array[] = [];
   let lossBestLastCheck = Float32Array.from(lossBest);
-  // reduced_last_check starts at 1, so rule 2 cannot fire at the first checkpoint.
+  // reduced_last_check starts at 1 (autopgd_base.py:315), so rule 2 cannot fire at the first checkpoint.
   let reducedLastCheck = new Array<boolean>(n).fill(true);
 
   try {
@@ -184,7 +186,7 @@ function swap(old: tf.Tensor4D, next: tf.Tensor4D): tf.Tensor4D {
 }
 
 /**
- * check_oscillation: over the last k steps, count loss increases; flag when the count is
+ * check_oscillation (autopgd_base.py:166): over the last k steps, count loss increases; flag when the count is
  * <= rho * k. Index -1 reads a zero row, as the PyTorch code does at the first checkpoint.
  */
 function oscillation(lossSteps: Float32Array[], j: number, k: number, rho: number): boolean[] {
@@ -211,7 +213,7 @@ export function apgdParams(options: ApgdOptions): RunParams & { nRestarts: numbe
 }
 
 /**
- * APGD with restarts (autopgd_base.py APGDAttack.perturb, best_loss=False): each restart
+ * APGD with restarts (autopgd_base.py:445 APGDAttack.perturb, best_loss=False): each restart
  * attacks only the points still classified correctly; a point's result is the last
  * iterate that fooled the target. EOT is a wrapper on the target (eot.ts), not an option here.
  */

@@ -15,12 +15,12 @@ import { FAB_T_TARGETS } from './fab';
 import { type Norm, checkEps } from './norms';
 import { type RepeatedScore, scoreRepeated } from './scoring';
 import { SQUARE_QUERIES } from './square';
-import { type EnsembleAttack, type SuiteSettings, attackLabel, runAttack } from './suite';
+import { ATTACK_NAMES, type EnsembleAttack, type SuiteSettings, attackLabel, runAttack } from './suite';
 import type { AttackTarget } from './target';
 
 export type AutoAttackVersion = 'standard' | 'rand' | 'custom';
 
-/** autoattack.py set_version: the attacks, in order. */
+/** fra31/auto-attack autoattack.py @1b76134 set_version: the attacks, in order. */
 export const AA_STANDARD: EnsembleAttack[] = ['apgd-ce', 'apgd-t', 'fab-t', 'square'];
 export const AA_RAND: EnsembleAttack[] = ['apgd-ce', 'apgd-dlr'];
 /** set_version('rand'): `self.apgd.eot_iter = 20`. */
@@ -98,6 +98,11 @@ export interface AutoAttackResult {
 function resolveAttacks(o: AutoAttackOptions): EnsembleAttack[] {
   if (o.version === 'custom') {
     if (!o.attacks || o.attacks.length === 0) throw new Error("version 'custom' needs a non-empty attacks list");
+    for (const a of o.attacks) {
+      if (typeof a === 'string' && !(ATTACK_NAMES as readonly string[]).includes(a)) throw new Error(`unknown attack '${a}' (known: ${ATTACK_NAMES.join(', ')})`);
+    }
+    const names = o.attacks.map(attackLabel);
+    if (new Set(names).size !== names.length) throw new Error(`attack names must be unique, got ${names.join(', ')}`);
     return o.attacks;
   }
   if (o.attacks && o.attacks.length) throw new Error(`attacks would be overridden by version '${o.version}': use version 'custom'`);
@@ -112,7 +117,8 @@ function resolveAttacks(o: AutoAttackOptions): EnsembleAttack[] {
  * attack's points is evaluated once, and robust accuracy is the per-point worst case.
  * The official checks become warnings in the result.
  */
-export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, y: Int32Array, options: AutoAttackOptions): Promise<AutoAttackResult> {
+export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, labels: ArrayLike<number>, options: AutoAttackOptions): Promise<AutoAttackResult> {
+  const y = Int32Array.from(labels);
   const t0 = performance.now();
   const norm = options.norm ?? 'Linf';
   checkEps(options.eps, norm);
@@ -120,9 +126,9 @@ export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, y: Int32A
   const n = x.shape[0];
   if (y.length !== n) throw new Error(`labels: ${y.length} for ${n} images`);
   if (n === 0) throw new Error('no images to attack');
-  for (const v of y) if (!Number.isInteger(v) || v < 0 || v >= target.numClasses) throw new Error(`label ${v} out of range 0..${target.numClasses - 1}`);
+  for (const v of Array.from(labels)) if (!Number.isInteger(v) || v < 0 || v >= target.numClasses) throw new Error(`label ${v} out of range 0..${target.numClasses - 1}`);
   const attacks = resolveAttacks(options);
-  const labels = attacks.map(attackLabel);
+  const names = attacks.map(attackLabel);
   const bs = options.batchSize ?? AA_BATCH;
   if (!Number.isInteger(bs) || bs < 1) throw new Error(`batchSize must be an integer >= 1, got ${bs}`);
   const seed = options.seed ?? 0;
@@ -160,7 +166,7 @@ export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, y: Int32A
     }
   }
   push(dynamicWarning(target));
-  push(classCountWarning(target.numClasses, labels, base.nTargetClasses, base.nTargetClasses));
+  push(classCountWarning(target.numClasses, names, base.nTargetClasses, base.nTargetClasses));
 
   const xData = (await x.data()) as Float32Array;
   const dim = x.size / n;
@@ -191,7 +197,7 @@ export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, y: Int32A
 
   for (let ai = 0; ai < attacks.length; ai++) {
     const attack = attacks[ai]!;
-    const name = labels[ai]!;
+    const name = names[ai]!;
     const ta = performance.now();
     const todo = indicesWhere(robust);
     progress(name, n - todo.length);
@@ -259,7 +265,7 @@ export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, y: Int32A
   }
   return {
     version: options.version,
-    attacks: labels,
+    attacks: names,
     eps: options.eps,
     norm,
     seed,

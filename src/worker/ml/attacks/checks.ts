@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { AttackTarget } from './target';
 
 /**
- * AutoAttack's sanity checks (fra31/auto-attack autoattack/checks.py, explained in
+ * AutoAttack's sanity checks (fra31/auto-attack autoattack/checks.py @0868d8e, explained in
  * flags_doc.md), reported as visible warnings instead of Python warnings.
  */
 export type AttackWarningCode =

@@ -54,7 +54,8 @@ export function bpda(purifier: Purifier, classifier: Classifier, options: BpdaOp
   async function purifyAll(x: tf.Tensor4D, seed: number): Promise<PurifyResult[]> {
     const out: PurifyResult[] = [];
     try {
-      for (let k = 0; k < K; k++) out.push(await purifier.purify(x, childSeed(seed, k)));
+      // Run 0 uses the seed itself, so a K = 1 target under seed s is exactly purify(x, s).
+      for (let k = 0; k < K; k++) out.push(await purifier.purify(x, k === 0 ? seed : childSeed(seed, k)));
     } catch (err) {
       out.forEach(disposeResult);
       throw err;

@@ -40,16 +40,23 @@ export function eot(target: AttackTarget, draws: number, seed = 0): AttackTarget
     },
     async lossGrad(x, y, loss, s): Promise<LossGrad> {
       const base = s ?? seeds.next();
-      const all: LossGrad[] = [];
+      // Running sums, so memory does not grow with the number of draws.
+      let acc: LossGrad | null = null;
       try {
-        for (let e = 0; e < draws; e++) all.push(await target.lossGrad(x, y, loss, childSeed(base, e)));
-        return tf.tidy(() => ({
-          loss: tf.div(tf.addN(all.map((g) => g.loss)), draws) as tf.Tensor1D,
-          grad: tf.div(tf.addN(all.map((g) => g.grad)), draws) as tf.Tensor4D,
-          logits: tf.div(tf.addN(all.map((g) => g.logits)), draws) as tf.Tensor2D,
-        }));
+        for (let e = 0; e < draws; e++) {
+          const g = await target.lossGrad(x, y, loss, childSeed(base, e));
+          if (!acc) {
+            acc = g;
+            continue;
+          }
+          const prev: LossGrad = acc;
+          acc = { loss: tf.add(prev.loss, g.loss), grad: tf.add(prev.grad, g.grad), logits: tf.add(prev.logits, g.logits) };
+          tf.dispose([prev.loss, prev.grad, prev.logits, g.loss, g.grad, g.logits]);
+        }
+        const sum = acc!;
+        return { loss: tf.div(sum.loss, draws), grad: tf.div(sum.grad, draws), logits: tf.div(sum.logits, draws) };
       } finally {
-        for (const g of all) tf.dispose([g.loss, g.grad, g.logits]);
+        if (acc) tf.dispose([acc.loss, acc.grad, acc.logits]);
       }
     },
   };

@@ -8,7 +8,7 @@ import type { AttackLoss, AttackTarget } from './target';
 
 /*
  * FAB (Croce & Hein 2020), L-inf, ported from fra31/auto-attack autoattack/fab_base.py
- * (FABAttack.attack_single_run / perturb) and fab_pt.py (the logit-difference gradients).
+ * @0581b8b (FABAttack.attack_single_run / perturb) and fab_pt.py (the logit-difference gradients).
  */
 /** n_iter=100: autoattack.py AutoAttack.__init__ (`FABAttack_PT(..., n_iter=100)`). */
 export const FAB_N_ITER = 100;

@@ -3,7 +3,7 @@ import { featureLoss } from '../losses';
 import { Rng } from '../rng';
 import type { AttackLoss } from './target';
 
-/** 1e-12 in both DLR denominators (autopgd_base.py dlr_loss, dlr_loss_targeted). */
+/** 1e-12 in both DLR denominators (autopgd_base.py:191 dlr_loss @a392200, and dlr_loss_targeted). */
 const DLR_EPS = 1e-12;
 
 /** Per-example softmax cross-entropy [N] (nn.CrossEntropyLoss(reduction='none')). */
@@ -42,7 +42,7 @@ function bestOther(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
 }
 
 /**
- * Untargeted DLR (Croce & Hein 2020; autopgd_base.py dlr_loss):
+ * Untargeted DLR (Croce & Hein 2020; autopgd_base.py:191 dlr_loss @a392200):
  * -(z_y - max_{i != y} z_i) / (z_pi1 - z_pi3 + 1e-12), pi = logits sorted descending.
  */
 export function dlr(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {

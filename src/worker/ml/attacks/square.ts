@@ -7,7 +7,7 @@ import type { AttackTarget } from './target';
 
 /*
  * Square Attack (Andriushchenko et al. 2020), L-inf, margin loss, ported from
- * fra31/auto-attack autoattack/square.py (SquareAttack). Defaults as AutoAttack sets them
+ * fra31/auto-attack autoattack/square.py @1706c9b (SquareAttack). Defaults as AutoAttack sets them
  * (autoattack.py AutoAttack.__init__: `SquareAttack(p_init=.8, n_queries=5000, n_restarts=1, resc_schedule=False)`).
  */
 export const SQUARE_QUERIES = 5000;

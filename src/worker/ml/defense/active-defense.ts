@@ -182,11 +182,12 @@ export async function purify(model: FeatureModel, x: tf.Tensor4D, options: Activ
       if (grad) {
         if (moving > 0) {
           const next: tf.Tensor4D = tf.tidy(() => {
-            const m = tf.broadcastTo(tf.tensor(move, [rows.length, 1, 1, 1], 'bool'), t!.shape);
-            const stepped = tf.sub(t!, tf.mul(grad, beta));
+            let stepped = tf.sub(t!, tf.mul(grad, beta)) as tf.Tensor4D;
+            if (clip) stepped = tf.clipByValue(stepped, 0, 1);
+            if (moving === rows.length) return stepped;
             // where, not a 0/1 multiply: a stopped row keeps its exact bits.
-            const moved = tf.where(m, clip ? tf.clipByValue(stepped, 0, 1) : stepped, t!) as tf.Tensor4D;
-            return moved;
+            const m = tf.broadcastTo(tf.tensor(move, [rows.length, 1, 1, 1], 'bool'), t!.shape);
+            return tf.where(m, stepped, t!) as tf.Tensor4D;
           });
           t.dispose();
           t = next;

@@ -36,3 +36,4 @@ export {
   type RunResult,
 } from './outerloop';
 export { featureChannels, mapToGray8, rowsOf, toUint8 } from './views';
+export { trajectoryPurifier } from './trajectory';

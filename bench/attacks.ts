@@ -1,0 +1,39 @@
+import * as tf from '@tensorflow/tfjs';
+import { ENGINE_ORDER, type EngineName } from '../src/shared/engine';
+import { selectEngine } from '../src/worker/engine';
+import { apgd } from '../src/worker/ml/attacks/apgd';
+import { undefended, wrnClassifier } from '../src/worker/ml/attacks/target';
+import { registerFastWasmKernels } from '../src/worker/ml/kernels';
+import { Rng } from '../src/worker/ml/rng';
+import { WideResNet } from '../src/worker/ml/wrn';
+
+/**
+ * APGD-CE throughput (images attacked per second, all 100 iterations: AutoAttack's
+ * default) on an undefended wrn-16-4 with random weights and random CIFAR-sized inputs.
+ * Random weights cost the same per iteration as trained ones: APGD never stops early.
+ */
+export async function benchAttacks(print: (line: string) => void, opts: { quick: boolean }): Promise<void> {
+  const prefer = process.env.ADLAB_ENGINE as EngineName | undefined;
+  if (prefer && !ENGINE_ORDER.includes(prefer)) throw new Error(`ADLAB_ENGINE must be one of ${ENGINE_ORDER.join(', ')}`);
+  const engine = await selectEngine({ prefer, onWasmReady: registerFastWasmKernels, wasmThreads: Number(process.env.ADLAB_WASM_THREADS ?? 1) });
+  const batch = 32;
+  // quick: time 10 iterations and scale to 100 (per-iteration cost is constant).
+  const nIter = opts.quick ? 10 : 100;
+  const rng = new Rng(0);
+  const model = WideResNet.fromPreset('wrn-16-4', { numClasses: 10, seed: rng });
+  const x = tf.tensor4d(rng.uniform(batch * 32 * 32 * 3, 0, 1), [batch, 32, 32, 3]);
+  const y = tf.tensor1d(Int32Array.from({ length: batch }, (_, i) => i % 10), 'int32');
+  try {
+    const target = undefended(wrnClassifier(model));
+    const t0 = performance.now();
+    const out = await apgd(target, x, y, { eps: 8 / 255, nIter, seed: 0 });
+    const ms = ((performance.now() - t0) * 100) / nIter;
+    out.xAdv.dispose();
+    print(`apgd-ce wrn-16-4 100 iter b${batch}: ${((batch * 1000) / ms).toFixed(3)} img/s (${(ms / 1000).toFixed(1)} s/batch${opts.quick ? ', scaled from 10 iter' : ''}, ${engine.engine})`);
+  } catch (err) {
+    print(`apgd-ce wrn-16-4 100 iter b${batch}: failed: ${(err as Error).message.split('\n')[0]}`);
+  } finally {
+    tf.dispose([x, y]);
+    model.dispose();
+  }
+}

@@ -1,0 +1,91 @@
+import * as tf from '@tensorflow/tfjs';
+import { ENGINE_ORDER, type EngineName } from '../src/shared/engine';
+import { selectEngine } from '../src/worker/engine';
+import { type FeatureModel, purify, resolveDefenseOptions } from '../src/worker/ml/defense';
+import { registerFastWasmKernels } from '../src/worker/ml/kernels';
+import { Rng } from '../src/worker/ml/rng';
+import { WideResNet } from '../src/worker/ml/wrn';
+
+interface Row {
+  preset: string;
+  batch: number;
+}
+
+/**
+ * Active Defense throughput in image-iterations/s (rows x gradient steps per second) at
+ * F^0, with the truncated forward (stem + group 0, what purify runs) and with a full
+ * forward (the gradient still flows back through group 0 only), on random weights and
+ * images. bench/README anchors, 2 threads: PyTorch 310.7 / 180.4 (wrn-16-4 b64 truncated /
+ * full) and 30.5 (wrn-28-10 b16 truncated); the wasm prototype 96.5 / 41.5 and 8.20 / 4.18.
+ * Then the wait of a Defend-view user: one wrn-28-10 image for 300 iterations.
+ */
+const ROWS: Row[] = [
+  { preset: 'wrn-16-4', batch: 64 },
+  { preset: 'wrn-28-10', batch: 16 },
+];
+
+/** The paper's typical count at eps 8/255 is 200-400 (Sec. 5.2). */
+const ONE_IMAGE_ITERS = 300;
+
+export async function benchDefense(print: (line: string) => void, opts: { quick: boolean }): Promise<void> {
+  const prefer = process.env.ADLAB_ENGINE as EngineName | undefined;
+  if (prefer && !ENGINE_ORDER.includes(prefer)) throw new Error(`ADLAB_ENGINE must be one of ${ENGINE_ORDER.join(', ')}`);
+  const engine = await selectEngine({ prefer, onWasmReady: registerFastWasmKernels, wasmThreads: Number(process.env.ADLAB_WASM_THREADS ?? 1) });
+  print(`active-defense engine: ${engine.engine} (backend ${engine.backend}, ${engine.threads} thread${engine.threads === 1 ? '' : 's'})`);
+  const steps = opts.quick ? 2 : 6;
+
+  for (const row of ROWS) {
+    const rng = new Rng(0);
+    const model = WideResNet.fromPreset(row.preset, { numClasses: 10, seed: rng });
+    const x = tf.tensor4d(rng.uniform(row.batch * 32 * 32 * 3, 0, 1), [row.batch, 32, 32, 3]);
+    const full: FeatureModel = { features: (t, l) => model.forward(t).features[l as 0 | 1 | 2] };
+    try {
+      for (const [label, m] of [['truncated', model], ['full forward', full]] as const) {
+        try {
+          const s = await secondsPerStep(m, x, steps);
+          print(`active-defense ${row.preset} b${row.batch} ${label}: ${(row.batch / s).toFixed(2)} img-iter/s (${s.toFixed(3)} s/iteration, median of ${steps - 1}, ${engine.engine})`);
+        } catch (err) {
+          print(`active-defense ${row.preset} b${row.batch} ${label}: failed: ${(err as Error).message.split('\n')[0]}`);
+        }
+      }
+    } finally {
+      x.dispose();
+      model.dispose();
+    }
+  }
+
+  const rng = new Rng(1);
+  const model = WideResNet.fromPreset('wrn-28-10', { numClasses: 10, seed: rng });
+  const x = tf.tensor4d(rng.uniform(32 * 32 * 3, 0, 1), [1, 32, 32, 3]);
+  try {
+    const iters = opts.quick ? 2 : ONE_IMAGE_ITERS;
+    const t0 = performance.now();
+    const res = await purify(model, x, resolveDefenseOptions({ deltaTilde: 0, maxIters: iters }));
+    res.purified.dispose();
+    const s = (performance.now() - t0) / 1000;
+    const total = (s * ONE_IMAGE_ITERS) / iters;
+    print(`active-defense wrn-28-10 one image, ${ONE_IMAGE_ITERS} iterations: ${total.toFixed(1)} s` +
+      (iters === ONE_IMAGE_ITERS ? ` (${engine.engine})` : ` (extrapolated from ${iters}, ${engine.engine})`));
+  } catch (err) {
+    print(`active-defense wrn-28-10 one image: failed: ${(err as Error).message.split('\n')[0]}`);
+  } finally {
+    x.dispose();
+    model.dispose();
+  }
+}
+
+/**
+ * Median wall time of one gradient pass of the batched loop, from the gaps between pass
+ * reports (the first pass also draws the noise and warms kernels and the heap, so it is
+ * left out). deltaTilde 0 keeps every row moving.
+ */
+async function secondsPerStep(model: FeatureModel, x: tf.Tensor4D, steps: number): Promise<number> {
+  const stamps: number[] = [];
+  const res = await purify(model, x, resolveDefenseOptions({ deltaTilde: 0, maxIters: steps }), {
+    hooks: { onPass: (p) => void (p.pass <= steps && stamps.push(performance.now())) },
+  });
+  res.purified.dispose();
+  const gaps = stamps.slice(1).map((t, i) => t - stamps[i]!).sort((a, b) => a - b);
+  if (gaps.length === 0) throw new Error('need at least 2 steps to time one');
+  return gaps[Math.floor(gaps.length / 2)]! / 1000;
+}

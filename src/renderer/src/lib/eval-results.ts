@@ -1,0 +1,237 @@
+import { ATTACKS } from '../../../shared/eval-config';
+import type { EvalResultRow, EvaluationSummary } from '../../../shared/evaluations';
+import type { XY } from './metric-series';
+import { formatEps } from './eps';
+
+/** Attacks in the order of ATTACKS (AutoAttack's order, then the adaptive ones); others after, by name. */
+function attackRank(attack: string): number {
+  const i = (ATTACKS as readonly string[]).indexOf(attack);
+  return i >= 0 ? i : ATTACKS.length;
+}
+
+/** Rows in table order: attack, then epsilon, then lambda (negatives first, as in Table 3). */
+export function sortResultRows(rows: readonly EvalResultRow[]): EvalResultRow[] {
+  return [...rows].sort(
+    (a, b) =>
+      attackRank(a.attack) - attackRank(b.attack) ||
+      a.attack.localeCompare(b.attack) ||
+      a.eps - b.eps ||
+      (a.lambda ?? -Infinity) - (b.lambda ?? -Infinity),
+  );
+}
+
+/** Whether the table needs the repeat columns (randomised defense classified more than once). */
+export function hasRepeats(evaluation: EvaluationSummary): boolean {
+  return evaluation.config.repeats > 1 || evaluation.results.some((r) => r.worstAcc !== null || r.majorityAcc !== null || r.robustStd !== null);
+}
+
+/** Key of a row's place in a table: attack, epsilon and lambda. */
+export function rowKey(row: Pick<EvalResultRow, 'attack' | 'eps' | 'lambda'>): string {
+  return `${row.attack}|${row.eps}|${row.lambda ?? ''}`;
+}
+
+/** Every distinct warning, with the rows it came from (AutoAttack's own checks). */
+export function collectWarnings(rows: readonly EvalResultRow[]): { text: string; where: string[] }[] {
+  const byText = new Map<string, string[]>();
+  for (const r of rows) {
+    for (const w of r.warnings) {
+      const list = byText.get(w) ?? [];
+      list.push(rowLabel(r));
+      byText.set(w, list);
+    }
+  }
+  return [...byText.entries()].map(([text, where]) => ({ text, where }));
+}
+
+export function rowLabel(row: Pick<EvalResultRow, 'attack' | 'eps' | 'lambda'>): string {
+  return `${row.attack} @ ${formatEps(row.eps)}${row.lambda === null ? '' : ` λ=${formatLambda(row.lambda)}`}`;
+}
+
+export function formatLambda(lambda: number): string {
+  return String(Number(lambda.toPrecision(3)));
+}
+
+export interface NamedSeries {
+  label: string;
+  data: XY[];
+}
+
+/**
+ * Robust accuracy against epsilon (x in units of 1/255), one line per attack.
+ * Lambda rows (Eq. 4 sweeps) are left out: they have their own chart.
+ */
+export function accuracyVsEps(rows: readonly EvalResultRow[]): NamedSeries[] {
+  const byAttack = new Map<string, XY[]>();
+  for (const r of sortResultRows(rows)) {
+    if (r.lambda !== null) continue;
+    const list = byAttack.get(r.attack) ?? [];
+    list.push({ x: r.eps * 255, y: r.robustAcc });
+    byAttack.set(r.attack, list);
+  }
+  return [...byAttack.entries()].map(([label, data]) => ({ label, data }));
+}
+
+/**
+ * Table 3's shape: robust accuracy against |lambda| on a log axis, one line
+ * per sign and epsilon. lambda = 0 has no place on a log axis and is skipped.
+ */
+export function lambdaSeries(rows: readonly EvalResultRow[]): NamedSeries[] {
+  const lines = new Map<string, XY[]>();
+  for (const r of sortResultRows(rows)) {
+    if (r.attack !== 'lambda-sweep' || r.lambda === null || r.lambda === 0) continue;
+    const label = `λ ${r.lambda > 0 ? '> 0' : '< 0'} @ ${formatEps(r.eps)}`;
+    const list = lines.get(label) ?? [];
+    list.push({ x: Math.abs(r.lambda), y: r.robustAcc });
+    lines.set(label, list);
+  }
+  return [...lines.entries()].map(([label, data]) => ({ label, data: data.sort((a, b) => a.x - b.x) }));
+}
+
+export interface Histogram {
+  /** Bin i holds lo[i] <= v < lo[i+1]; `edges` has one more entry than `counts`. */
+  edges: number[];
+  counts: number[];
+}
+
+/** Count values into `bins` equal bins over [0, max] (max itself lands in the last bin). */
+export function binValues(values: readonly number[], bins: number, max: number): Histogram {
+  if (!Number.isInteger(bins) || bins < 1) throw new Error(`bins must be an integer >= 1, got ${bins}`);
+  if (!(max > 0)) throw new Error(`histogram range must be positive, got ${max}`);
+  const width = max / bins;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => i * width);
+  const counts = new Array<number>(bins).fill(0);
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    counts[Math.min(bins - 1, Math.max(0, Math.floor(v / width)))]++;
+  }
+  return { edges, counts };
+}
+
+/** "0–24", "25–49", ...: integer iteration ranges of each bin. */
+export function histogramLabels(h: Histogram): string[] {
+  return h.counts.map((_, i) => {
+    const lo = Math.ceil(h.edges[i]);
+    const hi = Math.ceil(h.edges[i + 1]) - 1;
+    return hi > lo ? `${lo}–${hi}` : String(lo);
+  });
+}
+
+function numberArray(v: unknown): number[] | null {
+  return Array.isArray(v) && v.every((x) => typeof x === 'number') ? (v as number[]) : null;
+}
+
+/**
+ * The Active Defense iteration histogram of an evaluation's summary. The
+ * summary is a free-form record, so this accepts the shapes a worker may
+ * send: bin counts with their edges (keys naming "hist"/"count" and "edge"),
+ * bin counts alone (bins spread evenly over [0, maxIters]), or the raw
+ * per-example iteration counts (a key naming "iterations"), binned here.
+ */
+export function summaryHistogram(summary: EvaluationSummary['summary'], maxIters: number, bins = 20): Histogram | null {
+  const keys = Object.keys(summary);
+  const edgesKey = keys.find((k) => /edge/i.test(k) && numberArray(summary[k]));
+  const countsKey = keys.find((k) => /hist|count/i.test(k) && !/edge/i.test(k) && numberArray(summary[k]));
+  if (countsKey) {
+    const counts = numberArray(summary[countsKey])!;
+    if (!counts.length) return null;
+    const edges = edgesKey ? numberArray(summary[edgesKey])! : null;
+    if (edges && edges.length === counts.length + 1) return { edges, counts };
+    const width = (maxIters + 1) / counts.length;
+    return { edges: Array.from({ length: counts.length + 1 }, (_, i) => i * width), counts };
+  }
+  const rawKey = keys.find((k) => /iterations/i.test(k) && numberArray(summary[k]));
+  if (rawKey) {
+    const raw = numberArray(summary[rawKey])!;
+    return raw.length ? binValues(raw, bins, Math.max(maxIters, ...raw)) : null;
+  }
+  return null;
+}
+
+export interface SummaryFigure {
+  key: string;
+  label: string;
+  value: string;
+}
+
+/** Words for the summary keys a worker is likely to send; unknown keys show as they are. */
+const FIGURE_LABELS: Record<string, string> = {
+  cleanAcc: 'clean accuracy (no defense)',
+  cleanAccuracy: 'clean accuracy (no defense)',
+  defendedAcc: 'clean accuracy with Active Defense',
+  defendedAccuracy: 'clean accuracy with Active Defense',
+  meanIterations: 'mean AD iterations',
+  capped: 'rows that hit the iteration cap',
+  meanCleanLf: 'mean L_F of clean images',
+  seconds: 'seconds',
+};
+
+/** Scalar figures of the summary (arrays are drawn, not listed); accuracies as percentages. */
+export function summaryFigures(summary: EvaluationSummary['summary']): SummaryFigure[] {
+  const out: SummaryFigure[] = [];
+  for (const [key, v] of Object.entries(summary)) {
+    if (Array.isArray(v)) continue;
+    const label = FIGURE_LABELS[key] ?? key;
+    let value: string;
+    if (typeof v === 'number') value = /acc/i.test(key) && v >= 0 && v <= 1 ? `${(v * 100).toFixed(1)} %` : String(Number(v.toPrecision(4)));
+    else value = String(v);
+    out.push({ key, label, value });
+  }
+  return out;
+}
+
+/** How AA-style ensembles are named: their rows are the headline number of an evaluation. */
+const HEADLINE_ATTACKS = ['aa-standard', 'aa-rand'];
+
+export interface RobustHeadline {
+  evalId: string;
+  value: number;
+  label: string;
+}
+
+/**
+ * History's "robust acc" for a run: from its newest evaluation with results,
+ * the worst AutoAttack row, or the worst row of any attack when it ran no AA.
+ */
+export function robustHeadline(evaluations: readonly EvaluationSummary[], runId: string): RobustHeadline | null {
+  const mine = evaluations.filter((e) => e.runId === runId && e.results.length > 0).sort((a, b) => b.createdAt - a.createdAt);
+  const latest = mine[0];
+  if (!latest) return null;
+  const aa = latest.results.filter((r) => HEADLINE_ATTACKS.includes(r.attack));
+  const pool = aa.length ? aa : latest.results;
+  const worst = pool.reduce((w, r) => (r.robustAcc < w.robustAcc ? r : w));
+  return { evalId: latest.id, value: worst.robustAcc, label: rowLabel(worst) };
+}
+
+export interface AlignedRow {
+  key: string;
+  attack: string;
+  eps: number;
+  lambda: number | null;
+  /** One per compared evaluation, null where it has no such row. */
+  values: (EvalResultRow | null)[];
+}
+
+/** Several evaluations side by side: one row per attack x eps x lambda found in any of them. */
+export function alignEvaluations(evaluations: readonly EvaluationSummary[]): AlignedRow[] {
+  const all = new Map<string, EvalResultRow>();
+  for (const e of evaluations) for (const r of e.results) if (!all.has(rowKey(r))) all.set(rowKey(r), r);
+  return sortResultRows([...all.values()]).map((r) => {
+    const key = rowKey(r);
+    return {
+      key,
+      attack: r.attack,
+      eps: r.eps,
+      lambda: r.lambda,
+      values: evaluations.map((e) => e.results.find((x) => rowKey(x) === key) ?? null),
+    };
+  });
+}
+
+/** Short description of how an evaluation was defended, for lists and headers. */
+export function defenseLabel(evaluation: EvaluationSummary): string {
+  const c = evaluation.config;
+  if (c.defense === 'none') return 'no defense';
+  const k = c.ad.outerloop > 1 ? ` K=${c.ad.outerloop}` : '';
+  const grad = c.gradient === 'eot' ? `eot×${c.eotDraws}` : c.gradient;
+  return `AD ${c.ad.preset}${k} · ${grad}`;
+}

@@ -1,0 +1,112 @@
+import { defineStore } from 'pinia';
+import { ref, shallowRef } from 'vue';
+import type { DefendRequestInput, DefendResult } from '../../../shared/defend';
+import type { LabEvent } from '../../../shared/lab-api';
+import type { Progress } from '../../../shared/metrics';
+import { errorMessage } from '../lib/api-error';
+import { UploadCancelledError, uploadFile, type UploadSource } from '../lib/upload';
+import { labApi } from './lab-handle';
+import { useStatusStore } from './status-store';
+
+export type DefendPhase = 'idle' | 'uploading' | 'running' | 'done' | 'failed' | 'cancelled';
+type DefendEvent = Extract<LabEvent, { type: 'defend-progress' | 'defend-done' | 'defend-failed' }>;
+
+/** What to defend: a file the user dropped or chose, or a sample of an imported dataset. */
+export type DefendImage =
+  | { kind: 'file'; file: UploadSource }
+  | { kind: 'dataset'; datasetId: string; split: 'train' | 'test'; index: number };
+
+/** Events kept for job ids not yet known (defendImage has not returned); a handful is plenty. */
+const MAX_EARLY_JOBS = 8;
+
+/** One Defend job at a time: upload, defendImage, then its events. */
+export const useDefendStore = defineStore('defend', () => {
+  const phase = ref<DefendPhase>('idle');
+  const jobId = ref<string | null>(null);
+  const progress = ref<Progress | null>(null);
+  /** Large (data URLs): kept shallow so Vue does not walk it. */
+  const result = shallowRef<DefendResult | null>(null);
+  const error = ref<string | null>(null);
+  const uploaded = ref(0);
+  /** The file waiting to be defended (dropped or chosen), shown in the view. */
+  const file = shallowRef<(UploadSource & Blob) | null>(null);
+  let abort: AbortController | null = null;
+  let cancelRequested = false;
+  const early = new Map<string, DefendEvent[]>();
+
+  function setFile(next: (UploadSource & Blob) | null): void {
+    file.value = next;
+  }
+
+  async function start(image: DefendImage, request: Omit<DefendRequestInput, 'image'>): Promise<void> {
+    if (phase.value === 'uploading' || phase.value === 'running') throw new Error('a defend job is already running');
+    const lab = labApi();
+    jobId.value = null;
+    progress.value = null;
+    result.value = null;
+    error.value = null;
+    uploaded.value = 0;
+    cancelRequested = false;
+    abort = new AbortController();
+    try {
+      let source: DefendRequestInput['image'];
+      if (image.kind === 'file') {
+        phase.value = 'uploading';
+        const uploadId = await uploadFile(lab, image.file, { signal: abort.signal, onProgress: (sent) => (uploaded.value = sent) });
+        source = { kind: 'upload', uploadId };
+      } else {
+        source = { kind: 'dataset', datasetId: image.datasetId, split: image.split, index: image.index };
+      }
+      phase.value = 'running';
+      const answer = await lab.defendImage({ ...request, image: source });
+      jobId.value = answer.jobId;
+      for (const event of early.get(answer.jobId) ?? []) apply(event);
+      early.delete(answer.jobId);
+      if (cancelRequested && phase.value === 'running') await cancel();
+    } catch (e) {
+      if (e instanceof UploadCancelledError) phase.value = 'cancelled';
+      else {
+        phase.value = 'failed';
+        error.value = errorMessage(e);
+        useStatusStore().noteFailure(e);
+      }
+    }
+  }
+
+  function apply(event: DefendEvent): void {
+    if (event.type === 'defend-progress') {
+      if (phase.value === 'running') progress.value = event.progress;
+    } else if (event.type === 'defend-done') {
+      result.value = event.result;
+      phase.value = 'done';
+    } else {
+      phase.value = cancelRequested ? 'cancelled' : 'failed';
+      error.value = event.error;
+    }
+  }
+
+  function applyEvent(event: DefendEvent): void {
+    if (jobId.value === event.jobId) return apply(event);
+    if (jobId.value === null && phase.value === 'running') {
+      const list = early.get(event.jobId) ?? [];
+      list.push(event);
+      early.set(event.jobId, list);
+      while (early.size > MAX_EARLY_JOBS) early.delete(early.keys().next().value as string);
+    }
+  }
+
+  async function cancel(): Promise<void> {
+    cancelRequested = true;
+    abort?.abort();
+    if (phase.value !== 'running' || !jobId.value) return;
+    try {
+      await labApi().cancelDefend(jobId.value);
+    } catch (e) {
+      // The job may have just finished; its own event says how.
+      error.value = `cannot cancel: ${errorMessage(e)}`;
+      useStatusStore().noteFailure(e);
+    }
+  }
+
+  return { phase, jobId, progress, result, error, uploaded, file, setFile, start, applyEvent, cancel };
+});

@@ -1,0 +1,47 @@
+import { expect, test } from '@playwright/test';
+import { join } from 'node:path';
+import { firstImagePng, labPerFile, openApp, REPO_ROOT } from './fixtures';
+
+const lab = labPerFile({ perClass: 20, testPerClass: 5, trainRun: 'e2e defend' });
+
+test('a PNG dropped on the Defend view is attacked and purified; images, L_F and probabilities show', async ({ page }) => {
+  const png = (await firstImagePng()).toString('base64');
+  const problems = await openApp(page, lab().url);
+  await page.locator('button[data-view="defend"]').click();
+  await expect(page.locator('select[name="defend-run"] option', { hasText: 'e2e defend' })).toHaveCount(1);
+  // Runs in the page (a string, as this file is type-checked without DOM types).
+  await page.evaluate(`(() => {
+    const bytes = Uint8Array.from(atob('${png}'), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'sample.png', { type: 'image/png' }));
+    document.querySelector('[data-testid="defend-drop"]').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  })()`);
+  const zone = page.getByTestId('defend-drop');
+  await expect(zone).toContainText('sample.png');
+  // Still on the Defend view: the drop did not become a dataset import.
+  await expect(page.locator('main[data-view="defend"]')).toBeVisible();
+
+  await page.locator('input[name="defend-maxIters"]').fill('20');
+  await page.locator('select[name="defend-attack"]').selectOption('fgsm');
+  await page.locator('input[name="defend-attack-eps"]').fill('8/255');
+  await page.getByTestId('run-defend').click();
+
+  const result = page.getByTestId('defend-result');
+  await expect(result).toBeVisible({ timeout: 180_000 });
+  await expect(page.getByTestId('defend-row')).toHaveCount(2);
+  for (const label of ['clean', 'adversarial']) {
+    const row = page.locator(`[data-testid="defend-row"][data-row="${label}"]`);
+    const purified = row.getByTestId('defend-purified').first();
+    await expect(purified).toHaveCSS('image-rendering', 'pixelated');
+    expect(await purified.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
+    await expect(row.getByTestId('defended-prediction')).not.toBeEmpty();
+    // 10 classes x (before, after).
+    await expect(row.locator(`[data-chart="defend-${label}-probs"]`)).toHaveAttribute('data-points', '20');
+    await expect.poll(async () => Number(await row.locator(`[data-chart="defend-${label}-lf"]`).getAttribute('data-points'))).toBeGreaterThan(0);
+    // A run that stopped at the cap (20 here) is flagged, and only then.
+    const capped = (await row.locator('.head').textContent())!.includes('(cap)');
+    await expect(row.getByTestId('capped')).toHaveCount(capped ? 1 : 0);
+  }
+  await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'defend.png'), fullPage: true });
+  expect(problems).toEqual([]);
+});

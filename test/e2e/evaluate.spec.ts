@@ -1,0 +1,82 @@
+import { expect, test } from '@playwright/test';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { labPerFile, openApp, REPO_ROOT } from './fixtures';
+
+// A tiny run trained with the CLI before web mode starts.
+const lab = labPerFile({ perClass: 20, testPerClass: 5, trainRun: 'e2e trained' });
+
+test.describe.configure({ mode: 'serial' });
+
+test('the form names a bad epsilon before anything is sent', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  await page.locator('button[data-view="evaluate"]').click();
+  await expect(page.locator('select[name="eval-run"] option', { hasText: 'e2e trained' })).toHaveCount(1);
+  await page.locator('input[name="eval-eps"]').fill('8/255, lots');
+  await page.getByTestId('start-eval').click();
+  await expect(page.getByTestId('eval-error')).toContainText("'lots'");
+  await expect(page.locator('label.invalid input[name="eval-eps"]')).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test('evaluate FGSM at 8/255 on 20 validation images, export, see it in History; compare with an AD clean run', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  await page.locator('button[data-view="evaluate"]').click();
+  await page.locator('input[name="eval-name"]').fill('e2e fgsm');
+  await page.locator('select[name="eval-split"]').selectOption('val');
+  await page.locator('input[name="eval-n"]').fill('20');
+  await page.locator('input[name="eval-batchSize"]').fill('20');
+  await page.locator('input[name="attack-fgsm"]').check();
+  await page.locator('input[name="eval-eps"]').fill('8/255');
+  await page.getByTestId('start-eval').click();
+
+  const detail = page.getByTestId('eval-detail');
+  await expect(detail).toContainText('e2e fgsm');
+  await expect(detail).toHaveAttribute('data-status', 'completed', { timeout: 180_000 });
+  const row = page.getByTestId('eval-results').locator('tr.result-row[data-attack="fgsm"]');
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText('8/255');
+  await expect(row.locator('td').nth(3)).toHaveText(/^\d+\.\d %$/);
+  await expect(row.locator('td').nth(4)).toHaveText('20'); // n, with no repeat columns
+  await expect.poll(async () => Number(await page.locator('[data-chart="eval-acc-vs-eps"]').getAttribute('data-points'))).toBe(1);
+  await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'evaluate.png'), fullPage: true });
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-eval').click()]);
+  const csv = await readFile(await download.path(), 'utf8');
+  expect(csv).toContain('fgsm');
+  const fgsmId = await detail.getAttribute('data-eval-id');
+
+  // History shows the run's robust accuracy, linking back here.
+  await page.locator('button[data-view="history"]').click();
+  const robust = page.locator('tr.run-row', { hasText: 'e2e trained' }).getByTestId('robust-acc');
+  await expect(robust).toHaveText(/^\d+\.\d %$/);
+  await robust.click();
+  await expect(page.locator('main[data-view="evaluate"]')).toBeVisible();
+  await expect(detail).toHaveAttribute('data-eval-id', fgsmId!);
+
+  // Clean accuracy with Active Defense (no attack), a short cap so it is quick; the
+  // form starts from the shown evaluation's config (val split, n 20).
+  await page.getByRole('button', { name: 'Copy shown' }).click();
+  await expect(page.locator('select[name="eval-split"]')).toHaveValue('val');
+  await expect(page.locator('input[name="eval-n"]')).toHaveValue('20');
+  await page.locator('input[name="eval-name"]').fill('e2e ad clean');
+  await page.locator('input[name="attack-fgsm"]').uncheck();
+  await page.locator('input[name="eval-defense"][value="ad"]').check();
+  await page.locator('input[name="eval-maxIters"]').fill('20');
+  await page.getByTestId('start-eval').click();
+  await expect(detail).toContainText('e2e ad clean');
+  await expect(detail).toHaveAttribute('data-status', 'completed', { timeout: 180_000 });
+  await expect(page.getByTestId('eval-summary')).toBeVisible();
+
+  // Side by side: the FGSM row is aligned, with a gap for the clean-only evaluation.
+  for (const name of ['e2e fgsm', 'e2e ad clean']) await page.locator('tr.eval-row', { hasText: name }).getByTestId('compare-eval').check();
+  const compare = page.getByTestId('eval-compare-table');
+  await expect(compare.locator('tr', { hasText: 'fgsm' })).toContainText('—');
+
+  // Delete the second one (with a confirm step).
+  await page.getByTestId('delete-eval').click();
+  await page.getByTestId('confirm-delete-eval').click();
+  await expect(page.locator('tr.eval-row', { hasText: 'e2e ad clean' })).toHaveCount(0);
+  await expect(page.getByTestId('eval-compare')).toHaveCount(0);
+  expect(problems).toEqual([]);
+});

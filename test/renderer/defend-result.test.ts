@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { DefendRow } from '../../src/shared/defend';
+import { argmax, iterationSummary, predictionSpread, probabilityBars, trajectorySeries } from '../../src/renderer/src/lib/defend-result';
+
+function row(extra: Partial<DefendRow> = {}): DefendRow {
+  return {
+    label: 'clean',
+    input: 'data:,',
+    noisy: ['data:,', 'data:,', 'data:,'],
+    purified: ['data:,', 'data:,', 'data:,'],
+    featuresBefore: [],
+    featuresAfter: [],
+    probsBefore: [0.7, 0.2, 0.1],
+    probsAfter: [0.3, 0.6, 0.1],
+    probsPerRun: [
+      [0.2, 0.7, 0.1],
+      [0.6, 0.3, 0.1],
+      [0.1, 0.8, 0.1],
+    ],
+    iterations: [120, 500, 80],
+    lfTrajectory: [[0.05, 0.03, 0.012], [0.06, 0.04]],
+    lfBefore: 0.02,
+    predictionBefore: 0,
+    prediction: 1,
+    capped: [false, true, false],
+    ...extra,
+  };
+}
+
+describe('defend result shaping', () => {
+  it('argmax picks the first largest', () => {
+    expect(argmax([0.1, 0.5, 0.5])).toBe(1);
+    expect(argmax([])).toBe(-1);
+  });
+
+  it('plots each run\'s L_F against its iteration', () => {
+    expect(trajectorySeries(row())).toEqual([
+      { label: 'run 1', data: [{ x: 0, y: 0.05 }, { x: 1, y: 0.03 }, { x: 2, y: 0.012 }] },
+      { label: 'run 2', data: [{ x: 0, y: 0.06 }, { x: 1, y: 0.04 }] },
+    ]);
+  });
+
+  it('counts the votes of the K runs and flags capped runs', () => {
+    expect(predictionSpread(row(), ['cat', 'dog', 'ship'])).toEqual([
+      { label: 'dog', count: 2 },
+      { label: 'cat', count: 1 },
+    ]);
+    expect(iterationSummary(row())).toBe('120, 500 (cap), 80');
+  });
+
+  it('draws every class when few, else the most likely ones plus the true class, in class order', () => {
+    expect(probabilityBars(row(), ['cat', 'dog', 'ship'], 0)).toEqual({ labels: ['cat', 'dog', 'ship'], before: [0.7, 0.2, 0.1], after: [0.3, 0.6, 0.1] });
+    const many = row({ probsBefore: [0.5, 0.3, 0.1, 0.05, 0.05], probsAfter: [0.1, 0.6, 0.2, 0.05, 0.05] });
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    expect(probabilityBars(many, names, 4, 2).labels).toEqual(['b', 'e']);
+    expect(probabilityBars(many, names, 1, 3).labels).toEqual(['a', 'b', 'c']);
+  });
+});

@@ -1,0 +1,80 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createPinia, setActivePinia } from 'pinia';
+import type { DefendResult } from '../../src/shared/defend';
+import { useDefendStore } from '../../src/renderer/src/stores/defend-store';
+import { connectLabEvents } from '../../src/renderer/src/stores/lab-events';
+import { provideLab } from '../../src/renderer/src/stores/lab-handle';
+import { deferred, strictFakeLab } from './fake-lab';
+
+const RESULT: DefendResult = { classes: ['cat', 'dog'], size: 32, featureLayer: 0, channels: [0], deltaTilde: 0.0124, trueLabel: null, rows: [], seconds: 1.5 };
+
+describe('useDefendStore', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  it('uploads the file, asks for the job, and keeps events that came before its id', async () => {
+    const answer = deferred<{ jobId: string }>();
+    const chunks: number[] = [];
+    const lab = strictFakeLab({
+      uploadBegin: async () => ({ uploadId: 'u1' }),
+      uploadChunk: async (_id, bytes) => void chunks.push(bytes.byteLength),
+      uploadEnd: async () => undefined,
+      defendImage: async (request) => {
+        expect(request).toMatchObject({ runId: 'r1', image: { kind: 'upload', uploadId: 'u1' }, ad: { maxIters: 20 } });
+        return answer.promise;
+      },
+    });
+    provideLab(lab.api);
+    connectLabEvents(lab.api);
+    const store = useDefendStore();
+    const file = new Blob([new Uint8Array(100)]) as Blob & { name: string };
+    file.name = 'cat.png';
+    const running = store.start({ kind: 'file', file }, { runId: 'r1', ad: { preset: 'fs-cifar10', maxIters: 20, outerloop: 1, clip: false } });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(store.phase).toBe('running');
+    // The worker is fast: progress and the result arrive before defendImage answers.
+    lab.emit({ type: 'defend-progress', jobId: 'j1', progress: { done: 10, total: 20, etaSeconds: 1 } });
+    lab.emit({ type: 'defend-done', jobId: 'j1', result: RESULT });
+    lab.emit({ type: 'defend-done', jobId: 'someone-else', result: { ...RESULT, seconds: 99 } });
+    answer.resolve({ jobId: 'j1' });
+    await running;
+    expect(chunks).toEqual([100]);
+    expect(store.phase).toBe('done');
+    expect(store.result?.seconds).toBe(1.5);
+    expect(lab.unexpected).toEqual([]);
+  });
+
+  it('shows the host error for a run without a checkpoint, and a failure event as failed', async () => {
+    const lab = strictFakeLab({
+      defendImage: async (request) => {
+        if (request.runId === 'early') throw new Error("run early has no 'best' checkpoint yet");
+        return { jobId: 'j2' };
+      },
+    });
+    provideLab(lab.api);
+    connectLabEvents(lab.api);
+    const store = useDefendStore();
+    const image = { kind: 'dataset' as const, datasetId: 'd1', split: 'test' as const, index: 3 };
+    await store.start(image, { runId: 'early' });
+    expect(store.phase).toBe('failed');
+    expect(store.error).toMatch(/no 'best' checkpoint/);
+    await store.start(image, { runId: 'r1' });
+    lab.emit({ type: 'defend-failed', jobId: 'j2', error: 'image index 3 is out of range' });
+    expect(store.phase).toBe('failed');
+    expect(store.error).toBe('image index 3 is out of range');
+    expect(lab.calls[1].args[0]).toMatchObject({ image: { kind: 'dataset', datasetId: 'd1', split: 'test', index: 3 } });
+    expect(lab.unexpected).toEqual([]);
+  });
+
+  it('cancels a running job; its failure event then reads as cancelled', async () => {
+    const lab = strictFakeLab({ defendImage: async () => ({ jobId: 'j3' }), cancelDefend: async () => undefined });
+    provideLab(lab.api);
+    connectLabEvents(lab.api);
+    const store = useDefendStore();
+    await store.start({ kind: 'dataset', datasetId: 'd', split: 'train', index: 0 }, { runId: 'r' });
+    await store.cancel();
+    lab.emit({ type: 'defend-failed', jobId: 'j3', error: 'defend job cancelled' });
+    expect(store.phase).toBe('cancelled');
+    expect(lab.calls.map((c) => c.method)).toEqual(['defendImage', 'cancelDefend']);
+    expect(lab.unexpected).toEqual([]);
+  });
+});
