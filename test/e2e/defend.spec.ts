@@ -42,6 +42,42 @@ test('a PNG dropped on the Defend view is attacked and purified; images, L_F and
     const capped = (await row.locator('.head').textContent())!.includes('(cap)');
     await expect(row.getByTestId('capped')).toHaveCount(capped ? 1 : 0);
   }
-  await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'defend.png'), fullPage: true });
+  await page.setViewportSize({ width: 1400, height: 2000 });
+  await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'defend.png') });
+  expect(problems).toEqual([]);
+});
+
+test('a dataset sample is previewed and defended without an attack: one row, with its true class', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  await page.locator('button[data-view="defend"]').click();
+  await page.locator('input[name="defend-source"][value="dataset"]').check();
+  await page.locator('select[name="defend-split"]').selectOption('test');
+  await page.locator('input[name="defend-index"]').fill('3');
+  const preview = page.locator('.sample-preview img');
+  await expect(preview).toBeVisible();
+  expect(await preview.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth)).toBe(32);
+  await page.locator('input[name="defend-maxIters"]').fill('20');
+  await page.locator('input[name="defend-outerloop"]').fill('3');
+  await page.getByTestId('run-defend').click();
+  await expect(page.getByTestId('defend-result')).toBeVisible({ timeout: 180_000 });
+  await expect(page.getByTestId('defend-row')).toHaveCount(1);
+  await expect(page.getByTestId('defend-phase')).toContainText('true class');
+  // K = 3 runs: three purified images and three votes.
+  await expect(page.getByTestId('defend-purified')).toHaveCount(3);
+  await expect(page.getByTestId('defend-spread')).toContainText('K=3');
+  expect(problems).toEqual([]);
+});
+
+test('a file that is not an image, dropped anywhere on the Defend view, is refused by name', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  await page.locator('button[data-view="defend"]').click();
+  await page.evaluate(`(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['not an image'], 'notes.txt', { type: 'text/plain' }));
+    window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  })()`);
+  await expect(page.locator('main[data-view="defend"]')).toBeVisible();
+  await expect(page.getByTestId('defend-form-error')).toContainText('notes.txt');
+  await expect(page.getByTestId('defend-drop')).toContainText('Drop a PNG or JPEG here');
   expect(problems).toEqual([]);
 });

@@ -39,7 +39,7 @@ test('evaluate FGSM at 8/255 on 20 validation images, export, see it in History;
   await expect(row.locator('td').nth(3)).toHaveText(/^\d+\.\d %$/);
   await expect(row.locator('td').nth(4)).toHaveText('20'); // n, with no repeat columns
   await expect.poll(async () => Number(await page.locator('[data-chart="eval-acc-vs-eps"]').getAttribute('data-points'))).toBe(1);
-  await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'evaluate.png'), fullPage: true });
+
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-eval').click()]);
   const csv = await readFile(await download.path(), 'utf8');
@@ -51,6 +51,15 @@ test('evaluate FGSM at 8/255 on 20 validation images, export, see it in History;
   const robust = page.locator('tr.run-row', { hasText: 'e2e trained' }).getByTestId('robust-acc');
   await expect(robust).toHaveText(/^\d+\.\d %$/);
   await robust.click();
+  await expect(page.locator('main[data-view="evaluate"]')).toBeVisible();
+  await expect(detail).toHaveAttribute('data-eval-id', fgsmId!);
+
+  // The run's detail (Live view) lists its evaluations, each linking back here.
+  await page.locator('button[data-view="history"]').click();
+  await page.locator('tr.run-row', { hasText: 'e2e trained' }).click();
+  const ofRun = page.getByTestId('run-evaluations');
+  await expect(ofRun).toContainText('e2e fgsm');
+  await ofRun.getByTestId('open-evaluation').click();
   await expect(page.locator('main[data-view="evaluate"]')).toBeVisible();
   await expect(detail).toHaveAttribute('data-eval-id', fgsmId!);
 
@@ -71,12 +80,48 @@ test('evaluate FGSM at 8/255 on 20 validation images, export, see it in History;
   // Side by side: the FGSM row is aligned, with a gap for the clean-only evaluation.
   for (const name of ['e2e fgsm', 'e2e ad clean']) await page.locator('tr.eval-row', { hasText: name }).getByTestId('compare-eval').check();
   const compare = page.getByTestId('eval-compare-table');
-  await expect(compare.locator('tr', { hasText: 'fgsm' })).toContainText('—');
+  await expect(compare.locator('tbody tr', { hasText: 'fgsm' })).toContainText('—');
+  await page.setViewportSize({ width: 1400, height: 1800 });
+  await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'evaluate.png') });
 
   // Delete the second one (with a confirm step).
   await page.getByTestId('delete-eval').click();
   await page.getByTestId('confirm-delete-eval').click();
   await expect(page.locator('tr.eval-row', { hasText: 'e2e ad clean' })).toHaveCount(0);
   await expect(page.getByTestId('eval-compare')).toHaveCount(0);
+  expect(problems).toEqual([]);
+});
+
+test('Active Defense under PGD and the Eq. 4 sweep: repeat columns, warnings and the |lambda| chart', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  await page.locator('button[data-view="evaluate"]').click();
+  await page.locator('input[name="eval-name"]').fill('e2e sweep');
+  await page.locator('select[name="eval-split"]').selectOption('val');
+  await page.locator('input[name="eval-n"]').fill('10');
+  await page.locator('input[name="eval-batchSize"]').fill('10');
+  await page.locator('input[name="eval-defense"][value="ad"]').check();
+  await page.locator('input[name="eval-maxIters"]').fill('10');
+  await page.locator('input[name="eval-repeats"]').fill('2');
+  await page.locator('input[name="attack-pgd"]').check();
+  await page.locator('input[name="attack-lambda-sweep"]').check();
+  await page.locator('input[name="eval-lambdas"]').fill('-1, 1');
+  await page.locator('input[name="eval-iterations"]').fill('3');
+  await page.getByTestId('start-eval').click();
+  const detail = page.getByTestId('eval-detail');
+  await expect(detail).toContainText('e2e sweep');
+  await expect(page.getByTestId('eval-eta')).toBeVisible();
+  await expect(detail).toHaveAttribute('data-status', 'completed', { timeout: 180_000 });
+  const table = page.getByTestId('eval-results');
+  await expect(table.locator('th', { hasText: 'Worst case' })).toBeVisible();
+  await expect(table.locator('tr.result-row[data-attack="lambda-sweep"]')).toHaveCount(2);
+  await expect(table.locator('tr.result-row[data-attack="pgd"]')).toHaveCount(1);
+  // One point per sign of lambda at 8/255.
+  await expect.poll(async () => Number(await page.locator('[data-chart="eval-lambda-sweep"]').getAttribute('data-points'))).toBe(2);
+  await expect.poll(async () => Number(await page.locator('[data-chart="eval-ad-iterations"]').getAttribute('data-points'))).toBeGreaterThan(0);
+  // Every warning a row carries is listed above the table.
+  const warned = await table.locator('tr.result-row.warned').count();
+  await expect(page.getByTestId('eval-warnings')).toHaveCount(warned > 0 ? 1 : 0);
+  await page.setViewportSize({ width: 1400, height: 1800 });
+  await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'evaluate-sweep.png') });
   expect(problems).toEqual([]);
 });

@@ -105,6 +105,17 @@ describe('histograms', () => {
     expect(summaryHistogram({ cleanAcc: 0.5 }, 100)).toBeNull();
   });
 
+  it('names the figures the evaluate job reports', () => {
+    const figures = summaryFigures({ n: 20, cleanAcc: 0.1, adCleanAcc: 0.05, cappedFraction: 1, meanCleanLf: 0.1571, histogramCounts: [1] });
+    expect(figures.map((f) => `${f.label}: ${f.value}`)).toEqual([
+      'images: 20',
+      'clean accuracy (no defense): 10.0 %',
+      'clean accuracy with Active Defense: 5.0 %',
+      'hit the AD iteration cap: 100.0 %',
+      'mean L_F of clean images: 0.1571',
+    ]);
+  });
+
   it('lists scalar summary figures with accuracies as percentages', () => {
     expect(summaryFigures({ cleanAcc: 0.5, defendedAcc: 0.45, meanIterations: 212.456, note: 'x', hist: [1] })).toEqual([
       { key: 'cleanAcc', label: 'clean accuracy (no defense)', value: '50.0 %' },

@@ -24,6 +24,7 @@ import { defenseOptionsOf } from './ad-options';
 import { evaluateDefense } from './defend';
 import { loadCheckpointModel } from './defend-model';
 import { loadEvalSet } from './eval-inputs';
+import { yielding } from './yielding-target';
 import { type JobContext, etaSeconds } from './job-context';
 
 /** One planned row of the results table. */
@@ -87,9 +88,10 @@ export async function runEvalJob(job: EvalJob, ctx: JobContext, report: EvalRepo
       const rows = planRows(config.attacks, config.eps, config.lambdas ?? DEFAULT_LAMBDAS).filter(
         (r) => !job.completed.includes(resultKey(r.attack, r.eps, r.lambda)),
       );
-      const target = makeTarget(model, config, ad, layer);
+      const target = yielding(makeTarget(model, config, ad, layer));
       const t0 = performance.now();
       for (let i = 0; i < rows.length; i++) {
+        await new Promise((resolve) => setImmediate(resolve)); // read a pending 'cancel' before the next row
         if (ctx.cancelled) return { status: 'cancelled', summary };
         const row = rows[i]!;
         const started = performance.now();

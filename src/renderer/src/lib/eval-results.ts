@@ -155,7 +155,10 @@ export interface SummaryFigure {
 
 /** Words for the summary keys a worker is likely to send; unknown keys show as they are. */
 const FIGURE_LABELS: Record<string, string> = {
+  n: 'images',
   cleanAcc: 'clean accuracy (no defense)',
+  adCleanAcc: 'clean accuracy with Active Defense',
+  cappedFraction: 'hit the AD iteration cap',
   cleanAccuracy: 'clean accuracy (no defense)',
   defendedAcc: 'clean accuracy with Active Defense',
   defendedAccuracy: 'clean accuracy with Active Defense',
@@ -165,14 +168,14 @@ const FIGURE_LABELS: Record<string, string> = {
   seconds: 'seconds',
 };
 
-/** Scalar figures of the summary (arrays are drawn, not listed); accuracies as percentages. */
+/** Scalar figures of the summary (arrays are drawn, not listed); accuracies and fractions as percentages. */
 export function summaryFigures(summary: EvaluationSummary['summary']): SummaryFigure[] {
   const out: SummaryFigure[] = [];
   for (const [key, v] of Object.entries(summary)) {
     if (Array.isArray(v)) continue;
     const label = FIGURE_LABELS[key] ?? key;
     let value: string;
-    if (typeof v === 'number') value = /acc/i.test(key) && v >= 0 && v <= 1 ? `${(v * 100).toFixed(1)} %` : String(Number(v.toPrecision(4)));
+    if (typeof v === 'number') value = /acc|fraction/i.test(key) && v >= 0 && v <= 1 ? `${(v * 100).toFixed(1)} %` : String(Number(v.toPrecision(4)));
     else value = String(v);
     out.push({ key, label, value });
   }
