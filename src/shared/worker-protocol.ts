@@ -61,6 +61,17 @@ export interface DefendJob {
   imagePath?: string;
 }
 
+/** Turn a RobustBench-layout safetensors file into checkpoints of a new run. */
+export interface ImportWeightsJob {
+  type: 'import-weights';
+  jobId: string;
+  weightsPath: string;
+  config: TrainConfig;
+  numClasses: number;
+  /** Checkpoint folders to write (the run's 'best' and 'last'). */
+  destDirs: string[];
+}
+
 /** The key of one result row: attack, epsilon and lambda. */
 export function resultKey(attack: string, eps: number, lambda: number | null): string {
   return `${attack}|${eps.toFixed(6)}|${lambda ?? ''}`;
@@ -71,6 +82,7 @@ export type HostToWorker =
   | ImportJob
   | EvalJob
   | DefendJob
+  | ImportWeightsJob
   | { type: 'cancel'; jobId: string }
   | { type: 'shutdown' };
 
@@ -90,7 +102,7 @@ export type WorkerToHost =
   | { type: 'defend-result'; jobId: string; result: DefendResult }
   | { type: 'error'; jobId: string | null; message: string; stack?: string };
 
-const HOST_TYPES = new Set(['train', 'import', 'evaluate', 'defend', 'cancel', 'shutdown']);
+const HOST_TYPES = new Set(['train', 'import', 'evaluate', 'defend', 'import-weights', 'cancel', 'shutdown']);
 const WORKER_TYPES = new Set([
   'ready', 'engine', 'metric', 'progress', 'log', 'checkpoint', 'done', 'imported', 'eval-result', 'eval-summary', 'defend-result', 'error',
 ]);

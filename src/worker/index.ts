@@ -6,6 +6,7 @@ import { selectEngine, type EngineOptions } from './engine';
 import type { JobContext } from './jobs/job-context';
 import { runDefendImageJob } from './jobs/defend-image';
 import { runEvalJob } from './jobs/evaluate';
+import { runImportWeightsJob } from './jobs/import-weights';
 import { runTrainJob } from './jobs/train';
 import { registerFastWasmKernels } from './ml/kernels';
 import { connectToHost } from './transport';
@@ -107,6 +108,12 @@ async function handle(msg: HostToWorker): Promise<void> {
       return evaluate(msg);
     case 'defend':
       return defend(msg);
+    case 'import-weights': {
+      await ensureEngine();
+      const summary = await runImportWeightsJob(msg);
+      host.send({ type: 'done', jobId: msg.jobId, status: 'completed', summary });
+      return;
+    }
     case 'import':
       return importJob(msg);
     case 'cancel':

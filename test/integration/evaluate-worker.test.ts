@@ -114,3 +114,27 @@ describe('Defend job', () => {
     }
   }, 300_000);
 });
+
+describe('weights interop', () => {
+  it('exports RobustBench-layout weights and imports them as a run that evaluates identically', async () => {
+    const file = host.weightsFile(runId, 'best');
+    const train = host.runs.get(runId).config;
+    const imported = await host.importWeights(file, { ...train, name: '' });
+    const run = host.runs.get(imported);
+    expect(run).toMatchObject({ status: 'completed', tags: ['imported'] });
+    const score = async (id: string) => {
+      const e = await host.waitForEvaluation(host.startEvaluation(parseEvalConfig({ runId: id, split: 'val', n: 100 })));
+      return e.summary.cleanAcc;
+    };
+    expect(await score(imported)).toBe(await score(runId));
+  }, 300_000);
+
+  it('refuses weights of another architecture and leaves no run behind', async () => {
+    const before = host.runs.list().length;
+    const train = host.runs.get(runId).config;
+    await expect(host.importWeights(host.weightsFile(runId, 'best'), { ...train, model: 'wrn-16-1' })).rejects.toThrow(
+      /missing tensor 'block1\.layer\.1\.bn1\.weight' for WideResNet-16-1/,
+    );
+    expect(host.runs.list()).toHaveLength(before);
+  }, 120_000);
+});

@@ -1,15 +1,20 @@
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { metricsCsv } from '../lab/metrics-csv';
 import type { RunSummary } from '../../shared/runs';
 import type { LabHost } from '../lab/lab-host';
-import { UsageError, type CliIo } from './context';
+import { trainConfigSchema } from '../../shared/train-config';
+import { numberOption, UsageError, type CliIo } from './context';
 
 export const RUNS_HELP = `adlab runs list [--json]
 adlab runs show <id>
 adlab runs export <id> [--format csv|json] [--out FILE]
 adlab runs rm <id>
-adlab runs resume <id>`;
+adlab runs resume <id>
+adlab runs export-weights <id> --out model.safetensors [--checkpoint best|last]
+      RobustBench parameter names and PyTorch layouts: load_state_dict after safetensors.torch.load_file
+adlab runs import-weights <file.safetensors> --dataset <id|name> --model <preset> [--name N] [--feature-layer L] [--delta X|off]
+      a RobustBench WideResNet (converted with safetensors.torch.save_file) as a run to evaluate and defend`;
 
 function fmt(v: number | null | undefined, digits = 4): string {
   return v === null || v === undefined ? '-' : v.toFixed(digits);
@@ -29,7 +34,17 @@ export async function runsCommand(host: LabHost, io: CliIo, argv: string[]): Pro
     args: rest,
     strict: true,
     allowPositionals: true,
-    options: { json: { type: 'boolean' }, format: { type: 'string', default: 'csv' }, out: { type: 'string' } },
+    options: {
+      json: { type: 'boolean' },
+      format: { type: 'string', default: 'csv' },
+      out: { type: 'string' },
+      checkpoint: { type: 'string', default: 'best' },
+      dataset: { type: 'string' },
+      model: { type: 'string' },
+      name: { type: 'string' },
+      'feature-layer': { type: 'string' },
+      delta: { type: 'string' },
+    },
   });
   const id = positionals[0];
   const needId = () => {
@@ -63,6 +78,31 @@ export async function runsCommand(host: LabHost, io: CliIo, argv: string[]): Pro
       const run = await host.waitForRun(needId());
       io.out(`${JSON.stringify({ runId: run.id, status: run.status, error: run.error, final: run.final })}\n`);
       return run.status === 'completed' ? 0 : 1;
+    }
+    case 'export-weights': {
+      if (!values.out) throw new UsageError('runs export-weights needs --out FILE');
+      if (values.checkpoint !== 'best' && values.checkpoint !== 'last') throw new UsageError(`--checkpoint must be best or last, not '${values.checkpoint}'`);
+      copyFileSync(host.weightsFile(needId(), values.checkpoint), values.out);
+      io.out(`wrote ${values.out}\n`);
+      return 0;
+    }
+    case 'import-weights': {
+      const file = needId();
+      if (!values.dataset || !values.model) throw new UsageError('runs import-weights needs --dataset and --model');
+      const parsed = trainConfigSchema.safeParse({
+        datasetId: host.datasets.resolve(values.dataset).id,
+        model: values.model,
+        name: values.name,
+        featureLayer: numberOption('feature-layer', values['feature-layer'], 'int'),
+        delta: values.delta === 'off' ? null : numberOption('delta', values.delta),
+      });
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new UsageError(`invalid option ${issue.path.join('.')}: ${issue.message}`);
+      }
+      const runId = await host.importWeights(file, parsed.data);
+      io.out(`${runId}\n`);
+      return 0;
     }
     default:
       throw new UsageError(`unknown runs command '${sub ?? ''}'\n${RUNS_HELP}`);

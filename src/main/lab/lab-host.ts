@@ -412,6 +412,46 @@ export class LabHost {
     return job;
   }
 
+  // ---- weights interop (RobustBench safetensors) ----
+
+  /**
+   * A run made from a RobustBench-layout safetensors file (e.g. a RobustBench
+   * WideResNet converted with safetensors.torch.save_file): its 'best' and 'last'
+   * checkpoints hold those weights, so it can be evaluated and defended here.
+   */
+  async importWeights(weightsPath: string, config: TrainConfig): Promise<string> {
+    const dataset = this.datasets.get(config.datasetId);
+    const run = this.runs.create('train', { ...config, name: config.name || `imported ${basename(weightsPath)}` }, (id) => join(this.options.dataDir, 'runs', id));
+    const dirs = ['best', 'last'].map((k) => join(this.runs.artifactsDir(run.id), `import-${k}`));
+    this.runs.markRunning(run.id, null);
+    const outcome = await this.supervisor.run({
+      type: 'import-weights',
+      jobId: run.id,
+      weightsPath,
+      config,
+      numClasses: dataset.classes.length,
+      destDirs: dirs,
+    }).done;
+    if (outcome.status !== 'completed') {
+      // A file that is not this model's weights leaves nothing behind: no run, no folder.
+      this.runs.finish(run.id, 'failed');
+      this.deleteRun(run.id);
+      this.emit({ type: 'runs-changed' });
+      throw new Error(`cannot import ${weightsPath}: ${outcome.status === 'failed' ? outcome.error : `unexpected ${outcome.status}`}`);
+    }
+    (['best', 'last'] as const).forEach((kind, i) => this.runs.saveCheckpoint(run.id, { kind, epoch: 0, step: 0, path: dirs[i]!, valAcc: null, time: Date.now() }));
+    this.runs.update(run.id, { tags: ['imported'], notes: `weights imported from ${weightsPath}` });
+    this.finishRun(run.id, 'completed', null);
+    return run.id;
+  }
+
+  /** The RobustBench-layout weights of a run's checkpoint, for PyTorch and the official AutoAttack. */
+  weightsFile(runId: string, kind: 'best' | 'last'): string {
+    const c = this.runs.checkpoints(runId).find((x) => x.kind === kind);
+    if (!c) throw new Error(`run ${runId} has no '${kind}' checkpoint`);
+    return join(c.path, 'model.safetensors'); // checkpoint.ts's MODEL_FILE
+  }
+
   // ---- Defend view ----
 
   /**
@@ -436,7 +476,13 @@ export class LabHost {
         datasetDir: this.datasets.dirFor(request.image.kind === 'dataset' ? request.image.datasetId : run.config.datasetId),
         imagePath,
       },
-      { progress: (progress) => this.emit({ type: 'defend-progress', jobId, progress }) },
+      {
+        engine: (report) => {
+          this.lastEngine = report;
+          this.emit({ type: 'engine', report });
+        },
+        progress: (progress) => this.emit({ type: 'defend-progress', jobId, progress }),
+      },
     );
     this.defends.set(jobId, job);
     void job.done.then((outcome) => {

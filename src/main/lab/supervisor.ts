@@ -3,7 +3,7 @@ import type { DefendResult } from '../../shared/defend';
 import type { EngineReport } from '../../shared/engine';
 import type { MetricPoint, Progress } from '../../shared/metrics';
 import type { EvalResultRow } from '../../shared/evaluations';
-import { decodeWorkerMessage, type CheckpointKind, type DefendJob, type EvalJob, type ImportJob, type TrainJob } from '../../shared/worker-protocol';
+import { decodeWorkerMessage, type CheckpointKind, type DefendJob, type EvalJob, type ImportJob, type ImportWeightsJob, type TrainJob } from '../../shared/worker-protocol';
 import type { WorkerLauncher } from './worker-launcher';
 
 export interface JobListener {
@@ -49,7 +49,7 @@ function exitReason(code: number | null, signal: string | null, stderrTail: stri
 export class WorkerSupervisor {
   constructor(private readonly launch: WorkerLauncher) {}
 
-  run(job: TrainJob | ImportJob | EvalJob | DefendJob, listener: JobListener = {}): RunningJob {
+  run(job: TrainJob | ImportJob | EvalJob | DefendJob | ImportWeightsJob, listener: JobListener = {}): RunningJob {
     const worker = this.launch();
     let outcome: JobOutcome | null = null;
     let cancelTimer: NodeJS.Timeout | null = null;

@@ -1,0 +1,35 @@
+import { readFile } from 'node:fs/promises';
+import type { ImportWeightsJob } from '../../shared/worker-protocol';
+import { saveCheckpoint } from '../ml/checkpoint';
+import { Sgd } from '../ml/optim';
+import { Rng } from '../ml/rng';
+import { importWrnSafetensors } from '../ml/wrn-weights';
+import { WideResNet } from '../ml/wrn';
+
+/**
+ * A RobustBench-layout safetensors file (OIHW convs, BN running stats) as a
+ * checkpoint of this lab: loading it into the WRN checks every name and shape,
+ * and the checkpoint gets a fresh optimiser (no momentum was exported).
+ */
+export async function runImportWeightsJob(job: ImportWeightsJob): Promise<Record<string, number>> {
+  const model = WideResNet.fromPreset(job.config.model, { numClasses: job.numClasses, seed: new Rng(0) });
+  try {
+    importWrnSafetensors(model, new Uint8Array(await readFile(job.weightsPath)), job.weightsPath);
+    const opt = new Sgd({ momentum: job.config.momentum, weightDecay: job.config.weightDecay, nesterov: job.config.nesterov });
+    for (const dir of job.destDirs) {
+      await saveCheckpoint(dir, model, opt, {
+        model: job.config.model,
+        numClasses: job.numClasses,
+        epochsDone: 0,
+        batchesIntoEpoch: 0,
+        step: 0,
+        bestValAcc: null,
+        rng: new Rng(0).state(),
+        config: { ...job.config, importedFrom: job.weightsPath },
+      });
+    }
+    return { parameters: model.trainableCount() };
+  } finally {
+    model.dispose();
+  }
+}
