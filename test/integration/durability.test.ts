@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -22,13 +22,23 @@ function metricRows(): number {
   }
 }
 
+/** Running (a zombie that its new parent has not reaped yet has exited: it counts as gone). */
 function pidAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
+}
+
+async function waitGone(pids: number[], ms: number): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let alive = pids.filter(pidAlive);
+  while (alive.length && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    alive = alive.filter(pidAlive);
+  }
+  return alive;
 }
 
 describe('durability', () => {
@@ -61,9 +71,8 @@ describe('durability', () => {
     expect(db.prepare('SELECT status FROM runs').pluck().all()).toEqual(['running']);
     db.close();
 
-    // The orphaned worker notices its host is gone and exits by itself.
-    await new Promise((r) => setTimeout(r, 1500));
-    for (const pid of workers) expect(pidAlive(pid), `worker ${pid} outlived its host`).toBe(false);
+    // The orphaned worker notices its host is gone and exits by itself (at its next pause between batches).
+    expect(await waitGone(workers, 20_000), 'workers that outlived their host').toEqual([]);
 
     const host = new LabHost({ dataDir, launcher: nodeWorkerLauncher(BUILT_WORKER) });
     const [run] = host.runs.list();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { DatasetSummary } from '../../shared/datasets';
 import type { EngineReport } from '../../shared/engine';
@@ -21,6 +21,7 @@ import { DatasetRegistry } from './dataset-registry';
 import { downloadArchive, OFFICIAL_ARCHIVES, type OfficialArchiveId } from '../../data/download';
 import { previewPage } from '../../data/preview';
 import { evaluationCsv, metricsCsv } from './metrics-csv';
+import { resumableCheckpoint } from './checkpoint-files';
 import { EvalStore } from './eval-store';
 import { JobQueue } from './job-queue';
 import { RunStore } from './run-store';
@@ -280,12 +281,24 @@ export class LabHost {
     this.runWaiters.delete(id);
   }
 
+  /** A job that cannot start: recorded as failed, with a settled stand-in so the queue moves on. */
+  private failBeforeStart(runId: string, error: string): RunningJob {
+    this.runs.markRunning(runId, null);
+    this.finishRun(runId, 'failed', error);
+    return { pid: undefined, done: Promise.resolve({ status: 'failed', error }), cancel: () => undefined };
+  }
+
   private launchTraining(runId: string): RunningJob {
     const run = this.runs.get(runId);
     const artifactsDir = this.runs.artifactsDir(runId);
     mkdirSync(artifactsDir, { recursive: true });
     const last = this.runs.checkpoints(runId).find((c) => c.kind === 'last');
-    const resumeFrom = last && existsSync(last.path) ? last.path : undefined;
+    let resumeFrom: string | undefined;
+    try {
+      resumeFrom = resumableCheckpoint(last?.path) ?? undefined;
+    } catch (err) {
+      return this.failBeforeStart(runId, (err as Error).message);
+    }
     this.runs.markRunning(runId, null);
     this.emit({ type: 'run', run: this.runs.get(runId) });
     const job = this.supervisor.run(
