@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -136,12 +136,15 @@ describe('LabHost', () => {
   });
 
   it('resumes a failed run from its last checkpoint', async () => {
+    const ckpt = join(dir, 'ckpt-last');
+    mkdirSync(ckpt);
+    writeFileSync(join(ckpt, 'state.json'), JSON.stringify({ step: 5 }));
     let attempt = 0;
     const launcher = fakeLauncher((w, msg) => {
       if (msg.type !== 'train') return;
       attempt++;
       if (attempt === 1) {
-        w.say({ type: 'checkpoint', jobId: msg.jobId, kind: 'last', epoch: 1, step: 5, path: dir, valAcc: 0.2 });
+        w.say({ type: 'checkpoint', jobId: msg.jobId, kind: 'last', epoch: 1, step: 5, path: ckpt, valAcc: 0.2 });
         setTimeout(() => w.exit(1, null, 'Error: disk full'), 5);
       } else {
         w.say({ type: 'done', jobId: msg.jobId, status: 'completed', summary: {} });
@@ -154,7 +157,7 @@ describe('LabHost', () => {
     await host.call('resumeRun', [runId]);
     expect((await host.waitForRun(runId)).status).toBe('completed');
     const second = launcher.workers[1]!.received.find((m) => m.type === 'train');
-    expect(second).toMatchObject({ resumeFrom: dir });
+    expect(second).toMatchObject({ resumeFrom: ckpt });
     await host.close();
   });
 });
