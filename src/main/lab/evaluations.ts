@@ -1,0 +1,106 @@
+import type { EvalConfig } from '../../shared/eval-config';
+import type { EvaluationSummary } from '../../shared/evaluations';
+import { isFinished } from '../../shared/runs';
+import { resultKey } from '../../shared/worker-protocol';
+import { Waiters, type LabContext } from './lab-context';
+import type { RunningJob } from './supervisor';
+
+type FinalStatus = 'completed' | 'cancelled' | 'failed' | 'interrupted';
+
+/** Evaluations of a run's checkpoint: queued beside training, resumable row by row. */
+export class Evaluations {
+  private readonly waiters = new Waiters<EvaluationSummary>();
+
+  constructor(private readonly ctx: LabContext) {}
+
+  start(config: EvalConfig): string {
+    const { ctx } = this;
+    ctx.assertOpen();
+    const run = ctx.runs.get(config.runId);
+    if (!ctx.runs.checkpoints(run.id).some((c) => c.kind === config.checkpoint)) {
+      throw new Error(`run ${run.id} has no '${config.checkpoint}' checkpoint to evaluate (status ${run.status})`);
+    }
+    const evaluation = ctx.evals.create(config);
+    ctx.emit({ type: 'evaluation', evaluation });
+    ctx.queue.push({ kind: 'eval', id: evaluation.id });
+    return evaluation.id;
+  }
+
+  /** Queue an unfinished evaluation again; attacks whose rows are stored are skipped. */
+  resume(id: string): void {
+    const e = this.ctx.evals.get(id);
+    if (!isFinished(e.status) || e.status === 'completed') {
+      throw new Error(`evaluation ${id} is ${e.status}: only failed, cancelled or interrupted evaluations can be resumed`);
+    }
+    this.ctx.evals.requeue(id);
+    this.ctx.emit({ type: 'evaluation', evaluation: this.ctx.evals.get(id) });
+    this.ctx.queue.push({ kind: 'eval', id });
+  }
+
+  cancel(id: string): void {
+    const e = this.ctx.evals.get(id);
+    const running = this.ctx.queue.running(id);
+    if (running) return running.cancel();
+    if (this.ctx.queue.remove(id)) return this.finish(id, 'cancelled', null);
+    if (!isFinished(e.status)) throw new Error(`evaluation ${id} belongs to another lab process`);
+  }
+
+  delete(id: string): void {
+    const e = this.ctx.evals.get(id);
+    if (!isFinished(e.status)) throw new Error(`evaluation ${id} is ${e.status}; cancel it first`);
+    this.ctx.evals.delete(id);
+    this.ctx.emit({ type: 'runs-changed' });
+  }
+
+  waitFor(id: string): Promise<EvaluationSummary> {
+    const e = this.ctx.evals.get(id);
+    return isFinished(e.status) ? Promise.resolve(e) : this.waiters.wait(id);
+  }
+
+  private finish(id: string, status: FinalStatus, error: string | null): void {
+    this.ctx.evals.finish(id, status, error);
+    const evaluation = this.ctx.evals.get(id);
+    this.ctx.emit({ type: 'evaluation', evaluation });
+    this.waiters.resolve(id, evaluation);
+  }
+
+  /** The queue's launcher for evaluations. */
+  launch(evalId: string): RunningJob {
+    const { ctx } = this;
+    const e = ctx.evals.get(evalId);
+    const run = ctx.runs.get(e.config.runId);
+    const checkpoint = ctx.runs.checkpoints(run.id).find((c) => c.kind === e.config.checkpoint);
+    ctx.evals.markRunning(evalId);
+    ctx.emit({ type: 'evaluation', evaluation: ctx.evals.get(evalId) });
+    const job = ctx.supervisor.run(
+      {
+        type: 'evaluate',
+        jobId: evalId,
+        config: e.config,
+        train: run.config,
+        checkpointPath: checkpoint?.path ?? '',
+        datasetDir: ctx.datasets.dirFor(run.config.datasetId),
+        completed: e.results.map((r) => resultKey(r.attack, r.eps, r.lambda)),
+      },
+      {
+        engine: (report) => {
+          ctx.evals.setEngine(evalId, report.engine);
+          ctx.noteEngine(report);
+        },
+        progress: (progress) => ctx.emit({ type: 'eval-progress', evalId, progress }),
+        evalResult: (row) => {
+          ctx.evals.addResult(evalId, row);
+          ctx.emit({ type: 'evaluation', evaluation: ctx.evals.get(evalId) });
+        },
+        evalSummary: (values) => ctx.evals.mergeSummary(evalId, values),
+      },
+    );
+    void job.done.then((outcome) => {
+      if (ctx.closed) this.finish(evalId, 'interrupted', 'the lab was closed while this evaluation was running');
+      else if (outcome.status === 'failed') this.finish(evalId, 'failed', outcome.error);
+      else if (outcome.status === 'completed' || outcome.status === 'cancelled') this.finish(evalId, outcome.status, null);
+      else this.finish(evalId, 'failed', `worker answered an evaluation with '${outcome.status}'`);
+    });
+    return job;
+  }
+}

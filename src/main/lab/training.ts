@@ -1,0 +1,151 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { isFinished, type RunSummary } from '../../shared/runs';
+import type { TrainConfig } from '../../shared/train-config';
+import { resumableCheckpoint } from './checkpoint-files';
+import { Waiters, type LabContext } from './lab-context';
+import type { RunningJob } from './supervisor';
+
+type FinalStatus = 'completed' | 'cancelled' | 'failed' | 'interrupted';
+
+/** Training runs: queue, launch, cancel, resume, delete; and runs made from imported weights. */
+export class Training {
+  private readonly waiters = new Waiters<RunSummary>();
+
+  constructor(private readonly ctx: LabContext) {}
+
+  private artifactsRoot = (id: string) => join(this.ctx.dataDir, 'runs', id);
+
+  start(config: TrainConfig): string {
+    this.ctx.assertOpen();
+    this.ctx.datasets.get(config.datasetId);
+    const run = this.ctx.runs.create('train', config, this.artifactsRoot);
+    this.ctx.emit({ type: 'run', run });
+    this.ctx.queue.push({ kind: 'train', id: run.id });
+    return run.id;
+  }
+
+  /** Queue a finished run again; the worker continues from its last checkpoint. */
+  resume(id: string): void {
+    const run = this.ctx.runs.get(id);
+    if (!isFinished(run.status) || run.status === 'completed') {
+      throw new Error(`run ${id} is ${run.status}: only failed, cancelled or interrupted runs can be resumed`);
+    }
+    this.ctx.runs.requeue(id);
+    this.ctx.emit({ type: 'run', run: this.ctx.runs.get(id) });
+    this.ctx.queue.push({ kind: 'train', id });
+  }
+
+  cancel(id: string): void {
+    const run = this.ctx.runs.get(id);
+    const running = this.ctx.queue.running(id);
+    if (running) return running.cancel();
+    if (this.ctx.queue.remove(id)) return this.finish(id, 'cancelled', null);
+    if (!isFinished(run.status)) throw new Error(`run ${id} belongs to another lab process`);
+  }
+
+  /** Delete a finished run: its rows first, then its checkpoint folder. */
+  delete(id: string): void {
+    const run = this.ctx.runs.get(id);
+    if (!isFinished(run.status)) throw new Error(`run ${id} is ${run.status}; cancel it first`);
+    const dir = this.ctx.runs.artifactsDir(id);
+    this.ctx.runs.delete(id);
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** Resolves when the run reaches a final status. */
+  waitFor(id: string): Promise<RunSummary> {
+    const run = this.ctx.runs.get(id);
+    return isFinished(run.status) ? Promise.resolve(run) : this.waiters.wait(id);
+  }
+
+  private finish(id: string, status: FinalStatus, error: string | null): void {
+    this.ctx.runs.finish(id, status, error);
+    const run = this.ctx.runs.get(id);
+    this.ctx.emit({ type: 'run', run });
+    this.waiters.resolve(id, run);
+  }
+
+  /** The queue's launcher for training runs. */
+  launch(runId: string): RunningJob {
+    const { ctx } = this;
+    const run = ctx.runs.get(runId);
+    const artifactsDir = ctx.runs.artifactsDir(runId);
+    mkdirSync(artifactsDir, { recursive: true });
+    let resumeFrom: string | undefined;
+    try {
+      resumeFrom = resumableCheckpoint(ctx.runs.checkpoints(runId).find((c) => c.kind === 'last')?.path) ?? undefined;
+    } catch (err) {
+      // Recorded as failed, with a settled stand-in so the queue moves on.
+      ctx.runs.markRunning(runId, null);
+      this.finish(runId, 'failed', (err as Error).message);
+      return { pid: undefined, done: Promise.resolve({ status: 'failed', error: (err as Error).message }), cancel: () => undefined };
+    }
+    ctx.runs.markRunning(runId, null);
+    ctx.emit({ type: 'run', run: ctx.runs.get(runId) });
+    const job = ctx.supervisor.run(
+      { type: 'train', jobId: runId, config: run.config, datasetDir: ctx.datasets.dirFor(run.config.datasetId), artifactsDir, resumeFrom },
+      {
+        engine: (report) => {
+          ctx.runs.setEngine(runId, report);
+          ctx.noteEngine(report);
+          ctx.emit({ type: 'run', run: ctx.runs.get(runId) });
+        },
+        metric: (point) => {
+          ctx.runs.addMetric(runId, point);
+          ctx.emit({ type: 'metric', runId, point });
+        },
+        progress: (progress) => ctx.emit({ type: 'progress', runId, progress }),
+        checkpoint: (c) => ctx.runs.saveCheckpoint(runId, { ...c, time: Date.now() }),
+      },
+    );
+    void job.done.then((outcome) => {
+      if (ctx.closed) this.finish(runId, 'interrupted', 'the lab was closed while this run was running');
+      else if (outcome.status === 'failed') this.finish(runId, 'failed', outcome.error);
+      else if (outcome.status === 'completed' || outcome.status === 'cancelled') this.finish(runId, outcome.status, null);
+      else this.finish(runId, 'failed', `worker answered a training job with '${outcome.status}'`);
+    });
+    return job;
+  }
+
+  /**
+   * A run made from a RobustBench-layout safetensors file (e.g. a RobustBench
+   * WideResNet converted with safetensors.torch.save_file): its 'best' and 'last'
+   * checkpoints hold those weights, so it can be evaluated and defended here.
+   */
+  async importWeights(weightsPath: string, config: TrainConfig): Promise<string> {
+    const { ctx } = this;
+    const dataset = ctx.datasets.get(config.datasetId);
+    const run = ctx.runs.create('train', { ...config, name: config.name || `imported ${basename(weightsPath)}` }, this.artifactsRoot);
+    const dirs = ['best', 'last'].map((k) => join(ctx.runs.artifactsDir(run.id), `import-${k}`));
+    ctx.runs.markRunning(run.id, null);
+    const outcome = await ctx.supervisor.run({
+      type: 'import-weights',
+      jobId: run.id,
+      weightsPath,
+      config,
+      numClasses: dataset.classes.length,
+      destDirs: dirs,
+    }).done;
+    if (outcome.status !== 'completed') {
+      // A file that is not this model's weights leaves nothing behind: no run, no folder.
+      ctx.runs.finish(run.id, 'failed');
+      this.delete(run.id);
+      ctx.emit({ type: 'runs-changed' });
+      throw new Error(`cannot import ${weightsPath}: ${outcome.status === 'failed' ? outcome.error : `unexpected ${outcome.status}`}`);
+    }
+    (['best', 'last'] as const).forEach((kind, i) =>
+      ctx.runs.saveCheckpoint(run.id, { kind, epoch: 0, step: 0, path: dirs[i]!, valAcc: null, time: Date.now() }),
+    );
+    ctx.runs.update(run.id, { tags: ['imported'], notes: `weights imported from ${weightsPath}` });
+    this.finish(run.id, 'completed', null);
+    return run.id;
+  }
+
+  /** The RobustBench-layout weights of a run's checkpoint, for PyTorch and the official AutoAttack. */
+  weightsFile(runId: string, kind: 'best' | 'last'): string {
+    const c = this.ctx.runs.checkpoints(runId).find((x) => x.kind === kind);
+    if (!c) throw new Error(`run ${runId} has no '${kind}' checkpoint`);
+    return join(c.path, 'model.safetensors'); // checkpoint.ts's MODEL_FILE
+  }
+}
