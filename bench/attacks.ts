@@ -1,9 +1,7 @@
+import { benchEngine } from './bench-engine';
 import * as tf from '@tensorflow/tfjs';
-import { ENGINE_ORDER, type EngineName } from '../src/shared/engine';
-import { selectEngine } from '../src/worker/engine';
 import { apgd } from '../src/worker/ml/attacks/apgd';
 import { undefended, wrnClassifier } from '../src/worker/ml/attacks/target';
-import { registerFastWasmKernels } from '../src/worker/ml/kernels';
 import { Rng } from '../src/worker/ml/rng';
 import { WideResNet } from '../src/worker/ml/wrn';
 
@@ -13,9 +11,7 @@ import { WideResNet } from '../src/worker/ml/wrn';
  * Random weights cost the same per iteration as trained ones: APGD never stops early.
  */
 export async function benchAttacks(print: (line: string) => void, opts: { quick: boolean }): Promise<void> {
-  const prefer = process.env.ADLAB_ENGINE as EngineName | undefined;
-  if (prefer && !ENGINE_ORDER.includes(prefer)) throw new Error(`ADLAB_ENGINE must be one of ${ENGINE_ORDER.join(', ')}`);
-  const engine = await selectEngine({ prefer, onWasmReady: registerFastWasmKernels, wasmThreads: Number(process.env.ADLAB_WASM_THREADS ?? 1) });
+  const engine = await benchEngine();
   const batch = 32;
   // quick: time 10 iterations and scale to 100 (per-iteration cost is constant).
   const nIter = opts.quick ? 10 : 100;

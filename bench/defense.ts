@@ -1,8 +1,6 @@
+import { benchEngine, describeEngine } from './bench-engine';
 import * as tf from '@tensorflow/tfjs';
-import { ENGINE_ORDER, type EngineName } from '../src/shared/engine';
-import { selectEngine } from '../src/worker/engine';
 import { type FeatureModel, purify, resolveDefenseOptions } from '../src/worker/ml/defense';
-import { registerFastWasmKernels } from '../src/worker/ml/kernels';
 import { Rng } from '../src/worker/ml/rng';
 import { WideResNet } from '../src/worker/ml/wrn';
 
@@ -28,10 +26,8 @@ const ROWS: Row[] = [
 const ONE_IMAGE_ITERS = 300;
 
 export async function benchDefense(print: (line: string) => void, opts: { quick: boolean }): Promise<void> {
-  const prefer = process.env.ADLAB_ENGINE as EngineName | undefined;
-  if (prefer && !ENGINE_ORDER.includes(prefer)) throw new Error(`ADLAB_ENGINE must be one of ${ENGINE_ORDER.join(', ')}`);
-  const engine = await selectEngine({ prefer, onWasmReady: registerFastWasmKernels, wasmThreads: Number(process.env.ADLAB_WASM_THREADS ?? 1) });
-  print(`active-defense engine: ${engine.engine} (backend ${engine.backend}, ${engine.threads} thread${engine.threads === 1 ? '' : 's'})`);
+  const engine = await benchEngine();
+  print(`active-defense engine: ${describeEngine(engine)}`);
   const steps = opts.quick ? 2 : 6;
 
   for (const row of ROWS) {

@@ -1,7 +1,5 @@
+import { benchEngine, describeEngine } from './bench-engine';
 import * as tf from '@tensorflow/tfjs';
-import { ENGINE_ORDER, type EngineName } from '../src/shared/engine';
-import { selectEngine } from '../src/worker/engine';
-import { registerFastWasmKernels } from '../src/worker/ml/kernels';
 import { PAPER_DELTA } from '../src/worker/ml/losses';
 import { Rng } from '../src/worker/ml/rng';
 import { Trainer } from '../src/worker/ml/trainer';
@@ -24,10 +22,8 @@ const ROWS: Row[] = [
 ];
 
 export async function benchTrain(print: (line: string) => void, opts: { quick: boolean }): Promise<void> {
-  const prefer = process.env.ADLAB_ENGINE as EngineName | undefined;
-  if (prefer && !ENGINE_ORDER.includes(prefer)) throw new Error(`ADLAB_ENGINE must be one of ${ENGINE_ORDER.join(', ')}`);
-  const engine = await selectEngine({ prefer, onWasmReady: registerFastWasmKernels, wasmThreads: Number(process.env.ADLAB_WASM_THREADS ?? 1) });
-  print(`train (CE + max(L_F, ${PAPER_DELTA}) at F^0, SGD momentum, 32x32): engine ${engine.engine} (backend ${engine.backend}, ${engine.threads} thread${engine.threads === 1 ? '' : 's'})${engine.notes.length ? `; ${engine.notes.join('; ')}` : ''}`);
+  const engine = await benchEngine();
+  print(`train (CE + max(L_F, ${PAPER_DELTA}) at F^0, SGD momentum, 32x32): engine ${describeEngine(engine)}${engine.notes.length ? `; ${engine.notes.join('; ')}` : ''}`);
   const timed = opts.quick ? 1 : 3;
   for (const row of ROWS) {
     const rng = new Rng(0);

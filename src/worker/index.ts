@@ -1,16 +1,15 @@
-import { availableParallelism } from 'node:os';
 import { openTrainData } from '../data/train-data';
 import { importDataset } from '../data/import';
-import { ENGINE_ORDER, type EngineName, type EngineReport } from '../shared/engine';
+import type { EngineReport } from '../shared/engine';
 import { decodeHostMessage, type DefendJob, type EvalJob, type HostToWorker, type ImportJob, type TrainJob } from '../shared/worker-protocol';
-import { selectEngine, type EngineOptions } from './engine';
+import { selectEngine } from './engine';
+import { engineOptionsFromEnv } from './engine-env';
 import type { JobContext } from './jobs/job-context';
 import { runDefendImageJob } from './jobs/defend-image';
 import { runEvalJob } from './jobs/evaluate';
 import { runImportWeightsJob } from './jobs/import-weights';
 import { runTrainJob } from './jobs/train';
 import { checkWasmTrainBudget } from './jobs/wasm-budget';
-import { registerFastWasmKernels } from './ml/kernels';
 import { connectToHost } from './transport';
 
 /**
@@ -22,21 +21,8 @@ const cancelled = new Set<string>();
 const aborts = new Map<string, AbortController>();
 let engine: Promise<EngineReport> | null = null;
 
-function engineOptions(): EngineOptions {
-  const prefer = process.env.ADLAB_ENGINE || undefined;
-  if (prefer !== undefined && !(ENGINE_ORDER as readonly string[]).includes(prefer)) {
-    throw new Error(`ADLAB_ENGINE must be one of ${ENGINE_ORDER.join(', ')}, not '${prefer}'`);
-  }
-  // Both cores by default: 1.4-1.9x on training and Active Defense (README, Benchmarks).
-  const threads = Number(process.env.ADLAB_WASM_THREADS ?? Math.min(2, availableParallelism()));
-  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
-    throw new Error(`ADLAB_WASM_THREADS must be an integer 1..64, not '${process.env.ADLAB_WASM_THREADS}'`);
-  }
-  return { prefer: prefer as EngineName | undefined, onWasmReady: registerFastWasmKernels, wasmThreads: threads };
-}
-
 function ensureEngine(): Promise<EngineReport> {
-  engine ??= selectEngine(engineOptions()).then((report) => {
+  engine ??= selectEngine(engineOptionsFromEnv()).then((report) => {
     host.send({ type: 'engine', report });
     return report;
   });
