@@ -96,8 +96,11 @@ test('the EMA toggle redraws the batch curves and turning it off restores them',
   const rawPoints = await points(accuracy);
   const raw = { accuracy: await chartImage(accuracy), featureLoss: await chartImage(featureLoss), lr: await chartImage(lr) };
 
+  const charts = page.getByTestId('live-charts');
+  await expect(charts).toHaveAttribute('data-smoothed', 'false');
   const toggle = page.getByLabel('smooth batch curves (EMA)');
   await toggle.check();
+  await expect(charts).toHaveAttribute('data-smoothed', 'true');
   await expect.poll(() => chartImage(accuracy)).not.toBe(raw.accuracy);
   await expect.poll(() => chartImage(featureLoss)).not.toBe(raw.featureLoss);
   // The EMA replaces each batch point, it adds none; the learning rate is no batch estimate and stays
@@ -106,6 +109,7 @@ test('the EMA toggle redraws the batch curves and turning it off restores them',
   expect(await chartImage(lr)).toBe(raw.lr);
 
   await toggle.uncheck();
+  await expect(charts).toHaveAttribute('data-smoothed', 'false');
   await expect.poll(() => chartImage(accuracy)).toBe(raw.accuracy);
   await expect.poll(() => chartImage(featureLoss)).toBe(raw.featureLoss);
   expect(problems).toEqual([]);

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, cifarJpegTarball } from '../support/paths';
 
@@ -39,6 +40,26 @@ describe('adlab CLI', () => {
     expect(csv[0]).toBe('scope,step,epoch,name,value,time');
     expect(csv.some((l) => l.startsWith('epoch,2,1,valAcc,'))).toBe(true);
 
+    const evaluated = adlab('eval', '--run', result.runId, '--split', 'val', '--n', '20', '--attacks', 'fgsm', '--eps', '4/255,8/255');
+    expect(evaluated.code).toBe(0);
+    expect(evaluated.out).toMatch(/clean accuracy: [\d.]+%/);
+    expect(evaluated.out).toMatch(/fgsm eps=4\.0\/255: [\d.]+%  \[n=20/);
+    expect(evaluated.out).toMatch(/fgsm eps=8\.0\/255: [\d.]+%  \[n=20/);
+    const evalId = /^evaluation (ev-\w+)/.exec(evaluated.out)![1]!;
+    expect(adlab('evals', 'list').out).toContain(`${evalId}\t${result.runId}\tcompleted`);
+    expect(adlab('evals', 'export', evalId).out.split('\n')[0]).toMatch(/^evaluation,run,defense,attack,eps,eps_255,lambda,n,robust_acc/);
+
+    const image = join(dataDir, 'in.png');
+    const png = new PNG({ width: 32, height: 32 });
+    png.data.fill(128);
+    writeFileSync(image, PNG.sync.write(png));
+    const defended = adlab('defend', '--run', result.runId, '--image', image, '--k', '2', '--max-iters', '5', '--out', join(dataDir, 'defended'));
+    expect(defended.code, defended.err).toBe(0);
+    const d = JSON.parse(defended.out) as { rows: { row: string; iterations: number[]; probsAfter: number[] }[] };
+    expect(d.rows[0]!.row).toBe('clean');
+    expect(d.rows[0]!.iterations).toHaveLength(2);
+    expect(existsSync(join(dataDir, 'defended', 'clean-purified-1.png'))).toBe(true);
+
     expect(adlab('runs', 'rm', result.runId).code).toBe(0);
     expect(adlab('runs', 'list').out).toBe('no runs\n');
     expect(adlab('dataset', 'rm', 'c120').code).toBe(0);
@@ -53,6 +74,10 @@ describe('adlab CLI', () => {
     [['train', '--dataset', 'x', '--turbo'], 2, /Unknown option '--turbo'/],
     [['dataset', 'import', '/no/such/file.tar.gz'], 1, /no\/such\/file\.tar\.gz/],
     [['runs', 'show', 'r-404'], 1, /no run 'r-404'/],
+    [['eval', '--run', 'r', '--attacks', 'nuke'], 2, /invalid evaluation option attacks\.0/],
+    [['eval', '--run', 'r', '--eps', '8/0.5.5'], 2, /--eps: epsilon '8\/0\.5\.5' is not a number/],
+    [['eval', '--run', 'r-404'], 1, /no run 'r-404'/],
+    [['defend', '--run', 'r'], 2, /--run and --image are required/],
   ])('%j exits %i with a clear message', (args, code, pattern) => {
     const r = adlab(...args);
     expect(r.code).toBe(code);

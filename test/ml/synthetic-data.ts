@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../src/data/prng';
 import type { Batch, TrainData } from '../../src/shared/train-data';
 
 /**
@@ -14,23 +15,12 @@ export interface SyntheticOptions {
   poison?: boolean;
 }
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function syntheticData(o: SyntheticOptions): TrainData {
   const px = o.size * o.size * 3;
   const total = o.trainCount + o.valCount;
   const images = new Float32Array(total * px);
   const labels = new Int32Array(total);
-  const rand = mulberry(o.seed);
+  const rand = mulberry32(o.seed);
   for (let i = 0; i < total; i++) {
     const c = i % o.numClasses;
     labels[i] = c;
@@ -67,7 +57,7 @@ export function syntheticData(o: SyntheticOptions): TrainData {
     valCount: o.valCount,
     trainBatches(epoch, batchSize) {
       const order = Array.from({ length: o.trainCount }, (_, i) => i);
-      const r = mulberry(o.seed * 1000 + epoch + 1);
+      const r = mulberry32(o.seed * 1000 + epoch + 1);
       for (let i = order.length - 1; i > 0; i--) {
         const j = Math.floor(r() * (i + 1));
         [order[i], order[j]] = [order[j]!, order[i]!];

@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import type { z } from 'zod';
 import { LabHost } from '../lab/lab-host';
 import { builtMainDir, defaultDataDir } from '../lab/paths';
 import { nodeWorkerLauncher } from '../lab/worker-launcher';
@@ -38,4 +39,12 @@ export function formatSeconds(s: number | null): string {
   const m = Math.floor((t % 3600) / 60);
   const sec = t % 60;
   return h ? `${h}h${String(m).padStart(2, '0')}m` : `${m}:${String(sec).padStart(2, '0')}`;
+}
+
+/** Validate options against the API's own schema; the error names the option. */
+export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new UsageError(`invalid ${what} option ${issue.path.join('.')}: ${issue.message}`);
 }

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { defendRequestSchema, type DefendRequestInput, type DefendResult } from '../../shared/defend';
 import { parseEps } from '../../shared/eval-config';
 import type { LabHost } from '../lab/lab-host';
-import { numberOption, UsageError, type CliIo } from './context';
+import { numberOption, parseOptions, UsageError, type CliIo } from './context';
 
 export const DEFEND_HELP = `adlab defend --run <id> --image file.png [--k 10] [--out dir]   Active Defense on one image
   --checkpoint best|last  --ad-preset P  --max-iters N  --seed N  --channels 0,1,2,3
@@ -77,15 +77,11 @@ export async function defendCommand(host: LabHost, io: CliIo, argv: string[]): P
       ? { name: values.attack as 'fgsm', eps: parseEps(values.eps ?? '8/255'), steps: numberOption('steps', values.steps, 'int') }
       : null,
   };
-  const parsed = defendRequestSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new UsageError(`invalid defend option ${issue.path.join('.')}: ${issue.message}`);
-  }
+  const config = parseOptions(defendRequestSchema, input, 'defend');
   const uploadId = await host.handlers.uploadBegin({ name: basename(values.image), size });
   await host.handlers.uploadChunk(uploadId.uploadId, new Uint8Array(readFileSync(values.image)));
   await host.handlers.uploadEnd(uploadId.uploadId);
-  parsed.data.image = { kind: 'upload', uploadId: uploadId.uploadId };
+  config.image = { kind: 'upload', uploadId: uploadId.uploadId };
 
   const result = await new Promise<DefendResult>((resolve, reject) => {
     let jobId: string | null = null;
@@ -99,7 +95,7 @@ export async function defendCommand(host: LabHost, io: CliIo, argv: string[]): P
       }
     });
     try {
-      jobId = host.startDefend(parsed.data);
+      jobId = host.startDefend(config);
     } catch (err) {
       off();
       reject(err as Error);

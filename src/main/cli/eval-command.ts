@@ -4,7 +4,7 @@ import { ATTACKS, evalConfigSchema, parseEps, type EvalConfigInput } from '../..
 import type { EvaluationSummary } from '../../shared/evaluations';
 import type { LabHost } from '../lab/lab-host';
 import { evaluationCsv } from '../lab/metrics-csv';
-import { formatSeconds, numberOption, UsageError, type CliIo } from './context';
+import { formatSeconds, numberOption, parseOptions, UsageError, type CliIo } from './context';
 
 export const EVAL_HELP = `adlab eval --run <id> [options]       evaluate a trained run's checkpoint (the paper's Tables 1-3)
   --defense none|ad   --attacks ${ATTACKS.join(',')} (comma list; none = clean only)
@@ -98,13 +98,9 @@ export async function evalCommand(host: LabHost, io: CliIo, argv: string[]): Pro
     lambdas: list(values.lambdas)?.map((l) => numberOption('lambdas', l)!),
     repeats: numberOption('repeats', values.repeats, 'int'),
   };
-  const parsed = evalConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new UsageError(`invalid evaluation option ${issue.path.join('.')}: ${issue.message}`);
-  }
-  const evalId = host.startEvaluation(parsed.data);
-  io.err(`evaluation ${evalId}: run ${parsed.data.runId}, ${parsed.data.defense === 'ad' ? `Active Defense (${parsed.data.gradient})` : 'undefended'}\n`);
+  const config = parseOptions(evalConfigSchema, input, 'evaluation');
+  const evalId = host.startEvaluation(config);
+  io.err(`evaluation ${evalId}: run ${config.runId}, ${config.defense === 'ad' ? `Active Defense (${config.gradient})` : 'undefended'}\n`);
   const unsubscribe = host.onEvent((e) => {
     if (e.type === 'eval-progress' && e.evalId === evalId && io.isTty) {
       const p = e.progress;

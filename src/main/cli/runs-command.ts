@@ -4,7 +4,7 @@ import { metricsCsv } from '../lab/metrics-csv';
 import type { RunSummary } from '../../shared/runs';
 import type { LabHost } from '../lab/lab-host';
 import { trainConfigSchema } from '../../shared/train-config';
-import { numberOption, UsageError, type CliIo } from './context';
+import { numberOption, parseOptions, UsageError, type CliIo } from './context';
 
 export const RUNS_HELP = `adlab runs list [--json]
 adlab runs show <id>
@@ -89,18 +89,18 @@ export async function runsCommand(host: LabHost, io: CliIo, argv: string[]): Pro
     case 'import-weights': {
       const file = needId();
       if (!values.dataset || !values.model) throw new UsageError('runs import-weights needs --dataset and --model');
-      const parsed = trainConfigSchema.safeParse({
+      const config = parseOptions(
+        trainConfigSchema,
+        {
         datasetId: host.datasets.resolve(values.dataset).id,
         model: values.model,
         name: values.name,
         featureLayer: numberOption('feature-layer', values['feature-layer'], 'int'),
         delta: values.delta === 'off' ? null : numberOption('delta', values.delta),
-      });
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new UsageError(`invalid option ${issue.path.join('.')}: ${issue.message}`);
-      }
-      const runId = await host.importWeights(file, parsed.data);
+        },
+        'import',
+      );
+      const runId = await host.importWeights(file, config);
       io.out(`${runId}\n`);
       return 0;
     }

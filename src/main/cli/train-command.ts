@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { RunSummary } from '../../shared/runs';
 import { trainConfigSchema, type TrainConfigInput } from '../../shared/train-config';
 import type { LabHost } from '../lab/lab-host';
-import { formatSeconds, numberOption, UsageError, type CliIo } from './context';
+import { formatSeconds, numberOption, parseOptions, UsageError, type CliIo } from './context';
 
 export const TRAIN_HELP = `adlab train --dataset <id|name|path> [options]
   --dataset        a dataset id or name, or an archive/folder to import first
@@ -77,14 +77,10 @@ export async function trainCommand(host: LabHost, io: CliIo, argv: string[]): Pr
     augment: values['no-augment'] ? false : undefined,
     seed: numberOption('seed', values.seed, 'int'),
   };
-  const parsed = trainConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new UsageError(`invalid training option ${issue.path.join('.')}: ${issue.message}`);
-  }
-  parsed.data.datasetId = await datasetId(host, io, values.dataset);
-  const runId = host.startTraining(parsed.data);
-  io.err(`run ${runId}: ${parsed.data.model}, ${parsed.data.delta === null ? 'CE' : `CE + max(L_F, ${parsed.data.delta})`}\n`);
+  const config = parseOptions(trainConfigSchema, input, 'training');
+  config.datasetId = await datasetId(host, io, values.dataset);
+  const runId = host.startTraining(config);
+  io.err(`run ${runId}: ${config.model}, ${config.delta === null ? 'CE' : `CE + max(L_F, ${config.delta})`}\n`);
 
   let last = '';
   const unsubscribe = host.onEvent((e) => {
