@@ -162,6 +162,29 @@ describe('LabHost', () => {
   });
 });
 
+describe('LabHost restart', () => {
+  it('takes over the queue and marks the running run of a lab process that died', async () => {
+    const first = newHost('hang');
+    const { parseTrainConfig } = await import('../../src/shared/train-config');
+    const config = parseTrainConfig({ datasetId: 'ds-test' });
+    // Rows as a lab process with pid 999999 (gone) left them: one running, two queued.
+    const dead = 999_999;
+    const cut = first.host.runs.create('train', config, (id) => join(dir, 'runs', id), dead);
+    first.host.runs.markRunning(cut.id, null);
+    const q1 = first.host.runs.create('train', config, (id) => join(dir, 'runs', id), dead);
+    const q2 = first.host.runs.create('train', config, (id) => join(dir, 'runs', id), dead);
+    await first.host.close();
+
+    const launcher = fakeLauncher(scripted('finish'));
+    const restarted = new LabHost({ dataDir: dir, launcher });
+    expect(restarted.runs.get(cut.id)).toMatchObject({ status: 'interrupted' });
+    expect((await restarted.waitForRun(q1.id)).status).toBe('completed');
+    expect((await restarted.waitForRun(q2.id)).status).toBe('completed');
+    expect(launcher.workers.map((w) => (w.received.find((m) => m.type === 'train') as { jobId: string }).jobId)).toEqual([q1.id, q2.id]);
+    await restarted.close();
+  });
+});
+
 describe('LabHost downloads', () => {
   it('fails fast and clearly when the archive host cannot be reached', async () => {
     const launcher = fakeLauncher(() => undefined);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatEta, formatPercent, formatValue } from '../../src/renderer/src/lib/format';
+import { formatBytes, formatDuration, formatEta, formatPercent, formatProgress, formatValue } from '../../src/renderer/src/lib/format';
 
 describe('format', () => {
   it('formats ETA by magnitude and says when it is unknown', () => {
@@ -9,6 +9,12 @@ describe('format', () => {
     expect(formatEta(42.4)).toBe('42 s');
     expect(formatEta(185)).toBe('3 min 05 s');
     expect(formatEta(7620)).toBe('2 h 07 min');
+  });
+
+  it('labels progress, with the message of the worker when it sent one', () => {
+    expect(formatProgress({ done: 120, total: 500 })).toBe('120 / 500');
+    expect(formatProgress({ done: 3, total: 10, message: 'epoch 2' })).toBe('3 / 10 · epoch 2');
+    expect(formatProgress({ done: 0, total: 4, message: '' })).toBe('0 / 4');
   });
 
   it('formats durations', () => {

@@ -2,6 +2,11 @@
 
 const DASH = '—';
 
+/** A job's progress as the Live and Evaluate meters label it, e.g. "120 / 500 · epoch 2". */
+export function formatProgress(progress: { done: number; total: number; message?: string }): string {
+  return `${progress.done} / ${progress.total}${progress.message ? ` · ${progress.message}` : ''}`;
+}
+
 function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }
