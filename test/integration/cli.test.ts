@@ -43,8 +43,8 @@ describe('adlab CLI', () => {
     const evaluated = adlab('eval', '--run', result.runId, '--split', 'val', '--n', '20', '--attacks', 'fgsm', '--eps', '4/255,8/255');
     expect(evaluated.code).toBe(0);
     expect(evaluated.out).toMatch(/clean accuracy: [\d.]+%/);
-    expect(evaluated.out).toMatch(/fgsm eps=4\.0\/255: [\d.]+%  \[n=20/);
-    expect(evaluated.out).toMatch(/fgsm eps=8\.0\/255: [\d.]+%  \[n=20/);
+    expect(evaluated.out).toMatch(/fgsm eps=4\.0\/255: [\d.]+% {2}\[n=20/);
+    expect(evaluated.out).toMatch(/fgsm eps=8\.0\/255: [\d.]+% {2}\[n=20/);
     const evalId = /^evaluation (ev-\w+)/.exec(evaluated.out)![1]!;
     expect(adlab('evals', 'list').out).toContain(`${evalId}\t${result.runId}\tcompleted`);
     expect(adlab('evals', 'export', evalId).out.split('\n')[0]).toMatch(/^evaluation,run,defense,attack,eps,eps_255,lambda,n,robust_acc/);
