@@ -1,9 +1,8 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import * as tar from 'tar-stream';
@@ -11,9 +10,10 @@ import { decode as decodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { test, type Page } from '@playwright/test';
 import type { DatasetSummary } from '../../src/shared/datasets';
+import { launchWebMode, OUT_MAIN, REPO_ROOT } from './web-mode';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const OUT_MAIN = join(REPO_ROOT, 'out', 'main');
+export { REPO_ROOT };
+
 const run = promisify(execFile);
 
 /** The shared CIFAR-10 JPEG archive (README of /work/shared/data: train/<class>/NNNN.jpg). */
@@ -104,12 +104,6 @@ export interface LabServer {
   stop(): Promise<void>;
 }
 
-function requireBuilt(): void {
-  for (const f of ['web.js', 'cli.js', 'worker.js']) {
-    if (!existsSync(join(OUT_MAIN, f))) throw new Error(`out/main/${f} is missing: run \`npx electron-vite build\` first`);
-  }
-}
-
 /** Import a file into a data folder with the headless CLI. */
 export async function cliImport(dataDir: string, file: string, name: string): Promise<DatasetSummary> {
   const { stdout } = await run(
@@ -151,50 +145,10 @@ export async function cliTrain(dataDir: string, datasetId: string, name: string)
   );
 }
 
-const READY = /^Active Defense Lab \(web mode\): (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/m;
-
 /** Start web mode on a free port and wait for its one-line announcement. */
 export async function startWebMode(dataDir: string, dataset: DatasetSummary | null = null): Promise<LabServer> {
-  requireBuilt();
-  const child: ChildProcess = spawn(process.execPath, [join(OUT_MAIN, 'web.js'), '--data-dir', dataDir, '--port', '0'], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log: string[] = [];
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (t: string) => log.push(t));
-  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-  const url = await new Promise<string>((res, rej) => {
-    let out = '';
-    const timer = setTimeout(() => rej(new Error(`web mode printed no URL in 60 s; stderr:\n${log.join('')}`)), 60_000);
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (t: string) => {
-      out += t;
-      const m = READY.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        res(m[1]);
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      rej(new Error(`web mode exited with ${code} before printing its URL; stdout:\n${out}\nstderr:\n${log.join('')}`));
-    });
-  });
-  return {
-    url,
-    dataDir,
-    dataset,
-    log,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(killer);
-      }
-    },
-  };
+  const server = await launchWebMode(dataDir);
+  return { url: server.url, dataDir, dataset, log: server.log, stop: server.stop };
 }
 
 /**

@@ -1,15 +1,13 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Locator } from '@playwright/test';
 import type { RunSummary } from '../../src/shared/runs';
-import { REPO_ROOT } from './fixtures';
+import { launchWebMode, OUT_MAIN, REPO_ROOT } from './web-mode';
 
-const OUT_MAIN = join(REPO_ROOT, 'out', 'main');
 const run = promisify(execFile);
-const READY = /^Active Defense Lab \(web mode\): (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/m;
 
 /**
  * A web-mode server whose process can be killed like a crash. fixtures.ts's
@@ -29,54 +27,20 @@ export interface CrashableServer {
 }
 
 export async function spawnWebMode(dataDir: string): Promise<CrashableServer> {
-  for (const f of ['web.js', 'cli.js', 'worker.js']) {
-    if (!existsSync(join(OUT_MAIN, f))) throw new Error(`out/main/${f} is missing: run \`npx electron-vite build\` first`);
-  }
-  const child: ChildProcess = spawn(process.execPath, [join(OUT_MAIN, 'web.js'), '--data-dir', dataDir, '--port', '0'], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log: string[] = [];
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (t: string) => log.push(t));
-  // Node reaps the child before 'exit' fires, so afterwards kill(pid, 0) fails as for any gone process.
-  const exited = new Promise<void>((res) => child.once('exit', () => res()));
-  const url = await new Promise<string>((res, rej) => {
-    let out = '';
-    const timer = setTimeout(() => rej(new Error(`web mode printed no URL in 60 s; stderr:\n${log.join('')}`)), 60_000);
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (t: string) => {
-      out += t;
-      const m = READY.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        res(m[1]);
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      rej(new Error(`web mode exited (${child.exitCode ?? child.signalCode}) before printing its URL; stdout:\n${out}\nstderr:\n${log.join('')}`));
-    });
-  });
+  const server = await launchWebMode(dataDir);
+  const { child, exited, running } = server;
   if (child.pid === undefined) throw new Error('web mode started without a pid');
   const pid = child.pid;
-  const running = () => child.exitCode === null && child.signalCode === null;
   return {
-    url,
+    url: server.url,
     pid,
     dataDir,
-    log,
+    log: server.log,
     async crash() {
       if (running()) child.kill('SIGKILL');
       await exited;
     },
-    async stop() {
-      if (!running()) return;
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(killer);
-    },
+    stop: server.stop,
   };
 }
 

@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
 import type { MetricRow } from '../../src/shared/metrics';
-import type { RunDetail } from '../../src/shared/runs';
 import { trainConfigSchema } from '../../src/shared/train-config';
 import { configDiff, epochCurve } from '../../src/renderer/src/lib/compare';
 import { useCompareStore } from '../../src/renderer/src/stores/compare-store';
 import { provideLab } from '../../src/renderer/src/stores/lab-handle';
 import { strictFakeLab } from './fake-lab';
+import { runDetail } from './run-fixtures';
 
 const row = (scope: 'batch' | 'epoch', step: number, epoch: number, name: string, value: number, time = step): MetricRow => ({
   scope,
@@ -52,28 +52,7 @@ describe('useCompareStore', () => {
   beforeEach(() => setActivePinia(createPinia()));
 
   it('loads a ticked run once, unticks, and forgets deleted runs', async () => {
-    const detail = (id: string): RunDetail => ({
-      id,
-      name: id,
-      kind: 'train',
-      status: 'completed',
-      datasetId: 'd1',
-      model: 'wrn-10-1',
-      delta: 0.02,
-      epochs: 1,
-      createdAt: 1,
-      startedAt: 1,
-      endedAt: 2,
-      error: null,
-      engine: 'cpu',
-      final: {},
-      bestValAcc: null,
-      tags: [],
-      notes: '',
-      config: trainConfigSchema.parse({ datasetId: 'd1' }),
-      engineReport: null,
-    });
-    const lab = strictFakeLab({ getRun: async (id) => detail(id), getMetrics: async () => [row('epoch', 5, 1, 'valAcc', 0.4)] });
+    const lab = strictFakeLab({ getRun: async (id) => runDetail(id, { delta: 0.02 }), getMetrics: async () => [row('epoch', 5, 1, 'valAcc', 0.4)] });
     provideLab(lab.api);
     const compare = useCompareStore();
     await compare.toggle('a');

@@ -1,52 +1,45 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
 import type { MetricRow } from '../../src/shared/metrics';
-import type { RunDetail } from '../../src/shared/runs';
 import { trainConfigSchema } from '../../src/shared/train-config';
 import { connectLabEvents } from '../../src/renderer/src/stores/lab-events';
 import { provideLab } from '../../src/renderer/src/stores/lab-handle';
 import { useLiveStore } from '../../src/renderer/src/stores/live-store';
 import { useRunsStore } from '../../src/renderer/src/stores/runs-store';
 import { deferred, strictFakeLab } from './fake-lab';
+import { runDetail } from './run-fixtures';
 
-const detail: RunDetail = {
-  id: 'run1',
+const detail = runDetail('run1', {
   name: 'tiny',
-  kind: 'train',
   status: 'running',
-  datasetId: 'd1',
-  model: 'wrn-10-1',
   delta: 0.02,
   epochs: 2,
-  createdAt: 1,
   startedAt: 2,
   endedAt: null,
-  error: null,
-  engine: 'cpu',
-  final: {},
-  bestValAcc: null,
-  tags: [],
-  notes: '',
   config: trainConfigSchema.parse({ datasetId: 'd1', model: 'wrn-10-1' }),
-  engineReport: null,
-};
+});
 
 const history: MetricRow[] = [
   { scope: 'batch', step: 1, epoch: 1, name: 'lf', value: 0.5, time: 1 },
   { scope: 'batch', step: 2, epoch: 1, name: 'lf', value: 0.4, time: 2 },
 ];
 
+/** Opens run1 on a lab wired to the live store whose metric history stays pending until `metrics` resolves. */
+function openWithHistoryPending() {
+  const metrics = deferred<MetricRow[]>();
+  const lab = strictFakeLab({ getRun: async () => detail, getMetrics: () => metrics.promise });
+  provideLab(lab.api);
+  const live = useLiveStore();
+  connectLabEvents(lab.api);
+  const opening = live.open('run1');
+  return { metrics, lab, live, opening };
+}
+
 describe('useLiveStore', () => {
   beforeEach(() => setActivePinia(createPinia()));
 
   it('loads history, keeps live points that arrive while loading, and drops the overlap', async () => {
-    const metrics = deferred<MetricRow[]>();
-    const lab = strictFakeLab({ getRun: async () => detail, getMetrics: () => metrics.promise });
-    provideLab(lab.api);
-    const live = useLiveStore();
-    connectLabEvents(lab.api);
-
-    const opening = live.open('run1');
+    const { metrics, lab, live, opening } = openWithHistoryPending();
     expect(live.loading).toBe(true);
     // One point already in the history, one newer, one for another run.
     lab.emit({ type: 'metric', runId: 'run1', point: { scope: 'batch', step: 2, epoch: 1, values: { lf: 0.4 }, time: 2 } });
@@ -105,12 +98,7 @@ describe('useLiveStore status while loading', () => {
   beforeEach(() => setActivePinia(createPinia()));
 
   it('keeps a run event that arrives after getRun answered but before the history did', async () => {
-    const metrics = deferred<MetricRow[]>();
-    const lab = strictFakeLab({ getRun: async () => detail, getMetrics: () => metrics.promise });
-    provideLab(lab.api);
-    const live = useLiveStore();
-    connectLabEvents(lab.api);
-    const opening = live.open('run1');
+    const { metrics, lab, live, opening } = openWithHistoryPending();
     await new Promise((r) => setTimeout(r, 0));
     lab.emit({ type: 'run', run: { ...detail, status: 'completed', endedAt: 50, bestValAcc: 0.3 } });
     metrics.resolve([]);

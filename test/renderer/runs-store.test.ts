@@ -1,35 +1,14 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
-import type { RunDetail, RunSummary } from '../../src/shared/runs';
-import { trainConfigSchema } from '../../src/shared/train-config';
 import { connectLabEvents } from '../../src/renderer/src/stores/lab-events';
 import { provideLab } from '../../src/renderer/src/stores/lab-handle';
 import { useLiveStore } from '../../src/renderer/src/stores/live-store';
 import { useRunsStore } from '../../src/renderer/src/stores/runs-store';
 import { useStatusStore } from '../../src/renderer/src/stores/status-store';
 import { strictFakeLab } from './fake-lab';
+import { runDetail, runSummary } from './run-fixtures';
 
-function summary(id: string, createdAt: number): RunSummary {
-  return {
-    id,
-    name: id,
-    kind: 'train',
-    status: 'completed',
-    datasetId: 'd1',
-    model: 'wrn-10-1',
-    delta: null,
-    epochs: 1,
-    createdAt,
-    startedAt: createdAt,
-    endedAt: createdAt + 1,
-    error: null,
-    engine: 'cpu',
-    final: {},
-    bestValAcc: null,
-    tags: [],
-    notes: '',
-  };
-}
+const summary = (id: string, createdAt: number) => runSummary(id, { createdAt, startedAt: createdAt, endedAt: createdAt + 1 });
 
 describe('useRunsStore', () => {
   beforeEach(() => setActivePinia(createPinia()));
@@ -54,7 +33,7 @@ describe('useRunsStore', () => {
 
   it('on runs-changed reloads the list and closes a deleted open run', async () => {
     let list = [summary('a', 1)];
-    const detail: RunDetail = { ...summary('a', 1), config: trainConfigSchema.parse({ datasetId: 'd1' }), engineReport: null };
+    const detail = runDetail('a');
     const lab = strictFakeLab({ listRuns: async () => list, getRun: async () => detail, getMetrics: async () => [] });
     provideLab(lab.api);
     connectLabEvents(lab.api);
