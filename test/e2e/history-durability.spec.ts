@@ -22,7 +22,7 @@ import {
 /**
  * Run history durability on the real lab host, worker and SQLite: a run
  * survives its host being SIGKILLed (interrupted, then resumed from its
- * checkpoint), the EMA toggle redraws the batch curves, and metrics export
+ * checkpoint), the smoothing slider redraws the batch curves, and metrics export
  * as CSV. The reference run is trained by the CLI before web mode starts.
  */
 
@@ -85,33 +85,48 @@ async function openRefRun(page: Page): Promise<void> {
   await expect(page.getByTestId('live-status')).toHaveText('completed');
 }
 
-test('the EMA toggle redraws the batch curves and turning it off restores them', async ({ page }) => {
+test('the smoothing slider redraws the batch curves and setting it back to 0 restores them', async ({ page }) => {
   const problems = await openApp(page, lab().url);
   await openRefRun(page);
   const accuracy = page.locator('[data-chart="accuracy"]');
   const featureLoss = page.locator('[data-chart="feature-loss"]');
   const lr = page.locator('[data-chart="lr"]');
   // 3 epochs of 10 steps: 30 batch points plus 3 train and 3 val epoch points.
-  await expect.poll(() => points(accuracy)).toBeGreaterThanOrEqual(REF_EPOCHS * 3);
+  const batchPoints = REF_EPOCHS * 10;
+  await expect.poll(() => points(accuracy)).toBe(batchPoints + REF_EPOCHS * 2);
   const rawPoints = await points(accuracy);
   const raw = { accuracy: await chartImage(accuracy), featureLoss: await chartImage(featureLoss), lr: await chartImage(lr) };
 
   const charts = page.getByTestId('live-charts');
+  const slider = page.locator('input[name="live-smoothing"]');
   await expect(charts).toHaveAttribute('data-smoothed', 'false');
-  const toggle = page.getByLabel('smooth batch curves (EMA)');
-  await toggle.check();
+  await expect(charts).toHaveAttribute('data-smoothing', '0');
+  await expect(slider).toHaveValue('0');
+  await slider.fill('0.8');
   await expect(charts).toHaveAttribute('data-smoothed', 'true');
+  await expect(charts).toHaveAttribute('data-smoothing', '0.8');
+  await expect(page.locator('.smoothing-slider output')).toHaveText('0.80');
   await expect.poll(() => chartImage(accuracy)).not.toBe(raw.accuracy);
   await expect.poll(() => chartImage(featureLoss)).not.toBe(raw.featureLoss);
-  // The EMA replaces each batch point, it adds none; the learning rate is no batch estimate and stays
-  // as drawn, which also shows a redraw alone does not change a chart's pixels.
-  expect(await points(accuracy)).toBe(rawPoints);
+  // The EMA is drawn over the raw batch curve, which stays faintly behind it: one more point per batch.
+  expect(await points(accuracy)).toBe(rawPoints + batchPoints);
+  // The learning rate is a schedule, never smoothed, and stays as drawn; which also shows a redraw
+  // alone does not change a chart's pixels.
   expect(await chartImage(lr)).toBe(raw.lr);
 
-  await toggle.uncheck();
+  // Another weight draws another curve.
+  const at08 = await chartImage(featureLoss);
+  await slider.fill('0.3');
+  await expect(charts).toHaveAttribute('data-smoothing', '0.3');
+  await expect.poll(() => chartImage(featureLoss)).not.toBe(at08);
+
+  await slider.fill('0');
   await expect(charts).toHaveAttribute('data-smoothed', 'false');
+  await expect(charts).toHaveAttribute('data-smoothing', '0');
+  await expect(page.locator('.smoothing-slider output')).toHaveText('off');
   await expect.poll(() => chartImage(accuracy)).toBe(raw.accuracy);
   await expect.poll(() => chartImage(featureLoss)).toBe(raw.featureLoss);
+  expect(await points(accuracy)).toBe(rawPoints);
   expect(problems).toEqual([]);
 });
 

@@ -1,6 +1,7 @@
 import { expect, test, type Locator } from '@playwright/test';
 import { join } from 'node:path';
 import { labPerFile, openApp, REPO_ROOT } from './fixtures';
+import { chartImage } from './history-helpers';
 
 const lab = labPerFile({ perClass: 30, testPerClass: 5 });
 
@@ -67,13 +68,14 @@ test('a run plots live, cancels, and shows as cancelled in History', async ({ pa
 
 test('History compares two runs: overlaid epoch curves and the config diff', async ({ page }) => {
   const problems = await openApp(page, lab().url);
-  // A CE baseline next to the cancelled smoothing run of the previous test.
+  // A CE baseline next to the cancelled smoothing run of the previous test; two epochs, so its
+  // per-epoch curves have a second point the EMA moves.
   await page.locator('button[data-view="new-run"]').click();
   await page.locator('input[name="name"]').fill('e2e baseline');
   await page.locator('input[name="subset"]').fill('100');
   await page.locator('input[name="valSize"]').fill('50');
   await page.locator('select[name="model"]').selectOption('wrn-10-1');
-  await page.locator('input[name="epochs"]').fill('1');
+  await page.locator('input[name="epochs"]').fill('2');
   await page.locator('input[name="batchSize"]').fill('50');
   await page.locator('input[name="smoothing"]').uncheck();
   await page.getByTestId('start-run').click();
@@ -100,6 +102,27 @@ test('History compares two runs: overlaid epoch curves and the config diff', asy
   await expect(diff.locator('tr', { hasText: 'delta' })).toContainText('null');
   await expect(diff.locator('tr', { hasText: 'epochs' })).toContainText('3');
   await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'history-compare.png'), fullPage: true });
+
+  // The smoothing slider redraws the overlaid curves (each run's EMA over its faint raw curve) and
+  // 0 restores them; the learning rate is a schedule and is never smoothed.
+  const lf = panel.locator('[data-chart="compare-lf"]');
+  const lr = panel.locator('[data-chart="compare-lr"]');
+  const rawLfPoints = Number(await lf.getAttribute('data-points'));
+  expect(rawLfPoints).toBeGreaterThanOrEqual(3); // the baseline's 2 epochs and the tiny run's first
+  await expect.poll(async () => Number(await lr.getAttribute('data-points'))).toBe(rawLfPoints);
+  const raw = { lf: await chartImage(lf), lr: await chartImage(lr) };
+  const charts = panel.getByTestId('compare-charts');
+  const slider = panel.locator('input[name="compare-smoothing"]');
+  await expect(charts).toHaveAttribute('data-smoothing', '0');
+  await slider.fill('0.8');
+  await expect(charts).toHaveAttribute('data-smoothing', '0.8');
+  await expect.poll(() => chartImage(lf)).not.toBe(raw.lf);
+  expect(Number(await lf.getAttribute('data-points'))).toBe(2 * rawLfPoints);
+  expect(await chartImage(lr)).toBe(raw.lr);
+  await slider.fill('0');
+  await expect(charts).toHaveAttribute('data-smoothing', '0');
+  await expect.poll(() => chartImage(lf)).toBe(raw.lf);
+  expect(Number(await lf.getAttribute('data-points'))).toBe(rawLfPoints);
 
   // Delete the baseline (deleteRun, with a confirm step): it leaves History and the comparison.
   await page.locator('tr.run-row', { hasText: 'e2e baseline' }).click();

@@ -1,22 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricRow } from '../../src/shared/metrics';
-import { emaUpdate, MetricSeries, seriesFromRows } from '../../src/renderer/src/lib/metric-series';
-
-describe('emaUpdate', () => {
-  it('starts at the first value and then weights the newest by alpha', () => {
-    const a = emaUpdate(null, 1, 0.1);
-    expect(a).toBe(1);
-    const b = emaUpdate(a, 0, 0.1);
-    expect(b).toBeCloseTo(0.9, 12);
-    expect(emaUpdate(b, 0, 0.1)).toBeCloseTo(0.81, 12);
-  });
-
-  it('skips non-finite values and rejects a bad alpha', () => {
-    expect(emaUpdate(0.5, Number.NaN, 0.5)).toBe(0.5);
-    expect(() => emaUpdate(null, 1, 0)).toThrow(/alpha/);
-    expect(() => emaUpdate(null, 1, 1.5)).toThrow(/alpha/);
-  });
-});
+import { MetricSeries, seriesFromRows } from '../../src/renderer/src/lib/metric-series';
 
 describe('seriesFromRows', () => {
   const rows: MetricRow[] = [
@@ -28,7 +12,7 @@ describe('seriesFromRows', () => {
   ];
 
   it('groups rows by scope and name, ordered by step, x = step', () => {
-    const s = seriesFromRows(rows, 0.5);
+    const s = seriesFromRows(rows);
     expect(s.get('batch', 'lf')).toEqual([
       { x: 1, y: 0.4 },
       { x: 2, y: 0.2 },
@@ -39,8 +23,6 @@ describe('seriesFromRows', () => {
     ]);
     expect(s.names('batch')).toEqual(['lf', 'trainAcc']);
     expect(s.size).toBe(5);
-    // EMA with alpha 0.5: 0.4, then 0.5*0.2 + 0.5*0.4 = 0.3
-    expect(s.smoothed('batch', 'lf').map((p) => p.y)).toEqual([0.4, expect.closeTo(0.3, 12)]);
   });
 
   it('keeps array identity as points are appended, and drops the overlap with history', () => {
@@ -60,5 +42,22 @@ describe('seriesFromRows', () => {
     s.addPoint({ scope: 'epoch', step: 7, epoch: 1, values: { valAcc: 0.35 }, time: 2 });
     expect(s.get('epoch', 'valAcc')).toEqual([{ x: 7, y: 0.35 }]);
     expect(s.get('epoch', 'trainAcc')).toEqual([{ x: 7, y: 0.4 }]);
+  });
+
+  it('smooths a curve with the debiased EMA, extends it as points arrive, and rebuilds it for a new weight', () => {
+    const s = new MetricSeries();
+    for (const [step, value] of [[1, 1], [2, 3]] as const) s.add('batch', step, 'lf', value);
+    const ema = s.smoothed('batch', 'lf', 0.5);
+    // w = 0.5 on [1, 3]: 1, then (0.5*1 + 3) / 1.5 = 7/3.
+    expect(ema).toEqual([{ x: 1, y: 1 }, { x: 2, y: expect.closeTo(7 / 3, 12) }]);
+    s.add('batch', 3, 'lf', 5);
+    expect(s.smoothed('batch', 'lf', 0.5)).toBe(ema);
+    expect(ema[2]).toEqual({ x: 3, y: expect.closeTo(27 / 7, 12) });
+    // Another weight starts over from the raw points; the raw curve is untouched.
+    const other = s.smoothed('batch', 'lf', 0.9);
+    expect(other).not.toBe(ema);
+    expect(other.map((p) => p.y)).toEqual([1, expect.closeTo((0.9 + 3) / 1.9, 12), expect.closeTo((0.81 + 2.7 + 5) / 2.71, 12)]);
+    expect(s.get('batch', 'lf').map((p) => p.y)).toEqual([1, 3, 5]);
+    expect(() => s.smoothed('batch', 'lf', 1)).toThrow(/smoothing weight/);
   });
 });

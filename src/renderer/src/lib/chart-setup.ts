@@ -58,6 +58,23 @@ export interface ChartLine {
   dashed?: boolean;
   /** Draw point markers (epoch curves have few points). */
   markers?: boolean;
+  /**
+   * The raw curve under its smoothed one, TensorBoard style: drawn behind every
+   * other curve and left out of the legend (its EMA carries the label).
+   */
+  behind?: boolean;
+}
+
+/** Opacity of a raw curve drawn faintly behind its EMA (TensorBoard draws it at about this). */
+export const RAW_BEHIND_ALPHA = 0.2;
+
+/** `#rrggbb` as `rgba(...)` with the given opacity. */
+export function withAlpha(hex: string, alpha: number): string {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
+  if (!m) throw new Error(`withAlpha needs a #rrggbb colour, got ${JSON.stringify(hex)}`);
+  if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must be in [0, 1], got ${alpha}`);
+  const [r, g, b] = m.slice(1).map((h) => parseInt(h, 16));
+  return `rgba(${r}, ${g}, ${b}, ${alpha})`;
 }
 
 /** A horizontal line across the plotted steps, e.g. delta of Eq. 2 on the L_F chart. */

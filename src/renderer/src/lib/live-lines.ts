@@ -1,5 +1,6 @@
 import type { ChartLine, ReferenceLine } from './chart-setup';
-import { PALETTE } from './chart-setup';
+import { PALETTE, RAW_BEHIND_ALPHA, withAlpha } from './chart-setup';
+import { checkSmoothingWeight } from './ema';
 import type { MetricSeries } from './metric-series';
 
 /** The four Live charts' curves for one run. */
@@ -11,26 +12,36 @@ export interface LiveCharts {
 }
 
 /**
- * Batch curves are noisy; with `smooth` they show their EMA instead. Epoch
- * curves are drawn with markers on top, at the step where each epoch ended.
+ * Batch curves are noisy; with a smoothing weight above 0 each shows its
+ * debiased EMA (lib/ema.ts) over the raw curve drawn faintly behind it, as
+ * TensorBoard does. Epoch curves are few points and stay raw, with markers, at
+ * the step where each epoch ended. The learning rate is a schedule, not a
+ * noisy estimate: an EMA would only lag it, so it is never smoothed.
  */
-export function liveChartLines(series: MetricSeries, smooth: boolean): LiveCharts {
-  const batch = (name: string) => (smooth ? series.smoothed('batch', name) : series.get('batch', name));
-  const tag = smooth ? ' (EMA)' : '';
+export function liveChartLines(series: MetricSeries, smoothing: number): LiveCharts {
+  checkSmoothingWeight(smoothing);
+  const batch = (name: string, label: string, color: string, light: string): ChartLine[] => {
+    const raw = series.get('batch', name);
+    if (smoothing === 0) return [{ label, data: raw, color: light, width: 1 }];
+    return [
+      { label: `${label} (raw)`, data: raw, color: withAlpha(color, RAW_BEHIND_ALPHA), width: 1, behind: true },
+      { label: `${label} (EMA ${smoothing})`, data: series.smoothed('batch', name, smoothing), color: light, width: 1.5 },
+    ];
+  };
   return {
     accuracy: [
-      { label: `train acc / batch${tag}`, data: batch('trainAcc'), color: PALETTE.trainLight, width: 1 },
+      ...batch('trainAcc', 'train acc / batch', PALETTE.train, PALETTE.trainLight),
       { label: 'train acc / epoch', data: series.get('epoch', 'trainAcc'), color: PALETTE.train, markers: true, width: 2 },
       { label: 'val acc / epoch', data: series.get('epoch', 'valAcc'), color: PALETTE.val, markers: true, width: 2 },
     ],
     featureLoss: [
-      { label: `L_F / batch${tag}`, data: batch('lf'), color: PALETTE.lfLight, width: 1 },
+      ...batch('lf', 'L_F / batch', PALETTE.lf, PALETTE.lfLight),
       { label: 'L_F / epoch', data: series.get('epoch', 'lf'), color: PALETTE.lf, markers: true, width: 2 },
       { label: 'val L_F / epoch', data: series.get('epoch', 'valLf'), color: PALETTE.valLf, markers: true, width: 2 },
     ],
     loss: [
-      { label: `loss / batch${tag}`, data: batch('loss'), color: PALETTE.trainLight, width: 1 },
-      { label: `CE / batch${tag}`, data: batch('ce'), color: PALETTE.ceLight, width: 1 },
+      ...batch('loss', 'loss / batch', PALETTE.train, PALETTE.trainLight),
+      ...batch('ce', 'CE / batch', PALETTE.ce, PALETTE.ceLight),
       { label: 'loss / epoch', data: series.get('epoch', 'loss'), color: PALETTE.train, markers: true, width: 2 },
       { label: 'CE / epoch', data: series.get('epoch', 'ce'), color: PALETTE.ce, markers: true, width: 2 },
     ],

@@ -1,24 +1,10 @@
 import type { MetricPoint, MetricRow, MetricScope } from '../../../shared/metrics';
+import { checkSmoothingWeight, DebiasedEma } from './ema';
 
 /** One chart point; x is the global optimiser step so batch and epoch curves share an axis. */
 export interface XY {
   x: number;
   y: number;
-}
-
-/**
- * Weight of the newest value in the smoothed batch curves. 0.1 averages over
- * roughly the last 10 batches (about a third of an epoch of the 200-image test
- * runs), enough to read the trend of per-batch accuracy without hiding epochs.
- */
-export const DEFAULT_EMA_ALPHA = 0.1;
-
-/** Exponential moving average step; the first value starts the average. */
-export function emaUpdate(previous: number | null, value: number, alpha: number): number {
-  if (!(alpha > 0 && alpha <= 1)) throw new RangeError(`EMA alpha must be in (0, 1], got ${alpha}`);
-  if (previous === null || !Number.isFinite(previous)) return value;
-  if (!Number.isFinite(value)) return previous;
-  return alpha * value + (1 - alpha) * previous;
 }
 
 function keyOf(scope: MetricScope, name: string): string {
@@ -32,13 +18,10 @@ function keyOf(scope: MetricScope, name: string): string {
  */
 export class MetricSeries {
   private readonly raw = new Map<string, XY[]>();
-  private readonly ema = new Map<string, XY[]>();
-  private readonly emaLast = new Map<string, number>();
+  /** Smoothed curves at `smoothWeight` only, built when first asked for: moving the slider drops the old ones. */
+  private readonly ema = new Map<string, { ema: DebiasedEma; points: XY[] }>();
+  private smoothWeight = 0;
   private count = 0;
-
-  constructor(readonly emaAlpha: number = DEFAULT_EMA_ALPHA) {
-    emaUpdate(null, 0, emaAlpha);
-  }
 
   /** Raw points of one metric (created empty if none arrived yet). */
   get(scope: MetricScope, name: string): XY[] {
@@ -48,12 +31,24 @@ export class MetricSeries {
     return list;
   }
 
-  /** EMA of one metric, updated as points are appended. */
-  smoothed(scope: MetricScope, name: string): XY[] {
+  /**
+   * Debiased EMA of one metric (lib/ema.ts), extended as points are appended.
+   * The array keeps its identity while `weight` stays the same.
+   */
+  smoothed(scope: MetricScope, name: string, weight: number): XY[] {
+    checkSmoothingWeight(weight);
+    if (weight !== this.smoothWeight) {
+      this.ema.clear();
+      this.smoothWeight = weight;
+    }
     const key = keyOf(scope, name);
-    let list = this.ema.get(key);
-    if (!list) this.ema.set(key, (list = []));
-    return list;
+    let curve = this.ema.get(key);
+    if (!curve) {
+      curve = { ema: new DebiasedEma(weight), points: [] };
+      for (const p of this.get(scope, name)) curve.points.push({ x: p.x, y: curve.ema.push(p.y) });
+      this.ema.set(key, curve);
+    }
+    return curve.points;
   }
 
   /** Names that have at least one point in a scope. */
@@ -84,10 +79,8 @@ export class MetricSeries {
     const list = this.get(scope, name);
     if (list.length && step <= list[list.length - 1].x) return false;
     list.push({ x: step, y: value });
-    const key = keyOf(scope, name);
-    const next = emaUpdate(this.emaLast.get(key) ?? null, value, this.emaAlpha);
-    this.emaLast.set(key, next);
-    this.smoothed(scope, name).push({ x: step, y: next });
+    const curve = this.ema.get(keyOf(scope, name));
+    if (curve) curve.points.push({ x: step, y: curve.ema.push(value) });
     this.count++;
     return true;
   }
@@ -103,8 +96,8 @@ export class MetricSeries {
 }
 
 /** Build the curves of a run from its stored rows (any order). */
-export function seriesFromRows(rows: readonly MetricRow[], emaAlpha = DEFAULT_EMA_ALPHA): MetricSeries {
-  const series = new MetricSeries(emaAlpha);
+export function seriesFromRows(rows: readonly MetricRow[]): MetricSeries {
+  const series = new MetricSeries();
   const sorted = [...rows].sort((a, b) => a.step - b.step || a.time - b.time);
   for (const row of sorted) series.add(row.scope, row.step, row.name, row.value);
   return series;

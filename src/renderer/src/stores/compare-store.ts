@@ -18,6 +18,8 @@ export const useCompareStore = defineStore('compare', () => {
   const loaded = shallowRef<ReadonlyMap<string, ComparedRun>>(new Map());
   const error = ref<string | null>(null);
   const loading = ref(false);
+  /** EMA weight of the overlaid curves (0 = raw); kept here so it survives leaving History. */
+  const smoothing = ref(0);
 
   async function load(ids: string[]): Promise<void> {
     if (!ids.length) return;
@@ -70,5 +72,5 @@ export const useCompareStore = defineStore('compare', () => {
     }
   }
 
-  return { selected, loaded, error, loading, toggle, reload, clear, forget };
+  return { selected, loaded, error, loading, smoothing, toggle, reload, clear, forget };
 });
