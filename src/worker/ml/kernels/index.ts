@@ -1,14 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input';
-import { identityWasm } from './identity';
 
 export { conv2dBackpropFilterWasm } from './conv2d-backprop-filter';
 export { conv2dBackpropInputWasm } from './conv2d-backprop-input';
 
 /** The stock wasm Conv2DBackpropInput, kept so tests and benchmarks can compare or restore it. */
 let stockBackpropInput: tf.KernelConfig | null = null;
-let stockIdentity: tf.KernelConfig | null = null;
 
 /**
  * Registers the fast convolution gradient kernels for the 'wasm' backend.
@@ -32,15 +30,6 @@ export function registerFastWasmKernels(): string[] {
     tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2dBackpropInputWasm });
     notes.push('replaced wasm Conv2DBackpropInput with XNNPACK forward convs (phase split for stride 2)');
   }
-  const identity = tf.getKernel('Identity', 'wasm');
-  if (identity?.kernelFunc !== identityWasm) {
-    if (identity) {
-      stockIdentity = identity;
-      tf.unregisterKernel('Identity', 'wasm');
-    }
-    tf.registerKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: identityWasm as unknown as tf.KernelFunc });
-    notes.push('zero-copy Identity for wasm (the tape clones saved tensors)');
-  }
   if (notes.length === 0) notes.push('fast wasm gradient kernels already registered');
   return notes;
 }
@@ -51,12 +40,4 @@ export function restoreStockBackpropInput(): void {
   tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
   tf.registerKernel(stockBackpropInput);
   stockBackpropInput = null;
-}
-
-/** Puts back the copying wasm Identity (for comparisons); no-op if never replaced. */
-export function restoreStockIdentity(): void {
-  if (!stockIdentity) return;
-  tf.unregisterKernel('Identity', 'wasm');
-  tf.registerKernel(stockIdentity);
-  stockIdentity = null;
 }
