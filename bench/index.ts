@@ -24,7 +24,11 @@ async function main(): Promise<void> {
   for (const name of only) await SUITES[name as keyof typeof SUITES](print, { quick: Boolean(values.quick) });
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+// Exit explicitly: the wasm backend's pthread workers (2 threads) keep the event loop alive.
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
