@@ -2,9 +2,10 @@
 // `npm test`: lint, type-check, build, unit + integration tests (vitest), UI tests (Playwright).
 // Ends with one summary line "tests: N passed, N failed, N skipped".
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { playwrightCounts, vitestCounts } from './test-summary.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const results = join(root, 'test-results');
@@ -26,26 +27,26 @@ if (!step('build', 'npx', ['electron-vite', 'build'])) {
   process.exit(1);
 }
 const vitestJson = join(results, 'vitest.json');
-ok = step('unit+integration', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]) && ok;
 const pwJson = join(results, 'playwright.json');
-ok =
-  step('ui', 'npx', ['playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: pwJson }) && ok;
+// Stale reports from an earlier run must not be counted.
+for (const f of [vitestJson, pwJson]) rmSync(f, { force: true });
+const unitOk = step('unit+integration', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]);
+const uiOk = step('ui', 'npx', ['playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: pwJson });
+ok = unitOk && uiOk && ok;
 
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-if (existsSync(vitestJson)) {
-  const v = JSON.parse(readFileSync(vitestJson, 'utf8'));
-  passed += v.numPassedTests;
-  failed += v.numFailedTests;
-  skipped += v.numPendingTests + (v.numTodoTests ?? 0);
+function add(c) {
+  passed += c.passed;
+  failed += c.failed;
+  skipped += c.skipped;
 }
-if (existsSync(pwJson)) {
-  const s = JSON.parse(readFileSync(pwJson, 'utf8')).stats ?? {};
-  passed += (s.expected ?? 0) + (s.flaky ?? 0);
-  failed += s.unexpected ?? 0;
-  skipped += s.skipped ?? 0;
-}
+// A runner that failed without writing its report (it crashed) counts as one failure.
+if (existsSync(vitestJson)) add(vitestCounts(JSON.parse(readFileSync(vitestJson, 'utf8'))));
+else if (!unitOk) failed += 1;
+if (existsSync(pwJson)) add(playwrightCounts(JSON.parse(readFileSync(pwJson, 'utf8'))));
+else if (!uiOk) failed += 1;
 if (!ok && failed === 0) failed = 1; // lint or type errors count as a failure
 console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(ok ? 0 : 1);

@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import * as tar from 'tar-stream';
+import { cifarJpegTarball } from '../support/paths';
 
 export function tempDir(prefix = 'adlab-data-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -176,21 +177,23 @@ export function leftovers(parent: string): string[] {
   return fs.existsSync(parent) ? fs.readdirSync(parent).filter((f) => f.includes('.importing-')) : [];
 }
 
-// ---------------------------------------------------------------- the shared JPEG set
-
-/** ../shared/data beside the repository (DESIGN.md, Data). */
-export const SHARED_TARBALL = new URL('../../../shared/data/cifar10-jpeg/train.tar.gz', import.meta.url).pathname;
+// ---------------------------------------------------------------- the real JPEG sample
 
 /**
- * Copies the first `perClass` images of each class (by name) out of the shared
- * CIFAR-10 JPEG tarball into a small tar.gz, returning the files it holds.
+ * Copies the first `perClass` images of each class (by name) out of the
+ * committed CIFAR-10 JPEG sample into a small tar.gz, returning the files it holds.
  */
-export async function sharedSubset(file: string, perClass: number): Promise<Map<string, Buffer>> {
+export async function sampleSubset(file: string, perClass: number): Promise<Map<string, Buffer>> {
   const { createReadStream } = await import('node:fs');
   const { createGunzip } = await import('node:zlib');
   const all = new Map<string, Buffer>();
   const ex = tar.extract();
-  createReadStream(SHARED_TARBALL).pipe(createGunzip()).pipe(ex);
+  const source = createReadStream(cifarJpegTarball());
+  const gunzip = createGunzip();
+  // A read or gunzip error ends the loop below with that error instead of leaving it waiting.
+  source.on('error', (err) => ex.destroy(err));
+  gunzip.on('error', (err) => ex.destroy(err));
+  source.pipe(gunzip).pipe(ex);
   for await (const e of ex) {
     const m = /^train\/([a-z]+)\/(\d+)\.jpg$/.exec(e.header.name);
     const chunks: Buffer[] = [];

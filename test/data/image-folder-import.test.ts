@@ -6,16 +6,16 @@ import { importDataset } from '../../src/data/import';
 import { loadSplit } from '../../src/data/load-split';
 import { readFullManifest } from '../../src/data/manifest';
 import { resizeRgb } from '../../src/data/resize';
-import { CIFAR10_CLASSES, encodeJpeg, encodePng, leftovers, sharedSubset, tempDir, testPixels, writeTar, writeTree } from './helpers';
+import { CIFAR10_CLASSES, encodeJpeg, encodePng, leftovers, sampleSubset, tempDir, testPixels, writeTar, writeTree } from './helpers';
 
 const root = tempDir();
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-describe('the shared CIFAR-10 JPEG tarball (20 images per class)', () => {
+describe('the committed CIFAR-10 JPEG sample (20 images per class)', () => {
   let subset: Map<string, Buffer>;
   const tarball = path.join(root, 'cifar10-jpeg-mini.tar.gz');
   beforeAll(async () => {
-    subset = await sharedSubset(tarball, 20);
+    subset = await sampleSubset(tarball, 20);
   });
 
   it('imports train/<class>/*.jpg as one train split with the official class order', async () => {

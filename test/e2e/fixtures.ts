@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import * as tar from 'tar-stream';
@@ -11,21 +11,19 @@ import { PNG } from 'pngjs';
 import { test, type Page } from '@playwright/test';
 import type { DatasetSummary } from '../../src/shared/datasets';
 import { launchWebMode, OUT_MAIN, REPO_ROOT } from './web-mode';
+import { cifarJpegTarball } from '../support/paths';
 
 export { REPO_ROOT };
 
 const run = promisify(execFile);
 
-/** The shared CIFAR-10 JPEG archive (README of /work/shared/data: train/<class>/NNNN.jpg). */
+/** The committed CIFAR-10 sample (test/support/paths.ts): train/<class>/NNNN.jpg, 200 per class. */
 export function cifarJpegArchive(): string {
-  const base = process.env.ADLAB_SHARED_DATA ?? resolve(REPO_ROOT, '..', 'shared', 'data');
-  const file = join(base, 'cifar10-jpeg', 'train.tar.gz');
-  if (!existsSync(file)) throw new Error(`shared data not found at ${file} (set ADLAB_SHARED_DATA to the folder holding cifar10-jpeg/)`);
-  return file;
+  return cifarJpegTarball();
 }
 
 /**
- * A small image-folder tar.gz cut from the shared archive: `perClass` train
+ * A small image-folder tar.gz cut from the sample archive: `perClass` train
  * and `testPerClass` test images of every class. The archive is grouped by
  * class, so the stream is read until every class has enough, then dropped.
  */
@@ -69,7 +67,7 @@ export async function buildSmallImageTar(perClass: number, testPerClass = 0): Pr
   return gzipSync(Buffer.concat(chunks));
 }
 
-/** The first image of the shared archive as PNG bytes (what a user would drop on the Defend view). */
+/** The first image of the sample archive as PNG bytes (what a user would drop on the Defend view). */
 export async function firstImagePng(): Promise<Buffer> {
   const extract = tar.extract();
   const source = createReadStream(cifarJpegArchive());

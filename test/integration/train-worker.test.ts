@@ -38,7 +38,7 @@ function collect(runId: string): MetricPoint[] {
 }
 
 describe('real worker on real images', () => {
-  it('imports the shared JPEG tarball class-balanced', () => {
+  it('imports the committed JPEG sample class-balanced', () => {
     const d = host.datasets.get(datasetId);
     expect(d.splits[0]).toMatchObject({ name: 'train', count: 700 });
     expect(d.splits[0]!.classCounts).toEqual(Array(10).fill(70));

@@ -4,13 +4,20 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The shared CIFAR-10 JPEG tarball (`../shared/data` beside the repo, or ADLAB_SHARED_DATA). */
+/**
+ * The committed CIFAR-10 sample the tests import: 200 real JPEGs per class,
+ * train/<class>/0000.jpg ... 0199.jpg (scripts/make-test-sample.mjs says where
+ * they come from). ADLAB_TEST_CIFAR_SAMPLE points at another archive of that layout.
+ * A missing file throws at once, naming the path, instead of hanging a stream.
+ */
 export function cifarJpegTarball(): string {
-  const base = process.env.ADLAB_SHARED_DATA ?? join(REPO_ROOT, '..', 'shared', 'data');
-  const file = join(base, 'cifar10-jpeg', 'train.tar.gz');
-  if (!existsSync(file)) throw new Error(`shared CIFAR-10 JPEG data not found at ${file} (set ADLAB_SHARED_DATA)`);
+  const file = process.env.ADLAB_TEST_CIFAR_SAMPLE ?? join(REPO_ROOT, 'test', 'fixtures', 'cifar10-sample.tar.gz');
+  if (!existsSync(file)) throw new Error(`CIFAR-10 test sample not found at ${file} (scripts/make-test-sample.mjs builds it)`);
   return file;
 }
+
+/** Images per class in the committed sample: no test may ask for more. */
+export const SAMPLE_PER_CLASS = 200;
 
 /** The built worker entry; vitest's global setup builds it when missing. */
 export const BUILT_WORKER = join(REPO_ROOT, 'out', 'main', 'worker.js');
