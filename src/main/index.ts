@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, utilityProcess } from 'electron';
 import { IPC_EVENT_CHANNEL } from '../shared/lab-methods';
 import { registerLabIpc } from './electron/ipc';
+import { isOwnPageUrl, ownPage } from './electron/own-page';
 import { lockDown, secureWebPreferences } from './electron/window';
 import { utilityWorkerLauncher } from './electron/worker';
 import { acquireAppLock } from './lab/app-lock';
@@ -51,7 +52,8 @@ if (!app.requestSingleInstanceLock()) {
         return result.canceled ? null : (result.filePaths[0] ?? null);
       },
     });
-    registerLabIpc(ipcMain, host, devUrl);
+    const page = ownPage(devUrl, join(here, '..', 'renderer', 'index.html'));
+    registerLabIpc(ipcMain, host, page);
 
     const win = new BrowserWindow({
       width: 1360,
@@ -59,8 +61,7 @@ if (!app.requestSingleInstanceLock()) {
       title: 'Active Defense Lab',
       webPreferences: secureWebPreferences(join(here, '..', 'preload', 'index.cjs')),
     });
-    const ownPage = devUrl ?? `file://${join(here, '..', 'renderer', 'index.html')}`;
-    lockDown(win.webContents, (url) => url.startsWith(ownPage));
+    lockDown(win.webContents, (url) => isOwnPageUrl(url, page));
     const unsubscribe = host.onEvent((event) => {
       if (!win.isDestroyed()) win.webContents.send(IPC_EVENT_CHANNEL, event);
     });

@@ -1,9 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { isTrustedSender, registerLabIpc } from '../../src/main/electron/ipc';
+import { ownPage } from '../../src/main/electron/own-page';
 import { lockDown, secureWebPreferences } from '../../src/main/electron/window';
 import { utilityWorkerLauncher } from '../../src/main/electron/worker';
 import { LAB_METHOD_NAMES } from '../../src/shared/lab-methods';
@@ -13,6 +15,8 @@ import { LAB_METHOD_NAMES } from '../../src/shared/lab-methods';
  * the binary cannot be downloaded here, and importing 'electron' would try.
  */
 const dataDir = mkdtempSync(join(tmpdir(), 'adlab-electron-'));
+const BUILT = ownPage(undefined, '/opt/lab/out/renderer/index.html');
+const DEV = ownPage('http://localhost:5173', '/opt/lab/out/renderer/index.html');
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('IPC handlers', () => {
@@ -29,7 +33,7 @@ describe('IPC handlers', () => {
   it('registers one channel per LabApi method and forwards validated calls', async () => {
     const ipc = fakeIpcMain();
     const calls: [string, unknown][] = [];
-    const off = registerLabIpc(ipc as never, { call: async (m, a) => (calls.push([m, a]), 'ok') }, undefined);
+    const off = registerLabIpc(ipc as never, { call: async (m, a) => (calls.push([m, a]), 'ok') }, BUILT);
     expect([...ipc.handlers.keys()].sort()).toEqual(LAB_METHOD_NAMES.map((m) => `lab:${m}`).sort());
     const own = { senderFrame: { url: 'file:///opt/lab/out/renderer/index.html' } };
     await expect(ipc.handlers.get('lab:getRun')!(own, 'r1')).resolves.toBe('ok');
@@ -40,19 +44,33 @@ describe('IPC handlers', () => {
 
   it('refuses calls from frames that are not the app', () => {
     const ipc = fakeIpcMain();
-    registerLabIpc(ipc as never, { call: async () => 'ok' }, undefined);
+    registerLabIpc(ipc as never, { call: async () => 'ok' }, BUILT);
     expect(() => ipc.handlers.get('lab:listRuns')!({ senderFrame: { url: 'https://evil.example/' } })).toThrow(/untrusted frame/);
     expect(() => ipc.handlers.get('lab:listRuns')!({})).toThrow(/untrusted frame/);
   });
 
+  // The URLs of issue #12: a prefix match trusted the two "evil" ones.
   it.each([
-    ['file:///opt/lab/out/renderer/index.html', undefined, true],
-    ['http://localhost:5173/', 'http://localhost:5173', true],
-    ['http://localhost:5173/', undefined, false],
-    ['file:///tmp/evil.html', undefined, false],
-    [undefined, undefined, false],
-  ])('trusts %s (dev server %s): %s', (url, dev, expected) => {
-    expect(isTrustedSender(url, dev)).toBe(expected);
+    ['file:///opt/lab/out/renderer/index.html', BUILT, true],
+    ['file:///opt/lab/out/renderer/index.html#/runs', BUILT, true],
+    ['file:///opt/lab/out/renderer/evil.html', BUILT, false],
+    ['file:///anywhere/out/renderer/evil.html', BUILT, false],
+    ['file:///anywhere/out/renderer/index.html', BUILT, false],
+    ['file:///opt/lab/out/renderer/sub/../index.html', BUILT, true],
+    ['file://evil.example/opt/lab/out/renderer/index.html', BUILT, false],
+    ['file:///tmp/evil.html', BUILT, false],
+    ['http://localhost:5173/', DEV, true],
+    ['http://localhost:5173/src/main.ts?x=1', DEV, true],
+    ['http://localhost:5173.evil.example/', DEV, false],
+    ['http://localhost:51730/', DEV, false],
+    ['https://localhost:5173/', DEV, false],
+    ['http://localhost:5173@evil.example/', DEV, false],
+    ['http://localhost:5173/', BUILT, false],
+    ['file:///opt/lab/out/renderer/index.html', DEV, false],
+    ['not a url', BUILT, false],
+    [undefined, BUILT, false],
+  ])('trusts %s (page %o): %s', (url, page, expected) => {
+    expect(isTrustedSender(url, page)).toBe(expected);
   });
 });
 
@@ -68,12 +86,17 @@ describe('window security', () => {
     });
   });
 
-  it('blocks navigation away, new windows and permission requests', () => {
+  function lockedContents() {
     const contents = Object.assign(new EventEmitter(), {
       setWindowOpenHandler: vi.fn(),
-      session: { setPermissionRequestHandler: vi.fn() },
+      session: { setPermissionRequestHandler: vi.fn(), setPermissionCheckHandler: vi.fn() },
     });
-    lockDown(contents as never, (url) => url.startsWith('file:///app/'));
+    lockDown(contents as never, (url) => url === 'file:///app/index.html');
+    return contents;
+  }
+
+  it('blocks navigation away, new windows and permission requests and checks', () => {
+    const contents = lockedContents();
     const away = { preventDefault: vi.fn() };
     contents.emit('will-navigate', away, 'https://example.com');
     expect(away.preventDefault).toHaveBeenCalled();
@@ -84,6 +107,23 @@ describe('window security', () => {
     const grant = vi.fn();
     contents.session.setPermissionRequestHandler.mock.calls[0]![0](null, 'camera', grant);
     expect(grant).toHaveBeenCalledWith(false);
+    for (const permission of ['media', 'clipboard-read', 'notifications', 'geolocation']) {
+      expect(contents.session.setPermissionCheckHandler.mock.calls[0]![0](null, permission, 'file:///app/index.html', {})).toBe(false);
+    }
+  });
+
+  it.each(['will-frame-navigate', 'will-redirect'])('guards %s: sub-frames and redirects stay on the app', (name) => {
+    const contents = lockedContents();
+    // Electron 45 passes a details object (with url) and, for will-redirect, the url again.
+    const away = { url: 'file:///anywhere/out/renderer/evil.html', preventDefault: vi.fn() };
+    contents.emit(name, away, away.url);
+    expect(away.preventDefault).toHaveBeenCalled();
+    const awayNoArg = { url: 'http://localhost:5173.evil.example/', preventDefault: vi.fn() };
+    contents.emit(name, awayNoArg);
+    expect(awayNoArg.preventDefault).toHaveBeenCalled();
+    const inside = { url: 'file:///app/index.html', preventDefault: vi.fn() };
+    contents.emit(name, inside);
+    expect(inside.preventDefault).not.toHaveBeenCalled();
   });
 });
 
@@ -119,7 +159,7 @@ describe('main process', () => {
     class FakeWindow {
       webContents = Object.assign(new EventEmitter(), {
         setWindowOpenHandler: vi.fn(),
-        session: { setPermissionRequestHandler: vi.fn() },
+        session: { setPermissionRequestHandler: vi.fn(), setPermissionCheckHandler: vi.fn() },
         send: vi.fn(),
       });
       constructor(readonly options: { webPreferences: Record<string, unknown> }) {
@@ -153,7 +193,10 @@ describe('main process', () => {
     expect(String(windows[0]!.options.webPreferences.preload)).toMatch(/preload[/\\]index\.cjs$/);
     expect(handlers.has('lab:startTraining')).toBe(true);
     const listRuns = handlers.get('lab:listRuns') as (e: unknown) => Promise<unknown>;
-    await expect(listRuns({ senderFrame: { url: 'file:///x/out/renderer/index.html' } })).resolves.toEqual([]);
+    // Trusted: exactly the index.html beside the main bundle (here src/main/../renderer), nothing else.
+    const indexHtml = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'renderer', 'index.html')).href;
+    await expect(listRuns({ senderFrame: { url: indexHtml } })).resolves.toEqual([]);
+    expect(() => listRuns({ senderFrame: { url: 'file:///x/out/renderer/index.html' } })).toThrow(/untrusted frame/);
     app.emit('before-quit', { preventDefault: vi.fn() });
     await new Promise((r) => setTimeout(r, 20));
     expect(app.exit).toHaveBeenCalledWith(0);

@@ -15,12 +15,27 @@ export function secureWebPreferences(preload: string): BrowserWindowConstructorO
   };
 }
 
-/** No navigation away from the app, no new windows, no permissions. */
+/** The URL a navigation event carries: newer Electron passes a details object, older ones the URL as well. */
+function eventUrl(details: unknown, url: unknown): string | undefined {
+  if (typeof url === 'string') return url;
+  const u = (details as { url?: unknown } | null)?.url;
+  return typeof u === 'string' ? u : undefined;
+}
+
+/**
+ * No navigation away from the app (top frame, sub-frames, redirects), no
+ * webviews, no new windows, no permissions: requests and checks are both denied.
+ */
 export function lockDown(contents: WebContents, isOwnUrl: (url: string) => boolean): void {
-  contents.on('will-navigate', (event, url) => {
-    if (!isOwnUrl(url)) event.preventDefault();
-  });
+  const guard = (details: { preventDefault(): void }, url?: unknown) => {
+    const target = eventUrl(details, url);
+    if (target === undefined || !isOwnUrl(target)) details.preventDefault();
+  };
+  contents.on('will-navigate', guard);
+  contents.on('will-frame-navigate', guard);
+  contents.on('will-redirect', guard);
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   contents.session.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  contents.session.setPermissionCheckHandler(() => false);
 }

@@ -2,7 +2,7 @@ import type { DatasetSummary } from '../../shared/datasets';
 import type { DefendRequest } from '../../shared/defend';
 import type { EvalConfig } from '../../shared/eval-config';
 import type { EvaluationSummary } from '../../shared/evaluations';
-import { parseLabArgs, type LabEvent, type LabMethod, type LabParsedArgs, type LabResults } from '../../shared/lab-api';
+import { LabApiError, parseLabArgs, type LabEvent, type LabMethod, type LabParsedArgs, type LabResults } from '../../shared/lab-api';
 import type { RunSummary } from '../../shared/runs';
 import type { TrainConfig } from '../../shared/train-config';
 import type { OfficialArchiveId } from '../../data/download';
@@ -14,7 +14,9 @@ import { JobQueue } from './job-queue';
 import { LabContext } from './lab-context';
 import { evaluationCsv, metricsCsv } from './metrics-csv';
 import { pidAlive } from './pids';
+import { clip, quote } from './quote';
 import { Training } from './training';
+import { LOCAL_CLIENT } from './uploads';
 import type { WorkerLauncher } from './worker-launcher';
 
 export interface LabHostOptions {
@@ -79,11 +81,30 @@ export class LabHost {
     return this.ctx.onEvent(listener);
   }
 
-  /** Validate and dispatch one LabApi call coming from a transport. */
-  async call(method: string, args: unknown): Promise<unknown> {
-    const parsed = parseLabArgs(method, args);
+  /**
+   * Validate and dispatch one LabApi call coming from a transport. `client`
+   * names the connection (a WebSocket), so that what it leaves unfinished
+   * (uploads) is cleaned up when it goes: see closeClient.
+   */
+  async call(method: string, args: unknown, client: string = LOCAL_CLIENT): Promise<unknown> {
+    if (!Object.hasOwn(this.handlers, method)) throw new LabApiError(`unknown method ${quote(method)}`);
+    let parsed: unknown[];
+    try {
+      parsed = parseLabArgs(method, args) as unknown[];
+    } catch (err) {
+      throw new LabApiError(clip((err as Error).message));
+    }
+    if (method === 'uploadBegin') {
+      const [u] = parsed as LabParsedArgs<'uploadBegin'>;
+      return { uploadId: this.ctx.uploads.begin(u.name, u.size, client) };
+    }
     const handler = this.handlers[method as LabMethod] as (...a: unknown[]) => unknown;
-    return handler(...(parsed as unknown[]));
+    return handler(...parsed);
+  }
+
+  /** A connection closed: drop its unfinished uploads (their file descriptors and partial files). */
+  closeClient(client: string): void {
+    this.ctx.uploads.discardClient(client);
   }
 
   readonly handlers: Handlers = {
@@ -107,8 +128,9 @@ export class LabHost {
     },
     resumeRun: (id) => this.training.resume(id),
     exportRunMetrics: (id, format) => {
+      const run = this.runs.get(id); // an unknown id is an error, not an empty CSV
       const rows = this.runs.metrics(id);
-      return format === 'csv' ? metricsCsv(rows) : JSON.stringify({ run: this.runs.get(id), metrics: rows });
+      return format === 'csv' ? metricsCsv(rows) : JSON.stringify({ run, metrics: rows });
     },
     startEvaluation: (config) => ({ evalId: this.evaluations.start(config) }),
     listEvaluations: (runId) => this.evals.list(runId ?? undefined),

@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import type { HostToWorker } from '../../shared/worker-protocol';
 
 /** A running worker process, whatever started it (Node fork, Electron utilityProcess). */
@@ -33,31 +33,69 @@ export interface NodeLauncherOptions {
   echoStderr?: boolean;
 }
 
+/**
+ * A worker that could not be started (fork threw, e.g. EMFILE when the process
+ * is out of file descriptors): it reports its exit at once, with the reason, so
+ * the job fails instead of the lab process.
+ */
+export function deadWorker(reason: string): WorkerHandle {
+  return {
+    pid: undefined,
+    send: () => undefined,
+    onMessage: () => undefined,
+    onExit: (listener) => setImmediate(() => listener(null, null, `Error: cannot start the worker: ${reason}`)),
+    kill: () => undefined,
+  };
+}
+
 /** Launch `script` with child_process.fork: used by the CLI, web mode and tests. */
 export function nodeWorkerLauncher(script: string, options: NodeLauncherOptions = {}): WorkerLauncher {
   return () => {
-    const child = fork(script, [], {
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-      execArgv: options.execArgv ?? [],
-      env: options.env ?? process.env,
-      serialization: 'json',
-    });
+    let child: ChildProcess;
+    try {
+      child = fork(script, [], {
+        stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+        execArgv: options.execArgv ?? [],
+        env: options.env ?? process.env,
+        serialization: 'json',
+      });
+    } catch (err) {
+      return deadWorker((err as Error).message);
+    }
     const tail = new TailBuffer();
     child.stderr?.on('data', (chunk: Buffer) => {
       tail.push(chunk);
       if (options.echoStderr) process.stderr.write(chunk);
     });
+    // Without an 'error' listener a failed spawn (EMFILE, ENOMEM, EAGAIN) or a failed
+    // send is thrown from the event loop and ends the lab. 'exit' may not follow it.
+    let exitListener: ((code: number | null, signal: string | null, stderrTail: string) => void) | null = null;
+    let reported = false;
+    const report = (code: number | null, signal: string | null) => {
+      if (reported || !exitListener) return;
+      reported = true;
+      const listener = exitListener;
+      // stderr may still hold the last words of a crash; let it drain first.
+      setImmediate(() => listener(code, signal, tail.toString()));
+    };
+    let spawnFailed = false;
+    child.on('error', (err) => {
+      tail.push(`\nError: ${err.message}\n`);
+      if (child.pid === undefined) {
+        spawnFailed = true;
+        report(null, null);
+      }
+    });
     return {
       pid: child.pid,
       send: (msg) => {
-        if (child.connected) child.send(msg);
+        if (child.connected) child.send(msg, (err) => err && tail.push(`\nError: send to the worker failed: ${err.message}\n`));
       },
       onMessage: (listener) => child.on('message', listener),
       onExit: (listener) => {
-        child.once('exit', (code, signal) => {
-          // stderr may still hold the last words of a crash; let it drain first.
-          setImmediate(() => listener(code, signal, tail.toString()));
-        });
+        exitListener = listener;
+        if (spawnFailed) report(null, null);
+        child.once('exit', (code, signal) => report(code, signal));
       },
       kill: (signal = 'SIGTERM') => {
         child.kill(signal);

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 
 const TYPES: Record<string, string> = {
@@ -27,11 +27,22 @@ export function resolveStatic(root: string, urlPath: string): string | null {
   return full.startsWith(root.endsWith(sep) ? root : root + sep) ? full : null;
 }
 
+/** Whether `file` lies inside `dir` (both already real paths). */
+function inside(dir: string, file: string): boolean {
+  return file.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+}
+
+/**
+ * The file a URL path names, if its real path (symlinks followed) is inside the
+ * real renderer folder: a link in out/renderer must not publish the rest of the disk.
+ */
 export async function loadStatic(root: string, urlPath: string): Promise<{ body: Buffer; type: string } | null> {
   const file = resolveStatic(root, urlPath);
   if (!file) return null;
   try {
-    return { body: await readFile(file), type: TYPES[extname(file)] ?? 'application/octet-stream' };
+    const [realRoot, realFile] = await Promise.all([realpath(root), realpath(file)]);
+    if (!inside(realRoot, realFile)) return null;
+    return { body: await readFile(realFile), type: TYPES[extname(file)] ?? 'application/octet-stream' };
   } catch {
     return null;
   }
