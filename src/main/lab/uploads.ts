@@ -113,7 +113,7 @@ export class UploadStore {
       writeSync(u.fd, bytes);
     } catch (err) {
       this.discard(id);
-      throw new Error(`upload ${quote(id)} could not be written: ${(err as Error).message}`);
+      throw new Error(`upload ${quote(id)} could not be written: ${(err as Error).message}`, { cause: err });
     }
     u.written += bytes.byteLength;
     u.idle?.refresh();
