@@ -1,11 +1,15 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import { LabHost } from '../../src/main/lab/lab-host';
 import { startWebServer, type WebServer } from '../../src/main/web/server';
 import { resolveStatic } from '../../src/main/web/static-files';
+import { bridgeSocket, type BridgeHost } from '../../src/main/web/ws-bridge';
+import type { LabEvent } from '../../src/shared/lab-api';
 import { decodeWire, encodeWire } from '../../src/shared/wire';
 import { fakeLauncher } from './fake-worker';
 
@@ -19,6 +23,13 @@ beforeAll(async () => {
   mkdirSync(renderer);
   writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>lab</title>');
   writeFileSync(join(dir, 'secret.txt'), 'do not serve');
+  mkdirSync(join(dir, 'elsewhere'));
+  writeFileSync(join(dir, 'elsewhere', 'key.txt'), 'private key');
+  // Links inside the renderer folder that point out of it (a stray link in out/renderer).
+  symlinkSync(join(dir, 'secret.txt'), join(renderer, 'linked.txt'));
+  symlinkSync(join(dir, 'elsewhere'), join(renderer, 'linked-dir'));
+  writeFileSync(join(renderer, 'app.js'), 'console.log(1)');
+  symlinkSync(join(renderer, 'app.js'), join(renderer, 'alias.js'));
   host = new LabHost({ dataDir: join(dir, 'data'), launcher: fakeLauncher(() => undefined), adoptQueue: false });
   server = await startWebServer(host, renderer, 0);
 });
@@ -97,5 +108,119 @@ describe('web mode server', () => {
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     ws.send('x'.repeat(13 * 2 ** 20));
     expect(await closed).toBe(1009); // "message too big"
+  });
+});
+
+describe('web mode hardening', () => {
+  it('does not follow symlinks out of the renderer folder, but serves links inside it', async () => {
+    const base = `http://127.0.0.1:${server.port}`;
+    expect((await fetch(`${base}/linked.txt`)).status).toBe(404);
+    expect((await fetch(`${base}/linked-dir/key.txt`)).status).toBe(404);
+    const inside = await fetch(`${base}/alias.js`);
+    expect(inside.status).toBe(200);
+    expect(await inside.text()).toBe('console.log(1)');
+  });
+
+  it('quotes only a short prefix of a 10 MB method name', async () => {
+    const ws = await connect(`?token=${server.token}`);
+    const res = await request(ws, JSON.stringify({ id: 3, method: 'm'.repeat(10 * 2 ** 20 - 100), args: [] }));
+    expect(res.ok).toBe(false);
+    expect(res.error).toMatch(/^unknown method 'm{60}…' \(10485660 characters\)$/);
+    ws.close();
+  });
+
+  it('quotes only a short prefix of a huge unknown request field', async () => {
+    const ws = await connect(`?token=${server.token}`);
+    const res = await request(ws, JSON.stringify({ id: 3, method: 'listRuns', args: [], ['k'.repeat(1_000_000)]: 1 }));
+    expect(res.error!.length).toBeLessThan(500);
+    ws.close();
+  });
+
+  it.each([
+    ['getRun', ['r-404']],
+    ['getMetrics', ['r-404']],
+    ['exportRunMetrics', ['r-404', 'csv']],
+    ['exportRunMetrics', ['r-404', 'json']],
+    ['cancelRun', ['r-404']],
+    ['resumeRun', ['r-404']],
+    ['deleteRun', ['r-404']],
+    ['updateRun', ['r-404', { name: 'x' }]],
+    ['getEvaluation', ['e-404']],
+    ['exportEvaluation', ['e-404']],
+    ['cancelEvaluation', ['e-404']],
+    ['resumeEvaluation', ['e-404']],
+    ['deleteEvaluation', ['e-404']],
+    ['cancelDefend', ['j-404']],
+    ['cancelImport', ['j-404']],
+    ['deleteDataset', ['d-404']],
+    ['previewDataset', [{ id: 'd-404', split: 'train', page: 0, pageSize: 10 }]],
+    ['uploadChunk', ['u-404', new Uint8Array(1)]],
+    ['uploadEnd', ['u-404']],
+    ['importDataset', [{ kind: 'upload', uploadId: 'u-404' }, {}]],
+  ])('%s of an unknown id is an error naming the id', async (method, args) => {
+    const ws = await connect(`?token=${server.token}`);
+    const res = await request(ws, encodeWire({ id: 9, method, args }));
+    expect(res.ok).toBe(false);
+    expect(res.error).toMatch(/404/);
+    ws.close();
+  });
+
+  it('drops the unfinished uploads of a connection when it closes', async () => {
+    const uploads = join(dir, 'data', 'uploads');
+    const ws = await connect(`?token=${server.token}`);
+    for (let i = 0; i < 3; i++) {
+      const res = await request(ws, encodeWire({ id: i, method: 'uploadBegin', args: [{ name: `f${i}.tar`, size: 1000 }] }));
+      expect(res.ok).toBe(true);
+    }
+    const over = await request(ws, encodeWire({ id: 3, method: 'uploadBegin', args: [{ name: 'f3.tar', size: 1000 }] }));
+    const fifth = await request(ws, encodeWire({ id: 4, method: 'uploadBegin', args: [{ name: 'f4.tar', size: 1000 }] }));
+    expect(over.ok).toBe(true);
+    expect(fifth).toMatchObject({ ok: false, error: expect.stringMatching(/too many unfinished uploads on this connection/) });
+    expect(readdirSync(uploads)).toHaveLength(4);
+    ws.close();
+    await expect.poll(() => readdirSync(uploads).length, { timeout: 5000 }).toBe(0);
+  });
+});
+
+describe('WebSocket backpressure', () => {
+  it('drops a client that never reads once its unread output passes the limit', async () => {
+    const listeners = new Set<(e: LabEvent) => void>();
+    const fake: BridgeHost = {
+      call: async () => null,
+      onEvent: (l) => (listeners.add(l), () => listeners.delete(l)),
+      closeClient: () => undefined,
+    };
+    const http = createServer();
+    const wss = new WebSocketServer({ server: http });
+    let serverSide: WebSocket | null = null;
+    const serverClosed = new Promise<void>((resolve) =>
+      wss.on('connection', (ws) => {
+        serverSide = ws;
+        bridgeSocket(ws, fake, { maxBufferedBytes: 4 * 2 ** 20 });
+        ws.on('close', () => resolve());
+      }),
+    );
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const client = new WebSocket(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/`);
+    await new Promise((r) => client.once('open', r));
+    client.pause(); // a client that never reads
+    await expect.poll(() => listeners.size).toBe(1);
+    // 1 MiB events, 400 of them: without a cap the server would buffer ~400 MiB for this client.
+    const log = 'x'.repeat(2 ** 20);
+    let sent = 0;
+    let maxBuffered = 0;
+    while (sent < 400 && serverSide!.readyState === serverSide!.OPEN) {
+      for (const l of listeners) l({ type: 'log', level: 'info', message: log } as unknown as LabEvent);
+      sent++;
+      maxBuffered = Math.max(maxBuffered, serverSide!.bufferedAmount);
+      await new Promise((r) => setImmediate(r));
+    }
+    await serverClosed;
+    expect(sent).toBeLessThan(400);
+    expect(listeners.size).toBe(0); // unsubscribed from lab events
+    expect(maxBuffered).toBeLessThan(4 * 2 ** 20 + 2 * 2 ** 20);
+    client.terminate();
+    wss.close();
+    await new Promise((r) => http.close(r));
   });
 });

@@ -4,7 +4,7 @@ import type { EngineReport } from '../../shared/engine';
 import type { MetricPoint, Progress } from '../../shared/metrics';
 import type { EvalResultRow } from '../../shared/evaluations';
 import { decodeWorkerMessage, type CheckpointKind, type DefendJob, type EvalJob, type ImportJob, type ImportWeightsJob, type TrainJob } from '../../shared/worker-protocol';
-import type { WorkerLauncher } from './worker-launcher';
+import { deadWorker, type WorkerHandle, type WorkerLauncher } from './worker-launcher';
 
 export interface JobListener {
   engine?(report: EngineReport): void;
@@ -34,7 +34,7 @@ const CANCEL_GRACE_MS = 30_000;
 const EXIT_GRACE_MS = 5_000;
 
 function exitReason(code: number | null, signal: string | null, stderrTail: string): string {
-  const how = signal ? `worker killed by ${signal}` : `worker exited with code ${code}`;
+  const how = signal ? `worker killed by ${signal}` : code === null ? 'worker did not start' : `worker exited with code ${code}`;
   // Node prints the error line first and its stack after: the error line explains, the stack does not.
   const lines = stderrTail.split('\n').map((l) => l.trim()).filter(Boolean);
   const errorLine = lines.filter((l) => /\b(\w*Error|Aborted|FATAL|out of memory)\b/i.test(l) && !l.startsWith('at ')).at(-1);
@@ -50,7 +50,12 @@ export class WorkerSupervisor {
   constructor(private readonly launch: WorkerLauncher) {}
 
   run(job: TrainJob | ImportJob | EvalJob | DefendJob | ImportWeightsJob, listener: JobListener = {}): RunningJob {
-    const worker = this.launch();
+    let worker: WorkerHandle;
+    try {
+      worker = this.launch();
+    } catch (err) {
+      worker = deadWorker((err as Error).message);
+    }
     let outcome: JobOutcome | null = null;
     let cancelTimer: NodeJS.Timeout | null = null;
     let exitTimer: NodeJS.Timeout | null = null;

@@ -27,6 +27,8 @@ export class TailBuffer {
 }
 
 export interface NodeLauncherOptions {
+  /** The Node binary (default: this process's). */
+  execPath?: string;
   execArgv?: string[];
   env?: NodeJS.ProcessEnv;
   /** Mirror the worker's stderr to ours (CLI verbose mode). */
@@ -55,6 +57,7 @@ export function nodeWorkerLauncher(script: string, options: NodeLauncherOptions 
     try {
       child = fork(script, [], {
         stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+        execPath: options.execPath,
         execArgv: options.execArgv ?? [],
         env: options.env ?? process.env,
         serialization: 'json',
