@@ -2,6 +2,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetSummary } from '../../shared/datasets';
 import type { Db } from './db';
+import { quote } from './quote';
 
 interface DatasetRow {
   id: string;
@@ -23,10 +24,37 @@ export class DatasetRegistry {
     return join(this.root, id);
   }
 
-  add(summary: DatasetSummary): void {
-    this.db
-      .prepare('INSERT INTO datasets (id, name, format, source, dir, summary_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(summary.id, summary.name, summary.format, summary.source, this.dirFor(summary.id), JSON.stringify(summary), summary.createdAt);
+  /** The dataset with exactly this name, if any. */
+  findByName(name: string): DatasetSummary | null {
+    const row = this.db.prepare('SELECT summary_json FROM datasets WHERE name = ? ORDER BY created_at').get(name) as DatasetRow | undefined;
+    return row ? (JSON.parse(row.summary_json) as DatasetSummary) : null;
+  }
+
+  /** Refuse a name already taken, before an import spends minutes on it. */
+  assertNameFree(name: string): void {
+    const other = this.findByName(name);
+    if (other) throw new Error(`a dataset named ${quote(name)} already exists (${other.id}); choose another name (--name)`);
+  }
+
+  /**
+   * Register an imported dataset. Names are unique: a name the user chose was
+   * checked before the import (assertNameFree) and is refused if it was taken
+   * meanwhile; a default name (the file's) gets " (2)", " (3)"... Returns the
+   * summary as stored.
+   */
+  add(summary: DatasetSummary, nameChosen = false): DatasetSummary {
+    const insert = this.db.transaction((): DatasetSummary => {
+      let name = summary.name;
+      if (nameChosen) this.assertNameFree(name);
+      for (let n = 2; this.findByName(name); n++) name = `${summary.name} (${n})`;
+      const stored = { ...summary, name };
+      this.db
+        .prepare('INSERT INTO datasets (id, name, format, source, dir, summary_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(stored.id, stored.name, stored.format, stored.source, this.dirFor(stored.id), JSON.stringify(stored), stored.createdAt);
+      return stored;
+    });
+    // IMMEDIATE: a CLI import in another process cannot take the same name between the check and the insert.
+    return insert.immediate();
   }
 
   list(): DatasetSummary[] {
@@ -36,17 +64,23 @@ export class DatasetRegistry {
 
   get(id: string): DatasetSummary {
     const row = this.db.prepare('SELECT id, dir, summary_json FROM datasets WHERE id = ?').get(id) as DatasetRow | undefined;
-    if (!row) throw new Error(`no dataset '${id}'`);
+    if (!row) throw new Error(`no dataset ${quote(id)}`);
     return JSON.parse(row.summary_json) as DatasetSummary;
   }
 
-  /** Find by exact id or by name (the CLI accepts either). */
+  /**
+   * Find by exact id or by name (the CLI accepts either). A name two datasets
+   * share (a database from before names were unique) is an error, never a guess.
+   */
   resolve(idOrName: string): DatasetSummary {
-    const row = this.db
-      .prepare('SELECT id, dir, summary_json FROM datasets WHERE id = ? OR name = ? ORDER BY created_at DESC')
-      .get(idOrName, idOrName) as DatasetRow | undefined;
-    if (!row) throw new Error(`no dataset with id or name '${idOrName}'`);
-    return JSON.parse(row.summary_json) as DatasetSummary;
+    const byId = this.db.prepare('SELECT id, dir, summary_json FROM datasets WHERE id = ?').get(idOrName) as DatasetRow | undefined;
+    if (byId) return JSON.parse(byId.summary_json) as DatasetSummary;
+    const rows = this.db.prepare('SELECT id, dir, summary_json FROM datasets WHERE name = ? ORDER BY created_at').all(idOrName) as DatasetRow[];
+    if (rows.length > 1) {
+      throw new Error(`${rows.length} datasets are named ${quote(idOrName)} (${rows.map((r) => r.id).join(', ')}): use the id`);
+    }
+    if (!rows[0]) throw new Error(`no dataset with id or name ${quote(idOrName)}`);
+    return JSON.parse(rows[0].summary_json) as DatasetSummary;
   }
 
   /** Remove the row first, then the files: a crash in between leaves only an orphan folder, never a row without files. */

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { downloadArchive, OFFICIAL_ARCHIVES, type OfficialArchiveId } from '../../data/download';
 import type { DatasetSummary } from '../../shared/datasets';
 import type { DatasetSource } from '../../shared/lab-api';
 import { isFinished } from '../../shared/runs';
+import { failureReason } from './disk-full';
 import type { LabContext } from './lab-context';
 import type { RunningJob } from './supervisor';
 
@@ -49,6 +51,7 @@ export class DatasetImports {
   start(path: string, opts: ImportOptions, cleanup?: () => void, jobId: string = randomUUID()): { jobId: string; done: Promise<DatasetSummary> } {
     const { ctx } = this;
     ctx.assertOpen();
+    if (opts.name !== undefined) ctx.datasets.assertNameFree(opts.name);
     const datasetId = `ds-${randomUUID().slice(0, 8)}`;
     const job = ctx.supervisor.run(
       { type: 'import', jobId, sourcePath: path, destDir: ctx.datasets.dirFor(datasetId), datasetId, name: opts.name, size: opts.size, limit: opts.limit },
@@ -59,10 +62,19 @@ export class DatasetImports {
       this.running.delete(jobId);
       cleanup?.();
       if (outcome.status === 'imported') {
-        ctx.datasets.add(outcome.dataset);
-        ctx.emit({ type: 'import-done', jobId, dataset: outcome.dataset });
+        let dataset: DatasetSummary;
+        try {
+          dataset = ctx.datasets.add(outcome.dataset, opts.name !== undefined);
+        } catch (err) {
+          // Not registered (a full disk, a name taken meanwhile): the import failed, and says why.
+          const error = failureReason(err);
+          rmSync(ctx.datasets.dirFor(datasetId), { recursive: true, force: true });
+          ctx.emit({ type: 'import-failed', jobId, error });
+          throw new Error(error, { cause: err });
+        }
+        ctx.emit({ type: 'import-done', jobId, dataset });
         ctx.emit({ type: 'datasets-changed' });
-        return outcome.dataset;
+        return dataset;
       }
       const error = outcome.status === 'failed' ? outcome.error : 'import cancelled';
       ctx.emit({ type: 'import-failed', jobId, error });

@@ -49,7 +49,16 @@ export class JobQueue {
     if (this.current || this.stopped) return;
     const item = this.waiting.shift();
     if (!item) return;
-    const job = this.start(item);
+    let job: RunningJob;
+    try {
+      job = this.start(item);
+    } catch (err) {
+      // A launcher that throws (its store write hit a full disk) must not end the lab,
+      // which runs this from a microtask: that job is skipped, the queue moves on.
+      process.stderr.write(`adlab: could not start ${item.kind} ${item.id}: ${(err as Error).message}\n`);
+      queueMicrotask(() => this.pump());
+      return;
+    }
     this.current = { item, job };
     void job.done.finally(() => {
       this.current = null;

@@ -130,6 +130,27 @@ export class RunStore {
       .run(Date.now(), engine ? `${engine.engine}` : null, engine ? JSON.stringify(engine) : null, id);
   }
 
+  /**
+   * Start (or restart) a training attempt: in one transaction, drop the metric
+   * rows the checkpoint being resumed does not cover, and mark the run running.
+   * The worker reports an epoch's metrics before it writes that epoch's checkpoint,
+   * so after a kill between the two, the rows past the checkpoint would be
+   * reported again: kept, they would appear twice in curves and CSV. `from` null:
+   * the attempt starts over from step 0, so every row goes.
+   */
+  beginAttempt(id: string, from: { step: number; epochsDone: number } | null): { removed: number } {
+    const attempt = this.db.transaction(() => {
+      const removed = from
+        ? this.db
+            .prepare(`DELETE FROM metrics WHERE run_id = ? AND (step > ? OR (scope = 'epoch' AND epoch > ?))`)
+            .run(id, from.step, from.epochsDone).changes
+        : this.db.prepare('DELETE FROM metrics WHERE run_id = ?').run(id).changes;
+      this.markRunning(id, null);
+      return { removed };
+    });
+    return attempt();
+  }
+
   setEngine(id: string, engine: EngineReport): void {
     this.db.prepare('UPDATE runs SET engine = ?, engine_json = ? WHERE id = ?').run(engine.engine, JSON.stringify(engine), id);
   }

@@ -4,6 +4,7 @@ import type { EngineReport } from '../../shared/engine';
 import type { MetricPoint, Progress } from '../../shared/metrics';
 import type { EvalResultRow } from '../../shared/evaluations';
 import { decodeWorkerMessage, type CheckpointKind, type DefendJob, type EvalJob, type ImportJob, type ImportWeightsJob, type TrainJob } from '../../shared/worker-protocol';
+import { failureReason } from './disk-full';
 import { deadWorker, type WorkerHandle, type WorkerLauncher } from './worker-launcher';
 
 export interface JobListener {
@@ -66,6 +67,18 @@ export class WorkerSupervisor {
         worker.send({ type: 'shutdown' });
         exitTimer ??= setTimeout(() => worker.kill('SIGKILL'), EXIT_GRACE_MS);
       };
+      // A listener stores what the worker reports (metrics, checkpoints, results). If that
+      // fails (SQLITE_FULL, ENOSPC) the job fails with the reason and its worker is stopped:
+      // thrown from here, the error would end the lab process.
+      const deliver = (fn: () => void) => {
+        if (outcome) return; // the job already failed: nothing more is stored
+        try {
+          fn();
+        } catch (err) {
+          outcome = { status: 'failed', error: failureReason(err) };
+          worker.kill('SIGKILL');
+        }
+      };
       worker.onMessage((raw) => {
         let msg;
         try {
@@ -79,28 +92,28 @@ export class WorkerSupervisor {
             worker.send(job);
             break;
           case 'engine':
-            listener.engine?.(msg.report);
+            deliver(() => listener.engine?.(msg.report));
             break;
           case 'metric':
-            listener.metric?.(msg.point);
+            deliver(() => listener.metric?.(msg.point));
             break;
           case 'progress':
-            listener.progress?.(msg.progress);
+            deliver(() => listener.progress?.(msg.progress));
             break;
           case 'checkpoint':
-            listener.checkpoint?.(msg);
+            deliver(() => listener.checkpoint?.(msg));
             break;
           case 'log':
-            listener.log?.(msg.level, msg.message);
+            deliver(() => listener.log?.(msg.level, msg.message));
             break;
           case 'done':
             settle({ status: msg.status, summary: msg.summary });
             break;
           case 'eval-result':
-            listener.evalResult?.(msg.row);
+            deliver(() => listener.evalResult?.(msg.row));
             break;
           case 'eval-summary':
-            listener.evalSummary?.(msg.values);
+            deliver(() => listener.evalSummary?.(msg.values));
             break;
           case 'defend-result':
             settle({ status: 'defended', result: msg.result });
@@ -109,14 +122,14 @@ export class WorkerSupervisor {
             settle({ status: 'imported', dataset: msg.dataset });
             break;
           case 'error':
-            settle({ status: 'failed', error: msg.message });
+            settle({ status: 'failed', error: failureReason(msg.message) });
             break;
         }
       });
       worker.onExit((code, signal, stderrTail) => {
         if (cancelTimer) clearTimeout(cancelTimer);
         if (exitTimer) clearTimeout(exitTimer);
-        resolve(outcome ?? { status: 'failed', error: exitReason(code, signal, stderrTail) });
+        resolve(outcome ?? { status: 'failed', error: failureReason(exitReason(code, signal, stderrTail)) });
       });
     });
 

@@ -2,11 +2,16 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isFinished, type RunSummary } from '../../shared/runs';
 import type { TrainConfig } from '../../shared/train-config';
-import { resumableCheckpoint } from './checkpoint-files';
+import { checkpointPosition, resumableCheckpoint, sweepStaleCheckpointTemps } from './checkpoint-files';
+import { failureReason } from './disk-full';
+import { pidAlive } from './pids';
 import { Waiters, type LabContext } from './lab-context';
 import type { RunningJob } from './supervisor';
 
 type FinalStatus = 'completed' | 'cancelled' | 'failed' | 'interrupted';
+
+/** How often an end-of-run write that failed (disk full) is tried again. */
+const FINISH_RETRY_MS = 2000;
 
 /** Training runs: queue, launch, cancel, resume, delete; and runs made from imported weights. */
 export class Training {
@@ -59,29 +64,55 @@ export class Training {
     return isFinished(run.status) ? Promise.resolve(run) : this.waiters.wait(id);
   }
 
+  /**
+   * Record a run's end and tell the windows. If the store cannot write it (a full
+   * disk), the windows still hear the outcome and the write is retried until it
+   * lands, so the lab keeps serving and the run is resumable once space is back.
+   */
   private finish(id: string, status: FinalStatus, error: string | null): void {
-    this.ctx.runs.finish(id, status, error);
-    const run = this.ctx.runs.get(id);
+    try {
+      this.ctx.runs.finish(id, status, error);
+    } catch (err) {
+      const reason = failureReason(err);
+      const retry = setInterval(() => {
+        if (this.ctx.closed) return clearInterval(retry);
+        try {
+          this.ctx.runs.finish(id, status, error);
+          clearInterval(retry);
+          this.ctx.emit({ type: 'run', run: this.ctx.runs.get(id) });
+        } catch {
+          // still full: try again later
+        }
+      }, FINISH_RETRY_MS);
+      retry.unref();
+      process.stderr.write(`adlab: could not record run ${id} as ${status} (${reason}); retrying\n`);
+    }
+    const stored = this.ctx.runs.get(id);
+    const run = isFinished(stored.status) ? stored : { ...stored, status, error, endedAt: Date.now() };
     this.ctx.emit({ type: 'run', run });
     this.waiters.resolve(id, run);
   }
 
-  /** The queue's launcher for training runs. */
+  /** The queue's launcher for training runs: whatever goes wrong here fails the run, never the lab. */
   launch(runId: string): RunningJob {
+    try {
+      return this.launchWorker(runId);
+    } catch (err) {
+      const error = failureReason(err);
+      this.finish(runId, 'failed', error);
+      return { pid: undefined, done: Promise.resolve({ status: 'failed', error }), cancel: () => undefined };
+    }
+  }
+
+  private launchWorker(runId: string): RunningJob {
     const { ctx } = this;
     const run = ctx.runs.get(runId);
     const artifactsDir = ctx.runs.artifactsDir(runId);
     mkdirSync(artifactsDir, { recursive: true });
-    let resumeFrom: string | undefined;
-    try {
-      resumeFrom = resumableCheckpoint(ctx.runs.checkpoints(runId).find((c) => c.kind === 'last')?.path) ?? undefined;
-    } catch (err) {
-      // Recorded as failed, with a settled stand-in so the queue moves on.
-      ctx.runs.markRunning(runId, null);
-      this.finish(runId, 'failed', (err as Error).message);
-      return { pid: undefined, done: Promise.resolve({ status: 'failed', error: (err as Error).message }), cancel: () => undefined };
-    }
-    ctx.runs.markRunning(runId, null);
+    // Throws when a checkpoint was recorded but none survives: the run fails (launch) instead of starting over.
+    const resumeFrom = resumableCheckpoint(ctx.runs.checkpoints(runId).find((c) => c.kind === 'last')?.path) ?? undefined;
+    sweepStaleCheckpointTemps(artifactsDir, pidAlive, resumeFrom);
+    ctx.runs.beginAttempt(runId, resumeFrom ? checkpointPosition(resumeFrom) : null);
     ctx.emit({ type: 'run', run: ctx.runs.get(runId) });
     const job = ctx.supervisor.run(
       { type: 'train', jobId: runId, config: run.config, datasetDir: ctx.datasets.dirFor(run.config.datasetId), artifactsDir, resumeFrom },
