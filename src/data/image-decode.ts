@@ -9,6 +9,12 @@ import { badInput } from './errors';
  * model inputs, and small enough to decode on a laptop.
  */
 export const MAX_IMAGE_PIXELS = 4096 * 4096;
+/**
+ * Largest image file read: a PNG at the pixel cap stored without compression is
+ * 4096 x (1 + 4096*3) bytes plus chunk headers (~48 MiB); anything larger is not
+ * an image we could decode, so its bytes are never allocated.
+ */
+export const MAX_IMAGE_FILE_BYTES = 64 * 2 ** 20;
 /** Longest side accepted (a 16384x1024 strip is still under the pixel cap). */
 export const MAX_IMAGE_SIDE = 16384;
 

@@ -1,7 +1,7 @@
 import type { SplitName } from '../shared/datasets';
 import { SplitWriter } from './cache-writer';
 import { throwIfCancelled } from './errors';
-import { decodeImage } from './image-decode';
+import { decodeImage, MAX_IMAGE_FILE_BYTES } from './image-decode';
 import type { FolderLayout } from './image-folder-layout';
 import type { ImportContext, ImportedSplits } from './import-context';
 import { resizeMethods, resizeRgb, type ResizeMethod } from './resize';
@@ -41,6 +41,7 @@ export async function importImageFolder(layout: FolderLayout, ctx: ImportContext
         ctx.progress(done, total, f.path);
       },
       ctx.signal,
+      MAX_IMAGE_FILE_BYTES,
     );
   } catch (err) {
     for (const w of writers) w.abort();

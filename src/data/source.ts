@@ -32,11 +32,14 @@ export interface DatasetSource {
   /**
    * Calls `onFile` with the full content of each wanted file. Archive order for
    * archives, sorted order for folders. `onFile` may be async (backpressure).
+   * A wanted file over `maxBytes` (by its tar header or stat size) is refused
+   * before its content is allocated.
    */
   read(
     wanted: ReadonlySet<string>,
     onFile: (file: SourceFile, data: Buffer) => void | Promise<void>,
     signal?: AbortSignal,
+    maxBytes?: number,
   ): Promise<void>;
 }
 
@@ -106,12 +109,13 @@ async function openFolder(root: string, signal?: AbortSignal): Promise<DatasetSo
     files,
     dirs,
     sha256: hash.digest('hex'),
-    async read(wanted, onFile, sig) {
+    async read(wanted, onFile, sig, maxBytes = Infinity) {
       const yieldNow = makeYielder();
       for (const f of files) {
         if (!wanted.has(f.path)) continue;
         await yieldNow();
         throwIfCancelled(sig);
+        if (f.size > maxBytes) throw tooLarge(label, f.path, f.size, maxBytes);
         const data = fs.readFileSync(path.join(root, ...f.path.split('/')));
         if (data.length !== f.size) throw badInput(`${label}: ${f.path} changed size during the import`);
         await onFile(f, data);
@@ -121,6 +125,11 @@ async function openFolder(root: string, signal?: AbortSignal): Promise<DatasetSo
 }
 
 // ---------------------------------------------------------------- archives
+
+function tooLarge(label: string, rel: string, size: number, maxBytes: number): Error {
+  const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+  return badInput(`${label}: ${rel} is ${mib(size)}, above the ${mib(maxBytes)} limit for one file of this kind`);
+}
 
 async function isGzip(file: string): Promise<boolean> {
   const fd = fs.openSync(file, 'r');
@@ -244,7 +253,7 @@ async function openArchive(file: string, signal?: AbortSignal): Promise<DatasetS
     files,
     dirs: [...dirSet].sort(cmp),
     sha256: hash.digest('hex'),
-    async read(wanted, onFile, sig) {
+    async read(wanted, onFile, sig, maxBytes = Infinity) {
       await walkTar(
         file,
         label,
@@ -263,6 +272,11 @@ async function openArchive(file: string, signal?: AbortSignal): Promise<DatasetS
             return;
           }
           const size = h.size ?? 0;
+          // Checked first: a few KB of gzip can declare (and expand to) a GiB-sized entry.
+          if (size > maxBytes) {
+            entry.resume();
+            throw tooLarge(label, rel, size, maxBytes);
+          }
           // Preallocated so a 150 MB CIFAR-100 train.bin is held once, not twice.
           const data = Buffer.allocUnsafe(size);
           let off = 0;
