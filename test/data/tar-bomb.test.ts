@@ -27,9 +27,9 @@ async function writeBomb(file: string, bombBytes: number): Promise<void> {
   const entry = pack.entry({ name: 'dog/bomb.png', size: bombBytes });
   const chunk = Buffer.alloc(2 ** 20);
   for (let left = bombBytes; left > 0; left -= chunk.length) {
-    if (!entry.write(left >= chunk.length ? chunk : chunk.subarray(0, left))) await new Promise((r) => entry.once('drain', r));
+    if (!entry.write(left >= chunk.length ? chunk : chunk.subarray(0, left))) await new Promise<void>((r) => entry.once('drain', () => r()));
   }
-  entry.end();
+  entry.end(() => undefined);
   pack.finalize();
   await done;
 }

@@ -13,6 +13,7 @@ import { DatasetImports, type ImportOptions } from './imports';
 import { JobQueue } from './job-queue';
 import { LabContext } from './lab-context';
 import { evaluationCsv, metricsCsv } from './metrics-csv';
+import { sweepStaleCheckpointTemps } from './checkpoint-files';
 import { pidAlive } from './pids';
 import { clip, quote } from './quote';
 import { Training } from './training';
@@ -56,6 +57,8 @@ export class LabHost {
     this.ctx.queue = new JobQueue((item) => (item.kind === 'train' ? this.training.launch(item.id) : this.evaluations.launch(item.id)));
     const adoptedRuns = this.ctx.runs.recover(pidAlive);
     const adoptedEvals = this.ctx.evals.recover(pidAlive);
+    // Half-written checkpoint folders of workers killed mid-save (their pids are gone).
+    for (const run of this.ctx.runs.list()) sweepStaleCheckpointTemps(this.ctx.runs.artifactsDir(run.id), pidAlive);
     if (options.adoptQueue ?? true) {
       queueMicrotask(() => {
         for (const id of adoptedRuns) this.ctx.queue.push({ kind: 'train', id });
