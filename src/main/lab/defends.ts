@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DefendRequest } from '../../shared/defend';
 import type { LabContext } from './lab-context';
 import type { RunningJob } from './supervisor';
+import { quote } from './quote';
 
 /**
  * The Defend view's jobs: one image now, beside any queued work, since a user
@@ -48,7 +49,7 @@ export class Defends {
 
   cancel(jobId: string): void {
     const job = this.running.get(jobId);
-    if (!job) throw new Error(`no defend job '${jobId}' is running`);
+    if (!job) throw new Error(`no defend job ${quote(jobId)} is running`);
     job.cancel();
   }
 }

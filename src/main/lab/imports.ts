@@ -8,6 +8,7 @@ import { isFinished } from '../../shared/runs';
 import { failureReason } from './disk-full';
 import type { LabContext } from './lab-context';
 import type { RunningJob } from './supervisor';
+import { quote } from './quote';
 
 export interface ImportOptions {
   name?: string;
@@ -43,7 +44,7 @@ export class DatasetImports {
       return this.start(path, opts, () => this.ctx.uploads.discard(source.uploadId)).jobId;
     }
     const path = this.picked.get(source.pickId);
-    if (!path) throw new Error(`no picked file '${source.pickId}' (each pick can be imported once)`);
+    if (!path) throw new Error(`no picked file ${quote(source.pickId)} (each pick can be imported once)`);
     this.picked.delete(source.pickId);
     return this.start(path, opts).jobId;
   }
@@ -122,7 +123,7 @@ export class DatasetImports {
     const download = this.downloads.get(jobId);
     if (download) return download.abort();
     const job = this.running.get(jobId);
-    if (!job) throw new Error(`no import job '${jobId}' is running`);
+    if (!job) throw new Error(`no import job ${quote(jobId)} is running`);
     job.cancel();
   }
 

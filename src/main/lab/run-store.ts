@@ -5,6 +5,7 @@ import type { RunDetail, RunKind, RunStatus, RunSummary } from '../../shared/run
 import type { TrainConfig } from '../../shared/train-config';
 import type { CheckpointKind } from '../../shared/worker-protocol';
 import type { Db } from './db';
+import { quote } from './quote';
 
 interface RunRow {
   id: string;
@@ -68,7 +69,7 @@ export class RunStore {
 
   private row(id: string): RunRow {
     const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
-    if (!row) throw new Error(`no run '${id}'`);
+    if (!row) throw new Error(`no run ${quote(id)}`);
     return row;
   }
 
