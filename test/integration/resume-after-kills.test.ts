@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LabHost } from '../../src/main/lab/lab-host';
+import { nodeWorkerLauncher } from '../../src/main/lab/worker-launcher';
+import { parseTrainConfig } from '../../src/shared/train-config';
+import { BUILT_WORKER, cifarJpegTarball } from '../support/paths';
+
+let dir: string;
+let host: LabHost;
+let datasetId: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'adlab-kills-'));
+  host = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false });
+  datasetId = (await host.startImport(cifarJpegTarball(), { name: 'k100', limit: 100 }).done).id;
+}, 120_000);
+
+afterAll(async () => {
+  await host?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** mulberry32: seeded, so a failing sequence of kill times can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('the real worker, SIGKILLed at random moments', () => {
+  it('resumes to the end with every (scope, step, name) stored exactly once', async () => {
+    // 80 images in batches of 10: 8 steps per epoch, 3 epochs, 24 steps.
+    const config = parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 80, valSize: 20, epochs: 3, batchSize: 10, seed: 3 });
+    const runId = host.startTraining(config);
+    const random = prng(7);
+    let kills = 0;
+    const stepsSeen = () => host.runs.metrics(runId, 'batch').length;
+    for (let attempt = 0; attempt < 6; attempt++) {
+      // Wait for the worker to start training (its first rows of this attempt), then kill it a random moment later.
+      const before = stepsSeen();
+      const deadline = Date.now() + 60_000;
+      while (host.runs.get(runId).status === 'running' && stepsSeen() === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (host.runs.get(runId).status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 50 + random() * 1500));
+      const pid = host.workerPid(runId);
+      if (pid === undefined || host.runs.get(runId).status !== 'running') break;
+      process.kill(pid, 'SIGKILL');
+      kills++;
+      const run = await host.waitForRun(runId);
+      expect(run.status).toBe('failed');
+      host.resumeRun(runId);
+    }
+    const final = await host.waitForRun(runId);
+    expect(final.status).toBe('completed');
+    expect(kills).toBeGreaterThanOrEqual(3);
+
+    const rows = host.runs.metrics(runId);
+    const counts = new Map<string, number>();
+    for (const r of rows) counts.set(`${r.scope} ${r.step} ${r.name}`, (counts.get(`${r.scope} ${r.step} ${r.name}`) ?? 0) + 1);
+    expect([...counts.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+    for (let step = 1; step <= 24; step++) expect(counts.get(`batch ${step} loss`), `batch step ${step}`).toBe(1);
+    for (const step of [8, 16, 24]) expect(counts.get(`epoch ${step} trainLoss`), `epoch ending at step ${step}`).toBe(1);
+  }, 400_000);
+});
