@@ -152,6 +152,26 @@ describe('utility process worker', () => {
   });
 });
 
+describe('utility process worker failures', () => {
+  it('a fork that throws fails the job with the reason instead of the main process', async () => {
+    const fork = vi.fn(() => {
+      throw new Error('spawn EMFILE');
+    });
+    const worker = utilityWorkerLauncher(fork as never, '/out/main/worker.js')();
+    const exit = await new Promise((resolve) => worker.onExit((code, signal, tail) => resolve({ code, signal, tail })));
+    expect(exit).toEqual({ code: null, signal: null, tail: 'Error: cannot start the worker: spawn EMFILE' });
+  });
+
+  it("a fatal 'error' event is kept for the exit reason, not thrown", async () => {
+    const child = Object.assign(new EventEmitter(), { pid: 78, stdout: new EventEmitter(), stderr: new EventEmitter(), postMessage: vi.fn(), kill: vi.fn() });
+    const worker = utilityWorkerLauncher((() => child) as never, '/out/main/worker.js')();
+    const exit = new Promise((resolve) => worker.onExit((code, _signal, tail) => resolve({ code, tail })));
+    expect(() => child.emit('error', 'FatalError', 'v8::ToLocalChecked')).not.toThrow();
+    child.emit('exit', 133);
+    expect(await exit).toEqual({ code: 133, tail: 'Error: worker FatalError at v8::ToLocalChecked' });
+  });
+});
+
 describe('main process', () => {
   it('opens one sandboxed window whose IPC reaches the lab host', async () => {
     const handlers = new Map<string, unknown>();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WorkerSupervisor } from '../../src/main/lab/supervisor';
 import { deadWorker, nodeWorkerLauncher } from '../../src/main/lab/worker-launcher';
+import { fakeLauncher } from './fake-worker';
 
 const dir = mkdtempSync(join(tmpdir(), 'adlab-launch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,5 +34,20 @@ describe('worker spawn failures', () => {
     writeFileSync(script, 'process.stderr.write("TypeError: boom\\n"); process.exit(3);');
     const outcome = await new WorkerSupervisor(nodeWorkerLauncher(script)).run(job).done;
     expect(outcome).toEqual({ status: 'failed', error: 'worker exited with code 3: TypeError: boom' });
+  });
+});
+
+describe('a store write that fails while a job runs', () => {
+  it('fails the job with "disk full" and the reason, and stops its worker, instead of throwing', async () => {
+    const launcher = fakeLauncher((w, msg) => {
+      if (msg.type === 'train') w.say({ type: 'metric', jobId: 'j1', point: { scope: 'batch', step: 1, epoch: 1, values: { loss: 1 }, time: 1 } });
+    });
+    const job = new WorkerSupervisor(launcher).run({ type: 'train', jobId: 'j1' } as never, {
+      metric: () => {
+        throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      },
+    });
+    expect(await job.done).toEqual({ status: 'failed', error: 'disk full: database or disk is full' });
+    expect(launcher.workers[0]!.exited).toBe(true);
   });
 });
