@@ -145,6 +145,7 @@ describe('web mode hardening', () => {
     ['resumeRun', ['r-404']],
     ['deleteRun', ['r-404']],
     ['updateRun', ['r-404', { name: 'x' }]],
+    ['listEvaluations', ['r-404']],
     ['getEvaluation', ['e-404']],
     ['exportEvaluation', ['e-404']],
     ['cancelEvaluation', ['e-404']],

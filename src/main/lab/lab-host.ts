@@ -136,7 +136,10 @@ export class LabHost {
       return format === 'csv' ? metricsCsv(rows) : JSON.stringify({ run, metrics: rows });
     },
     startEvaluation: (config) => ({ evalId: this.evaluations.start(config) }),
-    listEvaluations: (runId) => this.evals.list(runId ?? undefined),
+    listEvaluations: (runId) => {
+      if (runId) this.runs.get(runId); // an unknown run is an error, not an empty list
+      return this.evals.list(runId ?? undefined);
+    },
     getEvaluation: (id) => this.evals.get(id),
     cancelEvaluation: (id) => this.evaluations.cancel(id),
     resumeEvaluation: (id) => this.evaluations.resume(id),
