@@ -216,8 +216,8 @@ describe('WebSocket backpressure', () => {
       maxBuffered = Math.max(maxBuffered, serverSide!.bufferedAmount);
       await new Promise((r) => setImmediate(r));
     }
-    await serverClosed;
     expect(sent).toBeLessThan(400);
+    await serverClosed;
     expect(listeners.size).toBe(0); // unsubscribed from lab events
     expect(maxBuffered).toBeLessThan(4 * 2 ** 20 + 2 * 2 ** 20);
     client.terminate();
