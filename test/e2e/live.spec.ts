@@ -11,13 +11,21 @@ async function points(chart: Locator): Promise<number> {
 
 test.describe.configure({ mode: 'serial' });
 
-test('the API rejects a bad config and the form names the field', async ({ page }) => {
+test('a bad config is refused in the form\'s words, naming the field', async ({ page }) => {
   const problems = await openApp(page, lab().url);
   await page.locator('[data-view="new-run"]').first().click();
   await page.locator('input[name="lr"]').fill('50');
   await page.getByTestId('start-run').click();
-  await expect(page.getByTestId('run-error')).toContainText('lr');
+  await expect(page.getByTestId('run-error')).toHaveText('Learning rate: must be at most 10');
   await expect(page.locator('label.invalid input[name="lr"]')).toBeVisible();
+  await page.locator('input[name="lr"]').fill('0.1');
+  await page.locator('input[name="batchSize"]').fill('0');
+  await page.getByTestId('start-run').click();
+  await expect(page.getByTestId('run-error')).toHaveText('Batch size: must be at least 1');
+  await expect(page.locator('label.invalid input[name="batchSize"]')).toBeVisible();
+  await page.locator('input[name="batchSize"]').fill('');
+  await page.getByTestId('start-run').click();
+  await expect(page.getByTestId('run-error')).toHaveText('Batch size: enter a number');
   expect(problems).toEqual([]);
 });
 
