@@ -52,6 +52,21 @@ test('a run plots live, cancels, and shows as cancelled in History', async ({ pa
   await expect.poll(() => points(accuracy), { timeout: 180_000 }).toBeGreaterThan(first);
   await expect.poll(() => points(featureLoss)).toBeGreaterThan(0);
   await expect(page.getByTestId('eta')).toBeVisible();
+  // The label counts steps within the epoch (subset 200 - val 50 = 150 images / batch 32 = 5 steps an epoch).
+  await expect(page.locator('.progress-row .progress-meter .text')).toHaveText(/^epoch [1-3]\/3 · step [0-5]\/5 · \d+ %$/);
+
+  // Log-scale y: the axis type changes, and the choice is remembered for this view after a reload.
+  await expect(featureLoss).toHaveAttribute('data-y-scale', 'linear');
+  await featureLoss.locator('input[name="feature-loss-log-y"]').check();
+  await expect(featureLoss).toHaveAttribute('data-y-scale', 'logarithmic');
+  await expect(accuracy).toHaveAttribute('data-y-scale', 'linear');
+  await page.reload();
+  await page.locator('[data-testid="connection"]', { hasText: 'connected' }).waitFor();
+  await page.locator('button[data-view="live"]').click();
+  await expect(featureLoss).toHaveAttribute('data-y-scale', 'logarithmic');
+  await expect(featureLoss.locator('input[name="feature-loss-log-y"]')).toBeChecked();
+  await featureLoss.locator('input[name="feature-loss-log-y"]').uncheck();
+  await expect(featureLoss).toHaveAttribute('data-y-scale', 'linear');
   // Past the first epoch (its batch points plus epoch train/val points), so epoch markers are in the picture.
   await expect.poll(() => points(accuracy), { timeout: 180_000 }).toBeGreaterThanOrEqual(10);
   await page.locator('main[data-view="live"]').screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'live.png') });
@@ -88,6 +103,12 @@ test('History compares two runs: overlaid epoch curves and the config diff', asy
   await page.locator('input[name="smoothing"]').uncheck();
   await page.getByTestId('start-run').click();
   await expect(page.getByTestId('live-status')).toHaveText('completed', { timeout: 180_000 });
+  // Plain CE: loss = CE, drawn once per scope (batch and epoch), under a title that says so.
+  const loss = page.locator('[data-chart="loss"]');
+  await expect(loss.locator('figcaption')).toContainText('plain CE: loss = cross-entropy');
+  expect(Number(await loss.getAttribute('data-points'))).toBe(
+    Number(await page.locator('[data-chart="lr"]').getAttribute('data-points')) + 2, // 2 epoch points
+  );
   // Tag it from the Live view (updateRun).
   await page.locator('.run-actions summary').click();
   await page.locator('input[name="run-tags"]').fill('baseline, smoke');
@@ -131,6 +152,26 @@ test('History compares two runs: overlaid epoch curves and the config diff', asy
   await expect(charts).toHaveAttribute('data-smoothing', '0');
   await expect.poll(() => chartImage(lf)).toBe(raw.lf);
   expect(Number(await lf.getAttribute('data-points'))).toBe(rawLfPoints);
+
+  // Step level: train loss per optimiser step (more points than epochs), against step, then relative time.
+  const stepLoss = panel.locator('[data-chart="compare-loss"]');
+  await expect.poll(async () => Number(await stepLoss.getAttribute('data-points'))).toBeGreaterThan(rawLfPoints);
+  const stepPoints = Number(await stepLoss.getAttribute('data-points'));
+  const lossBox = panel.locator('.compare-chart', { has: stepLoss });
+  await expect(lossBox).toHaveAttribute('data-x-axis', 'step');
+  // Per-step points have no epoch of their own: that axis is not offered.
+  await expect(lossBox.locator('select[name="compare-loss-x"] option[value="epoch"]')).toBeDisabled();
+  await lossBox.locator('select[name="compare-loss-x"]').selectOption('relative');
+  await expect(lossBox).toHaveAttribute('data-x-axis', 'relative');
+  await expect(stepLoss.locator('figcaption')).toContainText('train loss / step');
+  await expect.poll(async () => Number(await stepLoss.getAttribute('data-points'))).toBe(stepPoints);
+  // Another metric on the same chart: CE per step.
+  await lossBox.locator('select[name="compare-loss-metric"]').selectOption('batch:ce');
+  await expect(stepLoss.locator('figcaption')).toContainText('CE / step');
+  await expect(lossBox).toHaveAttribute('data-metric', 'batch:ce');
+  await expect(lossBox).toHaveAttribute('data-x-axis', 'relative');
+  await stepLoss.locator('input[name="compare-loss-log-y"]').check();
+  await expect(stepLoss).toHaveAttribute('data-y-scale', 'logarithmic');
 
   // Delete the baseline (deleteRun, with a confirm step): it leaves History and the comparison.
   await page.locator('tr.run-row', { hasText: 'e2e baseline' }).click();
