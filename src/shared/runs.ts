@@ -32,6 +32,8 @@ export interface RunSummary {
 export interface RunDetail extends RunSummary {
   config: TrainConfig;
   engineReport: EngineReport | null;
+  /** Where a resume would continue from (the 'last' checkpoint), or null when there is none to resume. */
+  resumePoint?: { epoch: number; step: number } | null;
 }
 
 export function isFinished(status: RunStatus): boolean {

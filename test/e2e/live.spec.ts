@@ -52,21 +52,9 @@ test('a run plots live, cancels, and shows as cancelled in History', async ({ pa
   await expect.poll(() => points(accuracy), { timeout: 180_000 }).toBeGreaterThan(first);
   await expect.poll(() => points(featureLoss)).toBeGreaterThan(0);
   await expect(page.getByTestId('eta')).toBeVisible();
-  // The label counts steps within the epoch (subset 200 - val 50 = 150 images / batch 32 = 5 steps an epoch).
-  await expect(page.locator('.progress-row .progress-meter .text')).toHaveText(/^epoch [1-3]\/3 · step [0-5]\/5 · \d+ %$/);
+  // The label counts steps within the epoch (200 images / batch 32 = 7 steps an epoch), not over the run.
+  await expect(page.locator('.progress-row .progress-meter .text')).toHaveText(/^epoch [1-3]\/3 · step [0-7]\/7 · \d+ %$/);
 
-  // Log-scale y: the axis type changes, and the choice is remembered for this view after a reload.
-  await expect(featureLoss).toHaveAttribute('data-y-scale', 'linear');
-  await featureLoss.locator('input[name="feature-loss-log-y"]').check();
-  await expect(featureLoss).toHaveAttribute('data-y-scale', 'logarithmic');
-  await expect(accuracy).toHaveAttribute('data-y-scale', 'linear');
-  await page.reload();
-  await page.locator('[data-testid="connection"]', { hasText: 'connected' }).waitFor();
-  await page.locator('button[data-view="live"]').click();
-  await expect(featureLoss).toHaveAttribute('data-y-scale', 'logarithmic');
-  await expect(featureLoss.locator('input[name="feature-loss-log-y"]')).toBeChecked();
-  await featureLoss.locator('input[name="feature-loss-log-y"]').uncheck();
-  await expect(featureLoss).toHaveAttribute('data-y-scale', 'linear');
   // Past the first epoch (its batch points plus epoch train/val points), so epoch markers are in the picture.
   await expect.poll(() => points(accuracy), { timeout: 180_000 }).toBeGreaterThanOrEqual(10);
   await page.locator('main[data-view="live"]').screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'live.png') });
@@ -86,6 +74,19 @@ test('a run plots live, cancels, and shows as cancelled in History', async ({ pa
   await row.click();
   await expect(page.locator('main[data-view="live"]')).toBeVisible();
   await expect.poll(() => points(accuracy)).toBeGreaterThan(0);
+
+  // Log-scale y: the axis type changes, and the choice is remembered for this view after a reload.
+  await expect(featureLoss).toHaveAttribute('data-y-scale', 'linear');
+  await featureLoss.locator('input[name="feature-loss-log-y"]').check();
+  await expect(featureLoss).toHaveAttribute('data-y-scale', 'logarithmic');
+  await expect(accuracy).toHaveAttribute('data-y-scale', 'linear');
+  await page.reload();
+  await page.locator('[data-testid="connection"]', { hasText: 'connected' }).waitFor();
+  await page.locator('button[data-view="live"]').click();
+  await expect(featureLoss).toHaveAttribute('data-y-scale', 'logarithmic');
+  await expect(featureLoss.locator('input[name="feature-loss-log-y"]')).toBeChecked();
+  await featureLoss.locator('input[name="feature-loss-log-y"]').uncheck();
+  await expect(featureLoss).toHaveAttribute('data-y-scale', 'linear');
   expect(problems).toEqual([]);
 });
 
@@ -181,5 +182,27 @@ test('History compares two runs: overlaid epoch curves and the config diff', asy
   await page.locator('button[data-view="history"]').click();
   await expect(page.locator('tr.run-row', { hasText: 'e2e baseline' })).toHaveCount(0);
   await expect(panel).toContainText('Compare 1 run');
+  expect(problems).toEqual([]);
+});
+
+test('a run the pre-flight memory check refuses says why in Live and leaves no History entry', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  // The check is the wasm engine's (src/worker/jobs/wasm-budget.ts); earlier runs here reported the engine.
+  const engine = (await page.getByTestId('engine').textContent()) ?? '';
+  test.skip(!/wasm/.test(engine), `the memory check applies to the wasm engine; this lab runs ${engine}`);
+  await page.locator('button[data-view="history"]').click();
+  const before = await page.locator('tr.run-row').count();
+  await page.locator('button[data-view="new-run"]').click();
+  await page.locator('input[name="name"]').fill('e2e too big');
+  await page.locator('select[name="model"]').selectOption('wrn-34-10');
+  await page.locator('input[name="batchSize"]').fill('128');
+  await page.getByTestId('start-run').click();
+  await expect(page.getByTestId('run-failure')).toContainText('Run refused', { timeout: 120_000 });
+  await expect(page.getByTestId('run-failure')).toContainText('does not fit');
+  await expect(page.getByTestId('run-discarded')).toBeVisible();
+  await expect(page.getByTestId('resume-run')).toHaveCount(0);
+  await page.locator('button[data-view="history"]').click();
+  await expect(page.locator('tr.run-row')).toHaveCount(before);
+  await expect(page.locator('tr.run-row', { hasText: 'e2e too big' })).toHaveCount(0);
   expect(problems).toEqual([]);
 });

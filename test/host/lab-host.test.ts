@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -97,6 +97,28 @@ describe('LabHost', () => {
     expect(run.status).toBe('failed');
     expect(run.error).toMatch(/worker killed by SIGKILL: RangeError: wasm memory access out of bounds/);
     expect(host.runs.metrics(runId)).toHaveLength(2);
+    await host.close();
+  });
+
+  it('a run refused before its first step (the pre-flight memory check) says why and leaves no History entry', async () => {
+    const refusal = "wrn-34-10 at batch 128 does not fit the wasm engine's 4 GB heap (at most 8)";
+    const launcher = fakeLauncher((w, msg) => {
+      if (msg.type === 'train') w.say({ type: 'error', jobId: msg.jobId, message: refusal });
+    });
+    const host = new LabHost({ dataDir: dir, launcher, adoptQueue: false });
+    host.datasets.add(dataset);
+    const events: LabEvent[] = [];
+    host.onEvent((e) => events.push(e));
+    const { runId } = (await host.call('startTraining', [{ datasetId: 'ds-test', model: 'wrn-34-10', batchSize: 128 }])) as { runId: string };
+    const run = await host.waitForRun(runId);
+    expect(run).toMatchObject({ status: 'failed' });
+    expect(run.error).toContain(refusal);
+    // Whoever watched it saw the failure, then the run went away with its folder.
+    const failed = events.findIndex((e) => e.type === 'run' && e.run.id === runId && e.run.status === 'failed');
+    expect(failed).toBeGreaterThanOrEqual(0);
+    expect(events.findIndex((e) => e.type === 'runs-changed')).toBeGreaterThan(failed);
+    expect(host.runs.list()).toEqual([]);
+    expect(existsSync(join(dir, 'runs', runId))).toBe(false);
     await host.close();
   });
 

@@ -82,6 +82,7 @@ export class RunStore {
       ...this.summarise(row),
       config: JSON.parse(row.config_json) as TrainConfig,
       engineReport: row.engine_json ? (JSON.parse(row.engine_json) as EngineReport) : null,
+      resumePoint: this.resumePoint(id),
     };
   }
 
@@ -212,6 +213,11 @@ export class RunStore {
          val_acc = excluded.val_acc, time = excluded.time`,
       )
       .run(id, c.kind, c.epoch, c.step, c.path, c.valAcc, c.time);
+  }
+
+  private resumePoint(id: string): { epoch: number; step: number } | null {
+    const last = this.checkpoints(id).find((c) => c.kind === 'last');
+    return last ? { epoch: last.epoch, step: last.step } : null;
   }
 
   checkpoints(id: string): CheckpointRecord[] {

@@ -27,6 +27,7 @@ export const useLiveStore = defineStore('live', () => {
   let bufferedSummary: RunSummary | null = null;
 
   async function open(id: string): Promise<void> {
+    discarded.value = false;
     runId.value = id;
     run.value = null;
     series.value = markRaw(new MetricSeries());
@@ -84,8 +85,26 @@ export const useLiveStore = defineStore('live', () => {
     if (isFinished(summary.status)) cancelling.value = false;
   }
 
+  /**
+   * The host removed the open run. One that failed before training (refused by
+   * the worker's pre-flight check) stays on screen with its reason, marked as
+   * not kept; any other is closed.
+   */
+  const discarded = ref(false);
+  function onRemoved(): void {
+    const r = run.value;
+    if (r && r.status === 'failed' && r.error) {
+      discarded.value = true;
+      progress.value = null;
+      cancelling.value = false;
+      return;
+    }
+    close();
+  }
+
   /** Show no run (e.g. the open one was deleted). */
   function close(): void {
+    discarded.value = false;
     runId.value = null;
     run.value = null;
     series.value = markRaw(new MetricSeries());
@@ -110,5 +129,5 @@ export const useLiveStore = defineStore('live', () => {
     }
   }
 
-  return { runId, run, series, version, progress, loading, error, cancelling, open, close, onMetric, onProgress, onRun, cancel };
+  return { runId, run, series, version, progress, loading, error, cancelling, discarded, open, close, onRemoved, onMetric, onProgress, onRun, cancel };
 });
