@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, utilityProcess } from 'electron';
 import { IPC_EVENT_CHANNEL } from '../shared/lab-methods';
 import { registerLabIpc } from './electron/ipc';
-import { lockDown, secureWebPreferences } from './electron/window';
+import { lockDown, secureWebPreferences, windowIcon } from './electron/window';
 import { utilityWorkerLauncher } from './electron/worker';
 import { acquireAppLock } from './lab/app-lock';
 import { LabHost } from './lab/lab-host';
@@ -57,6 +57,7 @@ if (!app.requestSingleInstanceLock()) {
       width: 1360,
       height: 900,
       title: 'Active Defense Lab',
+      icon: windowIcon(here),
       webPreferences: secureWebPreferences(join(here, '..', 'preload', 'index.cjs')),
     });
     const ownPage = devUrl ?? `file://${join(here, '..', 'renderer', 'index.html')}`;
