@@ -27,6 +27,8 @@ export interface RunSummary {
   bestValAcc: number | null;
   tags: string[];
   notes: string;
+  /** The run's hyperparameters, for History's columns (older rows may lack fields). */
+  config?: Partial<TrainConfig>;
 }
 
 export interface RunDetail extends RunSummary {

@@ -117,6 +117,32 @@ test('History compares two runs: overlaid epoch curves and the config diff', asy
   await expect(page.locator('.run-actions button', { hasText: 'Save' })).toBeDisabled();
 
   await page.locator('button[data-view="history"]').click();
+  // Hyperparameter columns from the configs: by default the fields that differ between the two runs.
+  const table = page.getByTestId('runs-table');
+  for (const f of ['subset', 'epochs', 'batchSize', 'delta']) await expect(table.locator(`th[data-column="${f}"]`)).toBeVisible();
+  await expect(table.locator('th[data-column="lr"]')).toHaveCount(0);
+  await expect(page.locator('tr.run-row', { hasText: 'e2e baseline' }).locator('td[data-column="delta"]')).toHaveText('off');
+  // A per-column filter, then sorting by a column.
+  await page.locator('input[name="filter-batchSize"]').fill('> 40');
+  await expect(page.locator('tr.run-row')).toHaveCount(1);
+  await expect(page.locator('tr.run-row')).toContainText('e2e baseline');
+  await page.locator('input[name="filter-batchSize"]').fill('');
+  await expect(page.locator('tr.run-row')).toHaveCount(2);
+  await table.locator('th[data-column="subset"]').click();
+  await expect(table.locator('th[data-column="subset"]')).toHaveAttribute('aria-sort', 'ascending');
+  await expect(page.locator('tr.run-row').first()).toContainText('e2e baseline');
+  await table.locator('th[data-column="subset"]').click();
+  await expect(page.locator('tr.run-row').first()).toContainText('e2e tiny');
+  // Choose another column; the choice survives a reload.
+  await page.getByTestId('columns-menu').locator('summary').click();
+  await page.locator('input[name="column-lr"]').check();
+  await expect(table.locator('th[data-column="lr"]')).toBeVisible();
+  await page.reload();
+  await page.locator('[data-testid="connection"]', { hasText: 'connected' }).waitFor();
+  await page.locator('button[data-view="history"]').click();
+  await expect(table.locator('th[data-column="lr"]')).toBeVisible();
+  await expect(page.locator('tr.run-row', { hasText: 'e2e baseline' }).locator('td[data-column="lr"]')).toHaveText('0.1');
+
   await page.locator('input[name="run-filter"]').fill('smoke');
   await expect(page.locator('tr.run-row')).toHaveCount(1);
   await expect(page.locator('tr.run-row .tag')).toHaveText(['baseline', 'smoke']);
@@ -158,7 +184,7 @@ test('History compares two runs: overlaid epoch curves and the config diff', asy
   const stepLoss = panel.locator('[data-chart="compare-loss"]');
   await expect.poll(async () => Number(await stepLoss.getAttribute('data-points'))).toBeGreaterThan(rawLfPoints);
   const stepPoints = Number(await stepLoss.getAttribute('data-points'));
-  const lossBox = panel.locator('.compare-chart', { has: stepLoss });
+  const lossBox = panel.locator('[data-compare="compare-loss"]');
   await expect(lossBox).toHaveAttribute('data-x-axis', 'step');
   // Per-step points have no epoch of their own: that axis is not offered.
   await expect(lossBox.locator('select[name="compare-loss-x"] option[value="epoch"]')).toBeDisabled();

@@ -121,6 +121,7 @@ export class RunStore {
       bestValAcc: best,
       tags: JSON.parse(row.tags_json) as string[],
       notes: row.notes,
+      config,
     };
   }
 

@@ -10,6 +10,8 @@ export interface ChartPrefs {
   /** Compare's metric and x axis (lib/compare-steps.ts names). */
   metric?: string;
   xAxis?: string;
+  /** History's chosen hyperparameter columns (key "history:columns"). */
+  columns?: string[];
 }
 
 type Storage = Pick<globalThis.Storage, 'getItem' | 'setItem'>;

@@ -47,7 +47,7 @@ export const useLiveStore = defineStore('live', () => {
       buffered = [];
       // Assigned by onRun during the awaits above, which TypeScript's narrowing cannot see.
       const late = bufferedSummary as RunSummary | null;
-      run.value = late ? { ...detail, ...late } : detail;
+      run.value = late ? { ...detail, ...late, config: detail.config } : detail;
       bufferedSummary = null;
       series.value = loaded;
       version.value++;
@@ -81,8 +81,21 @@ export const useLiveStore = defineStore('live', () => {
       if (loading.value) bufferedSummary = summary;
       return;
     }
-    run.value = { ...run.value, ...summary };
-    if (isFinished(summary.status)) cancelling.value = false;
+    run.value = { ...run.value, ...summary, config: run.value.config };
+    if (isFinished(summary.status)) {
+      cancelling.value = false;
+      void refreshResumePoint(summary.id);
+    }
+  }
+
+  /** A run that just ended may have written the checkpoint a resume needs; run events do not carry it. */
+  async function refreshResumePoint(id: string): Promise<void> {
+    try {
+      const detail = await labApi().getRun(id);
+      if (runId.value === id && run.value) run.value = { ...run.value, resumePoint: detail.resumePoint ?? null };
+    } catch {
+      // Removed meanwhile (a run refused before training): onRemoved deals with it.
+    }
   }
 
   /**
