@@ -75,6 +75,19 @@ test('a run plots live, cancels, and shows as cancelled in History', async ({ pa
   await expect(page.locator('main[data-view="live"]')).toBeVisible();
   await expect.poll(() => points(accuracy)).toBeGreaterThan(0);
 
+  // The validation split's confusion matrix (one per validated epoch): ten classes, per-class accuracy,
+  // its accuracy the run's last validation accuracy; counts or % of the true class.
+  const confusion = page.getByTestId('live-confusion');
+  await expect(confusion).toBeVisible();
+  await expect(confusion.locator('tbody tr')).toHaveCount(10);
+  await expect(confusion.locator('td[data-class-accuracy]')).toHaveCount(10);
+  const valAcc = /val acc ([\d.]+ %)/.exec((await page.locator('.numbers').textContent()) ?? '')![1];
+  await expect(confusion.getByTestId('confusion-accuracy')).toHaveText(`accuracy ${valAcc}`);
+  const matrix = confusion.locator('[data-confusion="live-val"]');
+  await expect(matrix).toHaveAttribute('data-mode', 'counts');
+  await matrix.locator('input[value="normalised"]').check();
+  await expect(matrix).toHaveAttribute('data-mode', 'normalised');
+
   // Log-scale y: the axis type changes, and the choice is remembered for this view after a reload.
   await expect(featureLoss).toHaveAttribute('data-y-scale', 'linear');
   await featureLoss.locator('input[name="feature-loss-log-y"]').check();

@@ -122,6 +122,20 @@ describe('LabHost', () => {
     await host.close();
   });
 
+  it('serves the validation confusion matrices the worker wrote beside the checkpoints', async () => {
+    const { host } = newHost('finish');
+    const { runId } = (await host.call('startTraining', [{ datasetId: 'ds-test' }])) as { runId: string };
+    await host.waitForRun(runId);
+    expect(await host.call('getValConfusion', [runId])).toBeNull();
+    const stored = { classes: ['a', 'b'], epochs: [{ epoch: 1, step: 1, counts: [[4, 1], [2, 3]] }] };
+    writeFileSync(join(host.runs.artifactsDir(runId), 'val-confusion.json'), JSON.stringify(stored));
+    expect(await host.call('getValConfusion', [runId])).toEqual(stored);
+    writeFileSync(join(host.runs.artifactsDir(runId), 'val-confusion.json'), '{"classes":["a"],"epochs":[{"epoch":1,"step":1,"counts":[[1,2]]}]}');
+    await expect(host.call('getValConfusion', [runId])).rejects.toThrow(/cannot read val-confusion.json of this run: .*not a 1x1 matrix/);
+    await expect(host.call('getValConfusion', ['nope'])).rejects.toThrow(/no run 'nope'/);
+    await host.close();
+  });
+
   it('refuses training on an unknown dataset and names it', async () => {
     const { host } = newHost('finish');
     await expect(host.call('startTraining', [{ datasetId: 'nope' }])).rejects.toThrow(/no dataset 'nope'/);

@@ -15,6 +15,7 @@ import { LabContext } from './lab-context';
 import { evaluationCsv, metricsCsv } from './metrics-csv';
 import { pidAlive } from './pids';
 import { Training } from './training';
+import { readValConfusion } from './val-confusion';
 import type { WorkerLauncher } from './worker-launcher';
 
 export interface LabHostOptions {
@@ -132,6 +133,7 @@ export class LabHost {
     uploadBegin: (u) => ({ uploadId: this.ctx.uploads.begin(u.name, u.size) }),
     uploadChunk: (id, bytes) => this.ctx.uploads.chunk(id, bytes),
     uploadEnd: (id) => this.ctx.uploads.end(id),
+    getValConfusion: (id) => readValConfusion(this.runs.artifactsDir(id)),
   };
 
   // Shortcuts the CLI and tests use, named as in the API.
