@@ -86,8 +86,20 @@ test('a file that is not an image, dropped anywhere on the Defend view, is refus
     window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
   })()`);
   await expect(page.locator('main[data-view="defend"]')).toBeVisible();
-  await expect(page.getByTestId('defend-form-error')).toContainText('notes.txt');
+  await expect(page.getByTestId('defend-form-error')).toHaveText('notes.txt: not a PNG or JPEG image');
   await expect(page.getByTestId('defend-drop')).toContainText('Drop a PNG or JPEG here');
+  expect(problems).toEqual([]);
+});
+
+test('a file named .png that is not an image gets the same message from the worker, without the upload path', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  await page.locator('button[data-view="defend"]').click();
+  await expect(page.locator('select[name="defend-run"] option', { hasText: 'e2e defend' })).toHaveCount(1);
+  await page.getByTestId('defend-file').setInputFiles({ name: 'fake.png', mimeType: 'image/png', buffer: Buffer.from('this is not an image') });
+  await page.getByTestId('run-defend').click();
+  const error = page.getByTestId('defend-error');
+  await expect(error).toContainText('fake.png: not a PNG or JPEG image', { timeout: 120_000 });
+  await expect(error).not.toContainText('uploads');
   expect(problems).toEqual([]);
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sampleSplits } from '../../src/renderer/src/lib/class-counts';
-import { datasetSourceLabel, resizeNote } from '../../src/renderer/src/lib/dataset-labels';
+import { datasetSourceLabel, hideUploadPaths, resizeNote } from '../../src/renderer/src/lib/dataset-labels';
 import type { DatasetSummary } from '../../src/shared/datasets';
 
 describe('datasetSourceLabel', () => {
@@ -36,5 +36,14 @@ describe('sampleSplits', () => {
     ).toEqual(['test', 'train']);
     expect(sampleSplits(dataset([{ name: 'test', count: 0, classCounts: [] }]))).toEqual([]);
     expect(sampleSplits(null)).toEqual([]);
+  });
+});
+
+describe('hideUploadPaths', () => {
+  it('shortens every temporary upload path in a message to the file name', () => {
+    const path = '/home/u/.local/share/lab/uploads/0f8e7c1a-1b2c-4d5e-8f90-abcdef012345/cat.png';
+    expect(hideUploadPaths(`${path}: not a PNG or JPEG image (starts with bytes 74 68)`)).toBe('cat.png: not a PNG or JPEG image (starts with bytes 74 68)');
+    expect(hideUploadPaths(`cannot read '${path}'`)).toBe("cannot read 'cat.png'");
+    expect(hideUploadPaths('/data/cifar.tar: archive is truncated')).toBe('/data/cifar.tar: archive is truncated');
   });
 });

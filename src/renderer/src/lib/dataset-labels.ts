@@ -6,6 +6,13 @@ import type { DatasetSummary } from '../../../shared/datasets';
  */
 const UPLOAD_PATH = /[\\/]uploads[\\/][0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[\\/]([^\\/]+)$/i;
 
+const UPLOAD_PATH_ANYWHERE = new RegExp(String.raw`(?:[A-Za-z]:)?[\/][^\s'"]*?[\/]uploads[\/][0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[\/]([^\/\s'"]+)`, 'gi');
+
+/** An error message with every temporary upload path shortened to the file's name (the user never saw that path). */
+export function hideUploadPaths(message: string): string {
+  return message.replace(UPLOAD_PATH_ANYWHERE, '$1');
+}
+
 /** Where a dataset came from, as the user knows it: an uploaded file's name, or the path it was imported from. */
 export function datasetSourceLabel(source: string): string {
   const upload = UPLOAD_PATH.exec(source);

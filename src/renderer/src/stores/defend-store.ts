@@ -4,6 +4,7 @@ import type { DefendRequestInput, DefendResult } from '../../../shared/defend';
 import type { LabEvent } from '../../../shared/lab-api';
 import type { Progress } from '../../../shared/metrics';
 import { errorMessage } from '../lib/api-error';
+import { hideUploadPaths } from '../lib/dataset-labels';
 import { RateEta } from '../lib/rate-eta';
 import { UploadCancelledError, uploadFile, type UploadSource } from '../lib/upload';
 import { labApi } from './lab-handle';
@@ -76,7 +77,7 @@ export const useDefendStore = defineStore('defend', () => {
       if (e instanceof UploadCancelledError) phase.value = 'cancelled';
       else {
         phase.value = 'failed';
-        error.value = errorMessage(e);
+        error.value = hideUploadPaths(errorMessage(e));
         useStatusStore().noteFailure(e);
       }
     }
@@ -97,7 +98,7 @@ export const useDefendStore = defineStore('defend', () => {
       phase.value = 'done';
     } else {
       phase.value = cancelRequested ? 'cancelled' : 'failed';
-      error.value = event.error;
+      error.value = hideUploadPaths(event.error);
     }
   }
 
