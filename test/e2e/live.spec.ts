@@ -9,6 +9,19 @@ async function points(chart: Locator): Promise<number> {
   return Number(await chart.getAttribute('data-points'));
 }
 
+/** WCAG 2 contrast ratio of two opaque CSS colours given as rgb(r, g, b). */
+function contrastRatio(a: string, b: string): number {
+  const luminance = (css: string): number => {
+    const [r, g, bl] = (css.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number).map((c) => {
+      const s = c / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi! + 0.05) / (lo! + 0.05);
+}
+
 test.describe.configure({ mode: 'serial' });
 
 test('a bad config is refused in the form\'s words, naming the field', async ({ page }) => {
@@ -54,6 +67,14 @@ test('a run plots live, cancels, and shows as cancelled in History', async ({ pa
   await expect(page.getByTestId('eta')).toBeVisible();
   // The label counts steps within the epoch (200 images / batch 32 = 7 steps an epoch), not over the run.
   await expect(page.locator('.progress-row .progress-meter .text')).toHaveText(/^epoch [1-3]\/3 · step [0-7]\/7 · \d+ %$/);
+  // The label reads on the filled bar and on the empty track: WCAG contrast of at least 7:1 (AAA) on both.
+  const colours = (await page.evaluate(`(() => {
+    const meter = document.querySelector('.progress-row .progress-meter');
+    const css = (sel, prop) => getComputedStyle(sel ? meter.querySelector(sel) : meter)[prop];
+    return { text: css('.text', 'color'), bar: css('.bar', 'backgroundColor'), track: css(null, 'backgroundColor') };
+  })()`)) as { text: string; bar: string; track: string };
+  expect(contrastRatio(colours.text, colours.bar)).toBeGreaterThanOrEqual(7);
+  expect(contrastRatio(colours.text, colours.track)).toBeGreaterThanOrEqual(7);
 
   // Past the first epoch (its batch points plus epoch train/val points), so epoch markers are in the picture.
   await expect.poll(() => points(accuracy), { timeout: 180_000 }).toBeGreaterThanOrEqual(10);
