@@ -257,7 +257,7 @@ test('a run the pre-flight memory check refuses says why in Live and leaves no H
   await page.locator('select[name="model"]').selectOption('wrn-34-10');
   await page.locator('input[name="batchSize"]').fill('128');
   await page.getByTestId('start-run').click();
-  await expect(page.getByTestId('run-failure')).toContainText('Run refused', { timeout: 120_000 });
+  await expect(page.getByTestId('run-failure')).toContainText('Run stopped before its first step', { timeout: 120_000 });
   await expect(page.getByTestId('run-failure')).toContainText('does not fit');
   await expect(page.getByTestId('run-discarded')).toBeVisible();
   await expect(page.getByTestId('resume-run')).toHaveCount(0);
