@@ -4,7 +4,7 @@ import { app, BrowserWindow, dialog, ipcMain, utilityProcess } from 'electron';
 import { IPC_EVENT_CHANNEL } from '../shared/lab-methods';
 import { registerLabIpc } from './electron/ipc';
 import { isOwnPageUrl, ownPage } from './electron/own-page';
-import { lockDown, secureWebPreferences } from './electron/window';
+import { lockDown, secureWebPreferences, windowIcon } from './electron/window';
 import { utilityWorkerLauncher } from './electron/worker';
 import { acquireAppLock } from './lab/app-lock';
 import { LabHost } from './lab/lab-host';
@@ -59,6 +59,7 @@ if (!app.requestSingleInstanceLock()) {
       width: 1360,
       height: 900,
       title: 'Active Defense Lab',
+      icon: windowIcon(here),
       webPreferences: secureWebPreferences(join(here, '..', 'preload', 'index.cjs')),
     });
     lockDown(win.webContents, (url) => isOwnPageUrl(url, page));

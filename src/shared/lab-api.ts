@@ -3,6 +3,7 @@ import type { DatasetPreviewPage, DatasetSummary } from './datasets';
 import type { EngineReport } from './engine';
 import type { MetricPoint, MetricRow, Progress } from './metrics';
 import type { RunDetail, RunSummary } from './runs';
+import type { ValConfusion } from './val-confusion';
 import { LAB_METHOD_NAMES, type LabMethodName } from './lab-methods';
 import { defendRequestSchema, type DefendResult } from './defend';
 import { evalConfigSchema } from './eval-config';
@@ -87,6 +88,8 @@ export const labMethodSchemas = {
   uploadBegin: z.tuple([z.strictObject({ name: z.string().min(1).max(255), size: z.int().min(0).max(4 * 2 ** 30) })]),
   uploadChunk: z.tuple([id, z.instanceof(Uint8Array).refine((b) => b.byteLength <= 8 * 2 ** 20, 'chunk over 8 MiB')]),
   uploadEnd: z.tuple([id]),
+  /** A training run's validation confusion matrices, one per epoch (null before its first validation). */
+  getValConfusion: z.tuple([id]),
 } as const;
 
 export type LabMethod = keyof typeof labMethodSchemas;
@@ -129,6 +132,7 @@ export interface LabResults {
   uploadBegin: { uploadId: string };
   uploadChunk: void;
   uploadEnd: void;
+  getValConfusion: ValConfusion | null;
 }
 
 /** Events pushed from the lab host to every window. */

@@ -33,6 +33,7 @@ export const LAB_METHOD_NAMES = [
   'uploadBegin',
   'uploadChunk',
   'uploadEnd',
+  'getValConfusion',
 ] as const;
 
 export type LabMethodName = (typeof LAB_METHOD_NAMES)[number];

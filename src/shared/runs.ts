@@ -27,11 +27,15 @@ export interface RunSummary {
   bestValAcc: number | null;
   tags: string[];
   notes: string;
+  /** The run's hyperparameters, for History's columns (older rows may lack fields). */
+  config?: Partial<TrainConfig>;
 }
 
 export interface RunDetail extends RunSummary {
   config: TrainConfig;
   engineReport: EngineReport | null;
+  /** Where a resume would continue from (the 'last' checkpoint), or null when there is none to resume. */
+  resumePoint?: { epoch: number; step: number } | null;
 }
 
 export function isFinished(status: RunStatus): boolean {

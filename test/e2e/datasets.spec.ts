@@ -19,6 +19,29 @@ test.afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+test('an empty lab opens on Datasets, not on a New run form that has nothing to train on', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  await expect(page.locator('main[data-view="datasets"]')).toBeVisible();
+  await expect(page.getByText('No datasets yet')).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test('images resized on import say so, and that non-square ones are stretched', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  await page.locator('button[data-view="datasets"]').click();
+  await page.locator('input[name="dataset-name"]').fill('resized');
+  await page.locator('input[name="dataset-size"]').fill('16');
+  await page.getByTestId('dataset-file').setInputFiles(tarFile);
+  await expect(page.getByTestId('import-job').first()).toHaveAttribute('data-phase', 'done', { timeout: 60_000 });
+  await page.locator('tr.dataset-row', { hasText: 'resized' }).click();
+  await expect(page.getByTestId('resize-note')).toContainText('resized to 16×16');
+  await expect(page.getByTestId('resize-note')).toContainText('stretched');
+  await page.getByTestId('delete-dataset').click();
+  await page.getByTestId('confirm-delete').click();
+  await expect(page.locator('tr.dataset-row', { hasText: 'resized' })).toHaveCount(0);
+  expect(problems).toEqual([]);
+});
+
 test('import through the file input, preview, class chart, filter, delete', async ({ page }) => {
   const problems = await openApp(page, lab().url);
   await page.locator('button[data-view="datasets"]').click();

@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { join } from 'node:path';
-import { firstImagePng, labPerFile, openApp, REPO_ROOT } from './fixtures';
+import { PNG } from 'pngjs';
+import { buildSmallImageTar, firstImagePng, labPerFile, openApp, REPO_ROOT } from './fixtures';
 
 const lab = labPerFile({ perClass: 20, testPerClass: 5, trainRun: 'e2e defend' });
 
@@ -9,15 +10,23 @@ test('a PNG dropped on the Defend view is attacked and purified; images, L_F and
   const problems = await openApp(page, lab().url);
   await page.locator('button[data-view="defend"]').click();
   await expect(page.locator('select[name="defend-run"] option', { hasText: 'e2e defend' })).toHaveCount(1);
+  // A real drag: dragover on the zone (it bubbles to the window, which shows the overlay), then drop.
   // Runs in the page (a string, as this file is type-checked without DOM types).
   await page.evaluate(`(() => {
     const bytes = Uint8Array.from(atob('${png}'), (c) => c.charCodeAt(0));
     const dt = new DataTransfer();
     dt.items.add(new File([bytes], 'sample.png', { type: 'image/png' }));
-    document.querySelector('[data-testid="defend-drop"]').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    window.__adlabDrag = dt;
+    document.querySelector('[data-testid="defend-drop"]').dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  })()`);
+  await expect(page.getByTestId('drop-hint')).toHaveText('Drop the image to defend');
+  await page.evaluate(`(() => {
+    document.querySelector('[data-testid="defend-drop"]').dispatchEvent(new DragEvent('drop', { dataTransfer: window.__adlabDrag, bubbles: true, cancelable: true }));
   })()`);
   const zone = page.getByTestId('defend-drop');
   await expect(zone).toContainText('sample.png');
+  // The zone stops the drop; the window's overlay must still go.
+  await expect(page.getByTestId('drop-hint')).toHaveCount(0);
   // Still on the Defend view: the drop did not become a dataset import.
   await expect(page.locator('main[data-view="defend"]')).toBeVisible();
 
@@ -77,7 +86,50 @@ test('a file that is not an image, dropped anywhere on the Defend view, is refus
     window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
   })()`);
   await expect(page.locator('main[data-view="defend"]')).toBeVisible();
-  await expect(page.getByTestId('defend-form-error')).toContainText('notes.txt');
+  await expect(page.getByTestId('defend-form-error')).toHaveText('notes.txt: not a PNG or JPEG image');
   await expect(page.getByTestId('defend-drop')).toContainText('Drop a PNG or JPEG here');
+  expect(problems).toEqual([]);
+});
+
+test('a file named .png that does not decode is refused with the same message as any other non-image', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  await page.locator('button[data-view="defend"]').click();
+  await page.getByTestId('defend-file').setInputFiles({ name: 'fake.png', mimeType: 'image/png', buffer: Buffer.from('this is not an image') });
+  // The wording of the worker's decoder (src/data/image-decode.ts) for the same problem.
+  await expect(page.getByTestId('defend-form-error')).toHaveText('fake.png: not a PNG or JPEG image');
+  await expect(page.getByTestId('defend-drop')).toContainText('Drop a PNG or JPEG here');
+  expect(problems).toEqual([]);
+});
+
+test('a non-square image is flagged before it is stretched; a square one is not', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  await page.locator('button[data-view="defend"]').click();
+  const wide = new PNG({ width: 40, height: 20 });
+  wide.data.fill(128);
+  await page.getByTestId('defend-file').setInputFiles({ name: 'wide.png', mimeType: 'image/png', buffer: PNG.sync.write(wide) });
+  await expect(page.getByTestId('non-square-note')).toContainText('40×20');
+  await page.getByTestId('defend-file').setInputFiles({ name: 'square.png', mimeType: 'image/png', buffer: await firstImagePng() });
+  await expect(page.getByTestId('defend-drop')).toContainText('square.png');
+  await expect(page.getByTestId('non-square-note')).toHaveCount(0);
+  expect(problems).toEqual([]);
+});
+
+test('a dataset without a test split offers only its train split, and its sample previews', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  await page.locator('button[data-view="datasets"]').click();
+  await page.locator('input[name="dataset-name"]').fill('train only');
+  await page.getByTestId('dataset-file').setInputFiles({ name: 'train-only.tar.gz', mimeType: 'application/gzip', buffer: await buildSmallImageTar(2, 0) });
+  await expect(page.getByTestId('import-job').first()).toHaveAttribute('data-phase', 'done', { timeout: 60_000 });
+  // The upload is gone once imported: the source names the file, not its temporary path.
+  await page.locator('tr.dataset-row', { hasText: 'train only' }).click();
+  await expect(page.getByTestId('dataset-source')).toHaveText('uploaded file train-only.tar.gz');
+
+  await page.locator('button[data-view="defend"]').click();
+  await page.locator('input[name="defend-source"][value="dataset"]').check();
+  await page.locator('select[name="defend-dataset"]').selectOption({ label: 'train only' });
+  await expect(page.locator('select[name="defend-split"] option')).toHaveText(['train']);
+  await expect(page.locator('select[name="defend-split"]')).toHaveValue('train');
+  await page.locator('input[name="defend-index"]').fill('19');
+  await expect(page.locator('.sample-preview img')).toBeVisible();
   expect(problems).toEqual([]);
 });

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -97,6 +97,56 @@ describe('LabHost', () => {
     expect(run.status).toBe('failed');
     expect(run.error).toMatch(/worker killed by SIGKILL: RangeError: wasm memory access out of bounds/);
     expect(host.runs.metrics(runId)).toHaveLength(2);
+    await host.close();
+  });
+
+  it('a run refused before its first step (the pre-flight memory check) says why and leaves no History entry', async () => {
+    const refusal = "wrn-34-10 at batch 128 does not fit the wasm engine's 4 GB heap (at most 8)";
+    const launcher = fakeLauncher((w, msg) => {
+      if (msg.type === 'train') w.say({ type: 'error', jobId: msg.jobId, message: refusal });
+    });
+    const host = new LabHost({ dataDir: dir, launcher, adoptQueue: false });
+    host.datasets.add(dataset);
+    const events: LabEvent[] = [];
+    host.onEvent((e) => events.push(e));
+    const { runId } = (await host.call('startTraining', [{ datasetId: 'ds-test', model: 'wrn-34-10', batchSize: 128 }])) as { runId: string };
+    const run = await host.waitForRun(runId);
+    expect(run).toMatchObject({ status: 'failed' });
+    expect(run.error).toContain(refusal);
+    // Whoever watched it saw the failure, then the run went away with its folder.
+    const failed = events.findIndex((e) => e.type === 'run' && e.run.id === runId && e.run.status === 'failed');
+    expect(failed).toBeGreaterThanOrEqual(0);
+    expect(events.findIndex((e) => e.type === 'runs-changed')).toBeGreaterThan(failed);
+    expect(host.runs.list()).toEqual([]);
+    expect(existsSync(join(dir, 'runs', runId))).toBe(false);
+    await host.close();
+  });
+
+  it('a worker that crashes before its first metric leaves a failed run with the reason in History', async () => {
+    const launcher = fakeLauncher((w, msg) => {
+      if (msg.type === 'train') queueMicrotask(() => w.exit(null, 'SIGKILL', 'Segmentation fault'));
+    });
+    const host = new LabHost({ dataDir: dir, launcher, adoptQueue: false });
+    host.datasets.add(dataset);
+    const { runId } = (await host.call('startTraining', [{ datasetId: 'ds-test' }])) as { runId: string };
+    const run = await host.waitForRun(runId);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/SIGKILL/);
+    expect(host.runs.list().map((r) => r.id)).toEqual([runId]);
+    await host.close();
+  });
+
+  it('serves the validation confusion matrices the worker wrote beside the checkpoints', async () => {
+    const { host } = newHost('finish');
+    const { runId } = (await host.call('startTraining', [{ datasetId: 'ds-test' }])) as { runId: string };
+    await host.waitForRun(runId);
+    expect(await host.call('getValConfusion', [runId])).toBeNull();
+    const stored = { classes: ['a', 'b'], epochs: [{ epoch: 1, step: 1, counts: [[4, 1], [2, 3]] }] };
+    writeFileSync(join(host.runs.artifactsDir(runId), 'val-confusion.json'), JSON.stringify(stored));
+    expect(await host.call('getValConfusion', [runId])).toEqual(stored);
+    writeFileSync(join(host.runs.artifactsDir(runId), 'val-confusion.json'), '{"classes":["a"],"epochs":[{"epoch":1,"step":1,"counts":[[1,2]]}]}');
+    await expect(host.call('getValConfusion', [runId])).rejects.toThrow(/cannot read val-confusion.json of this run: .*not a 1x1 matrix/);
+    await expect(host.call('getValConfusion', ['nope'])).rejects.toThrow(/no run 'nope'/);
     await host.close();
   });
 

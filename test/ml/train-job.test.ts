@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricPoint, Progress } from '../../src/shared/metrics';
 import { parseTrainConfig, type TrainConfigInput } from '../../src/shared/train-config';
+import { parseValConfusion, VAL_CONFUSION_FILE } from '../../src/shared/val-confusion';
 import type { TrainJob } from '../../src/shared/worker-protocol';
 import type { JobContext } from '../../src/worker/jobs/job-context';
 import { runTrainJob } from '../../src/worker/jobs/train';
@@ -108,6 +109,19 @@ describe('runTrainJob (wrn-10-1, synthetic data, wasm)', () => {
 
     // Flat memory: every step leaves the same number of live tensors.
     expect(new Set(ctx.tensorsAtBatch.slice(1)).size).toBe(1);
+
+    // One validation confusion matrix per epoch: rows sum to each class's validation images,
+    // and the trace over the total is the reported validation accuracy.
+    const confusion = parseValConfusion(readFileSync(join(root, 'learn', VAL_CONFUSION_FILE), 'utf8'));
+    expect(confusion.classes).toHaveLength(4);
+    expect(confusion.epochs.map((e) => [e.epoch, e.step])).toEqual([1, 2, 3, 4, 5, 6].map((e) => [e, 6 * e]));
+    const perClass = [0, 0, 0, 0];
+    for (const b of data.valBatches(16)) for (let i = 0; i < b.n; i++) perClass[b.y[i]!]! += 1;
+    confusion.epochs.forEach((e, i) => {
+      expect(e.counts.map((row) => row.reduce((a, c) => a + c, 0))).toEqual(perClass);
+      const trace = e.counts.reduce((a, row, t) => a + row[t]!, 0);
+      expect(trace / 32).toBeCloseTo(epochs[i]!.values.valAcc!, 12);
+    });
   });
 
   it('resuming after a mid-epoch cancel gives the same weights as an uninterrupted run', async () => {
@@ -121,8 +135,16 @@ describe('runTrainJob (wrn-10-1, synthetic data, wasm)', () => {
     const mid = await readCheckpointState(join(root, 'part', 'last'));
     expect(mid).toMatchObject({ epochsDone: 1, batchesIntoEpoch: 2, step: 7 });
 
+    // The app resumes in the run's own folder: the matrix of epoch 1 is kept, epoch 2 is added.
+    mkdirSync(join(root, 'resumed'));
+    copyFileSync(join(root, 'part', VAL_CONFUSION_FILE), join(root, 'resumed', VAL_CONFUSION_FILE));
     const second = recorder();
     const resumed = await runTrainJob(job('resumed', cfg, join(root, 'part', 'last')), second, data);
+    const before = parseValConfusion(readFileSync(join(root, 'part', VAL_CONFUSION_FILE), 'utf8'));
+    const after = parseValConfusion(readFileSync(join(root, 'resumed', VAL_CONFUSION_FILE), 'utf8'));
+    expect(before.epochs.map((e) => e.epoch)).toEqual([1]);
+    expect(after.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(after.epochs[0]).toEqual(before.epochs[0]);
     expect(resumed.status).toBe('completed');
     expect(second.metrics.filter((m) => m.scope === 'batch').map((m) => m.step)).toEqual([8, 9, 10, 11, 12]);
     const a = readFileSync(join(root, 'full', 'last', 'model.safetensors'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatEta, formatPercent, formatProgress, formatValue } from '../../src/renderer/src/lib/format';
+import { formatBytes, formatDuration, formatEta, formatPercent, formatProgress, formatTrainingProgress, formatValue } from '../../src/renderer/src/lib/format';
 
 describe('format', () => {
   it('formats ETA by magnitude and says when it is unknown', () => {
@@ -32,5 +32,21 @@ describe('format', () => {
     expect(formatValue(Number.POSITIVE_INFINITY)).toBe('Infinity');
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(3 * 1024 * 1024)).toBe('3.0 MiB');
+  });
+});
+
+describe('formatTrainingProgress', () => {
+  it('names the epoch and the step within it, not the run-wide step', () => {
+    // 3 epochs of 32 steps: global step 62 is step 30 of epoch 2.
+    expect(formatTrainingProgress({ done: 62, total: 96 }, 3)).toBe('epoch 2/3 · step 30/32 · 64 %');
+    expect(formatTrainingProgress({ done: 64, total: 96 }, 3)).toBe('epoch 2/3 · step 32/32 · 66 %');
+    expect(formatTrainingProgress({ done: 65, total: 96 }, 3)).toBe('epoch 3/3 · step 1/32 · 67 %');
+    expect(formatTrainingProgress({ done: 0, total: 96 }, 3)).toBe('epoch 1/3 · step 0/32 · 0 %');
+    expect(formatTrainingProgress({ done: 96, total: 96 }, 3)).toBe('epoch 3/3 · step 32/32 · 100 %');
+  });
+
+  it('falls back to the run-wide count when the steps do not split into epochs', () => {
+    expect(formatTrainingProgress({ done: 5, total: 10 }, 3)).toBe('step 5/10 · 50 %');
+    expect(formatTrainingProgress({ done: 5, total: 10 }, 0)).toBe('step 5/10 · 50 %');
   });
 });

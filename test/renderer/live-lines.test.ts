@@ -36,3 +36,22 @@ describe('liveChartLines', () => {
     expect(() => liveChartLines(s, -0.1)).toThrow(/smoothing weight/);
   });
 });
+
+describe('liveChartLines for a plain-CE run', () => {
+  it('draws loss = CE once per scope, not two identical curves on top of each other', () => {
+    const s = series();
+    s.addPoint({ scope: 'epoch', step: 4, epoch: 2, values: { trainLoss: 2, ce: 2 }, time: 10 });
+    const plain = liveChartLines(s, 0, true);
+    expect(plain.loss.map((l) => l.label)).toEqual(['loss = CE / batch', 'loss = CE / epoch']);
+    expect(plain.loss[0].data).toBe(s.get('batch', 'ce'));
+    const smoothed = liveChartLines(s, 0.5, false);
+    expect(smoothed.loss.filter((l) => !l.behind).map((l) => l.label)).toEqual([
+      'loss / batch (EMA 0.5)',
+      'CE / batch (EMA 0.5)',
+      'loss / epoch',
+      'CE / epoch',
+    ]);
+    // The epoch loss curve is the worker's trainLoss.
+    expect(smoothed.loss.find((l) => l.label === 'loss / epoch')!.data).toEqual([{ x: 4, y: 2 }]);
+  });
+});

@@ -46,6 +46,29 @@ describe('useRunsStore', () => {
     expect(useRunsStore().runs).toEqual([]);
     expect(live.runId).toBeNull();
   });
+
+  it('keeps a run refused before training on screen with its reason when the host removes it', async () => {
+    let list = [summary('a', 1)];
+    const detail = runDetail('a', { status: 'running' });
+    const lab = strictFakeLab({ listRuns: async () => list, getRun: async () => detail, getMetrics: async () => [] });
+    provideLab(lab.api);
+    connectLabEvents(lab.api);
+    const live = useLiveStore();
+    await live.open('a');
+    const refusal = "wrn-34-10 at batch 128 does not fit the wasm engine's 4 GB heap (at most 8)";
+    lab.emit({ type: 'run', run: { ...summary('a', 1), status: 'failed', error: refusal } });
+    list = [];
+    lab.emit({ type: 'runs-changed' });
+    await new Promise((r) => setTimeout(r, 0));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(useRunsStore().runs).toEqual([]);
+    expect(live.runId).toBe('a');
+    expect(live.discarded).toBe(true);
+    expect(live.run?.error).toBe(refusal);
+    // Opening another run clears the mark.
+    await live.open('a');
+    expect(live.discarded).toBe(false);
+  });
 });
 
 describe('useStatusStore', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { trainConfigSchema } from '../../src/shared/train-config';
-import { defaultTrainForm, fieldOfApiError, formToConfig } from '../../src/renderer/src/lib/train-form';
+import { defaultTrainForm, fieldOfApiError, formToConfig, friendlyApiError } from '../../src/renderer/src/lib/train-form';
 
 describe('train form', () => {
   it('defaults follow the schema (paper: delta 0.02, layer 0)', () => {
@@ -20,8 +20,24 @@ describe('train form', () => {
   });
 
   it('names the empty field and a missing dataset', () => {
-    expect(formToConfig({ ...defaultTrainForm('ds1'), lr: '' })).toEqual({ ok: false, field: 'lr', message: 'lr: enter a number' });
+    expect(formToConfig({ ...defaultTrainForm('ds1'), lr: '' })).toEqual({ ok: false, field: 'lr', message: 'Learning rate: enter a number' });
     expect(formToConfig(defaultTrainForm(''))).toMatchObject({ ok: false, field: 'datasetId' });
+  });
+
+  it('says what is wrong with a number out of range in the form\'s words, naming the field', () => {
+    expect(formToConfig({ ...defaultTrainForm('ds1'), batchSize: 0 })).toEqual({ ok: false, field: 'batchSize', message: 'Batch size: must be at least 1' });
+    expect(formToConfig({ ...defaultTrainForm('ds1'), lr: 50 })).toEqual({ ok: false, field: 'lr', message: 'Learning rate: must be at most 10' });
+    expect(formToConfig({ ...defaultTrainForm('ds1'), lr: 0 })).toEqual({ ok: false, field: 'lr', message: 'Learning rate: must be greater than 0' });
+    expect(formToConfig({ ...defaultTrainForm('ds1'), epochs: 1.5 })).toEqual({ ok: false, field: 'epochs', message: 'Epochs: must be a whole number' });
+  });
+
+  it('rewrites the transport\'s schema refusal, and leaves other messages alone', () => {
+    expect(friendlyApiError('invalid arguments for startTraining at 0.batchSize: Too small: expected number to be >=1')).toBe(
+      'Batch size: must be at least 1',
+    );
+    expect(friendlyApiError('invalid arguments for startTraining at 0.lr: Too big: expected number to be <=10')).toBe('Learning rate: must be at most 10');
+    expect(friendlyApiError('subset (5000) is larger than the train split (300)')).toBe('subset (5000) is larger than the train split (300)');
+    expect(fieldOfApiError('Batch size: must be at least 1')).toBe('batchSize');
   });
 
   it('finds the field an API error names', () => {

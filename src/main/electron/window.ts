@@ -1,4 +1,14 @@
+import { join } from 'node:path';
 import type { BrowserWindowConstructorOptions, WebContents } from 'electron';
+
+/**
+ * The window's icon: resources/icon.png at the repository root (the
+ * electron-vite layout; scripts/make-icons.mjs draws it), two levels above the
+ * built main process in out/main.
+ */
+export function windowIcon(builtMainDir: string): string {
+  return join(builtMainDir, '..', '..', 'resources', 'icon.png');
+}
 
 /** The Electron security checklist, in one place (electronjs.org/docs/latest/tutorial/security). */
 export function secureWebPreferences(preload: string): BrowserWindowConstructorOptions['webPreferences'] {

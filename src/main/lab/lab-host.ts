@@ -18,6 +18,7 @@ import { pidAlive } from './pids';
 import { clip, quote } from './quote';
 import { Training } from './training';
 import { LOCAL_CLIENT } from './uploads';
+import { readValConfusion } from './val-confusion';
 import type { WorkerLauncher } from './worker-launcher';
 
 export interface LabHostOptions {
@@ -160,6 +161,7 @@ export class LabHost {
     uploadBegin: (u) => ({ uploadId: this.ctx.uploads.begin(u.name, u.size) }),
     uploadChunk: (id, bytes) => this.ctx.uploads.chunk(id, bytes),
     uploadEnd: (id) => this.ctx.uploads.end(id),
+    getValConfusion: (id) => readValConfusion(this.runs.artifactsDir(id)),
   };
 
   // Shortcuts the CLI and tests use, named as in the API.

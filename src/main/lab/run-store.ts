@@ -83,6 +83,7 @@ export class RunStore {
       ...this.summarise(row),
       config: JSON.parse(row.config_json) as TrainConfig,
       engineReport: row.engine_json ? (JSON.parse(row.engine_json) as EngineReport) : null,
+      resumePoint: this.resumePoint(id),
     };
   }
 
@@ -121,6 +122,7 @@ export class RunStore {
       bestValAcc: best,
       tags: JSON.parse(row.tags_json) as string[],
       notes: row.notes,
+      config,
     };
   }
 
@@ -234,6 +236,11 @@ export class RunStore {
          val_acc = excluded.val_acc, time = excluded.time`,
       )
       .run(id, c.kind, c.epoch, c.step, c.path, c.valAcc, c.time);
+  }
+
+  private resumePoint(id: string): { epoch: number; step: number } | null {
+    const last = this.checkpoints(id).find((c) => c.kind === 'last');
+    return last ? { epoch: last.epoch, step: last.step } : null;
   }
 
   checkpoints(id: string): CheckpointRecord[] {

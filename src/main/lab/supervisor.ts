@@ -21,7 +21,8 @@ export type JobOutcome =
   | { status: 'completed' | 'cancelled'; summary: Record<string, number> }
   | { status: 'imported'; dataset: DatasetSummary }
   | { status: 'defended'; result: DefendResult }
-  | { status: 'failed'; error: string };
+  /** reported: the worker itself refused or failed the job (not a crash, a kill or a store write). */
+  | { status: 'failed'; error: string; reported?: boolean };
 
 export interface RunningJob {
   readonly pid: number | undefined;
@@ -122,7 +123,7 @@ export class WorkerSupervisor {
             settle({ status: 'imported', dataset: msg.dataset });
             break;
           case 'error':
-            settle({ status: 'failed', error: failureReason(msg.message) });
+            settle({ status: 'failed', error: failureReason(msg.message), reported: true });
             break;
         }
       });

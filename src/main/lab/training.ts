@@ -93,6 +93,25 @@ export class Training {
     this.waiters.resolve(id, run);
   }
 
+  /**
+   * A run refused before its first step (the worker's pre-flight memory check,
+   * a dataset it cannot read) stored nothing: no metric, no checkpoint.
+   */
+  private neverTrained(id: string): boolean {
+    return this.ctx.runs.checkpoints(id).length === 0 && this.ctx.runs.metrics(id).length === 0;
+  }
+
+  /**
+   * Such a run is reported as failed, so whoever watches it (Live, the CLI)
+   * sees why, and then removed: History keeps runs that trained, and there is
+   * no checkpoint to resume from.
+   */
+  private discard(id: string, error: string): void {
+    this.finish(id, 'failed', error);
+    this.delete(id);
+    this.ctx.emit({ type: 'runs-changed' });
+  }
+
   /** The queue's launcher for training runs: whatever goes wrong here fails the run, never the lab. */
   launch(runId: string): RunningJob {
     try {
@@ -132,6 +151,8 @@ export class Training {
     );
     void job.done.then((outcome) => {
       if (ctx.closed) this.finish(runId, 'interrupted', 'the lab was closed while this run was running');
+      // A worker that crashed before its first metric still leaves a failed run with the reason.
+      else if (outcome.status === 'failed' && outcome.reported && this.neverTrained(runId)) this.discard(runId, outcome.error);
       else if (outcome.status === 'failed') this.finish(runId, 'failed', outcome.error);
       else if (outcome.status === 'completed' || outcome.status === 'cancelled') this.finish(runId, outcome.status, null);
       else this.finish(runId, 'failed', `worker answered a training job with '${outcome.status}'`);

@@ -1,12 +1,15 @@
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { MetricPoint } from '../../shared/metrics';
 import type { Batch, TrainData } from '../../shared/train-data';
+import { addValConfusion, parseValConfusion, VAL_CONFUSION_FILE, type ValConfusion } from '../../shared/val-confusion';
 import type { CheckpointKind, TrainJob } from '../../shared/worker-protocol';
 import { type CheckpointState, loadCheckpoint, saveCheckpoint } from '../ml/checkpoint';
 import { Rng } from '../ml/rng';
 import { learningRate } from '../ml/schedule';
-import { evaluateBatch, type MicroBatchStats, Trainer } from '../ml/trainer';
+import { type MicroBatchStats, Trainer } from '../ml/trainer';
+import { featureLoss } from '../ml/losses';
 import { WideResNet } from '../ml/wrn';
 import { type JobContext, etaSeconds } from './job-context';
 
@@ -99,6 +102,9 @@ export async function runTrainJob(job: TrainJob, ctx: JobContext, data: TrainDat
     }
     const startStep = step;
     const sessionStart = performance.now();
+    const confusionPath = join(job.artifactsDir, VAL_CONFUSION_FILE);
+    // A resumed run keeps the matrices of the epochs it validated before.
+    let confusion: ValConfusion | null = job.resumeFrom && existsSync(confusionPath) ? parseValConfusion(readFileSync(confusionPath, 'utf8')) : null;
 
     const checkpoint = async (kind: CheckpointKind, epochs: number, intoEpoch: number, valAcc: number | null) => {
       const path = join(job.artifactsDir, kind);
@@ -178,6 +184,15 @@ export async function runTrainJob(job: TrainJob, ctx: JobContext, data: TrainDat
       skipBatches = 0;
 
       const val = data.valCount > 0 ? await validate(model, data, cfg.batchSize, cfg.featureLayer) : null;
+      if (val) {
+        // Written before the epoch's metrics go out, so a view that refetches on them finds it.
+        confusion = addValConfusion(confusion, data.classes.length === data.numClasses ? data.classes : classIndices(data.numClasses), {
+          epoch,
+          step,
+          counts: val.counts,
+        });
+        writeFileAtomically(confusionPath, JSON.stringify(confusion));
+      }
       const m = epochTally.means();
       last = {
         trainLoss: m.loss, ce: m.ce, lf: m.lf, trainAcc: m.trainAcc, lr,
@@ -210,21 +225,57 @@ function finiteOnly(values: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => Number.isFinite(v)));
 }
 
-async function validate(model: WideResNet, data: TrainData, batchSize: number, featureLayer: number): Promise<{ acc: number; lf: number }> {
+/** Replaces the file in one step (rename), so a reader never sees half of it. */
+function writeFileAtomically(path: string, text: string): void {
+  const tmp = `${path}.tmp`;
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+function classIndices(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => String(i));
+}
+
+/**
+ * Eval-mode accuracy, mean L_F at `featureLayer` (Eq. 3) and the confusion
+ * matrix (counts[true][predicted]) over the validation split, in one forward
+ * pass per batch.
+ */
+async function validate(
+  model: WideResNet,
+  data: TrainData,
+  batchSize: number,
+  featureLayer: number,
+): Promise<{ acc: number; lf: number; counts: number[][] }> {
   let n = 0;
   let correct = 0;
   let lfSum = 0;
+  const counts = Array.from({ length: data.numClasses }, () => new Array<number>(data.numClasses).fill(0));
   for (const batch of data.valBatches(batchSize)) {
     const { x, y } = toTensors(batch, data);
     try {
-      const r = await evaluateBatch(model, x, y, featureLayer);
-      correct += r.correct;
-      lfSum += r.lfSum;
-      n += batch.n;
+      const [pred, lf] = tf.tidy(() => {
+        const { logits, features } = model.forward(x);
+        return [tf.argMax(logits, 1), tf.sum(featureLoss(features[featureLayer]!))] as const;
+      });
+      try {
+        const [p, l] = await Promise.all([pred.data(), lf.data()]);
+        for (let i = 0; i < batch.n; i++) {
+          const t = batch.y[i]!;
+          const q = p[i]!;
+          counts[t]![q]! += 1;
+          if (t === q) correct++;
+        }
+        lfSum += l[0]!;
+        n += batch.n;
+      } finally {
+        tf.dispose([pred, lf]);
+      }
     } finally {
       tf.dispose([x, y]);
     }
   }
   if (n === 0) throw new Error(`the dataset reports ${data.valCount} validation images but yielded none`);
-  return { acc: correct / n, lf: lfSum / n };
+  return { acc: correct / n, lf: lfSum / n, counts };
 }

@@ -1,4 +1,4 @@
-import type { DatasetSummary } from '../../../shared/datasets';
+import type { DatasetSummary, SplitName } from '../../../shared/datasets';
 
 export interface ClassCountSeries {
   labels: string[];
@@ -21,4 +21,11 @@ export function classCountSeries(dataset: DatasetSummary): ClassCountSeries {
 
 export function splitCount(dataset: DatasetSummary, split: string): number {
   return dataset.splits.find((s) => s.name === split)?.count ?? 0;
+}
+
+/** The splits of a dataset that hold images, test first: the ones a sample can be taken from. */
+export function sampleSplits(dataset: DatasetSummary | null): SplitName[] {
+  if (!dataset) return [];
+  const names = dataset.splits.filter((s) => s.count > 0).map((s) => s.name);
+  return [...names.filter((n) => n === 'test'), ...names.filter((n) => n !== 'test')];
 }

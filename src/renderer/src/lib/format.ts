@@ -7,6 +7,22 @@ export function formatProgress(progress: { done: number; total: number; message?
   return `${progress.done} / ${progress.total}${progress.message ? ` · ${progress.message}` : ''}`;
 }
 
+/**
+ * A training run's progress by epoch, e.g. "epoch 2/3 · step 30/32 · 65 %":
+ * the worker counts optimiser steps over the whole run (done/total), and every
+ * epoch has the same number of steps, so the step within the epoch follows.
+ * Falls back to the global count when the total does not split into epochs.
+ */
+export function formatTrainingProgress(progress: { done: number; total: number }, epochs: number): string {
+  const { done, total } = progress;
+  const pct = total > 0 ? Math.floor((100 * Math.min(done, total)) / total) : 0;
+  const perEpoch = epochs > 0 ? total / epochs : 0;
+  if (!Number.isInteger(perEpoch) || perEpoch < 1) return `step ${done}/${total} · ${pct} %`;
+  const epoch = done <= 0 ? 1 : Math.min(epochs, Math.ceil(done / perEpoch));
+  const inEpoch = Math.max(0, done - (epoch - 1) * perEpoch);
+  return `epoch ${epoch}/${epochs} · step ${inEpoch}/${perEpoch} · ${pct} %`;
+}
+
 function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }

@@ -17,8 +17,11 @@ export interface LiveCharts {
  * TensorBoard does. Epoch curves are few points and stay raw, with markers, at
  * the step where each epoch ended. The learning rate is a schedule, not a
  * noisy estimate: an EMA would only lag it, so it is never smoothed.
+ * A plain-CE run (delta off) has loss = CE exactly (Eq. 2 without its second
+ * term), so its loss chart draws one curve per scope instead of two on top of
+ * each other.
  */
-export function liveChartLines(series: MetricSeries, smoothing: number): LiveCharts {
+export function liveChartLines(series: MetricSeries, smoothing: number, plainCe = false): LiveCharts {
   checkSmoothingWeight(smoothing);
   const batch = (name: string, label: string, color: string, light: string): ChartLine[] => {
     const raw = series.get('batch', name);
@@ -39,12 +42,18 @@ export function liveChartLines(series: MetricSeries, smoothing: number): LiveCha
       { label: 'L_F / epoch', data: series.get('epoch', 'lf'), color: PALETTE.lf, markers: true, width: 2 },
       { label: 'val L_F / epoch', data: series.get('epoch', 'valLf'), color: PALETTE.valLf, markers: true, width: 2 },
     ],
-    loss: [
-      ...batch('loss', 'loss / batch', PALETTE.train, PALETTE.trainLight),
-      ...batch('ce', 'CE / batch', PALETTE.ce, PALETTE.ceLight),
-      { label: 'loss / epoch', data: series.get('epoch', 'loss'), color: PALETTE.train, markers: true, width: 2 },
-      { label: 'CE / epoch', data: series.get('epoch', 'ce'), color: PALETTE.ce, markers: true, width: 2 },
-    ],
+    loss: plainCe
+      ? [
+          ...batch('ce', 'loss = CE / batch', PALETTE.ce, PALETTE.ceLight),
+          { label: 'loss = CE / epoch', data: series.get('epoch', 'ce'), color: PALETTE.ce, markers: true, width: 2 },
+        ]
+      : [
+          ...batch('loss', 'loss / batch', PALETTE.train, PALETTE.trainLight),
+          ...batch('ce', 'CE / batch', PALETTE.ce, PALETTE.ceLight),
+          // The worker names the epoch mean of the batch loss trainLoss (jobs/train.ts).
+          { label: 'loss / epoch', data: series.get('epoch', 'trainLoss'), color: PALETTE.train, markers: true, width: 2 },
+          { label: 'CE / epoch', data: series.get('epoch', 'ce'), color: PALETTE.ce, markers: true, width: 2 },
+        ],
     lr: [{ label: 'learning rate', data: series.get('batch', 'lr'), color: PALETTE.lr, width: 1.5 }],
   };
 }

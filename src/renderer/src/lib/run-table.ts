@@ -22,9 +22,16 @@ export interface RunRow {
   robustAcc: number | null;
   robustLabel: string | null;
   robustEvalId: string | null;
+  /** The run's hyperparameters (lib/run-columns.ts makes columns of them). */
+  config: Record<string, unknown>;
 }
 
-export type RunSortKey = Exclude<keyof RunRow, 'id' | 'error' | 'tags' | 'robustLabel' | 'robustEvalId'>;
+/** A fixed column, or a hyperparameter column as "hp:<config field>". */
+export type RunSortKey = Exclude<keyof RunRow, 'id' | 'error' | 'tags' | 'robustLabel' | 'robustEvalId' | 'config'> | `hp:${string}`;
+
+function sortValue(row: RunRow, key: RunSortKey): unknown {
+  return key.startsWith('hp:') ? row.config[key.slice(3)] : row[key as keyof RunRow];
+}
 
 /** A run's headline robust accuracy (see eval-results.ts robustHeadline). */
 export interface RobustCell {
@@ -65,6 +72,7 @@ export function toRunRow(
     robustAcc: r?.value ?? null,
     robustLabel: r?.label ?? null,
     robustEvalId: r?.evalId ?? null,
+    config: { ...(run.config ?? {}) },
   };
 }
 
@@ -72,11 +80,12 @@ export function toRunRow(
 export function sortRunRows(rows: readonly RunRow[], key: RunSortKey, descending: boolean): RunRow[] {
   const sign = descending ? -1 : 1;
   return [...rows].sort((a, b) => {
-    const va = a[key];
-    const vb = b[key];
+    const va = sortValue(a, key);
+    const vb = sortValue(b, key);
     if (va === null || va === undefined) return vb === null || vb === undefined ? 0 : 1;
     if (vb === null || vb === undefined) return -1;
     if (typeof va === 'number' && typeof vb === 'number') return sign * (va - vb);
+    if (typeof va === 'boolean' && typeof vb === 'boolean') return sign * (Number(va) - Number(vb));
     return sign * String(va).localeCompare(String(vb));
   });
 }

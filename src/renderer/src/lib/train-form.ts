@@ -4,8 +4,81 @@ import {
   trainConfigSchema,
   type ModelPreset,
   type Schedule,
+  type TrainConfig,
   type TrainConfigInput,
 } from '../../../shared/train-config';
+
+/** Each config field as the New run form labels it, for messages a user can act on. */
+export const FIELD_LABELS: Record<keyof TrainConfig, string> = {
+  name: 'Run name',
+  datasetId: 'Dataset',
+  subset: 'Subset size',
+  valSize: 'Validation size',
+  model: 'Model preset',
+  epochs: 'Epochs',
+  batchSize: 'Batch size',
+  accumulate: 'Gradient accumulation',
+  lr: 'Learning rate',
+  momentum: 'Momentum',
+  weightDecay: 'Weight decay',
+  nesterov: 'Nesterov',
+  schedule: 'Schedule',
+  warmupEpochs: 'Warm-up epochs',
+  featureLayer: 'Feature layer',
+  delta: 'δ',
+  augment: 'Augmentation',
+  seed: 'Seed',
+};
+
+function labelOf(field: string): string {
+  return (FIELD_LABELS as Record<string, string>)[field] ?? field;
+}
+
+/** The parts of a zod issue a friendly message needs (zod 4's issue shapes). */
+interface IssueLike {
+  code: string;
+  message: string;
+  minimum?: number | bigint;
+  maximum?: number | bigint;
+  inclusive?: boolean;
+  expected?: string;
+}
+
+/** A schema complaint in words, e.g. "must be at least 1" for zod's "Too small: expected number to be >=1". */
+export function friendlyIssue(issue: IssueLike): string {
+  if (issue.code === 'too_small' && issue.minimum !== undefined) {
+    return issue.inclusive === false ? `must be greater than ${issue.minimum}` : `must be at least ${issue.minimum}`;
+  }
+  if (issue.code === 'too_big' && issue.maximum !== undefined) {
+    return issue.inclusive === false ? `must be less than ${issue.maximum}` : `must be at most ${issue.maximum}`;
+  }
+  if (issue.code === 'invalid_type' && issue.expected === 'int') return 'must be a whole number';
+  return issue.message;
+}
+
+/**
+ * The transport's refusal ("invalid arguments for startTraining at 0.batchSize:
+ * Too small: expected number to be >=1") in the form's words ("Batch size: must
+ * be at least 1"); any other message is returned as it is.
+ */
+export function friendlyApiError(message: string): string {
+  const m = /invalid arguments for \w+ at (?:0\.)?([A-Za-z]+): (.*)$/s.exec(message);
+  if (!m) return message;
+  const [, field, rest] = m;
+  const bound = /^Too (small|big): expected \w+ to be ([<>]=?)\s*(-?[\d.e+-]+)/i.exec(rest);
+  let text = rest;
+  if (bound) {
+    const inclusive = bound[2].endsWith('=');
+    text = friendlyIssue({
+      code: bound[1].toLowerCase() === 'small' ? 'too_small' : 'too_big',
+      message: rest,
+      minimum: Number(bound[3]),
+      maximum: Number(bound[3]),
+      inclusive,
+    });
+  } else if (/expected int/i.test(rest)) text = 'must be a whole number';
+  return `${labelOf(field)}: ${text}`;
+}
 
 /** The New Run form: numbers may be '' while the user edits them. */
 export interface TrainForm {
@@ -89,35 +162,40 @@ export function formToConfig(form: TrainForm): FormResult {
     if (field === 'delta' && !form.smoothing) continue;
     const value = form[field];
     if (value === '' || typeof value !== 'number' || Number.isNaN(value)) {
-      return { ok: false, field, message: `${field}: enter a number` };
+      return { ok: false, field, message: `${labelOf(field)}: enter a number` };
     }
     numbers[field] = value;
   }
   if (!MODEL_PRESETS.includes(form.model)) return { ok: false, field: 'model', message: `model: unknown preset '${form.model}'` };
   if (!SCHEDULES.includes(form.schedule)) return { ok: false, field: 'schedule', message: `schedule: unknown '${form.schedule}'` };
-  return {
-    ok: true,
-    config: {
-      name: form.name.trim(),
-      datasetId: form.datasetId,
-      subset: numbers.subset,
-      valSize: numbers.valSize,
-      model: form.model,
-      epochs: numbers.epochs,
-      batchSize: numbers.batchSize,
-      accumulate: numbers.accumulate,
-      lr: numbers.lr,
-      momentum: numbers.momentum,
-      weightDecay: numbers.weightDecay,
-      nesterov: form.nesterov,
-      schedule: form.schedule,
-      warmupEpochs: numbers.warmupEpochs,
-      featureLayer: numbers.featureLayer,
-      delta: form.smoothing ? numbers.delta : null,
-      augment: form.augment,
-      seed: numbers.seed,
-    },
+  const config: TrainConfigInput = {
+    name: form.name.trim(),
+    datasetId: form.datasetId,
+    subset: numbers.subset,
+    valSize: numbers.valSize,
+    model: form.model,
+    epochs: numbers.epochs,
+    batchSize: numbers.batchSize,
+    accumulate: numbers.accumulate,
+    lr: numbers.lr,
+    momentum: numbers.momentum,
+    weightDecay: numbers.weightDecay,
+    nesterov: form.nesterov,
+    schedule: form.schedule,
+    warmupEpochs: numbers.warmupEpochs,
+    featureLayer: numbers.featureLayer,
+    delta: form.smoothing ? numbers.delta : null,
+    augment: form.augment,
+    seed: numbers.seed,
   };
+  // The schema the host applies, checked here so a range error names the field in the form's words.
+  const checked = trainConfigSchema.safeParse(config);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const field = String(issue.path[0] ?? '');
+    return { ok: false, field, message: `${labelOf(field)}: ${friendlyIssue(issue as IssueLike)}` };
+  }
+  return { ok: true, config };
 }
 
 const CONFIG_FIELDS = Object.keys(trainConfigSchema.shape);
@@ -127,6 +205,8 @@ const CONFIG_FIELDS = Object.keys(trainConfigSchema.shape);
  * the lab host's own checks start with or mention the field name.
  */
 export function fieldOfApiError(message: string): string | null {
+  const labelled = Object.entries(FIELD_LABELS).find(([, label]) => message.startsWith(`${label}: `));
+  if (labelled) return labelled[0];
   const at = /\bat (?:0\.)?([A-Za-z]+)\b/.exec(message);
   if (at && CONFIG_FIELDS.includes(at[1])) return at[1];
   let best: { field: string; index: number } | null = null;

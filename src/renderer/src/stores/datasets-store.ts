@@ -4,6 +4,7 @@ import type { DatasetSummary } from '../../../shared/datasets';
 import type { LabEvent } from '../../../shared/lab-api';
 import type { Progress } from '../../../shared/metrics';
 import { errorMessage } from '../lib/api-error';
+import { hideUploadPaths } from '../lib/dataset-labels';
 import { UploadCancelledError, uploadFile, type UploadSource } from '../lib/upload';
 import { labApi } from './lab-handle';
 import { useStatusStore } from './status-store';
@@ -95,7 +96,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     const j = job(key);
     if (!j) return;
     j.phase = 'failed';
-    j.error = errorMessage(e);
+    j.error = hideUploadPaths(errorMessage(e));
     useStatusStore().noteFailure(e);
   }
 
@@ -201,7 +202,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     } else {
       // A cancelled job reports failure too; keep what the user asked for visible.
       j.phase = aborts.get(j.key)?.signal.aborted ? 'cancelled' : 'failed';
-      j.error = event.error;
+      j.error = hideUploadPaths(event.error);
       aborts.delete(j.key);
     }
   }

@@ -4,6 +4,8 @@ import type { DefendRequestInput, DefendResult } from '../../../shared/defend';
 import type { LabEvent } from '../../../shared/lab-api';
 import type { Progress } from '../../../shared/metrics';
 import { errorMessage } from '../lib/api-error';
+import { hideUploadPaths } from '../lib/dataset-labels';
+import { RateEta } from '../lib/rate-eta';
 import { UploadCancelledError, uploadFile, type UploadSource } from '../lib/upload';
 import { labApi } from './lab-handle';
 import { useStatusStore } from './status-store';
@@ -24,6 +26,12 @@ export const useDefendStore = defineStore('defend', () => {
   const phase = ref<DefendPhase>('idle');
   const jobId = ref<string | null>(null);
   const progress = ref<Progress | null>(null);
+  /**
+   * Seconds left: the worker's estimate when it gives one, else the pace of
+   * the reports so far (purification passes, to their cap: an upper bound).
+   */
+  const eta = ref<{ seconds: number | null; upperBound: boolean }>({ seconds: null, upperBound: false });
+  const pace = new RateEta();
   /** Large (data URLs): kept shallow so Vue does not walk it. */
   const result = shallowRef<DefendResult | null>(null);
   const error = ref<string | null>(null);
@@ -43,6 +51,8 @@ export const useDefendStore = defineStore('defend', () => {
     const lab = labApi();
     jobId.value = null;
     progress.value = null;
+    eta.value = { seconds: null, upperBound: false };
+    pace.reset();
     result.value = null;
     error.value = null;
     uploaded.value = 0;
@@ -67,7 +77,7 @@ export const useDefendStore = defineStore('defend', () => {
       if (e instanceof UploadCancelledError) phase.value = 'cancelled';
       else {
         phase.value = 'failed';
-        error.value = errorMessage(e);
+        error.value = hideUploadPaths(errorMessage(e));
         useStatusStore().noteFailure(e);
       }
     }
@@ -75,13 +85,20 @@ export const useDefendStore = defineStore('defend', () => {
 
   function apply(event: DefendEvent): void {
     if (event.type === 'defend-progress') {
-      if (phase.value === 'running') progress.value = event.progress;
+      if (phase.value === 'running') {
+        progress.value = event.progress;
+        const measured = pace.update(event.progress, performance.now());
+        eta.value =
+          event.progress.etaSeconds !== null && event.progress.etaSeconds !== undefined
+            ? { seconds: event.progress.etaSeconds, upperBound: false }
+            : { seconds: measured, upperBound: measured !== null };
+      }
     } else if (event.type === 'defend-done') {
       result.value = event.result;
       phase.value = 'done';
     } else {
       phase.value = cancelRequested ? 'cancelled' : 'failed';
-      error.value = event.error;
+      error.value = hideUploadPaths(event.error);
     }
   }
 
@@ -108,5 +125,5 @@ export const useDefendStore = defineStore('defend', () => {
     }
   }
 
-  return { phase, jobId, progress, result, error, uploaded, file, setFile, start, applyEvent, cancel };
+  return { phase, jobId, progress, eta, result, error, uploaded, file, setFile, start, applyEvent, cancel };
 });

@@ -36,7 +36,7 @@ export function connectLabEvents(lab: LabApi): () => void {
       case 'runs-changed':
         void runs.refresh().then(() => {
           const exists = (id: string) => runs.runs.some((r) => r.id === id);
-          if (live.runId && !exists(live.runId)) live.close();
+          if (live.runId && !exists(live.runId)) live.onRemoved();
           for (const id of compare.selected) if (!exists(id)) compare.forget(id);
         });
         // A deleted run takes its evaluations with it.

@@ -27,6 +27,7 @@ export const useLiveStore = defineStore('live', () => {
   let bufferedSummary: RunSummary | null = null;
 
   async function open(id: string): Promise<void> {
+    discarded.value = false;
     runId.value = id;
     run.value = null;
     series.value = markRaw(new MetricSeries());
@@ -46,7 +47,7 @@ export const useLiveStore = defineStore('live', () => {
       buffered = [];
       // Assigned by onRun during the awaits above, which TypeScript's narrowing cannot see.
       const late = bufferedSummary as RunSummary | null;
-      run.value = late ? { ...detail, ...late } : detail;
+      run.value = late ? { ...detail, ...late, config: detail.config } : detail;
       bufferedSummary = null;
       series.value = loaded;
       version.value++;
@@ -80,12 +81,43 @@ export const useLiveStore = defineStore('live', () => {
       if (loading.value) bufferedSummary = summary;
       return;
     }
-    run.value = { ...run.value, ...summary };
-    if (isFinished(summary.status)) cancelling.value = false;
+    run.value = { ...run.value, ...summary, config: run.value.config };
+    if (isFinished(summary.status)) {
+      cancelling.value = false;
+      void refreshResumePoint(summary.id);
+    }
+  }
+
+  /** A run that just ended may have written the checkpoint a resume needs; run events do not carry it. */
+  async function refreshResumePoint(id: string): Promise<void> {
+    try {
+      const detail = await labApi().getRun(id);
+      if (runId.value === id && run.value) run.value = { ...run.value, resumePoint: detail.resumePoint ?? null };
+    } catch {
+      // Removed meanwhile (a run refused before training): onRemoved deals with it.
+    }
+  }
+
+  /**
+   * The host removed the open run. One that failed before training (refused by
+   * the worker's pre-flight check) stays on screen with its reason, marked as
+   * not kept; any other is closed.
+   */
+  const discarded = ref(false);
+  function onRemoved(): void {
+    const r = run.value;
+    if (r && r.status === 'failed' && r.error) {
+      discarded.value = true;
+      progress.value = null;
+      cancelling.value = false;
+      return;
+    }
+    close();
   }
 
   /** Show no run (e.g. the open one was deleted). */
   function close(): void {
+    discarded.value = false;
     runId.value = null;
     run.value = null;
     series.value = markRaw(new MetricSeries());
@@ -110,5 +142,5 @@ export const useLiveStore = defineStore('live', () => {
     }
   }
 
-  return { runId, run, series, version, progress, loading, error, cancelling, open, close, onMetric, onProgress, onRun, cancel };
+  return { runId, run, series, version, progress, loading, error, cancelling, discarded, open, close, onRemoved, onMetric, onProgress, onRun, cancel };
 });

@@ -18,19 +18,24 @@ export const VIEW_LABELS: Record<ViewName, string> = {
 /** Which view is shown (the app is small enough not to need a router). */
 export const useViewStore = defineStore('view', () => {
   const view = ref<ViewName>('new-run');
+  /** Whether the user (or a link) has chosen a view yet. */
+  let moved = false;
 
   function show(next: ViewName): void {
+    moved = true;
     view.value = next;
   }
 
   /** Show a run's curves in the Live view. */
   async function openRun(runId: string): Promise<void> {
+    moved = true;
     view.value = 'live';
     await useLiveStore().open(runId);
   }
 
   /** Show an evaluation's results in the Evaluate view. */
   async function openEvaluation(evalId: string): Promise<void> {
+    moved = true;
     view.value = 'evaluate';
     await useEvaluateStore().open(evalId);
   }
@@ -39,8 +44,18 @@ export const useViewStore = defineStore('view', () => {
   const evaluateRunId = ref<string | null>(null);
   function evaluateRun(runId: string): void {
     evaluateRunId.value = runId;
+    moved = true;
     view.value = 'evaluate';
   }
 
-  return { view, show, openRun, openEvaluation, evaluateRunId, evaluateRun };
+  /**
+   * An empty lab opens on Datasets (a new run needs one) rather than on a
+   * form that can only say "import one first"; only while the user has not
+   * moved on, and not when the list failed to load.
+   */
+  function landOnDatasetsIfEmpty(datasetCount: number, listFailed: boolean): void {
+    if (!moved && !listFailed && datasetCount === 0 && view.value === 'new-run') view.value = 'datasets';
+  }
+
+  return { view, show, landOnDatasetsIfEmpty, openRun, openEvaluation, evaluateRunId, evaluateRun };
 });
