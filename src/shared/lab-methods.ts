@@ -21,6 +21,8 @@ export const LAB_METHOD_NAMES = [
   'resumeEvaluation',
   'deleteEvaluation',
   'exportEvaluation',
+  'getEvaluationImages',
+  'exportEvaluationImages',
   'defendImage',
   'cancelDefend',
   'listDatasets',

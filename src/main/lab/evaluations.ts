@@ -1,5 +1,5 @@
 import type { EvalConfig } from '../../shared/eval-config';
-import type { EvaluationSummary } from '../../shared/evaluations';
+import type { EvalResultMessage, EvaluationSummary } from '../../shared/evaluations';
 import { isFinished } from '../../shared/runs';
 import { resultKey } from '../../shared/worker-protocol';
 import { Waiters, type LabContext } from './lab-context';
@@ -89,7 +89,7 @@ export class Evaluations {
         },
         progress: (progress) => ctx.emit({ type: 'eval-progress', evalId, progress }),
         evalResult: (row) => {
-          ctx.evals.addResult(evalId, row);
+          ctx.evals.addResult(evalId, row as EvalResultMessage);
           ctx.emit({ type: 'evaluation', evaluation: ctx.evals.get(evalId) });
         },
         evalSummary: (values) => ctx.evals.mergeSummary(evalId, values),
