@@ -4,7 +4,18 @@ import type { TrainConfig } from './train-config';
 export const RUN_STATUSES = ['queued', 'running', 'completed', 'cancelled', 'failed', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-export type RunKind = 'train';
+/** 'train': trained here; 'imported': weights trained elsewhere (runs import-weights), with no training config. */
+export type RunKind = 'train' | 'imported';
+
+/** Where an imported run's weights came from (the file as given, and its safetensors header). */
+export interface ImportProvenance {
+  file: string;
+  sha256: string;
+  bytes: number;
+  tensors: number;
+  /** The header's __metadata__ (string to string), as written by the exporter. */
+  metadata: Record<string, string>;
+}
 
 export interface RunSummary {
   id: string;
@@ -27,6 +38,8 @@ export interface RunSummary {
   bestValAcc: number | null;
   tags: string[];
   notes: string;
+  /** Imported runs only. */
+  provenance?: ImportProvenance | null;
 }
 
 export interface RunDetail extends RunSummary {

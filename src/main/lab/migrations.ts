@@ -119,5 +119,6 @@ export const MIGRATIONS: readonly string[] = [
     votes INTEGER,
     PRIMARY KEY (eval_id, row_key, pos)
   );
+  ALTER TABLE runs ADD COLUMN provenance_json TEXT;
   `,
 ];

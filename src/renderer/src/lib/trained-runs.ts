@@ -8,7 +8,7 @@ import { isFinished, type RunSummary } from '../../../shared/runs';
 export function trainedRuns(runs: readonly RunSummary[]): RunSummary[] {
   const rank = (r: RunSummary) => (r.status === 'completed' ? 0 : 1);
   return runs
-    .filter((r) => r.kind === 'train' && isFinished(r.status))
+    .filter((r) => (r.kind === 'train' || r.kind === 'imported') && isFinished(r.status))
     .sort((a, b) => rank(a) - rank(b) || b.createdAt - a.createdAt);
 }
 
