@@ -269,3 +269,34 @@ export function defenseLabel(evaluation: EvaluationSummary): string {
   const grad = c.gradient === 'eot' ? `eot×${c.eotDraws}` : c.gradient;
   return `AD ${c.ad.preset}${k} · ${grad}`;
 }
+
+export interface CalibrationView {
+  deltaTilde: number;
+  share: number;
+  reached: number;
+  configured: number;
+  reachedConfigured: number;
+  maxIters: number;
+  /** Bin labels ("0.0110–0.0120") and counts of the lowest L_F reached per image. */
+  labels: string[];
+  counts: number[];
+}
+
+/** A calibration evaluation's figures, or null for an ordinary evaluation (or one still running). */
+export function calibrationOf(summary: EvaluationSummary['summary']): CalibrationView | null {
+  const n = (k: string) => (typeof summary[k] === 'number' ? (summary[k] as number) : null);
+  const deltaTilde = n('calibratedDeltaTilde');
+  const edges = numberArray(summary.calibrationEdges);
+  const counts = numberArray(summary.calibrationCounts);
+  if (deltaTilde === null || !edges || !counts || edges.length !== counts.length + 1) return null;
+  return {
+    deltaTilde,
+    share: n('calibrationShare') ?? 0,
+    reached: n('calibrationReached') ?? 0,
+    configured: n('calibrationConfigured') ?? 0,
+    reachedConfigured: n('calibrationReachedConfigured') ?? 0,
+    maxIters: n('calibrationMaxIters') ?? 0,
+    labels: counts.map((_, i) => `${edges[i]!.toPrecision(3)}–${edges[i + 1]!.toPrecision(3)}`),
+    counts,
+  };
+}
