@@ -162,3 +162,28 @@ export function valueHistogram(values: readonly number[], bins: number): { edges
   for (const v of values) counts[Math.min(bins - 1, Math.floor((v - lo) / width))]!++;
   return { edges, counts };
 }
+
+/**
+ * The Defend view's (and `adlab defend`'s) diagnostics for one image: a row whose runs all
+ * hit the cap, and a clean input whose own L_F is already above delta_tilde.
+ */
+export function defendWarnings(rows: readonly { label: string; capped: readonly boolean[]; lfBefore: number; iterations: readonly number[] }[], deltaTilde: number): EvalWarning[] {
+  const out: EvalWarning[] = [];
+  const stuck = rows.filter((r) => r.capped.length > 0 && r.capped.every(Boolean));
+  if (stuck.length > 0) {
+    out.push({
+      code: 'defense-capped',
+      message: `Active Defense did not converge: every run stopped at the iteration cap (${Math.max(...stuck.flatMap((r) => r.iterations))}) with L_F above delta_tilde ${deltaTilde}; the prediction is that of an unfinished purification (calibrate delta_tilde for this model)`,
+      rows: stuck.map((r) => r.label),
+    });
+  }
+  const clean = rows.find((r) => r.label === 'clean');
+  if (clean && clean.lfBefore > deltaTilde) {
+    out.push({
+      code: 'lf-above-delta-tilde',
+      message: `the clean image's own L_F (${clean.lfBefore.toPrecision(3)}) is ${(clean.lfBefore / deltaTilde).toFixed(1)}x delta_tilde ${deltaTilde}: the defense must make it smoother than it is, and will likely hit the cap`,
+      rows: ['clean'],
+    });
+  }
+  return out;
+}

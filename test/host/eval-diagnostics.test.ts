@@ -3,6 +3,7 @@ import {
   AD_CLEAN_ROW,
   calibrateDeltaTilde,
   defendedWarnings,
+  defendWarnings,
   diagnosticsOf,
   groupWarnings,
   lfStats,
@@ -79,5 +80,21 @@ describe('Active Defense diagnostics', () => {
     expect(diagnosticsOf({ diagnostics: JSON.stringify(own) })).toEqual(own);
     expect(diagnosticsOf({ diagnostics: 'not json' })).toEqual([]);
     expect(diagnosticsOf({})).toEqual([]);
+  });
+});
+
+describe('Defend diagnostics', () => {
+  const row = (label: string, capped: boolean[], lfBefore: number) => ({ label, capped, lfBefore, iterations: capped.map((c) => (c ? 300 : 40)) });
+
+  it('warns once when every run of a row hit the cap, naming the rows', () => {
+    const w = defendWarnings([row('clean', [true, true], 0.01), row('adversarial', [true, true], 0.05)], 0.0124);
+    expect(w).toHaveLength(1);
+    expect(w[0]!.message).toMatch(/every run stopped at the iteration cap \(300\)/);
+    expect(w[0]!.rows).toEqual(['clean', 'adversarial']);
+  });
+
+  it('warns when the clean image is already above delta_tilde, and is quiet on a converging image', () => {
+    expect(defendWarnings([row('clean', [false], 0.05)], 0.0124).map((x) => x.code)).toEqual(['lf-above-delta-tilde']);
+    expect(defendWarnings([row('clean', [false, true], 0.01), row('adversarial', [false], 0.02)], 0.0124)).toEqual([]);
   });
 });

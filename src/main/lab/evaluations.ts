@@ -92,7 +92,11 @@ export class Evaluations {
           ctx.evals.addResult(evalId, row as EvalResultMessage);
           ctx.emit({ type: 'evaluation', evaluation: ctx.evals.get(evalId) });
         },
-        evalSummary: (values) => ctx.evals.mergeSummary(evalId, values),
+        evalSummary: (values) => {
+          ctx.evals.mergeSummary(evalId, values);
+          // The view shows the record selection and the defense's diagnostics while the evaluation runs.
+          ctx.emit({ type: 'evaluation', evaluation: ctx.evals.get(evalId) });
+        },
       },
     );
     void job.done.then((outcome) => {
