@@ -187,3 +187,21 @@ export function defendWarnings(rows: readonly { label: string; capped: readonly 
   }
   return out;
 }
+
+/**
+ * A first-n selection that misses classes: image folders are stored class by class, so
+ * their first n records can be one class (CIFAR's test file is shuffled, RobustBench's
+ * convention assumes that). Quiet for random draws and when every class is present.
+ */
+export function selectionWarnings(labels: ArrayLike<number>, numClasses: number, sample: 'first' | 'random'): EvalWarning[] {
+  if (sample !== 'first' || labels.length < numClasses) return [];
+  const present = new Set(Array.from(labels)).size;
+  if (present === numClasses) return [];
+  return [
+    {
+      code: 'selection-classes',
+      message: `the first ${labels.length} records hold only ${present} of the ${numClasses} classes (datasets stored class by class, such as image folders, start with one class); draw them at random (--sample random) for a representative set`,
+      rows: ['all rows'],
+    },
+  ];
+}

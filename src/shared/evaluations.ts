@@ -48,7 +48,12 @@ export interface RowImages {
   l2: number[];
   /** With repeats R > 1: how many of the R classifications of the final point were correct. */
   votes?: number[];
+  /** PNG data URL of the final point of fooled images (the first ADV_PNG_LIMIT records; null elsewhere), for viewing. */
+  advPng?: (string | null)[];
 }
+
+/** Adversarial images are kept for viewing for this many records of an evaluation (about 3 KB each). */
+export const ADV_PNG_LIMIT = 1000;
 
 /** What the worker sends for a finished attack row: the row and its per-image outcome. */
 export type EvalResultMessage = EvalResultRow & { perImage?: RowImages };

@@ -67,6 +67,8 @@ export const labMethodSchemas = {
   getEvaluationImages: z.tuple([id]),
   /** The per-image table as CSV or JSON text (with the worst case per epsilon). */
   exportEvaluationImages: z.tuple([id, z.enum(['csv', 'json'])]),
+  /** The final (adversarial) point of one record under one result row, as a PNG data URL; null where it was not fooled. */
+  getAdversarialImage: z.tuple([id, z.string().min(1).max(200), z.int().min(0).max(10_000_000)]),
   /** Run Active Defense (optionally after an attack) on one image; the result arrives as a 'defend-done' event. */
   defendImage: z.tuple([defendRequestSchema]),
   cancelDefend: z.tuple([id]),
@@ -123,6 +125,7 @@ export interface LabResults {
   exportEvaluation: string;
   getEvaluationImages: PerImageTable;
   exportEvaluationImages: string;
+  getAdversarialImage: string | null;
   defendImage: { jobId: string };
   cancelDefend: void;
   listDatasets: DatasetSummary[];

@@ -23,6 +23,7 @@ export const LAB_METHOD_NAMES = [
   'exportEvaluation',
   'getEvaluationImages',
   'exportEvaluationImages',
+  'getAdversarialImage',
   'defendImage',
   'cancelDefend',
   'listDatasets',

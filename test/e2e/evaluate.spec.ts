@@ -58,6 +58,10 @@ test('evaluate FGSM at 8/255 on 20 validation images, export, see it in History;
   await expect(images.getByTestId('eval-images-table').locator('tbody tr')).toHaveCount(count);
   await images.getByTestId('eval-images-table').locator('tbody tr').first().click();
   await expect(images.getByTestId('eval-images-chosen')).toContainText('adversarial prediction');
+  // A record the row did not leave correct shows its stored adversarial point.
+  await images.getByRole('button', { name: 'show all' }).click();
+  await images.locator('tbody tr.wrong').first().click();
+  await expect(images.getByTestId('eval-images-adversarial').locator('img')).toHaveAttribute('src', /^data:image\/png;base64,/);
   const [perImage] = await Promise.all([page.waitForEvent('download'), images.getByTestId('export-images-csv').click()]);
   const lines = (await readFile(await perImage.path(), 'utf8')).trim().split('\n');
   expect(lines).toHaveLength(22); // comment line, header, 20 records
@@ -163,5 +167,30 @@ test('delta_tilde calibration: the suggestion, the share reaching it and the L_F
   await expect(panel).toContainText('0.0124 (CIFAR-10, feature smoothing)');
   await expect(panel).toContainText('(asked 80.0 %)');
   await expect(page.locator('[data-chart="eval-calibration"]')).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test('a test-split record opens in Defend from the per-image table', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  await page.locator('button[data-view="evaluate"]').click();
+  await page.locator('input[name="eval-name"]').fill('e2e first test records');
+  await page.locator('select[name="eval-split"]').selectOption('test');
+  await page.locator('input[name="eval-n"]').fill('5');
+  await page.locator('input[name="eval-offset"]').fill('10');
+  await page.getByTestId('start-eval').click();
+  const detail = page.getByTestId('eval-detail');
+  await expect(detail).toContainText('e2e first test records');
+  await expect(detail).toHaveAttribute('data-status', 'completed', { timeout: 120_000 });
+  await expect(page.getByTestId('eval-selection')).toContainText('records 10-14 of the test split (50 records)');
+  const rows = page.getByTestId('eval-images-table').locator('tbody tr');
+  await expect(rows).toHaveCount(5);
+  await rows.nth(2).click();
+  await expect(page.getByTestId('eval-images-chosen').locator('img')).toHaveCount(1); // the clean test image
+  await page.getByTestId('defend-chosen').click();
+  await expect(page.locator('main[data-view="defend"]')).toBeVisible();
+  await expect(page.locator('input[name="defend-source"][value="dataset"]')).toBeChecked();
+  await expect(page.locator('select[name="defend-split"]')).toHaveValue('test');
+  await expect(page.locator('input[name="defend-index"]')).toHaveValue('12');
+  await expect(page.locator('select[name="defend-run"] option:checked')).toContainText('e2e trained');
   expect(problems).toEqual([]);
 });

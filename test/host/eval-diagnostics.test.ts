@@ -10,6 +10,7 @@ import {
   lowerQuantile,
   PAPER_DELTA_TILDE,
   preflightWarnings,
+  selectionWarnings,
   valueHistogram,
 } from '../../src/shared/ad-diagnostics';
 import type { EvalResultRow } from '../../src/shared/evaluations';
@@ -96,5 +97,16 @@ describe('Defend diagnostics', () => {
   it('warns when the clean image is already above delta_tilde, and is quiet on a converging image', () => {
     expect(defendWarnings([row('clean', [false], 0.05)], 0.0124).map((x) => x.code)).toEqual(['lf-above-delta-tilde']);
     expect(defendWarnings([row('clean', [false, true], 0.01), row('adversarial', [false], 0.02)], 0.0124)).toEqual([]);
+  });
+});
+
+describe('selection diagnostics', () => {
+  it('warns when the first n records miss classes, not for random draws or complete sets', () => {
+    const w = selectionWarnings([0, 0, 0, 1], 3, 'first');
+    expect(w.map((x) => x.code)).toEqual(['selection-classes']);
+    expect(w[0]!.message).toMatch(/the first 4 records hold only 2 of the 3 classes/);
+    expect(selectionWarnings([0, 0, 0, 1], 3, 'random')).toEqual([]);
+    expect(selectionWarnings([0, 1, 2, 1], 3, 'first')).toEqual([]);
+    expect(selectionWarnings([0, 1], 3, 'first')).toEqual([]); // fewer records than classes cannot cover them
   });
 });

@@ -37,7 +37,10 @@ function row(attack: string, robust: number[], advPred: number[], votes?: number
   const acc = robust.filter(Boolean).length / robust.length;
   return {
     attack, eps: 8 / 255, lambda: null, n: robust.length, robustAcc: acc, robustStd: null, worstAcc: null, majorityAcc: null, seconds: 1, warnings: [], extra: {},
-    perImage: { robust, advPred, linf: robust.map((r) => (r ? 0 : 8 / 255)), l2: robust.map((r) => (r ? 0 : 0.5)), ...(votes ? { votes } : {}) },
+    perImage: {
+      robust, advPred, linf: robust.map((r) => (r ? 0 : 8 / 255)), l2: robust.map((r) => (r ? 0 : 0.5)),
+      advPng: robust.map((r, i) => (r ? null : `data:image/png;base64,${attack}${i}`)), ...(votes ? { votes } : {}),
+    },
   };
 }
 
@@ -64,6 +67,11 @@ describe('per-image results', () => {
 
     // Per-image flags aggregate to the stored robust accuracy of every row, and to the worst case.
     for (const r of e.results) expect(rowAccuracy(t, resultKey(r.attack, r.eps, r.lambda))).toBe(r.robustAcc);
+    // Adversarial images are kept apart from the table and fetched one at a time.
+    expect(JSON.stringify(t)).not.toContain('data:image');
+    expect(evals.adversarialImage(evalId, fgsm, 2)).toBe('data:image/png;base64,fgsm2');
+    expect(evals.adversarialImage(evalId, fgsm, 0)).toBeNull();
+    expect(() => evals.adversarialImage(evalId, fgsm, 9)).toThrow(/no result for record position 9/);
     const worst = worstCaseByEps(t);
     expect(worst).toHaveLength(1);
     expect(worst[0]!.robust).toEqual([true, false, false, false]);

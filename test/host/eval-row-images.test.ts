@@ -26,9 +26,9 @@ describe('per-image outcome of an attack row', () => {
   });
 
   it('robust flags, adversarial predictions and norms per image; a randomised defense re-classifies only fooled points', async () => {
-    // Two 1x1x2 images (NHWC, 2 "channels" flattened as pixels): labels 0 and 0.
-    const x = tf.tensor4d([0.2, 0.2, 0.3, 0.3], [2, 1, 1, 2]);
-    const xAdv = tf.tensor4d([0.2, 0.2, 0.7, 0.1], [2, 1, 1, 2]);
+    // Two 1x1 RGB images, both of class 0.
+    const x = tf.tensor4d([0.2, 0.2, 0.2, 0.3, 0.3, 0.3], [2, 1, 1, 3]);
+    const xAdv = tf.tensor4d([0.2, 0.2, 0.2, 0.7, 0.1, 0.3], [2, 1, 1, 3]);
     const labels = Int32Array.from([0, 0]);
     const det = threshold();
     const r = await rowImages(det, x, xAdv, labels, [true, false], 10, 0, true);
@@ -38,6 +38,8 @@ describe('per-image outcome of an attack row', () => {
     expect(r.linf[1]).toBeCloseTo(0.4, 6);
     expect(r.l2[1]).toBeCloseTo(Math.sqrt(0.4 ** 2 + 0.2 ** 2), 6);
     expect(det.seen).toBe(2);
+    expect(r.advPng![0]).toBeNull(); // robust: x_adv is x
+    expect(r.advPng![1]).toMatch(/^data:image\/png;base64,/);
     const rand = threshold();
     const s = await rowImages(rand, x, xAdv, labels, [true, false], 10, 0, false);
     expect(s.advPred).toEqual([0, 1]);

@@ -90,7 +90,10 @@ describe('per-image evaluation results', () => {
     expect(shown.text().match(/warning: Active Defense did not converge/g)).toHaveLength(1);
 
     const easy = await evaluate({ runId, split: 'val', n: 10, defense: 'ad', ad: { preset: 'fs-cifar10', deltaTilde: 9, maxIters: 3 }, batchSize: 10 });
-    expect(diagnosticsOf(easy.summary)).toEqual([]);
+    // Quiet about the defense; the first 10 held-out records of this class-by-class dataset miss classes, and that is said.
+    expect(diagnosticsOf(easy.summary).filter((w) => w.code !== 'selection-classes')).toEqual([]);
+    const classes = new Set(host.evals.perImage(easy.id).records.map((r) => r.label)).size;
+    expect(diagnosticsOf(easy.summary).some((w) => w.code === 'selection-classes')).toBe(classes < 10);
     expect(host.evals.perImage(easy.id).records.every((r) => r.adConverged === true && r.adIterations === 0)).toBe(true);
   }, 300_000);
 

@@ -117,9 +117,9 @@ export class EvalStore {
       if (a !== undefined && (a as number[]).length !== n) throw new Error(`per-image ${name}: ${(a as number[]).length} values for ${n} images`);
     }
     const insert = this.db.prepare(
-      'INSERT OR REPLACE INTO eval_image_results (eval_id, row_key, pos, robust, adv_pred, linf, l2, votes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO eval_image_results (eval_id, row_key, pos, robust, adv_pred, linf, l2, votes, adv_png) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    for (let i = 0; i < n; i++) insert.run(id, key, i, p.robust[i] ? 1 : 0, p.advPred[i] ?? null, p.linf[i], p.l2[i], p.votes?.[i] ?? null);
+    for (let i = 0; i < n; i++) insert.run(id, key, i, p.robust[i] ? 1 : 0, p.advPred[i] ?? null, p.linf[i], p.l2[i], p.votes?.[i] ?? null, p.advPng?.[i] ?? null);
   }
 
   /** Per-image arrays of the summary message go to eval_images, aligned by position. */
@@ -147,6 +147,14 @@ export class EvalStore {
     }
   }
 
+  /** The stored adversarial image of one record under one row (null: robust there, or past ADV_PNG_LIMIT). */
+  adversarialImage(id: string, rowKey: string, pos: number): string | null {
+    this.row(id);
+    const r = this.db.prepare('SELECT adv_png FROM eval_image_results WHERE eval_id = ? AND row_key = ? AND pos = ?').get(id, rowKey, pos) as { adv_png: string | null } | undefined;
+    if (!r) throw new Error(`evaluation ${id} has no result for record position ${pos} under row '${rowKey}'`);
+    return r.adv_png;
+  }
+
   /** Every record of an evaluation with its clean, defended and per-row outcome. */
   perImage(id: string): PerImageTable {
     this.row(id);
@@ -167,7 +175,7 @@ export class EvalStore {
       startLf: r.start_lf,
       rows: {} as PerImageTable['records'][number]['rows'],
     }));
-    const results = this.db.prepare('SELECT * FROM eval_image_results WHERE eval_id = ?').all(id) as {
+    const results = this.db.prepare('SELECT row_key, pos, robust, adv_pred, linf, l2, votes FROM eval_image_results WHERE eval_id = ?').all(id) as {
       row_key: string; pos: number; robust: number; adv_pred: number | null; linf: number; l2: number; votes: number | null;
     }[];
     for (const r of results) {

@@ -119,6 +119,7 @@ export class LabHost {
     deleteEvaluation: (id) => this.evaluations.delete(id),
     exportEvaluation: (id) => evaluationCsv(this.evals.get(id)),
     getEvaluationImages: (id) => this.evals.perImage(id),
+    getAdversarialImage: (id, rowKey, pos) => this.evals.adversarialImage(id, rowKey, pos),
     exportEvaluationImages: (id, format) => (format === 'csv' ? perImageCsv : perImageJson)(this.evals.get(id), this.evals.perImage(id)),
     defendImage: (request) => ({ jobId: this.defends.start(request) }),
     cancelDefend: (jobId) => this.defends.cancel(jobId),

@@ -117,6 +117,7 @@ export const MIGRATIONS: readonly string[] = [
     linf REAL NOT NULL,
     l2 REAL NOT NULL,
     votes INTEGER,
+    adv_png TEXT,
     PRIMARY KEY (eval_id, row_key, pos)
   );
   ALTER TABLE runs ADD COLUMN provenance_json TEXT;

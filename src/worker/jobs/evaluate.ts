@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { type AttackName as LabAttack, resolveAd } from '../../shared/eval-config';
-import { calibrateDeltaTilde, defendedWarnings, type EvalWarning, lfStats, preflightWarnings, valueHistogram } from '../../shared/ad-diagnostics';
-import type { EvalResultMessage, RowImages } from '../../shared/evaluations';
+import { calibrateDeltaTilde, defendedWarnings, type EvalWarning, lfStats, preflightWarnings, selectionWarnings, valueHistogram } from '../../shared/ad-diagnostics';
+import { toPngDataUrl } from '../../data/preview';
+import { ADV_PNG_LIMIT, type EvalResultMessage, type RowImages } from '../../shared/evaluations';
 import { type EvalJob, resultKey } from '../../shared/worker-protocol';
 import {
   AttackCancelledError,
@@ -73,7 +74,8 @@ export async function runEvalJob(job: EvalJob, ctx: JobContext, report: EvalRepo
       const clean = await cleanPass(model, x, set.labels, config.batchSize, layer);
       summary.cleanAcc = clean.accuracy;
       report.summary({ cleanAcc: clean.accuracy, n: set.count, cleanPred: clean.predictions, cleanLf: clean.lf });
-      const warnings: EvalWarning[] = [];
+      const warnings: EvalWarning[] = selectionWarnings(set.labels, set.numClasses, set.selection.sample);
+      if (warnings.length) report.summary({ diagnostics: JSON.stringify(warnings) });
       if (config.defense === 'ad') {
         const deltaTilde = resolveDefenseOptions(ad).deltaTilde;
         warnings.push(...preflightWarnings(clean.lf, deltaTilde));
@@ -225,6 +227,7 @@ export async function rowImages(
     linf.push(inf);
     l2.push(two);
   }
+  const advPng: (string | null)[] = robust.map((r, e) => (r || e >= ADV_PNG_LIMIT ? null : imagePng(ad.subarray(e * dim, (e + 1) * dim), x.shape[1], x.shape[2])));
   const advPred = Array.from(labels);
   const todo = deterministic ? advPred.map((_, i) => i) : robust.flatMap((r, i) => (r ? [] : [i]));
   for (let s = 0; s < todo.length; s += batchSize) {
@@ -236,7 +239,14 @@ export async function rowImages(
     tf.dispose([xb, z, p]);
     idx.forEach((e, k) => (advPred[e] = pv[k]!));
   }
-  return { robust: robust.map((r) => (r ? 1 : 0)), advPred, linf, l2 };
+  return { robust: robust.map((r) => (r ? 1 : 0)), advPred, linf, l2, advPng };
+}
+
+/** An HWC float image in [0,1] as a PNG data URL (clamped and rounded to bytes: for viewing, not for re-attacking). */
+function imagePng(hwc: Float32Array, height: number, width: number): string {
+  const bytes = new Uint8Array(hwc.length);
+  for (let i = 0; i < hwc.length; i++) bytes[i] = Math.round(255 * Math.min(1, Math.max(0, hwc[i]!)));
+  return toPngDataUrl(bytes, width, height);
 }
 
 /** ||x_adv - x||_inf and ||x_adv - x||_2 of one image. */
