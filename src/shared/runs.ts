@@ -47,6 +47,17 @@ export interface RunDetail extends RunSummary {
   engineReport: EngineReport | null;
 }
 
+/**
+ * The settings of a run the lab actually knows. An imported run was trained elsewhere: only
+ * the model, dataset, feature layer and (if given) delta are its own; the rest of its stored
+ * TrainConfig is the schema's defaults and must not be shown as its recipe.
+ */
+export function knownConfig(run: Pick<RunDetail, 'kind' | 'config'>): Partial<TrainConfig> {
+  if (run.kind !== 'imported') return run.config;
+  const { model, datasetId, featureLayer, delta } = run.config;
+  return { model, datasetId, featureLayer, delta };
+}
+
 export function isFinished(status: RunStatus): boolean {
   return status === 'completed' || status === 'cancelled' || status === 'failed' || status === 'interrupted';
 }

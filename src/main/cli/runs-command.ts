@@ -1,7 +1,7 @@
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { metricsCsv } from '../lab/metrics-csv';
-import type { RunDetail, RunSummary } from '../../shared/runs';
+import { knownConfig, type RunDetail, type RunSummary } from '../../shared/runs';
 import type { LabHost } from '../lab/lab-host';
 import { trainConfigSchema } from '../../shared/train-config';
 import { numberOption, parseOptions, UsageError, type CliIo } from './context';
@@ -33,8 +33,8 @@ function line(r: RunSummary): string {
  */
 export function showable(run: RunDetail): object {
   if (run.kind !== 'imported') return run;
-  const { config, epochs: _epochs, ...rest } = run;
-  return { ...rest, config: { model: config.model, datasetId: config.datasetId, featureLayer: config.featureLayer, delta: config.delta } };
+  const { epochs: _epochs, ...rest } = run;
+  return { ...rest, config: knownConfig(run) };
 }
 
 export async function runsCommand(host: LabHost, io: CliIo, argv: string[]): Promise<number> {

@@ -13,7 +13,7 @@ export function trainedRuns(runs: readonly RunSummary[]): RunSummary[] {
 }
 
 export function runLabel(run: RunSummary): string {
-  const loss = run.delta === null ? 'CE' : `δ=${run.delta}`;
+  const loss = run.kind === 'imported' ? 'imported' : run.delta === null ? 'CE' : `δ=${run.delta}`;
   const status = run.status === 'completed' ? '' : ` · ${run.status}`;
   return `${run.name || run.id} (${run.model ?? '?'}, ${loss}${status})`;
 }
