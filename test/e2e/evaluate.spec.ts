@@ -136,6 +136,7 @@ test('Active Defense under PGD and the Eq. 4 sweep: repeat columns, warnings and
   const table = page.getByTestId('eval-results');
   await expect(table.locator('th', { hasText: 'Worst case' })).toBeVisible();
   await expect(table.locator('tr.result-row[data-attack="lambda-sweep"]')).toHaveCount(2);
+  await expect(page.getByTestId('eval-worst-case')).toContainText(/Worst case over the 3 rows at ε 8\/255 \(per image\): \d+\.\d %/);
   await expect(table.locator('tr.result-row[data-attack="pgd"]')).toHaveCount(1);
   // One point per sign of lambda at 8/255.
   await expect.poll(async () => Number(await page.locator('[data-chart="eval-lambda-sweep"]').getAttribute('data-points'))).toBe(2);

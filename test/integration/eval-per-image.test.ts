@@ -75,6 +75,7 @@ describe('per-image evaluation results', () => {
     const shown = io();
     await evalsCommand(host, shown, ['show', e.id]);
     expect(shown.text()).toContain("images: records 5-24 of the run's held-out split (50 records), in file order (first 20 from offset 5)");
+    for (const w of worstCaseByEps(t)) expect(shown.text()).toContain(`worst case over 2 rows at eps=${(w.eps * 255).toFixed(1)}/255: ${(100 * w.accuracy).toFixed(2)}%`);
   }, 300_000);
 
   it('warns once when Active Defense cannot reach delta_tilde, and stays quiet when it converges', async () => {

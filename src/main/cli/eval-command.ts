@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { diagnosticsOf, groupWarnings, PAPER_DELTA_TILDE } from '../../shared/ad-diagnostics';
 import { ATTACKS, type EvalConfig, evalConfigSchema, parseEps, resolveAd, type EvalConfigInput } from '../../shared/eval-config';
-import type { EvaluationSummary } from '../../shared/evaluations';
+import type { EvaluationSummary, PerImageTable } from '../../shared/evaluations';
+import { worstCaseByEps } from '../../shared/per-image';
 import type { LabHost } from '../lab/lab-host';
 import { perImageCsv, perImageJson, selectionText } from '../lab/eval-export';
 import { evaluationCsv } from '../lab/metrics-csv';
@@ -23,7 +24,7 @@ function pct(v: number | null | undefined): string {
   return v === null || v === undefined ? '-' : `${(100 * v).toFixed(2)}%`;
 }
 
-export function formatTable(e: EvaluationSummary): string {
+export function formatTable(e: EvaluationSummary, perImage?: PerImageTable): string {
   const lines = [`evaluation ${e.id} of run ${e.runId} (${e.status}${e.error ? `: ${e.error}` : ''})`];
   const s = e.summary;
   const selection = selectionText(e);
@@ -41,6 +42,10 @@ export function formatTable(e: EvaluationSummary): string {
     const lambda = r.lambda === null ? '' : ` lambda=${r.lambda}`;
     const spread = r.robustStd === null ? '' : ` +- ${pct(r.robustStd)} (worst ${pct(r.worstAcc)}, majority ${pct(r.majorityAcc)})`;
     lines.push(`${r.attack}${lambda} eps=${(r.eps * 255).toFixed(1)}/255: ${pct(r.robustAcc)}${spread}  [n=${r.n}, ${r.seconds.toFixed(1)} s]`);
+  }
+  // AutoAttack's per-point worst case over every row at an epsilon, from the stored per-image flags.
+  for (const w of perImage ? worstCaseByEps(perImage) : []) {
+    if (w.keys.length > 1) lines.push(`worst case over ${w.keys.length} rows at eps=${(w.eps * 255).toFixed(1)}/255: ${pct(w.accuracy)}`);
   }
   // Each warning once, with the rows it concerns (AutoAttack's checks repeat per row otherwise).
   for (const w of groupWarnings(diagnosticsOf(e.summary), e.results)) lines.push(`warning: ${w.message}  [${w.rows.join('; ')}]`);
@@ -155,7 +160,7 @@ async function runEvaluation(host: LabHost, io: CliIo, config: EvalConfig, json:
   process.removeListener('SIGINT', onSigint);
   unsubscribe();
   if (io.isTty) io.err('\n');
-  io.out(json ? `${JSON.stringify(result)}\n` : formatTable(result));
+  io.out(json ? `${JSON.stringify(result)}\n` : formatTable(result, host.evals.perImage(result.id)));
   return result.status === 'completed' ? 0 : result.status === 'cancelled' ? 130 : 1;
 }
 
@@ -179,7 +184,7 @@ export async function evalsCommand(host: LabHost, io: CliIo, argv: string[]): Pr
       return 0;
     }
     case 'show':
-      io.out(values.json ? `${JSON.stringify(host.evals.get(id()))}\n` : formatTable(host.evals.get(id())));
+      io.out(values.json ? `${JSON.stringify(host.evals.get(id()))}\n` : formatTable(host.evals.get(id()), host.evals.perImage(id())));
       return 0;
     case 'export': {
       const format = values.format ?? 'csv';
@@ -194,7 +199,7 @@ export async function evalsCommand(host: LabHost, io: CliIo, argv: string[]): Pr
     case 'resume': {
       host.resumeEvaluation(id());
       const e = await host.waitForEvaluation(id());
-      io.out(formatTable(e));
+      io.out(formatTable(e, host.evals.perImage(e.id)));
       return e.status === 'completed' ? 0 : 1;
     }
     case 'rm':
