@@ -64,8 +64,13 @@ describe('accuracy vs eps', () => {
 
   it('identical lines stay distinguishable: each narrower than the one before, every other dashed', () => {
     const s = distinctLineStyles(3);
-    expect(s).toEqual([{ width: 6, dashed: false }, { width: 4, dashed: true }, { width: 2, dashed: false }]);
-    expect(new Set(s.map((x) => `${x.width}/${x.dashed}`)).size).toBe(3);
+    expect(s).toEqual([
+      { width: 6, dashed: false, pointStyle: 'circle', pointRadius: 7 },
+      { width: 4, dashed: true, pointStyle: 'rectRot', pointRadius: 5 },
+      { width: 2, dashed: false, pointStyle: 'triangle', pointRadius: 3 },
+    ]);
+    expect(new Set(s.map((x) => x.pointStyle)).size).toBe(3);
+    expect(Math.max(...distinctLineStyles(12).map((x) => x.width))).toBe(8);
   });
 });
 

@@ -80,13 +80,21 @@ export function cleanAccuracyOf(e: EvaluationSummary): number | null {
   return typeof v === 'number' ? v : null;
 }
 
+const MARKER_SHAPES = ['circle', 'rectRot', 'triangle', 'rect', 'star', 'crossRot'] as const;
+
 /**
  * Line styles that stay distinguishable when two attacks give the same values:
- * earlier lines wider, so a later identical line shows inside them, and every
- * other line dashed.
+ * earlier lines wider with bigger markers, so a later identical line and its
+ * markers show inside them; every other line dashed; each a different marker shape.
  */
-export function distinctLineStyles(n: number): { width: number; dashed: boolean }[] {
-  return Array.from({ length: n }, (_, i) => ({ width: 2 + 2 * (n - 1 - i), dashed: i % 2 === 1 }));
+export function distinctLineStyles(n: number): { width: number; dashed: boolean; pointStyle: (typeof MARKER_SHAPES)[number]; pointRadius: number }[] {
+  return Array.from({ length: n }, (_, i) => ({
+    // Capped so a long suite does not draw 20-pixel lines; the shapes still differ.
+    width: 2 + Math.min(6, 2 * (n - 1 - i)),
+    dashed: i % 2 === 1,
+    pointStyle: MARKER_SHAPES[i % MARKER_SHAPES.length]!,
+    pointRadius: 3 + Math.min(6, 2 * (n - 1 - i)),
+  }));
 }
 
 /**
