@@ -8,7 +8,7 @@ import { LabHost } from '../../src/main/lab/lab-host';
 import { nodeWorkerLauncher } from '../../src/main/lab/worker-launcher';
 import { diagnosticsOf } from '../../src/shared/ad-diagnostics';
 import type { EvaluationSummary } from '../../src/shared/evaluations';
-import { rowAccuracy, worstCaseByEps } from '../../src/shared/per-image';
+import { repeatAccuracies, rowAccuracy, worstCaseByEps } from '../../src/shared/per-image';
 import { parseTrainConfig } from '../../src/shared/train-config';
 import { resultKey } from '../../src/shared/worker-protocol';
 import { parseEvalConfig } from '../support/configs';
@@ -79,13 +79,21 @@ describe('per-image evaluation results', () => {
   }, 300_000);
 
   it('warns once when Active Defense cannot reach delta_tilde, and stays quiet when it converges', async () => {
-    const stuck = await evaluate({ runId, split: 'val', n: 10, defense: 'ad', ad: { preset: 'fs-cifar10', deltaTilde: 1e-9, maxIters: 3 }, attacks: ['fgsm'], eps: [8 / 255], batchSize: 10 });
+    const stuck = await evaluate({ runId, split: 'val', n: 10, defense: 'ad', ad: { preset: 'fs-cifar10', deltaTilde: 1e-9, maxIters: 3 }, attacks: ['fgsm'], eps: [8 / 255], batchSize: 10, repeats: 3 });
     const codes = diagnosticsOf(stuck.summary).map((w) => w.code);
     expect(codes).toContain('lf-above-delta-tilde');
     expect(codes).toContain('defense-capped');
     expect(stuck.summary.cappedFraction).toBe(1);
     const t = host.evals.perImage(stuck.id);
     expect(t.records.every((r) => r.adConverged === false && r.adIterations === 3)).toBe(true);
+    // With repeats the stored figures are the votes' mean, all-right and most-right shares; the flags give the attack pass.
+    const row = stuck.results[0]!;
+    const key = resultKey(row.attack, row.eps, row.lambda);
+    const rep = repeatAccuracies(t, key, 3)!;
+    expect(rep.mean).toBeCloseTo(row.robustAcc, 12);
+    expect(rep.worst).toBe(row.worstAcc);
+    expect(rep.majority).toBe(row.majorityAcc);
+    expect(rowAccuracy(t, key)).toBe(row.extra.attackAcc);
     const shown = io();
     await evalsCommand(host, shown, ['show', stuck.id]);
     expect(shown.text().match(/warning: Active Defense did not converge/g)).toHaveLength(1);
