@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { calibrateCommand, evalsCommand } from '../../src/main/cli/eval-command';
+import { calibrateCommand, evalCommand, evalsCommand } from '../../src/main/cli/eval-command';
 import type { CliIo } from '../../src/main/cli/context';
 import { LabHost } from '../../src/main/lab/lab-host';
 import { nodeWorkerLauncher } from '../../src/main/lab/worker-launcher';
@@ -33,9 +33,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function io(): CliIo & { text: () => string } {
+function io(): CliIo & { text: () => string; errors: () => string } {
   let out = '';
-  return { out: (s: string) => void (out += s), err: () => undefined, isTty: false, text: () => out } as CliIo & { text: () => string };
+  let err = '';
+  return { out: (s: string) => void (out += s), err: (s: string) => void (err += s), isTty: false, text: () => out, errors: () => err } as CliIo & {
+    text: () => string;
+    errors: () => string;
+  };
 }
 
 async function evaluate(config: Parameters<typeof parseEvalConfig>[0]): Promise<EvaluationSummary> {
@@ -79,7 +83,13 @@ describe('per-image evaluation results', () => {
   }, 300_000);
 
   it('warns once when Active Defense cannot reach delta_tilde, and stays quiet when it converges', async () => {
-    const stuck = await evaluate({ runId, split: 'val', n: 10, defense: 'ad', ad: { preset: 'fs-cifar10', deltaTilde: 1e-9, maxIters: 3 }, attacks: ['fgsm'], eps: [8 / 255], batchSize: 10, repeats: 3 });
+    const cli = io();
+    const code = await evalCommand(host, cli, ['--run', runId, '--split', 'val', '--n', '10', '--defense', 'ad', '--delta-tilde', '1e-9', '--max-iters', '3', '--attacks', 'fgsm', '--batch-size', '10', '--repeats', '3']);
+    expect(code).toBe(0);
+    // Printed while it runs, once each, and once more in the final table.
+    expect(cli.errors().match(/warning: most images will likely hit the iteration cap/g)).toHaveLength(1);
+    expect(cli.errors().match(/warning: Active Defense did not converge/g)).toHaveLength(1);
+    const stuck = host.evals.get(/^evaluation (ev-\w+)/.exec(cli.text())![1]!);
     const codes = diagnosticsOf(stuck.summary).map((w) => w.code);
     expect(codes).toContain('lf-above-delta-tilde');
     expect(codes).toContain('defense-capped');
