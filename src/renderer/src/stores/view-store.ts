@@ -57,5 +57,12 @@ export const useViewStore = defineStore('view', () => {
     if (!moved && !listFailed && datasetCount === 0 && view.value === 'new-run') view.value = 'datasets';
   }
 
-  return { view, show, landOnDatasetsIfEmpty, openRun, openEvaluation, evaluateRunId, evaluateRun };
+  /** The Defend view with a run and a dataset image chosen (from an evaluation's per-image table). */
+  const defendRequest = ref<{ runId: string; datasetId: string; split: 'train' | 'test'; index: number } | null>(null);
+  function defendSample(request: { runId: string; datasetId: string; split: 'train' | 'test'; index: number }): void {
+    defendRequest.value = request;
+    view.value = 'defend';
+  }
+
+  return { view, show, landOnDatasetsIfEmpty, openRun, openEvaluation, evaluateRunId, evaluateRun, defendRequest, defendSample };
 });
