@@ -112,7 +112,14 @@ export class Training {
    */
   private discard(id: string, error: string): void {
     this.finish(id, 'failed', error);
-    this.delete(id);
+    // A failure the store could not record (a full disk) keeps the run: finish retries, and History shows it.
+    if (!isFinished(this.ctx.runs.get(id).status)) return;
+    try {
+      this.delete(id);
+    } catch (err) {
+      process.stderr.write(`adlab: could not remove refused run ${id} (${failureReason(err)})\n`);
+      return;
+    }
     this.ctx.emit({ type: 'runs-changed' });
   }
 
