@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchAttacks } from './attacks';
+import { BENCH_SCALES, type BenchScale, forceBenchScale } from './bench-engine';
 import { benchData } from './data';
 import { benchDefense } from './defense';
 import { benchTrain } from './train';
@@ -13,9 +14,15 @@ const SUITES = { data: benchData, train: benchTrain, defense: benchDefense, atta
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean' }, only: { type: 'string' } },
+    options: { quick: { type: 'boolean' }, only: { type: 'string' }, engine: { type: 'string' }, rows: { type: 'string' } },
     strict: true,
   });
+  // --engine is ADLAB_ENGINE for this run (webgpu forced: a software adapter is used too).
+  if (values.engine) process.env.ADLAB_ENGINE = values.engine;
+  if (values.rows) {
+    if (!(BENCH_SCALES as readonly string[]).includes(values.rows)) throw new Error(`--rows must be one of ${BENCH_SCALES.join(', ')}, not '${values.rows}'`);
+    forceBenchScale(values.rows as BenchScale);
+  }
   const only = values.only?.split(',').filter(Boolean) ?? Object.keys(SUITES);
   const unknown = only.filter((name) => !(name in SUITES));
   if (unknown.length) throw new Error(`unknown bench suite(s) ${unknown.join(', ')}; have ${Object.keys(SUITES).join(', ')}`);
