@@ -26,7 +26,7 @@ const ROWS: Record<BenchScale, Row[]> = {
   gpu: [{ preset: 'wrn-28-10', batch: 256 }],
   software: [
     { preset: 'wrn-10-1', batch: 16 },
-    { preset: 'wrn-16-2', batch: 16 },
+    { preset: 'wrn-16-1', batch: 16 },
   ],
 };
 

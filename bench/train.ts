@@ -16,7 +16,7 @@ interface Row {
  * PyTorch 2 threads 73.9 (wrn-16-4 b64) and 6.26 (wrn-28-10 b16); the wasm prototype
  * 11.6 and 1.01 (b8: b16 overflows the 4 GB wasm heap). On a GPU, issue 10's rows
  * (b128, beside `bench_torch.py --device cuda`); on a software WebGPU driver, the
- * research note's small rows (wrn-10-1 and wrn-16-2 at b16).
+ * small rows (wrn-10-1 and wrn-16-1 at b16).
  */
 const ROWS: Record<BenchScale, Row[]> = {
   cpu: [
@@ -29,7 +29,7 @@ const ROWS: Record<BenchScale, Row[]> = {
   ],
   software: [
     { preset: 'wrn-10-1', batch: 16 },
-    { preset: 'wrn-16-2', batch: 16 },
+    { preset: 'wrn-16-1', batch: 16 },
   ],
 };
 
