@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchAttacks } from './attacks';
+import { benchConformance } from './conformance';
 import { BENCH_SCALES, type BenchScale, forceBenchScale } from './bench-engine';
 import { benchData } from './data';
 import { benchDefense } from './defense';
@@ -10,7 +11,7 @@ import { benchTrain } from './train';
  * `npm run bench`: every speed figure of the lab, one line each. Figures are
  * printed, never asserted: the machines vary by +-15% between runs.
  */
-const SUITES = { data: benchData, train: benchTrain, defense: benchDefense, attacks: benchAttacks } as const;
+const SUITES = { data: benchData, train: benchTrain, defense: benchDefense, attacks: benchAttacks, conformance: benchConformance } as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -23,7 +24,8 @@ async function main(): Promise<void> {
     if (!(BENCH_SCALES as readonly string[]).includes(values.rows)) throw new Error(`--rows must be one of ${BENCH_SCALES.join(', ')}, not '${values.rows}'`);
     forceBenchScale(values.rows as BenchScale);
   }
-  const only = values.only?.split(',').filter(Boolean) ?? Object.keys(SUITES);
+  // conformance is a correctness check (scripts/gpu-check.sh), not a speed figure: only when asked for.
+  const only = values.only?.split(',').filter(Boolean) ?? Object.keys(SUITES).filter((s) => s !== 'conformance');
   const unknown = only.filter((name) => !(name in SUITES));
   if (unknown.length) throw new Error(`unknown bench suite(s) ${unknown.join(', ')}; have ${Object.keys(SUITES).join(', ')}`);
   const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -33,7 +35,7 @@ async function main(): Promise<void> {
 
 // Exit explicitly: the wasm backend's pthread workers (2 threads) keep the event loop alive.
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (err: unknown) => {
     process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);

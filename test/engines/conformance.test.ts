@@ -1,206 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ceLoss, eot, apgd, bpda, undefended, wrnClassifier } from '../../src/worker/ml/attacks';
-import { loadCheckpoint, saveCheckpoint } from '../../src/worker/ml/checkpoint';
-import { activeDefensePurifier, featureLossAndGrad, purify, resolveDefenseOptions } from '../../src/worker/ml/defense';
-import { PAPER_DELTA } from '../../src/worker/ml/losses';
-import { Sgd } from '../../src/worker/ml/optim';
-import { Rng } from '../../src/worker/ml/rng';
-import { Trainer } from '../../src/worker/ml/trainer';
-import { WideResNet } from '../../src/worker/ml/wrn';
-import { type EngineUnderTest, REQUIRE_WEBGPU, enginesUnderTest, maxAbsDiff, onEngine } from './engines';
+import { CONFORMANCE_CASES, type ConformanceCase, type Outputs, compareOutputs } from '../../src/worker/gpu/conformance';
+import { type EngineUnderTest, REQUIRE_WEBGPU, enginesUnderTest, onEngine } from './engines';
 
 /**
- * The same small cases on every engine that loads, against the cpu backend. Kept small
- * (wrn-10-1, 2-4 images) because webgpu on CI's software Vulkan driver is 10-40x slower
- * than wasm and compiles every kernel shape on first use.
+ * The engine conformance cases (src/worker/gpu/conformance.ts: WRN forward, a train step
+ * with the feature loss, L_F's input gradient and Algorithm 1, one APGD step, BPDA and EOT
+ * gradients, checkpoint save/load) on every engine that loads here, against cpu. The
+ * tolerance of each output is written beside its case.
  */
-type Outputs = Record<string, ArrayLike<number>>;
-
-interface Case {
-  name: string;
-  run(): Promise<Outputs>;
-  /** Allowed |engine - cpu| per output, as a fraction of the cpu output's largest magnitude. */
-  tolerance: Record<string, number>;
-}
-
-const N = 2;
-const CLASSES = 10;
-
-function model(seed = 1): WideResNet {
-  return WideResNet.fromPreset('wrn-10-1', { numClasses: CLASSES, seed: new Rng(seed) });
-}
-
-function images(n = N, seed = 2): tf.Tensor4D {
-  return tf.tensor4d(new Rng(seed).uniform(n * 32 * 32 * 3, 0, 1), [n, 32, 32, 3]);
-}
-
-function labels(n = N): tf.Tensor1D {
-  return tf.tensor1d(Int32Array.from({ length: n }, (_, i) => (3 * i + 1) % CLASSES), 'int32');
-}
-
-async function read(t: tf.Tensor): Promise<Float32Array> {
-  const v = Float32Array.from(await t.data());
-  t.dispose();
-  return v;
-}
-
-/** A few Active Defense steps: enough to exercise the loop, few enough for lavapipe. */
-const AD = resolveDefenseOptions({ deltaTilde: 0, maxIters: 2, seed: 7 });
-
-const CASES: Case[] = [
-  {
-    name: 'WRN forward (logits and F^0)',
-    // float32 sums of 3x3x16 products in a different order: ~1e-6 relative on cpu vs wasm vs GPU.
-    tolerance: { logits: 1e-4, f0: 1e-4 },
-    async run() {
-      const m = model();
-      const x = images();
-      try {
-        const { logits, features } = tf.tidy(() => {
-          const r = m.forward(x);
-          return { logits: r.logits, features: tf.keep(r.features[0]) };
-        });
-        return { logits: await read(logits), f0: await read(features) };
-      } finally {
-        x.dispose();
-        m.dispose();
-      }
-    },
-  },
-  {
-    name: 'train step with CE + max(L_F, delta) (Eq. 2-3), SGD momentum',
-    // One step at lr 0.1 from identical weights: the update is lr * grad, so ~1e-4 of the weights' scale.
-    tolerance: { stats: 1e-4, conv: 1e-4, fcBias: 1e-4, momentum: 1e-3 },
-    async run() {
-      const m = model();
-      const trainer = new Trainer(m, { momentum: 0.9, weightDecay: 5e-4, nesterov: false, featureLayer: 0, delta: PAPER_DELTA });
-      const x = images(4, 3);
-      const y = labels(4);
-      try {
-        const s = await trainer.accumulate(x, y);
-        trainer.step(0.1);
-        return {
-          stats: [s.loss, s.ce, s.lf],
-          conv: Float32Array.from(await m.param('block1.layer.0.conv1.weight').data()),
-          fcBias: Float32Array.from(await m.param('fc.bias').data()),
-          momentum: Float32Array.from(await trainer.optimizer.buffers.get('fc.weight')!.data()),
-        };
-      } finally {
-        tf.dispose([x, y]);
-        trainer.dispose();
-        m.dispose();
-      }
-    },
-  },
-  {
-    name: "L_F's input gradient and Algorithm 1 (2 steps, one read-back per pass)",
-    // The research note measured <= 5e-7 relative on the gradient; two beta=80 steps amplify it.
-    tolerance: { lf: 1e-4, grad: 1e-3, purified: 1e-4, finalLf: 1e-3 },
-    async run() {
-      const m = model();
-      const x = images();
-      try {
-        const { lf, grad } = featureLossAndGrad(m, x, 0);
-        const out: Outputs = { lf: await read(lf), grad: await read(grad) };
-        const res = await purify(m, x, AD);
-        out.purified = await read(res.purified);
-        out.finalLf = res.records.map((r) => r.finalLf);
-        return out;
-      } finally {
-        x.dispose();
-        m.dispose();
-      }
-    },
-  },
-  {
-    name: 'one APGD-CE step (undefended)',
-    // A sign step: a pixel whose gradient is ~0 may flip sign on another engine. None did on
-    // cpu/wasm/lavapipe for these inputs; 1e-4 of [0,1] still catches a wrong step.
-    tolerance: { xAdv: 1e-4 },
-    async run() {
-      const m = model();
-      const x = images();
-      const y = labels();
-      try {
-        const res = await apgd(undefended(wrnClassifier(m)), x, y, { eps: 8 / 255, nIter: 1, seed: 5 });
-        return { xAdv: await read(res.xAdv) };
-      } finally {
-        tf.dispose([x, y]);
-        m.dispose();
-      }
-    },
-  },
-  {
-    name: 'BPDA and EOT gradients through Active Defense',
-    // The classifier's CE gradient at the purified point (<= 5e-7 relative in the note), after 2 purification steps.
-    tolerance: { bpdaLoss: 1e-4, bpdaGrad: 1e-3, eotLoss: 1e-4, eotGrad: 1e-3 },
-    async run() {
-      const m = model();
-      const x = images();
-      const y = labels();
-      try {
-        const target = bpda(activeDefensePurifier(m, AD), wrnClassifier(m), { seed: 11 });
-        const b = await target.lossGrad(x, y, ceLoss, 3);
-        const e = await eot(target, 2, 13).lossGrad(x, y, ceLoss, 3);
-        tf.dispose([b.logits, e.logits]);
-        return { bpdaLoss: await read(b.loss), bpdaGrad: await read(b.grad), eotLoss: await read(e.loss), eotGrad: await read(e.grad) };
-      } finally {
-        tf.dispose([x, y]);
-        m.dispose();
-      }
-    },
-  },
-  {
-    name: 'checkpoint save and load (weights, BN stats, momentum)',
-    // The logits of the saved and the reloaded model, each against cpu's.
-    tolerance: { logits: 1e-4, reloaded: 1e-4 },
-    async run() {
-      const dir = mkdtempSync(join(tmpdir(), 'adlab-conformance-'));
-      const m = model();
-      const trainer = new Trainer(m, { momentum: 0.9, weightDecay: 5e-4, nesterov: false, featureLayer: 0, delta: PAPER_DELTA });
-      const fresh = model(99);
-      const x = images(4, 3);
-      const y = labels(4);
-      try {
-        await trainer.accumulate(x, y);
-        trainer.step(0.1);
-        const path = await saveCheckpoint(join(dir, 'last'), m, trainer.optimizer, {
-          model: 'wrn-10-1', numClasses: CLASSES, epochsDone: 0, batchesIntoEpoch: 1, step: 1, bestValAcc: null, rng: [1, 2, 3, 4], config: {},
-        });
-        const opt = new Sgd(trainer.optimizer.options);
-        await loadCheckpoint(path, fresh, opt);
-        // Bit for bit: every parameter, BN statistic and momentum buffer survives the round trip.
-        for (const p of m.spec.params.filter((q) => q.kind !== 'bnCount')) {
-          expect(Array.from(await fresh.param(p.name).data()), p.name).toEqual(Array.from(await m.param(p.name).data()));
-          const buf = trainer.optimizer.buffers.get(p.name);
-          if (buf) expect(Array.from(await opt.buffers.get(p.name)!.data()), `momentum of ${p.name}`).toEqual(Array.from(await buf.data()));
-        }
-        expect([...fresh.bnCounts]).toEqual([...m.bnCounts]);
-        tf.dispose([...opt.buffers.values()]);
-        // Not bit for bit on webgpu: it runs ops on tensors still held on the CPU (fresh
-        // uploads under 1000 elements) on the CPU, so the reloaded model rounds differently.
-        const logits = await read(m.predict(x));
-        const reloaded = await read(fresh.predict(x));
-        return { logits, reloaded };
-      } finally {
-        tf.dispose([x, y]);
-        trainer.dispose();
-        m.dispose();
-        fresh.dispose();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  },
-];
-
 const engines = await enginesUnderTest();
 const reference = new Map<string, Outputs>();
 
-async function referenceFor(c: Case): Promise<Outputs> {
+async function referenceFor(c: ConformanceCase): Promise<Outputs> {
   let ref = reference.get(c.name);
   if (!ref) {
     ref = await onEngine('cpu', c.run);
@@ -222,20 +34,26 @@ for (const e of engines.filter((x) => x.name !== 'cpu')) {
     afterAll(async () => {
       await tf.setBackend('cpu');
     });
-    for (const c of CASES) {
+    for (const c of CONFORMANCE_CASES) {
       it(c.name, async () => {
         const ref = await referenceFor(c);
         const got = await onEngine(e.backend, c.run);
-        expect(Object.keys(got).sort()).toEqual(Object.keys(ref).sort());
-        for (const [key, value] of Object.entries(got)) {
-          const { diff, scale } = maxAbsDiff(value, ref[key]!);
-          const allowed = c.tolerance[key]! * Math.max(scale, 1e-6);
-          expect(diff, `${c.name}: '${key}' differs from cpu by ${diff} (allowed ${allowed})`).toBeLessThanOrEqual(allowed);
-        }
+        expect(compareOutputs(c, got, ref)).toEqual([]);
       });
     }
   });
 }
+
+describe('the comparison itself', () => {
+  it('flags an output outside its tolerance, a NaN and a missing output', () => {
+    const c = { name: 'x', tolerance: { a: 1e-3, b: 1e-3 }, run: async () => ({}) };
+    // allowed = 1e-3 x the reference's largest magnitude (2)
+    expect(compareOutputs(c, { a: [1, 2.0019], b: [0, 1] }, { a: [1, 2], b: [0, 1] })).toEqual([]);
+    expect(compareOutputs(c, { a: [1, 2.0021], b: [0, 1] }, { a: [1, 2], b: [0, 1] })).toEqual([{ key: 'a', diff: expect.closeTo(0.0021, 6), allowed: 0.002 }]);
+    expect(compareOutputs(c, { a: [NaN, 2], b: [0, 1] }, { a: [1, 2], b: [0, 1] })[0]!.key).toBe('a');
+    expect(compareOutputs(c, { a: [1, 2] }, { a: [1, 2], b: [0, 1] })).toEqual([{ key: 'b', diff: Infinity, allowed: 0 }]);
+  });
+});
 
 if (engines.some((e) => e.missing)) {
   const e = engines.find((x) => x.missing)!;

@@ -46,16 +46,3 @@ export async function onEngine<T>(backend: string, fn: () => Promise<T>): Promis
     await tf.setBackend(prev);
   }
 }
-
-/** Largest absolute difference, and the reference's largest magnitude (for relative tolerances). */
-export function maxAbsDiff(a: ArrayLike<number>, ref: ArrayLike<number>): { diff: number; scale: number } {
-  if (a.length !== ref.length) throw new Error(`length ${a.length} vs reference ${ref.length}`);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - ref[i]!);
-    if (!(d <= diff)) diff = d; // NaN propagates
-    scale = Math.max(scale, Math.abs(ref[i]!));
-  }
-  return { diff, scale };
-}
