@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { EngineAttempt, EngineName, EngineReport, GpuAdapterReport } from '../shared/engine';
+import { setActiveGpu } from './gpu/device-limits';
 import { adapterReport, importModule, installWebGpu, type ModuleLoader } from './gpu/webgpu-adapter';
 import { patchForWasmThreads } from './ml/wasm-threads';
 
@@ -107,6 +108,8 @@ export async function selectEngine(options: EngineOptions = {}): Promise<EngineR
       attempts.push({ engine, ok: true, ms: performance.now() - t0 });
       const notes = engine === 'wasm' && options.onWasmReady ? options.onWasmReady() : [];
       if (engine === 'webgpu' && found.gpu?.software) notes.push('software WebGPU adapter (forced): for tests, slower than wasm');
+      // Batches of rows are then cut to what one GPU buffer holds (Active Defense, training's pre-flight check).
+      setActiveGpu(engine === 'webgpu' ? (found.gpu ?? null) : null);
       return {
         engine,
         backend: tf.getBackend(),
