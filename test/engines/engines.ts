@@ -31,6 +31,10 @@ export function enginesUnderTest(): Promise<EngineUnderTest[]> {
     if (wasm.engine !== 'wasm') throw new Error(`the wasm engine did not start: ${JSON.stringify(wasm.attempts)}`);
     out.unshift({ name: 'cpu', backend: 'cpu' }, { name: 'wasm', backend: 'wasm' });
     await tf.setBackend('cpu');
+    const missing = out.find((e) => e.missing);
+    if (missing && !REQUIRE_WEBGPU) {
+      process.stderr.write(`engine tests: ${missing.name} skipped: ${missing.missing} (needs a Vulkan driver, e.g. Mesa's lavapipe: see README, Tests; ADLAB_REQUIRE_WEBGPU=1 fails instead)\n`);
+    }
     return out;
   })();
   return probed;
