@@ -66,7 +66,7 @@ async function tryCpu(): Promise<void> {
 }
 
 export interface EngineOptions {
-  /** Skip engines before this one (for tests and benchmarks: 'wasm' or 'cpu'). */
+  /** Skip engines before this one (ADLAB_ENGINE; 'webgpu' also lets a software adapter through). */
   prefer?: EngineName;
   /** Called once the wasm backend is active, to register extra kernels. */
   onWasmReady?: () => string[];
