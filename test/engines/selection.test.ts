@@ -1,9 +1,10 @@
+import { statSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { describeEngineReport, type EngineReport } from '../../src/shared/engine';
 import { selectEngine } from '../../src/worker/engine';
 import { engineOptionsFromEnv } from '../../src/worker/engine-env';
-import { adapterReport, importModule, isSoftwareAdapter, type ModuleLoader } from '../../src/worker/gpu/webgpu-adapter';
+import { adapterReport, importModule, installWebGpu, isSoftwareAdapter, type ModuleLoader } from '../../src/worker/gpu/webgpu-adapter';
 import { registerFastWasmKernels } from '../../src/worker/ml/kernels';
 import { REQUIRE_WEBGPU } from './engines';
 
@@ -72,6 +73,22 @@ describe('engine selection', () => {
     const opts = engineOptionsFromEnv({ ADLAB_ENGINE: 'webgpu' });
     expect(opts.prefer).toBe('webgpu');
     expect(() => engineOptionsFromEnv({ ADLAB_ENGINE: 'vulkan' })).toThrow(/ADLAB_ENGINE must be one of tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu, not 'vulkan'/);
+  });
+});
+
+describe('Dawn set-up', () => {
+  it('gives Dawn a private XDG_RUNTIME_DIR when there is none, and puts navigator.gpu in place', async () => {
+    const env: NodeJS.ProcessEnv = {};
+    const adapter = await installWebGpu(fakeDawn(H200), env);
+    expect(adapter).toBe(H200);
+    if (process.platform === 'linux') {
+      expect(env.XDG_RUNTIME_DIR).toMatch(/adlab-xdg-\d+$/);
+      expect(statSync(env.XDG_RUNTIME_DIR!).mode & 0o777).toBe(0o700);
+    }
+    expect((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu).toBeDefined();
+    const kept = { XDG_RUNTIME_DIR: '/run/user/1000' };
+    await installWebGpu(fakeDawn(H200), kept);
+    expect(kept.XDG_RUNTIME_DIR).toBe('/run/user/1000');
   });
 });
 
