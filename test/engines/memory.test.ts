@@ -69,6 +69,32 @@ for (const e of engines) {
       });
     });
 
+    it("Active Defense reads back once per pass (each row's L_F) and nothing else", async () => {
+      if (e.missing) throw new Error(`ADLAB_REQUIRE_WEBGPU=1 but the webgpu engine did not start: ${e.missing}`);
+      await onEngine(e.backend, async () => {
+        const model = WideResNet.fromPreset('wrn-10-1', { numClasses: 10, seed: new Rng(1) });
+        const x = tf.tensor4d(new Rng(6).uniform(4 * 8 * 8 * 3, 0, 1), [4, 8, 8, 3]);
+        const backend = tf.engine().backend as tf.KernelBackend;
+        const read = backend.read.bind(backend);
+        let reads = 0;
+        backend.read = (dataId: object) => {
+          reads++;
+          return read(dataId as never);
+        };
+        try {
+          // The image, the noise, the step and the stopping mask stay on the device; L_F comes back.
+          const res = await purify(model, x, resolveDefenseOptions({ maxIters: 6, deltaTilde: 0 }));
+          res.purified.dispose();
+          expect(res.passes).toBe(7);
+          expect(reads).toBe(res.passes);
+        } finally {
+          backend.read = read;
+          x.dispose();
+          model.dispose();
+        }
+      });
+    });
+
     it('30 training steps of wrn-10-1 leave memory where the first steps left it', async () => {
       if (e.missing) throw new Error(`ADLAB_REQUIRE_WEBGPU=1 but the webgpu engine did not start: ${e.missing}`);
       await onEngine(e.backend, async () => {
