@@ -56,7 +56,7 @@ export interface RunDetail extends RunSummary {
  * the model, dataset, feature layer and (if given) delta are its own; the rest of its stored
  * TrainConfig is the schema's defaults and must not be shown as its recipe.
  */
-export function knownConfig(run: Pick<RunDetail, 'kind' | 'config'>): Partial<TrainConfig> {
+export function knownConfig(run: { kind: RunKind; config: Partial<TrainConfig> }): Partial<TrainConfig> {
   if (run.kind !== 'imported') return run.config;
   const { model, datasetId, featureLayer, delta } = run.config;
   return { model, datasetId, featureLayer, delta };
