@@ -201,9 +201,9 @@ function checkTarMagic(file: string, label: string): void {
   if (head.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) {
     throw badInput(`${label}: is a zip archive; zip is not supported, use a folder, .tar or .tar.gz`);
   }
-  if (n === 512 && head.subarray(257, 262).toString('latin1') !== 'ustar') {
-    throw badInput(`${label}: not a folder, .tar or .tar.gz archive (no tar header, not gzip-compressed)`);
-  }
+  // A file that is not an archive gets one message whatever its length; only a real tar header cut short is "truncated".
+  const ustar = n >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar';
+  if (!ustar) throw badInput(`${label}: not a folder, .tar or .tar.gz archive (no tar header, not gzip-compressed)`);
   if (n < 512) throw badInput(`${label}: archive is truncated or corrupt (${n} bytes, shorter than one tar header)`);
 }
 

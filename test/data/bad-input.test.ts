@@ -130,11 +130,25 @@ const cases: [string, Build, RegExp][] = [
     fs.writeFileSync(f, Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(600)]));
     return f;
   }, /images\.zip: is a zip archive; zip is not supported/],
-  ['tar shorter than one header', (dir) => {
+  ['tar cut inside its first header', (dir) => {
     const f = path.join(dir, 'short.tar');
-    fs.writeFileSync(f, Buffer.alloc(100, 1));
+    const header = Buffer.alloc(512);
+    header.write('cat/0.png', 0, 'latin1');
+    header.write('ustar', 257, 'latin1');
+    fs.writeFileSync(f, header.subarray(0, 300));
     return f;
-  }, /short\.tar: archive is truncated or corrupt \(100 bytes/],
+  }, /short\.tar: archive is truncated or corrupt \(300 bytes/],
+  // A few bytes of text and kilobytes of noise are the same mistake and get the same message.
+  ['short file that is no archive', (dir) => {
+    const f = path.join(dir, 'notes.tar.gz');
+    fs.writeFileSync(f, 'hello\n');
+    return f;
+  }, /notes\.tar\.gz: not a folder, \.tar or \.tar\.gz archive/],
+  ['long file that is no archive', (dir) => {
+    const f = path.join(dir, 'noise.tar');
+    fs.writeFileSync(f, Buffer.alloc(5000, 7));
+    return f;
+  }, /noise\.tar: not a folder, \.tar or \.tar\.gz archive/],
   ['zero-byte archive', (dir) => {
     const f = path.join(dir, 'zero.tar.gz');
     fs.writeFileSync(f, Buffer.alloc(0));
