@@ -59,6 +59,8 @@ export interface CifarLayout {
   variant: CifarVariant;
   /** Folder inside the source holding the files ("" = top level). */
   dir: string;
+  /** Splits present: both, or only 'test' (an evaluation needs only the test batch and the meta file). */
+  splits: SplitName[];
 }
 
 /** Finds an official CIFAR layout in the source, or null when it looks like something else. */
@@ -71,12 +73,16 @@ export function detectCifar(source: DatasetSource): CifarLayout | null {
       throw badInput(`${source.label}: ${variant.marker} appears in several folders (${markers.map((m) => m.path).join(', ')})`);
     }
     const dir = dirName(markers[0].path);
-    const needed = [...variant.splits.train, ...variant.splits.test, variant.classNames, ...(variant.coarseNames ? [variant.coarseNames] : [])];
-    const missing = needed.filter((n) => !names.has(joinRel(dir, n)));
+    const has = (n: string) => names.has(joinRel(dir, n));
+    // No training batch at all but the test batch: a test-only dataset, for evaluating weights trained elsewhere.
+    const testOnly = variant.splits.train.every((n) => !has(n)) && variant.splits.test.every(has);
+    const splits: SplitName[] = testOnly ? ['test'] : ['train', 'test'];
+    const needed = [...splits.flatMap((sp) => variant.splits[sp]), variant.classNames, ...(variant.coarseNames ? [variant.coarseNames] : [])];
+    const missing = needed.filter((n) => !has(n));
     if (missing.length > 0) {
       throw badInput(`${source.label}: looks like ${variant.title} binary (has ${variant.marker}) but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing`);
     }
-    return { variant, dir };
+    return { variant, dir, splits };
   }
   return null;
 }
@@ -94,7 +100,7 @@ export function cifarFormatOf(layout: CifarLayout): DatasetFormat {
 }
 
 export async function importCifar(layout: CifarLayout, ctx: ImportContext): Promise<ImportedSplits> {
-  const { variant, dir } = layout;
+  const { variant, dir, splits } = layout;
   const src = ctx.source;
   const recordBytes = variant.labelBytes + IMAGE_BYTES;
   const sizeOf = new Map(src.files.map((f) => [f.path, f.size]));
@@ -104,7 +110,7 @@ export async function importCifar(layout: CifarLayout, ctx: ImportContext): Prom
   // Sizes are known from the listing, so bad files fail before anything is decoded.
   const plan: { split: SplitName; file: string; first: number; records: number; keep: number }[] = [];
   const splitCounts: Record<SplitName, number> = { train: 0, test: 0 };
-  for (const split of ['train', 'test'] as SplitName[]) {
+  for (const split of splits) {
     for (const file of variant.splits[split]) {
       const bytes = sizeOf.get(rel(file)) ?? 0;
       if (bytes === 0) throw badInput(`${where(file)}: the file is empty (0 bytes)`);
@@ -123,10 +129,9 @@ export async function importCifar(layout: CifarLayout, ctx: ImportContext): Prom
   const total = splitCounts.train + splitCounts.test;
   const side = ctx.size;
   const methods = new Set<ResizeMethod>(resizeMethods(CIFAR_SIDE, CIFAR_SIDE, side, side));
-  const writers: Record<SplitName, SplitWriter> = {
-    train: new SplitWriter(ctx.tmpDir, 'train', splitCounts.train, side, side, 3, variant.numCoarse > 0),
-    test: new SplitWriter(ctx.tmpDir, 'test', splitCounts.test, side, side, 3, variant.numCoarse > 0),
-  };
+  const writers = Object.fromEntries(
+    splits.map((sp) => [sp, new SplitWriter(ctx.tmpDir, sp, splitCounts[sp], side, side, 3, variant.numCoarse > 0)]),
+  ) as Partial<Record<SplitName, SplitWriter>>;
   const classCounts: Record<SplitName, number[]> = {
     train: new Array<number>(variant.numClasses).fill(0),
     test: new Array<number>(variant.numClasses).fill(0),
@@ -181,7 +186,7 @@ export async function importCifar(layout: CifarLayout, ctx: ImportContext): Prom
             }
             out.set(side === CIFAR_SIDE ? hwc : resizeRgb(hwc, CIFAR_SIDE, CIFAR_SIDE, side, side), k * side * side * 3);
           }
-          writers[p.split].writeImages(p.first + c0, n, out, labels, coarse);
+          writers[p.split]!.writeImages(p.first + c0, n, out, labels, coarse);
           done += n;
           ctx.progress(done, total, `decoding ${rel(name)}`);
         }
@@ -189,8 +194,7 @@ export async function importCifar(layout: CifarLayout, ctx: ImportContext): Prom
       ctx.signal,
     );
   } catch (err) {
-    writers.train.abort();
-    writers.test.abort();
+    for (const w of Object.values(writers)) w.abort();
     throw err;
   }
   const { classes, coarse: coarseClasses } = meta;
@@ -199,7 +203,7 @@ export async function importCifar(layout: CifarLayout, ctx: ImportContext): Prom
   return {
     classes,
     ...(coarseClasses ? { coarseClasses } : {}),
-    splits: (['train', 'test'] as SplitName[]).map((name) => ({ name, writer: writers[name], classCounts: classCounts[name] })),
+    splits: splits.map((name) => ({ name, writer: writers[name]!, classCounts: classCounts[name] })),
     resizeMethods: methods,
     resizedCount: side === CIFAR_SIDE ? 0 : total,
   };

@@ -77,8 +77,17 @@ async function openFolder(root: string, signal?: AbortSignal): Promise<DatasetSo
     for (const e of entries) {
       const childRel = joinRel(rel, e.name);
       if (e.isSymbolicLink()) {
-        // A link could point anywhere (outside the folder, at a device); refuse like archives do.
-        throw badInput(`${label}: ${childRel} is a symbolic link; links are not followed, copy the file instead`);
+        // People link big batch files into a folder instead of copying them: follow a link to a
+        // regular file; a link to a folder (loops) or to a device, socket or nothing is refused.
+        let target: fs.Stats;
+        try {
+          target = fs.statSync(path.join(abs, e.name));
+        } catch {
+          throw badInput(`${label}: ${childRel} is a symbolic link to a file that does not exist`);
+        }
+        if (!target.isFile()) throw badInput(`${label}: ${childRel} is a symbolic link to something other than a regular file; only links to files are followed`);
+        files.push({ path: childRel, size: target.size });
+        continue;
       }
       if (e.isDirectory()) {
         dirs.push(childRel);

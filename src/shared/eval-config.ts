@@ -78,6 +78,14 @@ export const evalConfigSchema = z.strictObject({
   /** 'test' needs a dataset with a test split; 'val' uses the run's own held-out images. */
   split: z.enum(['test', 'val']).default('test'),
   n: z.int().min(1).max(1_000_000).default(500),
+  /**
+   * Which n records: 'first' = records offset..offset+n-1 in file order (AutoAttack's and
+   * RobustBench's "first n test points"); 'random' = n drawn with `seed`, kept in file order.
+   * Evaluations stored before this field existed drew at random (selectionOf reads them so).
+   */
+  sample: z.enum(['first', 'random']).default('first'),
+  /** First record of a 'first' selection. */
+  offset: z.int().min(0).max(10_000_000).default(0),
   batchSize: z.int().min(1).max(1024).default(50),
   seed: z.int().min(0).max(2 ** 31 - 1).default(0),
   defense: z.enum(['none', 'ad']).default('none'),
@@ -96,6 +104,16 @@ export const evalConfigSchema = z.strictObject({
   lambdas: z.array(z.number().min(-1e4).max(1e4)).max(50).optional(),
   /** How often the final adversarial points are classified again (randomised defenses). */
   repeats: z.int().min(1).max(100).default(1),
+  /**
+   * delta_tilde calibration instead of an evaluation: Active Defense runs to the cap with a
+   * vanishing delta_tilde, and the suggestion is the L_F that `share` of the images reach.
+   */
+  calibrate: z.strictObject({ share: z.number().gt(0).lt(1) }).optional(),
 });
 export type EvalConfig = z.infer<typeof evalConfigSchema>;
 export type EvalConfigInput = z.input<typeof evalConfigSchema>;
+
+/** How an evaluation chose its records (evaluations stored before `sample` existed drew at random). */
+export function selectionOf(config: Pick<EvalConfig, 'sample' | 'offset' | 'seed'>): { sample: 'first' | 'random'; offset: number; seed: number } {
+  return { sample: (config.sample as EvalConfig['sample'] | undefined) ?? 'random', offset: (config.offset as number | undefined) ?? 0, seed: config.seed };
+}

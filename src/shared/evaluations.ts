@@ -33,3 +33,54 @@ export interface EvaluationSummary {
   summary: Record<string, number | number[] | string>;
   results: EvalResultRow[];
 }
+
+/**
+ * Per-image outcome of one attack row, aligned with the evaluation's records (position i =
+ * the i-th record used). Sent by the worker with its row; stored apart from the row.
+ */
+export interface RowImages {
+  /** 1: still correctly classified after the attack row (AutoAttack's per-point flag). */
+  robust: number[];
+  /** Class predicted on the final point (robust points under a randomised defense: the label). */
+  advPred: number[];
+  /** ||x_adv - x||_inf and ||x_adv - x||_2 of the final point (0 where no attack succeeded). */
+  linf: number[];
+  l2: number[];
+  /** With repeats R > 1: how many of the R classifications of the final point were correct. */
+  votes?: number[];
+  /** PNG data URL of the final point of fooled images (the first ADV_PNG_LIMIT records; null elsewhere), for viewing. */
+  advPng?: (string | null)[];
+}
+
+/** Adversarial images are kept for viewing for this many records of an evaluation (about 3 KB each). */
+export const ADV_PNG_LIMIT = 1000;
+
+/** What the worker sends for a finished attack row: the row and its per-image outcome. */
+export type EvalResultMessage = EvalResultRow & { perImage?: RowImages };
+
+/** Summary keys that carry per-image arrays (stored in the per-image table, not the summary). */
+export const PER_IMAGE_KEYS = ['indices', 'labels', 'cleanPred', 'adPred', 'adIterations', 'adConverged', 'cleanLf', 'startLf'] as const;
+
+/** One record of an evaluation with its outcome under every stored row. */
+export interface PerImageRecord {
+  pos: number;
+  /** Index of the record in the split's file order. */
+  record: number;
+  label: number;
+  cleanPred: number | null;
+  /** Active Defense on the clean image: prediction, iterations (most over the K runs), all runs converged, L_F. */
+  adPred: number | null;
+  adIterations: number | null;
+  adConverged: boolean | null;
+  cleanLf: number | null;
+  startLf: number | null;
+  /** Keyed by row key (resultKey: attack|eps|lambda). */
+  rows: Record<string, { robust: boolean; advPred: number | null; linf: number; l2: number; votes: number | null }>;
+}
+
+export interface PerImageTable {
+  evalId: string;
+  /** Row keys in the order of the results table, with their labels. */
+  rowKeys: { key: string; attack: string; eps: number; lambda: number | null }[];
+  records: PerImageRecord[];
+}

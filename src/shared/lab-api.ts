@@ -6,7 +6,7 @@ import type { RunDetail, RunSummary } from './runs';
 import { LAB_METHOD_NAMES, type LabMethodName } from './lab-methods';
 import { defendRequestSchema, type DefendResult } from './defend';
 import { evalConfigSchema } from './eval-config';
-import type { EvaluationSummary } from './evaluations';
+import type { EvaluationSummary, PerImageTable } from './evaluations';
 import { trainConfigSchema } from './train-config';
 
 /**
@@ -63,6 +63,12 @@ export const labMethodSchemas = {
   deleteEvaluation: z.tuple([id]),
   /** The results table as CSV (one row per attack, epsilon and lambda). */
   exportEvaluation: z.tuple([id]),
+  /** Every record of an evaluation with its clean, defended and per-attack outcome. */
+  getEvaluationImages: z.tuple([id]),
+  /** The per-image table as CSV or JSON text (with the worst case per epsilon). */
+  exportEvaluationImages: z.tuple([id, z.enum(['csv', 'json'])]),
+  /** The final (adversarial) point of one record under one result row, as a PNG data URL; null where it was not fooled. */
+  getAdversarialImage: z.tuple([id, z.string().min(1).max(200), z.int().min(0).max(10_000_000)]),
   /** Run Active Defense (optionally after an attack) on one image; the result arrives as a 'defend-done' event. */
   defendImage: z.tuple([defendRequestSchema]),
   cancelDefend: z.tuple([id]),
@@ -117,6 +123,9 @@ export interface LabResults {
   resumeEvaluation: void;
   deleteEvaluation: void;
   exportEvaluation: string;
+  getEvaluationImages: PerImageTable;
+  exportEvaluationImages: string;
+  getAdversarialImage: string | null;
   defendImage: { jobId: string };
   cancelDefend: void;
   listDatasets: DatasetSummary[];

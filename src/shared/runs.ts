@@ -4,7 +4,18 @@ import type { TrainConfig } from './train-config';
 export const RUN_STATUSES = ['queued', 'running', 'completed', 'cancelled', 'failed', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-export type RunKind = 'train';
+/** 'train': trained here; 'imported': weights trained elsewhere (runs import-weights), with no training config. */
+export type RunKind = 'train' | 'imported';
+
+/** Where an imported run's weights came from (the file as given, and its safetensors header). */
+export interface ImportProvenance {
+  file: string;
+  sha256: string;
+  bytes: number;
+  tensors: number;
+  /** The header's __metadata__ (string to string), as written by the exporter. */
+  metadata: Record<string, string>;
+}
 
 export interface RunSummary {
   id: string;
@@ -27,11 +38,24 @@ export interface RunSummary {
   bestValAcc: number | null;
   tags: string[];
   notes: string;
+  /** Imported runs only. */
+  provenance?: ImportProvenance | null;
 }
 
 export interface RunDetail extends RunSummary {
   config: TrainConfig;
   engineReport: EngineReport | null;
+}
+
+/**
+ * The settings of a run the lab actually knows. An imported run was trained elsewhere: only
+ * the model, dataset, feature layer and (if given) delta are its own; the rest of its stored
+ * TrainConfig is the schema's defaults and must not be shown as its recipe.
+ */
+export function knownConfig(run: Pick<RunDetail, 'kind' | 'config'>): Partial<TrainConfig> {
+  if (run.kind !== 'imported') return run.config;
+  const { model, datasetId, featureLayer, delta } = run.config;
+  return { model, datasetId, featureLayer, delta };
 }
 
 export function isFinished(status: RunStatus): boolean {

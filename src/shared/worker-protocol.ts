@@ -2,7 +2,7 @@ import type { DatasetSummary } from './datasets';
 import type { DefendRequest, DefendResult } from './defend';
 import type { EngineReport } from './engine';
 import type { EvalConfig } from './eval-config';
-import type { EvalResultRow } from './evaluations';
+import type { EvalResultMessage } from './evaluations';
 import type { MetricPoint, Progress } from './metrics';
 import type { TrainConfig } from './train-config';
 
@@ -97,7 +97,7 @@ export type WorkerToHost =
   | { type: 'checkpoint'; jobId: string; kind: CheckpointKind; epoch: number; step: number; path: string; valAcc: number | null }
   | { type: 'done'; jobId: string; status: 'completed' | 'cancelled'; summary: Record<string, number> }
   | { type: 'imported'; jobId: string; dataset: DatasetSummary }
-  | { type: 'eval-result'; jobId: string; row: EvalResultRow }
+  | { type: 'eval-result'; jobId: string; row: EvalResultMessage }
   | { type: 'eval-summary'; jobId: string; values: Record<string, number | number[] | string> }
   | { type: 'defend-result'; jobId: string; result: DefendResult }
   | { type: 'error'; jobId: string | null; message: string; stack?: string };

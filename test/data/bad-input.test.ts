@@ -114,11 +114,17 @@ const cases: [string, Build, RegExp][] = [
     fs.writeFileSync(f, Buffer.alloc(2048, 'hello world '));
     return f;
   }, /notes\.tar: not a folder, \.tar or \.tar\.gz archive/],
-  ['folder with a symlink', (dir) => {
+  // Links to regular files are followed (test/data/cifar-import-test-only.test.ts); links to anything else are not.
+  ['folder with a symlink to a folder', (dir) => {
     const src = writeTree(path.join(dir, 'src'), twoClasses());
-    fs.symlinkSync('/etc/hostname', path.join(src, 'dog', 'link.png'));
+    fs.symlinkSync(path.join(src, 'cat'), path.join(src, 'dog', 'loop'));
     return src;
-  }, /src: dog\/link\.png is a symbolic link; links are not followed/],
+  }, /src: dog\/loop is a symbolic link to something other than a regular file/],
+  ['folder with a dangling symlink', (dir) => {
+    const src = writeTree(path.join(dir, 'src'), twoClasses());
+    fs.symlinkSync(path.join(dir, 'gone.png'), path.join(src, 'dog', 'link.png'));
+    return src;
+  }, /src: dog\/link\.png is a symbolic link to a file that does not exist/],
   ['zip archive', (dir) => {
     const f = path.join(dir, 'images.zip');
     fs.writeFileSync(f, Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(600)]));

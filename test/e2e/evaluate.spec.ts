@@ -38,12 +38,34 @@ test('evaluate FGSM at 8/255 on 20 validation images, export, see it in History;
   await expect(row).toContainText('8/255');
   await expect(row.locator('td').nth(3)).toHaveText(/^\d+\.\d %$/);
   await expect(row.locator('td').nth(4)).toHaveText('20'); // n, with no repeat columns
-  await expect.poll(async () => Number(await page.locator('[data-chart="eval-acc-vs-eps"]').getAttribute('data-points'))).toBe(1);
-
+  // The clean accuracy is the eps = 0 point, so one epsilon still draws a line from 0.
+  await expect.poll(async () => Number(await page.locator('[data-chart="eval-acc-vs-eps"]').getAttribute('data-points'))).toBe(2);
+  await expect(page.getByTestId('eval-selection')).toContainText("records 0-19 of the run's held-out split");
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-eval').click()]);
   const csv = await readFile(await download.path(), 'utf8');
   expect(csv).toContain('fgsm');
+  expect(csv.split('\n')[1]).toMatch(/,none,clean,0,0\.00,,20,/); // clean accuracy as its own row
+
+  // Per image: the confusion matrix of the FGSM row; a cell click filters the table to that pair.
+  const images = page.getByTestId('eval-images');
+  await expect(images.getByTestId('eval-images-table').locator('tbody tr')).toHaveCount(20);
+  await images.getByTestId('eval-images-source').selectOption({ label: 'fgsm @ 8/255' });
+  const cell = images.locator('td[data-cell] button').filter({ hasNotText: /^\s*0\s*$/ }).first();
+  const count = Number((await cell.textContent())!.trim());
+  await cell.click();
+  await expect(images.getByTestId('eval-images-filter')).toContainText(`${count} images`);
+  await expect(images.getByTestId('eval-images-table').locator('tbody tr')).toHaveCount(count);
+  await images.getByTestId('eval-images-table').locator('tbody tr').first().click();
+  await expect(images.getByTestId('eval-images-chosen')).toContainText('adversarial prediction');
+  // A record the row did not leave correct shows its stored adversarial point.
+  await images.getByRole('button', { name: 'show all' }).click();
+  await images.locator('tbody tr.wrong').first().click();
+  await expect(images.getByTestId('eval-images-adversarial').locator('img')).toHaveAttribute('src', /^data:image\/png;base64,/);
+  const [perImage] = await Promise.all([page.waitForEvent('download'), images.getByTestId('export-images-csv').click()]);
+  const lines = (await readFile(await perImage.path(), 'utf8')).trim().split('\n');
+  expect(lines).toHaveLength(22); // comment line, header, 20 records
+  expect(lines[2]).toMatch(/^0,0,/);
   const fgsmId = await detail.getAttribute('data-eval-id');
 
   // History shows the run's robust accuracy, linking back here.
@@ -114,6 +136,7 @@ test('Active Defense under PGD and the Eq. 4 sweep: repeat columns, warnings and
   const table = page.getByTestId('eval-results');
   await expect(table.locator('th', { hasText: 'Worst case' })).toBeVisible();
   await expect(table.locator('tr.result-row[data-attack="lambda-sweep"]')).toHaveCount(2);
+  await expect(page.getByTestId('eval-worst-case')).toContainText(/Worst case over the 3 rows at ε 8\/255 \(per image\): \d+\.\d %/);
   await expect(table.locator('tr.result-row[data-attack="pgd"]')).toHaveCount(1);
   // One point per sign of lambda at 8/255.
   await expect.poll(async () => Number(await page.locator('[data-chart="eval-lambda-sweep"]').getAttribute('data-points'))).toBe(2);
@@ -123,5 +146,52 @@ test('Active Defense under PGD and the Eq. 4 sweep: repeat columns, warnings and
   await expect(page.getByTestId('eval-warnings')).toHaveCount(warned > 0 ? 1 : 0);
   await page.setViewportSize({ width: 1400, height: 1800 });
   await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'evaluate-sweep.png') });
+  expect(problems).toEqual([]);
+});
+
+test('delta_tilde calibration: the suggestion, the share reaching it and the L_F histogram', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  await page.locator('button[data-view="evaluate"]').click();
+  await page.locator('select[name="eval-split"]').selectOption('val');
+  await page.locator('input[name="eval-n"]').fill('10');
+  await page.locator('input[name="eval-batchSize"]').fill('10');
+  await page.locator('input[name="eval-calibrate"]').check();
+  await page.locator('input[name="eval-calibrateShare"]').fill('80');
+  await page.locator('input[name="eval-defense"][value="ad"]').check();
+  await page.locator('input[name="eval-maxIters"]').fill('5');
+  await page.getByTestId('start-eval').click();
+  const detail = page.getByTestId('eval-detail');
+  await expect(detail).toContainText('delta_tilde calibration');
+  await expect(detail).toHaveAttribute('data-status', 'completed', { timeout: 180_000 });
+  const panel = page.getByTestId('eval-calibration');
+  await expect(panel.getByTestId('calibrated-delta')).toHaveText(/^\d/);
+  await expect(panel).toContainText('0.0124 (CIFAR-10, feature smoothing)');
+  await expect(panel).toContainText('(asked 80.0 %)');
+  await expect(page.locator('[data-chart="eval-calibration"]')).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test('a test-split record opens in Defend from the per-image table', async ({ page }) => {
+  const problems = await openApp(page, lab().url);
+  await page.locator('button[data-view="evaluate"]').click();
+  await page.locator('input[name="eval-name"]').fill('e2e first test records');
+  await page.locator('select[name="eval-split"]').selectOption('test');
+  await page.locator('input[name="eval-n"]').fill('5');
+  await page.locator('input[name="eval-offset"]').fill('10');
+  await page.getByTestId('start-eval').click();
+  const detail = page.getByTestId('eval-detail');
+  await expect(detail).toContainText('e2e first test records');
+  await expect(detail).toHaveAttribute('data-status', 'completed', { timeout: 120_000 });
+  await expect(page.getByTestId('eval-selection')).toContainText('records 10-14 of the test split (50 records)');
+  const rows = page.getByTestId('eval-images-table').locator('tbody tr');
+  await expect(rows).toHaveCount(5);
+  await rows.nth(2).click();
+  await expect(page.getByTestId('eval-images-chosen').locator('img')).toHaveCount(1); // the clean test image
+  await page.getByTestId('defend-chosen').click();
+  await expect(page.locator('main[data-view="defend"]')).toBeVisible();
+  await expect(page.locator('input[name="defend-source"][value="dataset"]')).toBeChecked();
+  await expect(page.locator('select[name="defend-split"]')).toHaveValue('test');
+  await expect(page.locator('input[name="defend-index"]')).toHaveValue('12');
+  await expect(page.locator('select[name="defend-run"] option:checked')).toContainText('e2e trained');
   expect(problems).toEqual([]);
 });

@@ -1,6 +1,6 @@
 import { DATASET_HELP, datasetCommand } from './dataset-command';
 import { DEFEND_HELP, defendCommand } from './defend-command';
-import { EVAL_HELP, evalCommand, evalsCommand } from './eval-command';
+import { calibrateCommand, EVAL_HELP, evalCommand, evalsCommand } from './eval-command';
 import { openHost, UsageError, type CliIo } from './context';
 import { RUNS_HELP, runsCommand } from './runs-command';
 import { TRAIN_HELP, trainCommand } from './train-command';
@@ -27,6 +27,7 @@ const COMMANDS = {
   runs: runsCommand,
   eval: evalCommand,
   evals: evalsCommand,
+  calibrate: calibrateCommand,
   defend: defendCommand,
 } as const;
 

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { defendWarnings } from '../../shared/ad-diagnostics';
 import { defendRequestSchema, type DefendRequestInput, type DefendResult } from '../../shared/defend';
 import { parseEps } from '../../shared/eval-config';
 import type { LabHost } from '../lab/lab-host';
@@ -111,6 +112,7 @@ export async function defendCommand(host: LabHost, io: CliIo, argv: string[]): P
       row.featuresAfter.forEach((p, i) => writePng(p, join(values.out!, `${row.label}-F${result.featureLayer}-ch${result.channels[i]}-after.png`)));
     }
   }
+  for (const w of defendWarnings(result.rows, result.deltaTilde)) io.err(`warning: ${w.message} [${w.rows.join(', ')}]\n`);
   io.out(`${JSON.stringify(summarise(result))}\n`);
   return 0;
 }

@@ -1,34 +1,73 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ATTACKS, evalConfigSchema, parseEps, type EvalConfigInput } from '../../shared/eval-config';
-import type { EvaluationSummary } from '../../shared/evaluations';
+import { diagnosticsOf, groupWarnings, PAPER_DELTA_TILDE } from '../../shared/ad-diagnostics';
+import { ATTACKS, type EvalConfig, evalConfigSchema, parseEps, resolveAd, type EvalConfigInput } from '../../shared/eval-config';
+import type { EvaluationSummary, PerImageTable } from '../../shared/evaluations';
+import { worstCaseByEps } from '../../shared/per-image';
 import type { LabHost } from '../lab/lab-host';
+import { perImageCsv, perImageJson, selectionText } from '../lab/eval-export';
 import { evaluationCsv } from '../lab/metrics-csv';
 import { formatSeconds, numberOption, parseOptions, UsageError, type CliIo } from './context';
 
 export const EVAL_HELP = `adlab eval --run <id> [options]       evaluate a trained run's checkpoint (the paper's Tables 1-3)
   --defense none|ad   --attacks ${ATTACKS.join(',')} (comma list; none = clean only)
   --eps 8/255,16/255  --n 500  --split test|val  --checkpoint best|last  --seed N  --batch-size N
+  --sample first|random  --offset K   which records: by default the first n of the split in file order
+                      (AutoAttack / RobustBench), from record K; random draws n with --seed
   --ad-preset fs-cifar10|fs-cifar100|ce-cifar10|ce-cifar100  --sigma X --beta X --delta-tilde X --max-iters N --k K --clip
   --gradient bpda|bpda-trajectory|eot  --eot-draws E  --iterations N  --queries N  --repeats R  --lambdas 0.1,-1,10
-adlab evals list [--run <id>] | show <id> | export <id> [--out FILE] | resume <id> | rm <id>`;
+adlab evals list [--run <id>] | show <id> | export <id> [--out FILE] [--per-image [--format csv|json]] | resume <id> | rm <id>
+adlab calibrate --run <id> [--share 0.9] [--n 100] [--split val|test] [--max-iters N] [AD options]
+                      suggest delta_tilde: the L_F that a share of clean images reaches within the cap`;
 
 function pct(v: number | null | undefined): string {
   return v === null || v === undefined ? '-' : `${(100 * v).toFixed(2)}%`;
 }
 
-export function formatTable(e: EvaluationSummary): string {
+export function formatTable(e: EvaluationSummary, perImage?: PerImageTable): string {
   const lines = [`evaluation ${e.id} of run ${e.runId} (${e.status}${e.error ? `: ${e.error}` : ''})`];
   const s = e.summary;
+  const selection = selectionText(e);
+  if (selection) lines.push(`images: ${selection}`);
   if (typeof s.cleanAcc === 'number') lines.push(`clean accuracy: ${pct(s.cleanAcc)}`);
-  if (typeof s.adCleanAcc === 'number') lines.push(`clean accuracy with Active Defense: ${pct(s.adCleanAcc)} (mean ${Number(s.meanIterations).toFixed(1)} iterations)`);
+  if (typeof s.cleanLfMean === 'number' && e.config.defense === 'ad') {
+    lines.push(`clean L_F: mean ${s.cleanLfMean.toPrecision(3)}, median ${Number(s.cleanLfP50).toPrecision(3)}, p90 ${Number(s.cleanLfP90).toPrecision(3)} (delta_tilde ${resolveAd(e.config.ad).deltaTilde})`);
+  }
+  if (typeof s.adCleanAcc === 'number') {
+    const capped = typeof s.cappedFraction === 'number' ? `, ${pct(s.cappedFraction)} of runs at the cap` : '';
+    lines.push(`clean accuracy with Active Defense: ${pct(s.adCleanAcc)} (mean ${Number(s.meanIterations).toFixed(1)} iterations${capped})`);
+  }
+  if (e.config.calibrate) lines.push(...formatCalibration(e));
   for (const r of e.results) {
     const lambda = r.lambda === null ? '' : ` lambda=${r.lambda}`;
     const spread = r.robustStd === null ? '' : ` +- ${pct(r.robustStd)} (worst ${pct(r.worstAcc)}, majority ${pct(r.majorityAcc)})`;
     lines.push(`${r.attack}${lambda} eps=${(r.eps * 255).toFixed(1)}/255: ${pct(r.robustAcc)}${spread}  [n=${r.n}, ${r.seconds.toFixed(1)} s]`);
-    for (const w of r.warnings) lines.push(`  warning: ${w}`);
   }
+  // AutoAttack's per-point worst case over every row at an epsilon, from the stored per-image flags.
+  for (const w of perImage ? worstCaseByEps(perImage) : []) {
+    if (w.keys.length > 1) lines.push(`worst case over ${w.keys.length} rows at eps=${(w.eps * 255).toFixed(1)}/255: ${pct(w.accuracy)}`);
+  }
+  // Each warning once, with the rows it concerns (AutoAttack's checks repeat per row otherwise).
+  for (const w of groupWarnings(diagnosticsOf(e.summary), e.results)) lines.push(`warning: ${w.message}  [${w.rows.join('; ')}]`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The calibration's suggestion, the paper's values and a text histogram of the lowest L_F reached. */
+export function formatCalibration(e: EvaluationSummary): string[] {
+  const s = e.summary;
+  if (typeof s.calibratedDeltaTilde !== 'number') return [];
+  const lines = [
+    `delta_tilde calibration on ${s.n} clean images, cap ${s.calibrationMaxIters} iterations:`,
+    `  suggested delta_tilde ${s.calibratedDeltaTilde.toPrecision(4)}: ${pct(Number(s.calibrationReached))} of the images reach it (asked: ${pct(Number(s.calibrationShare))})`,
+    `  configured delta_tilde ${s.calibrationConfigured}: ${pct(Number(s.calibrationReachedConfigured))} reach it`,
+    `  paper: ${PAPER_DELTA_TILDE.map((p) => `${p.value} (${p.label})`).join(', ')}`,
+    '  lowest L_F reached within the cap:',
+  ];
+  const edges = s.calibrationEdges as number[];
+  const counts = s.calibrationCounts as number[];
+  const most = Math.max(1, ...counts);
+  counts.forEach((c, i) => lines.push(`  ${edges[i]!.toPrecision(3).padStart(10)} - ${edges[i + 1]!.toPrecision(3).padEnd(10)} ${'#'.repeat(Math.round((30 * c) / most)).padEnd(30)} ${c}`));
+  return lines;
 }
 
 const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
@@ -43,6 +82,8 @@ export async function evalCommand(host: LabHost, io: CliIo, argv: string[]): Pro
       checkpoint: { type: 'string' },
       split: { type: 'string' },
       n: { type: 'string' },
+      sample: { type: 'string' },
+      offset: { type: 'string' },
       'batch-size': { type: 'string' },
       seed: { type: 'string' },
       defense: { type: 'string' },
@@ -77,6 +118,8 @@ export async function evalCommand(host: LabHost, io: CliIo, argv: string[]): Pro
     checkpoint: values.checkpoint as EvalConfigInput['checkpoint'],
     split: values.split as EvalConfigInput['split'],
     n: numberOption('n', values.n, 'int'),
+    sample: values.sample as EvalConfigInput['sample'],
+    offset: numberOption('offset', values.offset, 'int'),
     batchSize: numberOption('batch-size', values['batch-size'], 'int'),
     seed: numberOption('seed', values.seed, 'int'),
     defense: values.defense as EvalConfigInput['defense'],
@@ -98,9 +141,13 @@ export async function evalCommand(host: LabHost, io: CliIo, argv: string[]): Pro
     lambdas: list(values.lambdas)?.map((l) => numberOption('lambdas', l)!),
     repeats: numberOption('repeats', values.repeats, 'int'),
   };
-  const config = parseOptions(evalConfigSchema, input, 'evaluation');
+  return runEvaluation(host, io, parseOptions(evalConfigSchema, input, 'evaluation'), values.json === true);
+}
+
+async function runEvaluation(host: LabHost, io: CliIo, config: EvalConfig, json: boolean): Promise<number> {
   const evalId = host.startEvaluation(config);
-  io.err(`evaluation ${evalId}: run ${config.runId}, ${config.defense === 'ad' ? `Active Defense (${config.gradient})` : 'undefended'}\n`);
+  const what = config.calibrate ? `delta_tilde calibration (share ${config.calibrate.share})` : config.defense === 'ad' ? `Active Defense (${config.gradient})` : 'undefended';
+  io.err(`evaluation ${evalId}: run ${config.runId}, ${what}, ${config.sample === 'first' ? `the first ${config.n} records${config.offset ? ` from ${config.offset}` : ''}` : `${config.n} random records (seed ${config.seed})`} of the ${config.split} split\n`);
   const unsubscribe = host.onEvent((e) => {
     if (e.type === 'eval-progress' && e.evalId === evalId && io.isTty) {
       const p = e.progress;
@@ -113,7 +160,7 @@ export async function evalCommand(host: LabHost, io: CliIo, argv: string[]): Pro
   process.removeListener('SIGINT', onSigint);
   unsubscribe();
   if (io.isTty) io.err('\n');
-  io.out(values.json ? `${JSON.stringify(result)}\n` : formatTable(result));
+  io.out(json ? `${JSON.stringify(result)}\n` : formatTable(result, host.evals.perImage(result.id)));
   return result.status === 'completed' ? 0 : result.status === 'cancelled' ? 130 : 1;
 }
 
@@ -123,7 +170,7 @@ export async function evalsCommand(host: LabHost, io: CliIo, argv: string[]): Pr
     args: rest,
     strict: true,
     allowPositionals: true,
-    options: { run: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
+    options: { run: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'per-image': { type: 'boolean' }, format: { type: 'string' } },
   });
   const id = () => {
     if (!positionals[0]) throw new UsageError(`evals ${sub} needs an evaluation id`);
@@ -137,18 +184,22 @@ export async function evalsCommand(host: LabHost, io: CliIo, argv: string[]): Pr
       return 0;
     }
     case 'show':
-      io.out(values.json ? `${JSON.stringify(host.evals.get(id()))}\n` : formatTable(host.evals.get(id())));
+      io.out(values.json ? `${JSON.stringify(host.evals.get(id()))}\n` : formatTable(host.evals.get(id()), host.evals.perImage(id())));
       return 0;
     case 'export': {
-      const csv = evaluationCsv(host.evals.get(id()));
-      if (values.out) writeFileSync(values.out, csv);
-      else io.out(csv);
+      const format = values.format ?? 'csv';
+      if (format !== 'csv' && format !== 'json') throw new UsageError(`--format must be csv or json, got '${format}'`);
+      if (format === 'json' && !values['per-image']) throw new UsageError('--format json needs --per-image (the results table exports as CSV)');
+      const e = host.evals.get(id());
+      const text = values['per-image'] ? (format === 'csv' ? perImageCsv : perImageJson)(e, host.evals.perImage(e.id)) : evaluationCsv(e);
+      if (values.out) writeFileSync(values.out, text);
+      else io.out(text);
       return 0;
     }
     case 'resume': {
       host.resumeEvaluation(id());
       const e = await host.waitForEvaluation(id());
-      io.out(formatTable(e));
+      io.out(formatTable(e, host.evals.perImage(e.id)));
       return e.status === 'completed' ? 0 : 1;
     }
     case 'rm':
@@ -158,4 +209,46 @@ export async function evalsCommand(host: LabHost, io: CliIo, argv: string[]): Pr
     default:
       throw new UsageError(`unknown evals command '${sub ?? ''}'\n${EVAL_HELP}`);
   }
+}
+
+/** `adlab calibrate`: a calibration evaluation (Active Defense to the cap on clean images), printed with the suggestion. */
+export async function calibrateCommand(host: LabHost, io: CliIo, argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      run: { type: 'string' },
+      share: { type: 'string' },
+      n: { type: 'string' },
+      split: { type: 'string' },
+      checkpoint: { type: 'string' },
+      'batch-size': { type: 'string' },
+      seed: { type: 'string' },
+      'ad-preset': { type: 'string' },
+      sigma: { type: 'string' },
+      beta: { type: 'string' },
+      'max-iters': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  if (!values.run) throw new UsageError(`--run is required\n${EVAL_HELP}`);
+  const input: EvalConfigInput = {
+    runId: values.run,
+    name: 'delta_tilde calibration',
+    checkpoint: values.checkpoint as EvalConfigInput['checkpoint'],
+    // The paper tunes delta_tilde on clean images; the run's held-out split keeps the test split untouched.
+    split: (values.split ?? 'val') as EvalConfigInput['split'],
+    n: numberOption('n', values.n, 'int') ?? 100,
+    batchSize: numberOption('batch-size', values['batch-size'], 'int'),
+    seed: numberOption('seed', values.seed, 'int'),
+    defense: 'ad',
+    ad: {
+      preset: values['ad-preset'] as NonNullable<EvalConfigInput['ad']>['preset'],
+      sigma: numberOption('sigma', values.sigma),
+      beta: numberOption('beta', values.beta),
+      maxIters: numberOption('max-iters', values['max-iters'], 'int'),
+    },
+    calibrate: { share: numberOption('share', values.share) ?? 0.9 },
+  };
+  return runEvaluation(host, io, parseOptions(evalConfigSchema, input, 'calibration'), values.json === true);
 }

@@ -1,7 +1,7 @@
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { metricsCsv } from '../lab/metrics-csv';
-import type { RunSummary } from '../../shared/runs';
+import { knownConfig, type RunDetail, type RunSummary } from '../../shared/runs';
 import type { LabHost } from '../lab/lab-host';
 import { trainConfigSchema } from '../../shared/train-config';
 import { numberOption, parseOptions, UsageError, type CliIo } from './context';
@@ -21,12 +21,21 @@ function fmt(v: number | null | undefined, digits = 4): string {
 }
 
 function line(r: RunSummary): string {
-  const loss = r.delta === null ? 'CE' : `FS ${r.delta}`;
+  const loss = r.kind === 'imported' ? `imported ${r.provenance?.file ?? ''}`.trim() : r.delta === null ? 'CE' : `FS ${r.delta}`;
   return [r.id, r.status, r.model ?? '-', loss, `best ${fmt(r.bestValAcc)}`, `val ${fmt(r.final.valAcc)}`, `L_F ${fmt(r.final.lf, 5)}`, r.name, r.error ?? '']
     .join('\t')
     .trimEnd();
 }
 
+/**
+ * What `runs show` prints: for an imported run, its provenance and only the settings the lab
+ * uses (model, dataset, feature layer, delta if given), not training hyperparameters it never saw.
+ */
+export function showable(run: RunDetail): object {
+  if (run.kind !== 'imported') return run;
+  const { epochs: _epochs, ...rest } = run;
+  return { ...rest, config: knownConfig(run) };
+}
 
 export async function runsCommand(host: LabHost, io: CliIo, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -58,7 +67,7 @@ export async function runsCommand(host: LabHost, io: CliIo, argv: string[]): Pro
       return 0;
     }
     case 'show':
-      io.out(`${JSON.stringify({ ...host.runs.get(needId()), checkpoints: host.runs.checkpoints(needId()) }, null, 2)}\n`);
+      io.out(`${JSON.stringify({ ...showable(host.runs.get(needId())), checkpoints: host.runs.checkpoints(needId()) }, null, 2)}\n`);
       return 0;
     case 'export': {
       const rows = host.runs.metrics(needId());
@@ -96,7 +105,8 @@ export async function runsCommand(host: LabHost, io: CliIo, argv: string[]): Pro
         model: values.model,
         name: values.name,
         featureLayer: numberOption('feature-layer', values['feature-layer'], 'int'),
-        delta: values.delta === 'off' ? null : numberOption('delta', values.delta),
+        // Unknown unless given: the lab does not know how imported weights were trained.
+        delta: values.delta === undefined || values.delta === 'off' ? null : numberOption('delta', values.delta),
         },
         'import',
       );

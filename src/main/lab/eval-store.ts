@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EvalConfig } from '../../shared/eval-config';
-import type { EvalResultRow, EvaluationSummary } from '../../shared/evaluations';
+import { type EvalResultMessage, type EvalResultRow, type EvaluationSummary, PER_IMAGE_KEYS, type PerImageTable, type RowImages } from '../../shared/evaluations';
+import { resultKey } from '../../shared/worker-protocol';
 import type { RunStatus } from '../../shared/runs';
 import type { Db } from './db';
 
@@ -96,20 +97,108 @@ export class EvalStore {
     }));
   }
 
-  addResult(id: string, r: EvalResultRow): void {
-    this.db
-      .prepare(
-        `INSERT INTO eval_results (eval_id, attack, eps, lambda, n, robust_acc, robust_std, worst_acc, majority_acc, seconds, warnings_json, extra_json, time)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(id, r.attack, r.eps, r.lambda, r.n, r.robustAcc, r.robustStd, r.worstAcc, r.majorityAcc, r.seconds, JSON.stringify(r.warnings), JSON.stringify(r.extra), Date.now());
+  /** Stores a finished row and, in the same transaction, its per-image outcome. */
+  addResult(id: string, message: EvalResultMessage): void {
+    const { perImage, ...r } = message;
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO eval_results (eval_id, attack, eps, lambda, n, robust_acc, robust_std, worst_acc, majority_acc, seconds, warnings_json, extra_json, time)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(id, r.attack, r.eps, r.lambda, r.n, r.robustAcc, r.robustStd, r.worstAcc, r.majorityAcc, r.seconds, JSON.stringify(r.warnings), JSON.stringify(r.extra), Date.now());
+      if (perImage) this.addRowImages(id, resultKey(r.attack, r.eps, r.lambda), perImage);
+    })();
+  }
+
+  private addRowImages(id: string, key: string, p: RowImages): void {
+    const n = p.robust.length;
+    for (const [name, a] of Object.entries(p)) {
+      if (a !== undefined && (a as number[]).length !== n) throw new Error(`per-image ${name}: ${(a as number[]).length} values for ${n} images`);
+    }
+    const insert = this.db.prepare(
+      'INSERT OR REPLACE INTO eval_image_results (eval_id, row_key, pos, robust, adv_pred, linf, l2, votes, adv_png) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (let i = 0; i < n; i++) insert.run(id, key, i, p.robust[i] ? 1 : 0, p.advPred[i] ?? null, p.linf[i], p.l2[i], p.votes?.[i] ?? null, p.advPng?.[i] ?? null);
+  }
+
+  /** Per-image arrays of the summary message go to eval_images, aligned by position. */
+  private mergeImages(id: string, values: Partial<Record<(typeof PER_IMAGE_KEYS)[number], number[]>>): void {
+    const columns: Record<string, string> = {
+      labels: 'label', cleanPred: 'clean_pred', adPred: 'ad_pred', adIterations: 'ad_iterations',
+      adConverged: 'ad_converged', cleanLf: 'clean_lf', startLf: 'start_lf',
+    };
+    const indices = values.indices;
+    if (indices) {
+      const labels = values.labels;
+      if (!labels || labels.length !== indices.length) throw new Error('per-image summary: indices need labels of the same length');
+      const insert = this.db.prepare(
+        `INSERT INTO eval_images (eval_id, pos, record_index, label) VALUES (?, ?, ?, ?)
+         ON CONFLICT (eval_id, pos) DO UPDATE SET record_index = excluded.record_index, label = excluded.label`,
+      );
+      indices.forEach((r, i) => insert.run(id, i, r, labels[i]));
+    }
+    for (const [key, column] of Object.entries(columns)) {
+      if (key === 'labels') continue;
+      const a = values[key as keyof typeof values];
+      if (!a) continue;
+      const update = this.db.prepare(`UPDATE eval_images SET ${column} = ? WHERE eval_id = ? AND pos = ?`);
+      a.forEach((v, i) => update.run(v, id, i));
+    }
+  }
+
+  /** The stored adversarial image of one record under one row (null: robust there, or past ADV_PNG_LIMIT). */
+  adversarialImage(id: string, rowKey: string, pos: number): string | null {
+    this.row(id);
+    const r = this.db.prepare('SELECT adv_png FROM eval_image_results WHERE eval_id = ? AND row_key = ? AND pos = ?').get(id, rowKey, pos) as { adv_png: string | null } | undefined;
+    if (!r) throw new Error(`evaluation ${id} has no result for record position ${pos} under row '${rowKey}'`);
+    return r.adv_png;
+  }
+
+  /** Every record of an evaluation with its clean, defended and per-row outcome. */
+  perImage(id: string): PerImageTable {
+    this.row(id);
+    const rowKeys = this.results(id).map((r) => ({ key: resultKey(r.attack, r.eps, r.lambda), attack: r.attack, eps: r.eps, lambda: r.lambda }));
+    const images = this.db.prepare('SELECT * FROM eval_images WHERE eval_id = ? ORDER BY pos').all(id) as {
+      pos: number; record_index: number; label: number; clean_pred: number | null; ad_pred: number | null;
+      ad_iterations: number | null; ad_converged: number | null; clean_lf: number | null; start_lf: number | null;
+    }[];
+    const records = images.map((r) => ({
+      pos: r.pos,
+      record: r.record_index,
+      label: r.label,
+      cleanPred: r.clean_pred,
+      adPred: r.ad_pred,
+      adIterations: r.ad_iterations,
+      adConverged: r.ad_converged === null ? null : r.ad_converged === 1,
+      cleanLf: r.clean_lf,
+      startLf: r.start_lf,
+      rows: {} as PerImageTable['records'][number]['rows'],
+    }));
+    const results = this.db.prepare('SELECT row_key, pos, robust, adv_pred, linf, l2, votes FROM eval_image_results WHERE eval_id = ?').all(id) as {
+      row_key: string; pos: number; robust: number; adv_pred: number | null; linf: number; l2: number; votes: number | null;
+    }[];
+    for (const r of results) {
+      const rec = records[r.pos];
+      if (rec) rec.rows[r.row_key] = { robust: r.robust === 1, advPred: r.adv_pred, linf: r.linf, l2: r.l2, votes: r.votes };
+    }
+    return { evalId: id, rowKeys, records };
   }
 
   /** Merge figures into the summary (clean accuracy, histogram, ...). */
   mergeSummary(id: string, values: EvaluationSummary['summary']): void {
     const row = this.row(id);
-    const merged = { ...(JSON.parse(row.summary_json) as object), ...values };
-    this.db.prepare('UPDATE evaluations SET summary_json = ? WHERE id = ?').run(JSON.stringify(merged), id);
+    const plain: EvaluationSummary['summary'] = {};
+    const images: Record<string, number[]> = {};
+    for (const [k, v] of Object.entries(values)) {
+      if ((PER_IMAGE_KEYS as readonly string[]).includes(k) && Array.isArray(v)) images[k] = v;
+      else plain[k] = v;
+    }
+    this.db.transaction(() => {
+      const merged = { ...(JSON.parse(row.summary_json) as object), ...plain };
+      this.db.prepare('UPDATE evaluations SET summary_json = ? WHERE id = ?').run(JSON.stringify(merged), id);
+      if (Object.keys(images).length > 0) this.mergeImages(id, images);
+    })();
   }
 
   markRunning(id: string): void {

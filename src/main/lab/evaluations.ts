@@ -1,5 +1,5 @@
 import type { EvalConfig } from '../../shared/eval-config';
-import type { EvaluationSummary } from '../../shared/evaluations';
+import type { EvalResultMessage, EvaluationSummary } from '../../shared/evaluations';
 import { isFinished } from '../../shared/runs';
 import { resultKey } from '../../shared/worker-protocol';
 import { Waiters, type LabContext } from './lab-context';
@@ -89,10 +89,14 @@ export class Evaluations {
         },
         progress: (progress) => ctx.emit({ type: 'eval-progress', evalId, progress }),
         evalResult: (row) => {
-          ctx.evals.addResult(evalId, row);
+          ctx.evals.addResult(evalId, row as EvalResultMessage);
           ctx.emit({ type: 'evaluation', evaluation: ctx.evals.get(evalId) });
         },
-        evalSummary: (values) => ctx.evals.mergeSummary(evalId, values),
+        evalSummary: (values) => {
+          ctx.evals.mergeSummary(evalId, values);
+          // The view shows the record selection and the defense's diagnostics while the evaluation runs.
+          ctx.emit({ type: 'evaluation', evaluation: ctx.evals.get(evalId) });
+        },
       },
     );
     void job.done.then((outcome) => {

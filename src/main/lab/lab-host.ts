@@ -12,6 +12,7 @@ import { Evaluations } from './evaluations';
 import { DatasetImports, type ImportOptions } from './imports';
 import { JobQueue } from './job-queue';
 import { LabContext } from './lab-context';
+import { perImageCsv, perImageJson } from './eval-export';
 import { evaluationCsv, metricsCsv } from './metrics-csv';
 import { sweepStaleCheckpointTemps } from './checkpoint-files';
 import { pidAlive } from './pids';
@@ -145,6 +146,9 @@ export class LabHost {
     resumeEvaluation: (id) => this.evaluations.resume(id),
     deleteEvaluation: (id) => this.evaluations.delete(id),
     exportEvaluation: (id) => evaluationCsv(this.evals.get(id)),
+    getEvaluationImages: (id) => this.evals.perImage(id),
+    getAdversarialImage: (id, rowKey, pos) => this.evals.adversarialImage(id, rowKey, pos),
+    exportEvaluationImages: (id, format) => (format === 'csv' ? perImageCsv : perImageJson)(this.evals.get(id), this.evals.perImage(id)),
     defendImage: (request) => ({ jobId: this.defends.start(request) }),
     cancelDefend: (jobId) => this.defends.cancel(jobId),
     listDatasets: () => this.datasets.list(),

@@ -92,4 +92,34 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX eval_results_eval ON eval_results(eval_id);
   `,
+  // (evals) per-image results of an evaluation: which records, the clean (and defended)
+  // prediction, and per attack row the robust flag, adversarial prediction and perturbation.
+  `
+  CREATE TABLE eval_images (
+    eval_id TEXT NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+    pos INTEGER NOT NULL,
+    record_index INTEGER NOT NULL,
+    label INTEGER NOT NULL,
+    clean_pred INTEGER,
+    ad_pred INTEGER,
+    ad_iterations INTEGER,
+    ad_converged INTEGER,
+    clean_lf REAL,
+    start_lf REAL,
+    PRIMARY KEY (eval_id, pos)
+  );
+  CREATE TABLE eval_image_results (
+    eval_id TEXT NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+    row_key TEXT NOT NULL,
+    pos INTEGER NOT NULL,
+    robust INTEGER NOT NULL,
+    adv_pred INTEGER,
+    linf REAL NOT NULL,
+    l2 REAL NOT NULL,
+    votes INTEGER,
+    adv_png TEXT,
+    PRIMARY KEY (eval_id, row_key, pos)
+  );
+  ALTER TABLE runs ADD COLUMN provenance_json TEXT;
+  `,
 ];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EngineReport } from '../../shared/engine';
 import type { MetricPoint, MetricRow, MetricScope } from '../../shared/metrics';
-import type { RunDetail, RunKind, RunStatus, RunSummary } from '../../shared/runs';
+import type { ImportProvenance, RunDetail, RunKind, RunStatus, RunSummary } from '../../shared/runs';
 import type { TrainConfig } from '../../shared/train-config';
 import type { CheckpointKind } from '../../shared/worker-protocol';
 import type { Db } from './db';
@@ -23,6 +23,7 @@ interface RunRow {
   artifacts_dir: string;
   tags_json: string;
   notes: string;
+  provenance_json?: string | null;
 }
 
 export interface CheckpointRecord {
@@ -111,7 +112,8 @@ export class RunStore {
       datasetId: row.dataset_id,
       model: config.model ?? null,
       delta: config.delta ?? null,
-      epochs: config.epochs ?? null,
+      // An imported run was trained elsewhere: no epochs or other training settings are known here.
+      epochs: row.kind === 'imported' ? null : (config.epochs ?? null),
       createdAt: row.created_at,
       startedAt: row.started_at,
       endedAt: row.ended_at,
@@ -121,7 +123,13 @@ export class RunStore {
       bestValAcc: best,
       tags: JSON.parse(row.tags_json) as string[],
       notes: row.notes,
+      ...(row.kind === 'imported' ? { provenance: row.provenance_json ? (JSON.parse(row.provenance_json) as ImportProvenance) : null } : {}),
     };
+  }
+
+  setProvenance(id: string, p: ImportProvenance): void {
+    this.row(id);
+    this.db.prepare('UPDATE runs SET provenance_json = ? WHERE id = ?').run(JSON.stringify(p), id);
   }
 
   markRunning(id: string, engine: EngineReport | null): void {

@@ -6,6 +6,7 @@ import { checkpointPosition, resumableCheckpoint, sweepStaleCheckpointTemps } fr
 import { failureReason } from './disk-full';
 import { pidAlive } from './pids';
 import { Waiters, type LabContext } from './lab-context';
+import { weightsProvenance } from './weights-provenance';
 import type { RunningJob } from './supervisor';
 
 type FinalStatus = 'completed' | 'cancelled' | 'failed' | 'interrupted';
@@ -23,7 +24,10 @@ export class Training {
 
   start(config: TrainConfig): string {
     this.ctx.assertOpen();
-    this.ctx.datasets.get(config.datasetId);
+    const dataset = this.ctx.datasets.get(config.datasetId);
+    if (!dataset.splits.some((s) => s.name === 'train' && s.count > 0)) {
+      throw new Error(`dataset '${dataset.name}' has no training images (only ${dataset.splits.map((s) => `${s.name}: ${s.count}`).join(', ')}): it can be evaluated on, not trained on`);
+    }
     const run = this.ctx.runs.create('train', config, this.artifactsRoot);
     this.ctx.emit({ type: 'run', run });
     this.ctx.queue.push({ kind: 'train', id: run.id });
@@ -147,7 +151,9 @@ export class Training {
   async importWeights(weightsPath: string, config: TrainConfig): Promise<string> {
     const { ctx } = this;
     const dataset = ctx.datasets.get(config.datasetId);
-    const run = ctx.runs.create('train', { ...config, name: config.name || `imported ${basename(weightsPath)}` }, this.artifactsRoot);
+    const provenance = weightsProvenance(weightsPath);
+    const run = ctx.runs.create('imported', { ...config, name: config.name || `imported ${basename(weightsPath)}` }, this.artifactsRoot);
+    ctx.runs.setProvenance(run.id, provenance);
     const dirs = ['best', 'last'].map((k) => join(ctx.runs.artifactsDir(run.id), `import-${k}`));
     ctx.runs.markRunning(run.id, null);
     const outcome = await ctx.supervisor.run({

@@ -181,6 +181,13 @@ export interface EvaluateDefenseResult {
   iterations: number[][];
   /** Per image, per run: L_F at the purified point. */
   finalLf: number[][];
+  /** Per image, per run: reached delta_tilde before the cap. */
+  converged: boolean[][];
+  /** Per image, per run: L_F at the noisy start, and the lowest L_F along the purification. */
+  startLf: number[][];
+  lowestLf: number[][];
+  /** Per image: L_F of the clean image, at F^l. */
+  cleanLf: number[];
   /** Rows (image x run) that hit the cap without reaching deltaTilde. */
   capped: number;
   meanIterations: number;
@@ -214,7 +221,10 @@ export async function evaluateDefense(model: ClassifierModel, split: EvalSplit, 
   const defendedPredictions: number[] = [];
   const iterations: number[][] = [];
   const finalLf: number[][] = [];
-  let cleanLfSum = 0;
+  const converged: boolean[][] = [];
+  const startLf: number[][] = [];
+  const lowestLf: number[][] = [];
+  const cleanLf: number[] = [];
   let capped = 0;
   let status: EvaluateDefenseResult['status'] = 'completed';
   const start = performance.now();
@@ -252,11 +262,14 @@ export async function evaluateDefense(model: ClassifierModel, split: EvalSplit, 
       }
       labels.push(...y);
       cleanPredictions.push(...clean.map((c) => c.prediction));
-      cleanLfSum += clean.reduce((a, c) => a + c.lf, 0);
+      cleanLf.push(...clean.map((c) => c.lf));
       for (const e of res.examples) {
         defendedPredictions.push(e.prediction);
         iterations.push(e.runs.map((r) => r.record.iterations));
         finalLf.push(e.runs.map((r) => r.record.finalLf));
+        converged.push(e.runs.map((r) => r.record.converged));
+        startLf.push(e.runs.map((r) => r.record.initialLf));
+        lowestLf.push(e.runs.map((r) => Math.min(...r.record.trajectory)));
         capped += e.runs.filter((r) => !r.record.converged).length;
       }
     } finally {
@@ -296,10 +309,14 @@ export async function evaluateDefense(model: ClassifierModel, split: EvalSplit, 
     defendedPredictions,
     iterations,
     finalLf,
+    converged,
+    startLf,
+    lowestLf,
+    cleanLf,
     capped,
     meanIterations: mean(rows),
     histogram: iterationHistogram(rows, options.maxIters, bins),
-    meanCleanLf: n > 0 ? cleanLfSum / n : 0,
+    meanCleanLf: n > 0 ? mean(cleanLf) : 0,
     seconds: (performance.now() - start) / 1000,
   };
 }

@@ -58,6 +58,9 @@ export interface ChartLine {
   dashed?: boolean;
   /** Draw point markers (epoch curves have few points). */
   markers?: boolean;
+  /** Marker shape and radius (default circle, 2.5): lines that may coincide get different ones. */
+  pointStyle?: 'circle' | 'rect' | 'rectRot' | 'triangle' | 'star' | 'crossRot';
+  pointRadius?: number;
   /**
    * The raw curve under its smoothed one, TensorBoard style: drawn behind every
    * other curve and left out of the legend (its EMA carries the label).

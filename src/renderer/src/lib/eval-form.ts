@@ -16,6 +16,9 @@ export interface EvalForm {
   checkpoint: 'best' | 'last';
   split: 'test' | 'val';
   n: number | '';
+  /** 'first': records offset..offset+n-1 (AutoAttack / RobustBench); 'random': n drawn with the seed. */
+  sample: 'first' | 'random';
+  offset: number | '';
   batchSize: number | '';
   seed: number | '';
   defense: 'none' | 'ad';
@@ -30,9 +33,13 @@ export interface EvalForm {
   repeats: number | '';
   /** Blank: the worker's log-spaced Table 3 grid. */
   lambdas: string;
+  /** delta_tilde calibration instead of an evaluation (Active Defense to the cap on clean images). */
+  calibrate: boolean;
+  /** Share of images the suggested delta_tilde must be reached by, in percent. */
+  calibrateShare: number | '';
 }
 
-const NUMBER_FIELDS = ['n', 'batchSize', 'seed', 'eotDraws', 'iterations', 'squareQueries', 'repeats'] as const;
+const NUMBER_FIELDS = ['n', 'offset', 'batchSize', 'seed', 'eotDraws', 'iterations', 'squareQueries', 'repeats'] as const;
 
 /** Table 3's lambdas as the worker builds them by default (adaptive.ts lambdaGrid: 5 log-spaced in [0.1, 100], both signs). */
 export const DEFAULT_LAMBDAS_HINT = '±0.1, ±0.562, ±3.16, ±17.8, ±100';
@@ -45,6 +52,8 @@ export function defaultEvalForm(runId = ''): EvalForm {
     checkpoint: d.checkpoint,
     split: d.split,
     n: d.n,
+    sample: d.sample,
+    offset: d.offset,
     batchSize: d.batchSize,
     seed: d.seed,
     defense: d.defense,
@@ -57,6 +66,8 @@ export function defaultEvalForm(runId = ''): EvalForm {
     squareQueries: d.squareQueries,
     repeats: d.repeats,
     lambdas: '',
+    calibrate: false,
+    calibrateShare: 90,
   };
 }
 
@@ -68,6 +79,8 @@ export function evalFormFromConfig(config: EvalConfig): EvalForm {
     checkpoint: config.checkpoint,
     split: config.split,
     n: config.n,
+    sample: config.sample ?? 'random',
+    offset: config.offset ?? 0,
     batchSize: config.batchSize,
     seed: config.seed,
     defense: config.defense,
@@ -88,6 +101,8 @@ export function evalFormFromConfig(config: EvalConfig): EvalForm {
     squareQueries: config.squareQueries,
     repeats: config.repeats,
     lambdas: config.lambdas ? formatNumberList(config.lambdas) : '',
+    calibrate: config.calibrate !== undefined,
+    calibrateShare: config.calibrate ? Math.round(config.calibrate.share * 1000) / 10 : 90,
   };
 }
 
@@ -129,6 +144,8 @@ export function formToEvalConfig(form: EvalForm): EvalFormResult {
     checkpoint: form.checkpoint,
     split: form.split,
     n: numbers.n,
+    sample: form.sample,
+    offset: form.sample === 'first' ? numbers.offset : 0,
     batchSize: numbers.batchSize,
     seed: numbers.seed,
     defense: form.defense,
@@ -142,6 +159,12 @@ export function formToEvalConfig(form: EvalForm): EvalFormResult {
     repeats: numbers.repeats,
   };
   if (lambdas) config.lambdas = lambdas;
+  if (form.calibrate) {
+    const share = form.calibrateShare;
+    if (share === '' || !(share > 0 && share < 100)) return { ok: false, field: 'calibrate', message: 'calibrate: the share must be between 0 and 100 %' };
+    // A calibration runs Active Defense on clean images only.
+    Object.assign(config, { defense: 'ad', attacks: [], calibrate: { share: share / 100 }, name: config.name || 'delta_tilde calibration' });
+  }
   return { ok: true, config };
 }
 

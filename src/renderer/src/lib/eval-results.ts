@@ -57,18 +57,44 @@ export interface NamedSeries {
 }
 
 /**
- * Robust accuracy against epsilon (x in units of 1/255), one line per attack.
+ * Robust accuracy against epsilon (x in units of 1/255), one line per attack,
+ * each starting at eps = 0 with the clean accuracy when it is known (so one
+ * evaluated epsilon still draws a line over a sensible axis from 0).
  * Lambda rows (Eq. 4 sweeps) are left out: they have their own chart.
  */
-export function accuracyVsEps(rows: readonly EvalResultRow[]): NamedSeries[] {
+export function accuracyVsEps(rows: readonly EvalResultRow[], cleanAcc: number | null = null): NamedSeries[] {
   const byAttack = new Map<string, XY[]>();
   for (const r of sortResultRows(rows)) {
     if (r.lambda !== null) continue;
-    const list = byAttack.get(r.attack) ?? [];
+    const list = byAttack.get(r.attack) ?? (cleanAcc === null || r.eps === 0 ? [] : [{ x: 0, y: cleanAcc }]);
     list.push({ x: r.eps * 255, y: r.robustAcc });
     byAttack.set(r.attack, list);
   }
   return [...byAttack.entries()].map(([label, data]) => ({ label, data }));
+}
+
+/** The eps = 0 point of an evaluation: clean accuracy of what the attacks attacked (with the defense, if any). */
+export function cleanAccuracyOf(e: EvaluationSummary): number | null {
+  const key = e.config.defense === 'ad' ? 'adCleanAcc' : 'cleanAcc';
+  const v = e.summary[key];
+  return typeof v === 'number' ? v : null;
+}
+
+const MARKER_SHAPES = ['circle', 'rectRot', 'triangle', 'rect', 'star', 'crossRot'] as const;
+
+/**
+ * Line styles that stay distinguishable when two attacks give the same values:
+ * earlier lines wider with bigger markers, so a later identical line and its
+ * markers show inside them; every other line dashed; each a different marker shape.
+ */
+export function distinctLineStyles(n: number): { width: number; dashed: boolean; pointStyle: (typeof MARKER_SHAPES)[number]; pointRadius: number }[] {
+  return Array.from({ length: n }, (_, i) => ({
+    // Capped so a long suite does not draw 20-pixel lines; the shapes still differ.
+    width: 2 + Math.min(6, 2 * (n - 1 - i)),
+    dashed: i % 2 === 1,
+    pointStyle: MARKER_SHAPES[i % MARKER_SHAPES.length]!,
+    pointRadius: 3 + Math.min(6, 2 * (n - 1 - i)),
+  }));
 }
 
 /**
@@ -129,8 +155,9 @@ function numberArray(v: unknown): number[] | null {
  */
 export function summaryHistogram(summary: EvaluationSummary['summary'], maxIters: number, bins = 20): Histogram | null {
   const keys = Object.keys(summary);
-  const edgesKey = keys.find((k) => /edge/i.test(k) && numberArray(summary[k]));
-  const countsKey = keys.find((k) => /hist|count/i.test(k) && !/edge/i.test(k) && numberArray(summary[k]));
+  const edgesKey = keys.find((k) => /edge/i.test(k) && !/calibration/i.test(k) && numberArray(summary[k]));
+  // Calibration histograms are of L_F, not of iterations.
+  const countsKey = keys.find((k) => /hist|count/i.test(k) && !/edge|calibration/i.test(k) && numberArray(summary[k]));
   if (countsKey) {
     const counts = numberArray(summary[countsKey])!;
     if (!counts.length) return null;
@@ -165,17 +192,29 @@ const FIGURE_LABELS: Record<string, string> = {
   meanIterations: 'mean AD iterations',
   capped: 'rows that hit the iteration cap',
   meanCleanLf: 'mean L_F of clean images',
+  cleanLfMean: 'clean L_F, mean',
+  cleanLfP50: 'clean L_F, median',
+  cleanLfP90: 'clean L_F, 90th percentile',
+  calibratedDeltaTilde: 'suggested δ̃',
+  calibrationShare: 'share asked to reach δ̃',
+  calibrationReached: 'share reaching the suggestion',
+  calibrationConfigured: 'configured δ̃',
+  calibrationReachedConfigured: 'share reaching the configured δ̃',
+  calibrationMaxIters: 'iteration cap',
   seconds: 'seconds',
 };
+
+/** Summary keys shown elsewhere in the view (record selection, diagnostics), not as figures. */
+const NOT_FIGURES = new Set(['selection', 'diagnostics']);
 
 /** Scalar figures of the summary (arrays are drawn, not listed); accuracies and fractions as percentages. */
 export function summaryFigures(summary: EvaluationSummary['summary']): SummaryFigure[] {
   const out: SummaryFigure[] = [];
   for (const [key, v] of Object.entries(summary)) {
-    if (Array.isArray(v)) continue;
+    if (Array.isArray(v) || NOT_FIGURES.has(key)) continue;
     const label = FIGURE_LABELS[key] ?? key;
     let value: string;
-    if (typeof v === 'number') value = /acc|fraction/i.test(key) && v >= 0 && v <= 1 ? `${(v * 100).toFixed(1)} %` : String(Number(v.toPrecision(4)));
+    if (typeof v === 'number') value = /acc|fraction|share|reached/i.test(key) && v >= 0 && v <= 1 ? `${(v * 100).toFixed(1)} %` : String(Number(v.toPrecision(4)));
     else value = String(v);
     out.push({ key, label, value });
   }
@@ -237,4 +276,35 @@ export function defenseLabel(evaluation: EvaluationSummary): string {
   const k = c.ad.outerloop > 1 ? ` K=${c.ad.outerloop}` : '';
   const grad = c.gradient === 'eot' ? `eot×${c.eotDraws}` : c.gradient;
   return `AD ${c.ad.preset}${k} · ${grad}`;
+}
+
+export interface CalibrationView {
+  deltaTilde: number;
+  share: number;
+  reached: number;
+  configured: number;
+  reachedConfigured: number;
+  maxIters: number;
+  /** Bin labels ("0.0110–0.0120") and counts of the lowest L_F reached per image. */
+  labels: string[];
+  counts: number[];
+}
+
+/** A calibration evaluation's figures, or null for an ordinary evaluation (or one still running). */
+export function calibrationOf(summary: EvaluationSummary['summary']): CalibrationView | null {
+  const n = (k: string) => (typeof summary[k] === 'number' ? (summary[k] as number) : null);
+  const deltaTilde = n('calibratedDeltaTilde');
+  const edges = numberArray(summary.calibrationEdges);
+  const counts = numberArray(summary.calibrationCounts);
+  if (deltaTilde === null || !edges || !counts || edges.length !== counts.length + 1) return null;
+  return {
+    deltaTilde,
+    share: n('calibrationShare') ?? 0,
+    reached: n('calibrationReached') ?? 0,
+    configured: n('calibrationConfigured') ?? 0,
+    reachedConfigured: n('calibrationReachedConfigured') ?? 0,
+    maxIters: n('calibrationMaxIters') ?? 0,
+    labels: counts.map((_, i) => `${edges[i]!.toPrecision(3)}–${edges[i + 1]!.toPrecision(3)}`),
+    counts,
+  };
 }

@@ -52,7 +52,7 @@ export function toRunRow(
     status: run.status,
     dataset: run.datasetId ? (datasetNames.get(run.datasetId) ?? run.datasetId) : '—',
     model: run.model,
-    loss: lossLabel(run.delta),
+    loss: run.kind === 'imported' ? `imported${run.provenance ? ` ${run.provenance.file}` : ''}` : lossLabel(run.delta),
     epochs: run.epochs,
     bestValAcc: run.bestValAcc,
     finalValAcc: run.final.valAcc ?? null,

@@ -8,12 +8,12 @@ import { isFinished, type RunSummary } from '../../../shared/runs';
 export function trainedRuns(runs: readonly RunSummary[]): RunSummary[] {
   const rank = (r: RunSummary) => (r.status === 'completed' ? 0 : 1);
   return runs
-    .filter((r) => r.kind === 'train' && isFinished(r.status))
+    .filter((r) => (r.kind === 'train' || r.kind === 'imported') && isFinished(r.status))
     .sort((a, b) => rank(a) - rank(b) || b.createdAt - a.createdAt);
 }
 
 export function runLabel(run: RunSummary): string {
-  const loss = run.delta === null ? 'CE' : `δ=${run.delta}`;
+  const loss = run.kind === 'imported' ? 'imported' : run.delta === null ? 'CE' : `δ=${run.delta}`;
   const status = run.status === 'completed' ? '' : ` · ${run.status}`;
   return `${run.name || run.id} (${run.model ?? '?'}, ${loss}${status})`;
 }

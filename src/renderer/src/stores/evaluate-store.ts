@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed, ref, shallowRef } from 'vue';
 import type { EvalConfigInput } from '../../../shared/eval-config';
-import type { EvaluationSummary } from '../../../shared/evaluations';
+import type { EvaluationSummary, PerImageTable } from '../../../shared/evaluations';
 import type { Progress } from '../../../shared/metrics';
 import { isFinished } from '../../../shared/runs';
 import { errorMessage } from '../lib/api-error';
@@ -18,6 +18,8 @@ export const useEvaluateStore = defineStore('evaluate', () => {
   const error = ref<string | null>(null);
   const loading = ref(false);
   const loaded = ref(false);
+  /** Per-image tables fetched on demand (one evaluation's can be thousands of records: kept shallow). */
+  const images = shallowRef<Record<string, PerImageTable>>({});
 
   const selected = computed(() => evaluations.value.find((e) => e.id === selectedId.value) ?? null);
   const compared = computed(() =>
@@ -123,6 +125,18 @@ export const useEvaluateStore = defineStore('evaluate', () => {
     return labApi().exportEvaluation(id);
   }
 
+  /** Fetch an evaluation's per-image table (again when it has gained rows since). */
+  async function loadImages(id: string): Promise<PerImageTable> {
+    const table = await labApi().getEvaluationImages(id);
+    images.value = { ...images.value, [id]: table };
+    return table;
+  }
+
+  /** The per-image table as CSV or JSON text (the view saves it). */
+  function exportImages(id: string, format: 'csv' | 'json'): Promise<string> {
+    return labApi().exportEvaluationImages(id, format);
+  }
+
   function toggleCompare(id: string): void {
     compareIds.value = compareIds.value.includes(id) ? compareIds.value.filter((c) => c !== id) : [...compareIds.value, id];
   }
@@ -150,6 +164,9 @@ export const useEvaluateStore = defineStore('evaluate', () => {
     resume,
     remove,
     exportCsv,
+    images,
+    loadImages,
+    exportImages,
     toggleCompare,
     clearCompare,
   };

@@ -42,5 +42,12 @@ export const useViewStore = defineStore('view', () => {
     view.value = 'evaluate';
   }
 
-  return { view, show, openRun, openEvaluation, evaluateRunId, evaluateRun };
+  /** The Defend view with a run and a dataset image chosen (from an evaluation's per-image table). */
+  const defendRequest = ref<{ runId: string; datasetId: string; split: 'train' | 'test'; index: number } | null>(null);
+  function defendSample(request: { runId: string; datasetId: string; split: 'train' | 'test'; index: number }): void {
+    defendRequest.value = request;
+    view.value = 'defend';
+  }
+
+  return { view, show, openRun, openEvaluation, evaluateRunId, evaluateRun, defendRequest, defendSample };
 });

@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { calibrateCommand, evalsCommand } from '../../src/main/cli/eval-command';
+import type { CliIo } from '../../src/main/cli/context';
+import { LabHost } from '../../src/main/lab/lab-host';
+import { nodeWorkerLauncher } from '../../src/main/lab/worker-launcher';
+import { diagnosticsOf } from '../../src/shared/ad-diagnostics';
+import type { EvaluationSummary } from '../../src/shared/evaluations';
+import { rowAccuracy, worstCaseByEps } from '../../src/shared/per-image';
+import { parseTrainConfig } from '../../src/shared/train-config';
+import { resultKey } from '../../src/shared/worker-protocol';
+import { parseEvalConfig } from '../support/configs';
+import { BUILT_WORKER, cifarJpegTarball } from '../support/paths';
+
+/** Per-image results, record selection, diagnostics and calibration through the real worker. */
+let dir: string;
+let host: LabHost;
+let runId: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'adlab-perimage-'));
+  host = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false });
+  const datasetId = (await host.startImport(cifarJpegTarball(), { limit: 200 }).done).id;
+  runId = host.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 150, valSize: 50, epochs: 1, batchSize: 50, lr: 0.05, seed: 3 }));
+  const run = await host.waitForRun(runId);
+  if (run.status !== 'completed') throw new Error(`training failed: ${run.error}`);
+}, 600_000);
+
+afterAll(async () => {
+  await host?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function io(): CliIo & { text: () => string } {
+  let out = '';
+  return { out: (s: string) => void (out += s), err: () => undefined, isTty: false, text: () => out } as CliIo & { text: () => string };
+}
+
+async function evaluate(config: Parameters<typeof parseEvalConfig>[0]): Promise<EvaluationSummary> {
+  const e = await host.waitForEvaluation(host.startEvaluation(parseEvalConfig(config)));
+  expect(e.error).toBeNull();
+  expect(e.status).toBe('completed');
+  return e;
+}
+
+describe('per-image evaluation results', () => {
+  it('stores the records used and per-image flags that aggregate to every row and to the worst case', async () => {
+    const e = await evaluate({ runId, split: 'val', n: 20, offset: 5, attacks: ['fgsm', 'pgd'], eps: [4 / 255, 8 / 255], iterations: 5 });
+    const t = host.evals.perImage(e.id);
+    expect(t.records.map((r) => r.record)).toEqual(Array.from({ length: 20 }, (_, i) => 5 + i));
+    const cleanCorrect = t.records.filter((r) => r.cleanPred === r.label).length;
+    expect(cleanCorrect / 20).toBe(e.summary.cleanAcc);
+    for (const r of e.results) {
+      const key = resultKey(r.attack, r.eps, r.lambda);
+      expect(rowAccuracy(t, key)).toBe(r.robustAcc);
+      for (const rec of t.records) {
+        const v = rec.rows[key]!;
+        expect(v.linf).toBeLessThanOrEqual(r.eps + 1e-6);
+        // Undefended: the adversarial prediction decides the flag.
+        expect(v.robust).toBe(v.advPred === rec.label);
+      }
+    }
+    for (const w of worstCaseByEps(t)) {
+      const rows = e.results.filter((r) => r.eps === w.eps);
+      expect(w.accuracy).toBeLessThanOrEqual(Math.min(...rows.map((r) => r.robustAcc)));
+      expect(w.robust.filter(Boolean).length).toBe(t.records.filter((rec) => rows.every((r) => rec.rows[resultKey(r.attack, r.eps, r.lambda)]!.robust)).length);
+    }
+    const json = io();
+    expect(await evalsCommand(host, json, ['export', e.id, '--per-image', '--format', 'json'])).toBe(0);
+    const exported = JSON.parse(json.text()) as { records: { record: number }[]; selection: { first: number; last: number; sample: string } };
+    expect(exported.records.map((r) => r.record)).toEqual(t.records.map((r) => r.record));
+    expect(exported.selection).toMatchObject({ sample: 'first', first: 5, last: 24 });
+    const shown = io();
+    await evalsCommand(host, shown, ['show', e.id]);
+    expect(shown.text()).toContain("images: records 5-24 of the run's held-out split (50 records), in file order (first 20 from offset 5)");
+    for (const w of worstCaseByEps(t)) expect(shown.text()).toContain(`worst case over 2 rows at eps=${(w.eps * 255).toFixed(1)}/255: ${(100 * w.accuracy).toFixed(2)}%`);
+  }, 300_000);
+
+  it('warns once when Active Defense cannot reach delta_tilde, and stays quiet when it converges', async () => {
+    const stuck = await evaluate({ runId, split: 'val', n: 10, defense: 'ad', ad: { preset: 'fs-cifar10', deltaTilde: 1e-9, maxIters: 3 }, attacks: ['fgsm'], eps: [8 / 255], batchSize: 10 });
+    const codes = diagnosticsOf(stuck.summary).map((w) => w.code);
+    expect(codes).toContain('lf-above-delta-tilde');
+    expect(codes).toContain('defense-capped');
+    expect(stuck.summary.cappedFraction).toBe(1);
+    const t = host.evals.perImage(stuck.id);
+    expect(t.records.every((r) => r.adConverged === false && r.adIterations === 3)).toBe(true);
+    const shown = io();
+    await evalsCommand(host, shown, ['show', stuck.id]);
+    expect(shown.text().match(/warning: Active Defense did not converge/g)).toHaveLength(1);
+
+    const easy = await evaluate({ runId, split: 'val', n: 10, defense: 'ad', ad: { preset: 'fs-cifar10', deltaTilde: 9, maxIters: 3 }, batchSize: 10 });
+    // Quiet about the defense; the first 10 held-out records of this class-by-class dataset miss classes, and that is said.
+    expect(diagnosticsOf(easy.summary).filter((w) => w.code !== 'selection-classes')).toEqual([]);
+    const classes = new Set(host.evals.perImage(easy.id).records.map((r) => r.label)).size;
+    expect(diagnosticsOf(easy.summary).some((w) => w.code === 'selection-classes')).toBe(classes < 10);
+    expect(host.evals.perImage(easy.id).records.every((r) => r.adConverged === true && r.adIterations === 0)).toBe(true);
+  }, 300_000);
+
+  it('calibrates delta_tilde: the suggestion is reached by the requested share of validation images', async () => {
+    const out = io();
+    expect(await calibrateCommand(host, out, ['--run', runId, '--share', '0.6', '--n', '10', '--max-iters', '4', '--batch-size', '10'])).toBe(0);
+    expect(out.text()).toMatch(/suggested delta_tilde [\d.e-]+: 60\.00% of the images reach it \(asked: 60\.00%\)/);
+    expect(out.text()).toMatch(/paper: 0\.0124 \(CIFAR-10, feature smoothing\)/);
+    const cal = host.evals.list(runId).find((e) => e.config.calibrate)!;
+    const suggested = cal.summary.calibratedDeltaTilde as number;
+    // Same images, same noise, same cap: with the suggestion as delta_tilde, that share converges.
+    const check = await evaluate({ runId, split: 'val', n: 10, defense: 'ad', ad: { preset: 'fs-cifar10', deltaTilde: suggested, maxIters: 4 }, batchSize: 10 });
+    const converged = host.evals.perImage(check.id).records.filter((r) => r.adConverged).length / 10;
+    expect(converged).toBeGreaterThanOrEqual(0.6);
+  }, 300_000);
+});
