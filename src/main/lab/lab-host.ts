@@ -84,6 +84,10 @@ export class LabHost {
   get runs() {
     return this.ctx.runs;
   }
+  /** Shards of distributed evaluations: which worker and engine ran each, and how fast. */
+  get shards() {
+    return this.ctx.shards;
+  }
   get evals() {
     return this.ctx.evals;
   }

@@ -111,12 +111,14 @@ export async function runEvalJob(job: EvalJob, ctx: JobContext, report: EvalRepo
       const rows = planRows(config.attacks, config.eps, config.lambdas ?? DEFAULT_LAMBDAS).filter(
         (r) => !job.completed.includes(resultKey(r.attack, r.eps, r.lambda)) && (!job.rowGroups || job.rowGroups.some((g) => g.attack === r.attack && g.eps === r.eps)),
       );
-      const target = yielding(makeTarget(model, config, ad, layer));
       const t0 = performance.now();
       for (let i = 0; i < rows.length; i++) {
         await new Promise((resolve) => setImmediate(resolve)); // read a pending 'cancel' before the next row
         if (ctx.cancelled) return { status: 'cancelled', summary };
         const row = rows[i]!;
+        // A fresh target per row: its unseeded draws (AutoAttack's randomness check) then do not
+        // depend on the rows before it, so a row run alone (a row shard) gives the same row.
+        const target = yielding(makeTarget(model, config, ad, layer));
         const started = performance.now();
         const onProgress = (p: { done: number; total: number; attack: string }) => {
           const done = i + p.done / Math.max(1, p.total);

@@ -113,21 +113,25 @@ export class Coordinator {
 
   /** Run an evaluation on the workers; the listener gets what a local worker would report. */
   runEval(job: EvalJob, listener: JobListener): RunningJob {
-    let cancelled = false;
-    const done = this.drive(job, listener, () => cancelled).catch(
+    let cancelled: Promise<void> | null = null;
+    let requestCancel!: () => void;
+    const cancelRequested = new Promise<void>((resolve) => (requestCancel = resolve));
+    const done = this.drive(job, listener, cancelRequested.then(() => cancelled!)).catch(
       (err: unknown): JobOutcome => ({ status: 'failed', error: `distributed evaluation: ${(err as Error).message}` }),
     );
     return {
       pid: undefined,
       done,
       cancel: () => {
-        cancelled = true;
-        void this.cancelShards(job.jobId).catch(() => undefined);
+        cancelled ??= this.cancelShards(job.jobId).catch(() => undefined);
+        requestCancel();
       },
     };
   }
 
-  private async drive(job: EvalJob, listener: JobListener, isCancelled: () => boolean): Promise<JobOutcome> {
+  private async drive(job: EvalJob, listener: JobListener, cancelled: Promise<void>): Promise<JobOutcome> {
+    let isCancelled = false;
+    void cancelled.then(() => (isCancelled = true));
     await this.ready;
     await this.redis.del(cancelKey(job.jobId));
     const m = readFullManifest(job.datasetDir);
@@ -160,6 +164,7 @@ export class Coordinator {
     this.events.on('progress', onProgress);
     try {
       const jobs = await Promise.all(planned.map((s) => this.enqueue(s.payload)));
+      if (isCancelled) await this.cancelShards(job.jobId); // cancelled while the blobs went up
       let engineReported = false;
       const imageResults: (ShardResult | null)[] = planned.map(() => null);
       const finished = jobs.map(async (j, i) => {
@@ -169,8 +174,8 @@ export class Coordinator {
           result = parseShardResult(await j.waitUntilFinished(this.events));
         } catch (err) {
           const reason = (err as Error).message;
-          this.options.shards?.update(job.jobId, s.payload.index, { status: isCancelled() ? 'cancelled' : 'failed', error: reason });
-          throw new Error(`shard ${s.payload.index + 1} of ${planned.length} failed: ${reason}`);
+          this.options.shards?.update(job.jobId, s.payload.index, { status: isCancelled ? 'cancelled' : 'failed', error: reason });
+          throw new Error(`shard ${s.payload.index + 1} of ${planned.length} failed: ${reason}`, { cause: err });
         }
         if (!engineReported) {
           engineReported = true;
@@ -189,10 +194,12 @@ export class Coordinator {
         return result.status;
       });
       const all = Promise.allSettled(finished);
-      const statuses = await Promise.race([all, this.closed.then(() => null)]);
-      if (!statuses) return { status: 'failed', error: 'the coordinating lab closed; its shards stay queued for a resume' };
-      if (isCancelled()) {
+      // A removed (cancelled) shard never finishes: cancel and close end the wait instead.
+      const statuses = await Promise.race([all, this.closed.then(() => 'closed' as const), cancelled.then(() => 'cancelled' as const)]);
+      if (statuses === 'closed') return { status: 'failed', error: 'the coordinating lab closed; its shards stay queued for a resume' };
+      if (statuses === 'cancelled' || isCancelled) {
         await this.untilNoneActive(job.jobId, planned.length);
+        this.options.shards?.cancelUnfinished(job.jobId);
         return { status: 'cancelled', summary: {} };
       }
       const failure = statuses.find((s): s is PromiseRejectedResult => s.status === 'rejected');

@@ -63,6 +63,11 @@ export class ShardStore {
       .run(patch.status, patch.worker ?? null, patch.engine ?? null, patch.seconds ?? null, patch.error ?? null, Date.now(), evalId, index);
   }
 
+  /** After a cancel: shards that never finished are cancelled, not left 'queued' or 'running'. */
+  cancelUnfinished(evalId: string): void {
+    this.db.prepare(`UPDATE eval_shards SET status = 'cancelled', updated_at = ? WHERE eval_id = ? AND status IN ('queued', 'running')`).run(Date.now(), evalId);
+  }
+
   list(evalId: string): ShardRecord[] {
     const rows = this.db.prepare('SELECT * FROM eval_shards WHERE eval_id = ? ORDER BY idx').all(evalId) as Row[];
     return rows.map((r) => ({

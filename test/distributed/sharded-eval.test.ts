@@ -1,0 +1,160 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LabHost } from '../../src/main/lab/lab-host';
+import { nodeWorkerLauncher } from '../../src/main/lab/worker-launcher';
+import type { EvalConfigInput } from '../../src/shared/eval-config';
+import type { EvaluationSummary } from '../../src/shared/evaluations';
+import { SHARD_QUEUE } from '../../src/shared/shards';
+import { parseTrainConfig } from '../../src/shared/train-config';
+import { parseEvalConfig } from '../support/configs';
+import { BUILT_WORKER, cifarJpegTarball } from '../support/paths';
+import { startRedis, type TestRedis } from './redis-server';
+import { startWorker, type TestWorker } from './workers';
+
+/**
+ * Evaluations sharded over three `adlab worker` processes through a real redis-server
+ * equal the same evaluation run by one local worker, image for image; a worker killed
+ * mid-shard and a cancel are survived; no Redis, no change.
+ */
+let dir: string;
+let redis: TestRedis;
+let local: LabHost;
+let coordinator: LabHost;
+let queue: Queue;
+let runId: string;
+const workers: TestWorker[] = [];
+
+// Small and quick on 2 shared cores, but every part of the protocol: per-record Active
+// Defense noise (K = 2 runs, capped at 4 iterations), and two attack rows through BPDA.
+const CONFIG: Omit<EvalConfigInput, 'runId'> = {
+  split: 'val',
+  n: 64,
+  batchSize: 16,
+  seed: 11,
+  defense: 'ad',
+  ad: { preset: 'fs-cifar10', maxIters: 4, outerloop: 2, deltaTilde: 0.001 },
+  attacks: ['fgsm', 'pgd'],
+  eps: [8 / 255],
+  iterations: 3,
+};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'adlab-dist-'));
+  redis = await startRedis();
+  local = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER, { env: { ...process.env, ADLAB_ENGINE: 'wasm' } }), adoptQueue: false });
+  const datasetId = (await local.startImport(cifarJpegTarball(), { limit: 200 }).done).id;
+  runId = local.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 64, epochs: 1, batchSize: 50, lr: 0.05, seed: 5 }));
+  const run = await local.waitForRun(runId);
+  if (run.status !== 'completed') throw new Error(`training failed: ${run.error}`);
+  coordinator = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 8 });
+  queue = new Queue(SHARD_QUEUE, { connection: { url: redis.url, maxRetriesPerRequest: null } });
+  for (const name of ['w1', 'w2', 'w3']) workers.push(await startWorker(redis.url, name, join(dir, `cache-${name}`)));
+}, 600_000);
+
+afterAll(async () => {
+  await Promise.allSettled(workers.map((w) => w.stop()));
+  await queue?.close();
+  await coordinator?.close();
+  await local?.close();
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function evaluate(host: LabHost, name: string): Promise<EvaluationSummary> {
+  const e = await host.waitForEvaluation(host.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name })));
+  expect(e.error).toBeNull();
+  expect(e.status).toBe('completed');
+  return e;
+}
+
+/** What must not depend on the sharding: per-image outcomes, accuracies, every result row. */
+function comparable(host: LabHost, e: EvaluationSummary) {
+  const t = host.evals.perImage(e.id);
+  const s = e.summary;
+  return {
+    records: t.records,
+    cleanAcc: s.cleanAcc,
+    adCleanAcc: s.adCleanAcc,
+    cleanLfMean: s.cleanLfMean,
+    cleanLfP50: s.cleanLfP50,
+    cleanLfP90: s.cleanLfP90,
+    histogramEdges: s.histogramEdges,
+    histogramCounts: s.histogramCounts,
+    diagnostics: s.diagnostics,
+    selection: s.selection,
+    results: e.results.map(({ seconds: _s, ...r }) => r),
+  };
+}
+
+let reference: ReturnType<typeof comparable>;
+
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)]).toString().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
+}
+
+describe('evaluations sharded over BullMQ workers', () => {
+  it('equal the same evaluation run locally, image for image, and record who ran each shard', async () => {
+    const one = await evaluate(local, 'local');
+    reference = comparable(local, one);
+    expect(reference.records).toHaveLength(64);
+    expect(local.shards.list(one.id)).toEqual([]); // no Redis: the local queue, as before
+    const sharded = await evaluate(coordinator, 'sharded');
+    expect(comparable(coordinator, sharded)).toEqual(reference);
+    // The stored means agree to rounding (count-weighted means of the shards' means).
+    expect(sharded.summary.meanIterations as number).toBeCloseTo(one.summary.meanIterations as number, 12);
+    const shards = coordinator.shards.list(sharded.id);
+    expect(shards.map((s) => s.kind)).toEqual([...Array(8).fill('images'), 'rows', 'rows']);
+    expect(shards.every((s) => s.status === 'completed' && s.engine === 'wasm')).toBe(true);
+    expect(shards.filter((s) => s.kind === 'images').map((s) => s.spec)).toEqual(Array.from({ length: 8 }, (_, i) => ({ from: i * 8, to: i * 8 + 8 })));
+    expect(new Set(shards.map((s) => s.worker)).size).toBeGreaterThan(1);
+    const throughput = coordinator.shards.throughput(sharded.id);
+    expect(throughput.reduce((a, w) => a + w.shards, 0)).toBe(10);
+    expect(sharded.engine).toBe('wasm');
+    // Finished shards leave nothing on the queue.
+    expect(await queue.getJobCounts('active', 'waiting', 'completed', 'failed')).toEqual({ active: 0, waiting: 0, completed: 0, failed: 0 });
+  }, 600_000);
+
+  it('a worker SIGKILLed mid-shard: the shard is detected as stalled, runs elsewhere, and the result is the same', async () => {
+    const id = coordinator.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name: 'killed' }));
+    const victim = workers[0]!;
+    let killed = false;
+    for (let i = 0; i < 2000 && !killed; i++) {
+      const active = await queue.getActive();
+      if (active.some((j) => j.processedBy === victim.name)) {
+        victim.child.kill('SIGKILL');
+        killed = true;
+      } else await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(killed).toBe(true);
+    const e = await coordinator.waitForEvaluation(id);
+    expect(e.error).toBeNull();
+    expect(e.status).toBe('completed');
+    expect(comparable(coordinator, e)).toEqual(reference);
+    expect(coordinator.shards.list(id).every((s) => s.worker !== victim.name || s.status !== 'completed')).toBe(true);
+    workers[0] = await startWorker(redis.url, 'w4', join(dir, 'cache-w4'));
+  }, 600_000);
+
+  it('cancel removes pending shards and stops running ones: no shard left active, no compute process left', async () => {
+    const id = coordinator.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name: 'cancelled', iterations: 50 }));
+    for (let i = 0; i < 2000; i++) {
+      if ((await queue.getActive()).length > 0) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    coordinator.cancelEvaluation(id);
+    const e = await coordinator.waitForEvaluation(id);
+    expect(e.status).toBe('cancelled');
+    expect(await queue.getActiveCount()).toBe(0);
+    expect(await queue.getWaitingCount()).toBe(0);
+    // Each compute process has exited by the time its shard left 'active'.
+    for (const w of workers) expect(childrenOf(w.child.pid!)).toEqual([]);
+    expect(coordinator.shards.list(id).some((s) => s.status === 'running')).toBe(false);
+  }, 600_000);
+});
