@@ -115,3 +115,57 @@ function parseOrExplain<S extends z.ZodType>(schema: S, raw: unknown, what: stri
   const issue = r.error.issues[0]!;
   throw new Error(`invalid ${what}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
 }
+
+/** BullMQ queue of training runs on remote workers (one job = one run attempt). */
+export const TRAIN_QUEUE = 'adlab-train';
+
+export const trainPayloadSchema = z.strictObject({
+  protocol: z.literal(SHARD_PROTOCOL),
+  labVersion: z.string().min(1).max(50),
+  runId: z.string().min(1).max(100),
+  config: trainConfigSchema,
+  dataset: folderManifestSchema,
+  /** The checkpoint to resume from (uploaded by the coordinator), if the run is resumed. */
+  resume: folderManifestSchema.optional(),
+  engine: z.string().min(1).max(50),
+});
+export type TrainPayload = z.infer<typeof trainPayloadSchema>;
+
+const metricPointSchema = z.strictObject({
+  scope: z.enum(['batch', 'epoch']),
+  step: z.number().int().min(0),
+  epoch: z.number().int().min(0),
+  values: z.record(z.string().max(100), z.number()),
+  time: z.number(),
+});
+
+/** What a remote training run streams back as BullMQ progress events, in order. */
+export const trainEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('metric'), point: metricPointSchema }),
+  z.strictObject({
+    type: z.literal('progress'),
+    progress: z.strictObject({ done: z.number(), total: z.number(), etaSeconds: z.number().nullable(), message: z.string().max(500).optional() }),
+  }),
+  z.strictObject({ type: z.literal('engine'), report: z.looseObject({ engine: z.string().min(1).max(50), backend: z.string().max(50) }), worker: z.string().max(100) }),
+  z.strictObject({
+    type: z.literal('checkpoint'),
+    kind: z.enum(['last', 'best']),
+    epoch: z.number().int().min(0),
+    step: z.number().int().min(0),
+    valAcc: z.number().nullable(),
+    folder: folderManifestSchema,
+  }),
+]);
+export type TrainEvent = z.infer<typeof trainEventSchema>;
+
+export const trainResultSchema = z.strictObject({
+  status: z.enum(['completed', 'cancelled']),
+  summary: z.record(z.string(), z.number()),
+  worker: z.string().min(1).max(100),
+  engine: z.string().min(1).max(50),
+});
+export type TrainResult = z.infer<typeof trainResultSchema>;
+
+export function parseTrainPayload(raw: unknown): TrainPayload {
+  return parseOrExplain(trainPayloadSchema, raw, 'training payload');
+}

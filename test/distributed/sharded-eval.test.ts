@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -156,5 +156,33 @@ describe('evaluations sharded over BullMQ workers', () => {
     // Each compute process has exited by the time its shard left 'active'.
     for (const w of workers) expect(childrenOf(w.child.pid!)).toEqual([]);
     expect(coordinator.shards.list(id).some((s) => s.status === 'running')).toBe(false);
+  }, 600_000);
+
+  it('a two-run sweep on remote workers lands both runs' curves and checkpoints in the coordinator's store', async () => {
+    const datasetId = local.runs.get(runId).config.datasetId;
+    const ids = [0.05, 0.02].map((lr) =>
+      coordinator.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 32, epochs: 2, batchSize: 50, lr, seed: 7, name: `sweep lr ${lr}` })),
+    );
+    const runs = await Promise.all(ids.map((id) => coordinator.waitForRun(id)));
+    for (const run of runs) {
+      expect(run.error).toBeNull();
+      expect(run.status).toBe('completed');
+      const epochs = coordinator.runs.metrics(run.id).filter((m) => m.scope === 'epoch' && m.name === 'valAcc');
+      expect(epochs.map((m) => m.epoch)).toEqual([1, 2]);
+      const checkpoints = coordinator.runs.checkpoints(run.id);
+      expect(checkpoints.map((c) => c.kind).sort()).toEqual(['best', 'last']);
+      for (const c of checkpoints) {
+        expect(c.path.startsWith(join(dir, 'runs', run.id))).toBe(true);
+        expect(existsSync(join(c.path))).toBe(true);
+      }
+      expect(run.engine).toBe('wasm');
+    }
+    // The learning rates differ, so do the curves: each run's metrics are its own.
+    const finalLoss = runs.map((r) => coordinator.runs.metrics(r.id).filter((m) => m.name === 'loss').at(-1)!.value);
+    expect(finalLoss[0]).not.toBe(finalLoss[1]);
+    // A checkpoint that came back through Redis is a working checkpoint here.
+    const e = await local.waitForEvaluation(local.startEvaluation(parseEvalConfig({ runId: ids[0]!, split: 'val', n: 16, checkpoint: 'last' })));
+    expect(e.status).toBe('completed');
+    expect(e.summary.n).toBe(16);
   }, 600_000);
 });

@@ -38,6 +38,8 @@ export interface LabHostOptions {
   redisUrl?: string;
   /** Image-range shards per distributed evaluation (default 8). */
   imageShards?: number;
+  /** Jobs (runs, evaluations) handed to remote workers at once (default 16). */
+  remoteSlots?: number;
 }
 
 type Handlers = { [M in LabMethod]: (...args: LabParsedArgs<M>) => Promise<LabResults[M]> | LabResults[M] };
@@ -65,7 +67,11 @@ export class LabHost {
       const engine = process.env.ADLAB_ENGINE ?? 'wasm';
       this.ctx.remote = new Coordinator({ redisUrl: options.redisUrl, engine, imageShards: options.imageShards, shards: this.ctx.shards });
     }
-    this.ctx.queue = new JobQueue((item) => (item.kind === 'train' ? this.training.launch(item.id) : this.evaluations.launch(item.id)));
+    this.ctx.queue = new JobQueue(
+      (item) => (item.kind === 'train' ? this.training.launch(item.id) : this.evaluations.launch(item.id)),
+      // Remote jobs wait on BullMQ, where the workers' number and concurrency set the pace.
+      this.ctx.remote ? (options.remoteSlots ?? 16) : 1,
+    );
     const adoptedRuns = this.ctx.runs.recover(pidAlive);
     const adoptedEvals = this.ctx.evals.recover(pidAlive);
     // Half-written checkpoint folders of workers killed mid-save (their pids are gone).
@@ -235,8 +241,7 @@ export class LabHost {
     ctx.closed = true;
     ctx.queue.stop();
     const pending: Promise<unknown>[] = [];
-    const active = ctx.queue.active;
-    if (active) {
+    for (const active of ctx.queue.actives) {
       // A distributed evaluation is not cancelled by a closing lab: its shards stay queued for a resume.
       if (!ctx.remote) active.cancel();
       pending.push(active.done);

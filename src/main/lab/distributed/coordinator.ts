@@ -11,6 +11,7 @@ import { putFolder } from './blobs';
 import { LAB_VERSION } from './lab-version';
 import { foldSummaries, imageRanges, mergeImageShards } from './merge';
 import { redisClient, redisOptions } from './redis-url';
+import { RemoteTraining } from './remote-training';
 import type { ShardStore } from './shard-store';
 
 export interface CoordinatorOptions {
@@ -54,6 +55,8 @@ export class Coordinator {
   private readonly events: QueueEvents;
   private readonly redis: Redis;
   private readonly ready: Promise<unknown>;
+  /** Training runs on remote workers (one BullMQ job per run attempt). */
+  readonly training: RemoteTraining;
   private closing = false;
   private readonly closed: Promise<void>;
   private markClosed!: () => void;
@@ -67,6 +70,7 @@ export class Coordinator {
     for (const emitter of [this.queue, this.events, this.redis] as { on(e: 'error', f: (err: Error) => void): unknown }[]) emitter.on('error', () => undefined);
     this.ready = Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
+    this.training = new RemoteTraining(options.redisUrl, this.redis, options.engine, this.closed);
   }
 
   /**
@@ -77,7 +81,7 @@ export class Coordinator {
     if (this.closing) return;
     this.closing = true;
     this.markClosed();
-    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    await Promise.allSettled([this.events.close(), this.queue.close(), this.training.close()]);
     this.redis.disconnect();
   }
 
