@@ -158,7 +158,7 @@ describe('evaluations sharded over BullMQ workers', () => {
     expect(coordinator.shards.list(id).some((s) => s.status === 'running')).toBe(false);
   }, 600_000);
 
-  it('a two-run sweep on remote workers lands both runs' curves and checkpoints in the coordinator's store', async () => {
+  it("a two-run sweep on remote workers lands both runs' curves and checkpoints in the coordinator's store", async () => {
     const datasetId = local.runs.get(runId).config.datasetId;
     const ids = [0.05, 0.02].map((lr) =>
       coordinator.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 32, epochs: 2, batchSize: 50, lr, seed: 7, name: `sweep lr ${lr}` })),
