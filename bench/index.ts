@@ -3,13 +3,14 @@ import { parseArgs } from 'node:util';
 import { benchAttacks } from './attacks';
 import { benchData } from './data';
 import { benchDefense } from './defense';
+import { benchDistributed } from './distributed';
 import { benchTrain } from './train';
 
 /**
  * `npm run bench`: every speed figure of the lab, one line each. Figures are
  * printed, never asserted: the machines vary by +-15% between runs.
  */
-const SUITES = { data: benchData, train: benchTrain, defense: benchDefense, attacks: benchAttacks } as const;
+const SUITES = { data: benchData, train: benchTrain, defense: benchDefense, attacks: benchAttacks, distributed: benchDistributed } as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evalsCommand } from '../../src/main/cli/eval-command';
 import { LabHost } from '../../src/main/lab/lab-host';
 import { nodeWorkerLauncher } from '../../src/main/lab/worker-launcher';
 import type { EvalConfigInput } from '../../src/shared/eval-config';
@@ -118,6 +119,10 @@ describe('evaluations sharded over BullMQ workers', () => {
     const throughput = coordinator.shards.throughput(sharded.id);
     expect(throughput.reduce((a, w) => a + w.shards, 0)).toBe(10);
     expect(sharded.engine).toBe('wasm');
+    let shown = '';
+    await evalsCommand(coordinator, { out: (t: string) => void (shown += t), err: () => undefined, isTty: false }, ['show', sharded.id]);
+    expect(shown).toContain('shards: 10 (10 completed)');
+    expect(shown).toMatch(/worker w\d \(wasm\): \d+ shards, \d+ images in [\d.]+ s, [\d.]+ img\/s/);
     // Finished shards leave nothing on the queue.
     expect(await queue.getJobCounts('active', 'waiting', 'completed', 'failed')).toEqual({ active: 0, waiting: 0, completed: 0, failed: 0 });
   }, 600_000);
