@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { Coordinator } from '../../src/main/lab/distributed/coordinator';
 import { imageRanges, mergeImageShards } from '../../src/main/lab/distributed/merge';
 import { workerThroughput } from '../../src/main/lab/distributed/shard-store';
 import { checkRedisUrl, redactedUrl } from '../../src/main/lab/distributed/redis-url';
 import { JobQueue } from '../../src/main/lab/job-queue';
 import type { RunningJob } from '../../src/main/lab/supervisor';
 import { parseShardPayload, parseShardResult } from '../../src/shared/shards';
+import { parseTrainConfig } from '../../src/shared/train-config';
 import { parseEvalConfig } from '../support/configs';
 
 describe('image ranges', () => {
@@ -143,4 +145,23 @@ describe('job queue slots', () => {
       expect(started).toEqual(['a', 'b', 'c'].slice(0, slots + 1));
     }
   });
+});
+
+describe('an unreachable Redis', () => {
+  it('fails the evaluation with the reason (password masked) instead of hanging it', async () => {
+    const c = new Coordinator({ redisUrl: 'redis://:hunter2@127.0.0.1:1', engine: 'wasm', connectTimeoutMs: 1500 });
+    try {
+      const job = c.runEval(
+        { type: 'evaluate', jobId: 'ev-x', config: parseEvalConfig({ runId: 'r' }), train: parseTrainConfig({ datasetId: 'd' }), checkpointPath: '/nonexistent', datasetDir: '/nonexistent', completed: [] },
+        {},
+      );
+      const outcome = await job.done;
+      expect(outcome.status).toBe('failed');
+      const error = (outcome as { error: string }).error;
+      expect(error).toContain('cannot reach Redis at redis://:***@127.0.0.1:1');
+      expect(error).not.toContain('hunter2');
+    } finally {
+      await c.close();
+    }
+  }, 30_000);
 });

@@ -10,7 +10,7 @@ import type { JobListener, JobOutcome, RunningJob } from '../supervisor';
 import { putFolder } from './blobs';
 import { LAB_VERSION } from './lab-version';
 import { foldSummaries, imageRanges, mergeImageShards } from './merge';
-import { redisClient, redisOptions } from './redis-url';
+import { redactedUrl, redisClient, redisOptions } from './redis-url';
 import { RemoteTraining } from './remote-training';
 import type { ShardStore } from './shard-store';
 
@@ -23,6 +23,8 @@ export interface CoordinatorOptions {
   /** The engine every shard must run on (results must not depend on the machine). */
   engine: string;
   shards?: ShardStore;
+  /** How long to wait for Redis before an evaluation or run fails with the reason (default 15 s). */
+  connectTimeoutMs?: number;
 }
 
 /** Redis key that tells workers to stop an evaluation's shards (read by src/main/lab/distributed/shard-worker.ts). */
@@ -66,11 +68,28 @@ export class Coordinator {
     this.queue = new Queue(SHARD_QUEUE, { connection });
     this.events = new QueueEvents(SHARD_QUEUE, { connection });
     this.redis = redisClient(options.redisUrl);
-    // An unreachable Redis must fail the evaluation with the reason, not end the lab.
-    for (const emitter of [this.queue, this.events, this.redis] as { on(e: 'error', f: (err: Error) => void): unknown }[]) emitter.on('error', () => undefined);
-    this.ready = Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+    // An unreachable Redis must fail the evaluation with the reason, not end the lab (or hang it).
+    let lastError = 'no answer';
+    for (const emitter of [this.queue, this.events, this.redis] as { on(e: 'error', f: (err: Error) => void): unknown }[]) {
+      emitter.on('error', (err: Error) => (lastError = err.message || String(err)));
+    }
+    const timeout = options.connectTimeoutMs ?? 15_000;
+    this.ready = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${redactedUrl(options.redisUrl)} within ${timeout / 1000} s: ${lastError}`)), timeout);
+      Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady(), this.redis.ping()]).then(
+        () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
+    this.ready.catch(() => undefined);
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
-    this.training = new RemoteTraining(options.redisUrl, this.redis, options.engine, this.closed);
+    this.training = new RemoteTraining(options.redisUrl, this.redis, options.engine, this.closed, this.ready);
   }
 
   /**
@@ -81,7 +100,10 @@ export class Coordinator {
     if (this.closing) return;
     this.closing = true;
     this.markClosed();
-    await Promise.allSettled([this.events.close(), this.queue.close(), this.training.close()]);
+    // BullMQ's close waits for a connection that may never come (Redis unreachable): bounded, then cut.
+    const closing = Promise.allSettled([this.events.close(), this.queue.close(), this.training.close()]);
+    await Promise.race([closing, new Promise((r) => setTimeout(r, 3000).unref())]);
+    for (const p of [this.events.disconnect(), this.queue.disconnect(), this.training.disconnect()]) p.catch(() => undefined);
     this.redis.disconnect();
   }
 

@@ -30,6 +30,8 @@ export class RemoteTraining {
     private readonly redis: Redis,
     private readonly engine: string,
     private readonly closed: Promise<void>,
+    /** The coordinator's connection check: fails with the reason when Redis cannot be reached. */
+    private readonly connected: Promise<unknown>,
   ) {
     const connection = redisOptions(redisUrl);
     this.queue = new Queue(TRAIN_QUEUE, { connection });
@@ -40,6 +42,10 @@ export class RemoteTraining {
 
   async close(): Promise<void> {
     await Promise.allSettled([this.events.close(), this.queue.close()]);
+  }
+
+  async disconnect(): Promise<void> {
+    await Promise.allSettled([this.events.disconnect(), this.queue.disconnect()]);
   }
 
   run(job: TrainJob, listener: JobListener): RunningJob {
@@ -57,6 +63,7 @@ export class RemoteTraining {
   }
 
   private async drive(job: TrainJob, listener: JobListener, cancelled: Promise<void>): Promise<JobOutcome> {
+    await this.connected;
     await this.ready;
     await this.redis.del(trainCancelKey(job.jobId));
     const m = readFullManifest(job.datasetDir);
