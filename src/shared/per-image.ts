@@ -47,3 +47,19 @@ export function predictionPairs(records: readonly PerImageRecord[], s: Predictio
 export function recordsInCell(records: readonly PerImageRecord[], s: PredictionSource, label: number, pred: number): PerImageRecord[] {
   return records.filter((r) => r.label === label && predictionOf(r, s) === pred);
 }
+
+/**
+ * With repeats R > 1 the stored row reports the final points classified R times: the mean
+ * accuracy over passes, the share right in every pass (worst) and in most (majority). All
+ * three follow from the per-image votes; null when the row stored no votes.
+ */
+export function repeatAccuracies(t: PerImageTable, key: string, repeats: number): { mean: number; worst: number; majority: number } | null {
+  const votes = t.records.map((r) => r.rows[key]?.votes).filter((v): v is number => typeof v === 'number');
+  if (votes.length === 0 || votes.length !== t.records.length) return null;
+  const n = votes.length;
+  return {
+    mean: votes.reduce((a, b) => a + b, 0) / (n * repeats),
+    worst: votes.filter((v) => v === repeats).length / n,
+    majority: votes.filter((v) => v > repeats / 2).length / n,
+  };
+}

@@ -10,7 +10,7 @@ import { RunStore } from '../../src/main/lab/run-store';
 import { evalConfigSchema } from '../../src/shared/eval-config';
 import { describeSelection, type SelectionInfo } from '../../src/shared/eval-selection';
 import type { EvalResultMessage } from '../../src/shared/evaluations';
-import { predictionPairs, recordsInCell, rowAccuracy, worstCaseByEps } from '../../src/shared/per-image';
+import { predictionPairs, recordsInCell, repeatAccuracies, rowAccuracy, worstCaseByEps } from '../../src/shared/per-image';
 import { parseTrainConfig } from '../../src/shared/train-config';
 import { resultKey } from '../../src/shared/worker-protocol';
 
@@ -104,6 +104,8 @@ describe('per-image results', () => {
     expect(csv[1]).toBe(`pos,record,label,clean_pred,clean_correct,clean_lf,${key}:robust,${key}:adv_pred,${key}:linf,${key}:l2,${key}:votes,worst|${(8 / 255).toFixed(6)}:robust`);
     expect(csv[4]).toBe(`2,12,4,4,1,,0,5,${8 / 255},0.5,0,0`);
     expect(csv).toHaveLength(6);
+    // Votes of R = 3 classifications per point: mean over passes, all-right and most-right shares.
+    expect(repeatAccuracies(t, key, 3)).toEqual({ mean: 5 / 12, worst: 0.25, majority: 0.5 });
     const json = JSON.parse(perImageJson(e, t)) as { selection: SelectionInfo; records: { record: number }[]; worstCase: { accuracy: number }[] };
     expect(json.selection).toEqual(selection);
     expect(json.records.map((r) => r.record)).toEqual([10, 11, 12, 13]);

@@ -27,7 +27,7 @@ describe('per-image outcome of an attack row', () => {
 
   it('robust flags, adversarial predictions and norms per image; a randomised defense re-classifies only fooled points', async () => {
     // Two 1x1 RGB images, both of class 0.
-    const x = tf.tensor4d([0.2, 0.2, 0.2, 0.3, 0.3, 0.3], [2, 1, 1, 3]);
+    const x = Float32Array.from([0.2, 0.2, 0.2, 0.3, 0.3, 0.3]);
     const xAdv = tf.tensor4d([0.2, 0.2, 0.2, 0.7, 0.1, 0.3], [2, 1, 1, 3]);
     const labels = Int32Array.from([0, 0]);
     const det = threshold();
@@ -44,6 +44,6 @@ describe('per-image outcome of an attack row', () => {
     const s = await rowImages(rand, x, xAdv, labels, [true, false], 10, 0, false);
     expect(s.advPred).toEqual([0, 1]);
     expect(rand.seen).toBe(1); // the robust point keeps its label without another defended pass
-    tf.dispose([x, xAdv]);
+    xAdv.dispose();
   });
 });

@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { calibrateCommand, evalsCommand } from '../../src/main/cli/eval-command';
+import { calibrateCommand, evalCommand, evalsCommand } from '../../src/main/cli/eval-command';
 import type { CliIo } from '../../src/main/cli/context';
 import { LabHost } from '../../src/main/lab/lab-host';
 import { nodeWorkerLauncher } from '../../src/main/lab/worker-launcher';
 import { diagnosticsOf } from '../../src/shared/ad-diagnostics';
 import type { EvaluationSummary } from '../../src/shared/evaluations';
-import { rowAccuracy, worstCaseByEps } from '../../src/shared/per-image';
+import { repeatAccuracies, rowAccuracy, worstCaseByEps } from '../../src/shared/per-image';
 import { parseTrainConfig } from '../../src/shared/train-config';
 import { resultKey } from '../../src/shared/worker-protocol';
 import { parseEvalConfig } from '../support/configs';
@@ -33,9 +33,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function io(): CliIo & { text: () => string } {
+function io(): CliIo & { text: () => string; errors: () => string } {
   let out = '';
-  return { out: (s: string) => void (out += s), err: () => undefined, isTty: false, text: () => out } as CliIo & { text: () => string };
+  let err = '';
+  return { out: (s: string) => void (out += s), err: (s: string) => void (err += s), isTty: false, text: () => out, errors: () => err } as CliIo & {
+    text: () => string;
+    errors: () => string;
+  };
 }
 
 async function evaluate(config: Parameters<typeof parseEvalConfig>[0]): Promise<EvaluationSummary> {
@@ -79,13 +83,27 @@ describe('per-image evaluation results', () => {
   }, 300_000);
 
   it('warns once when Active Defense cannot reach delta_tilde, and stays quiet when it converges', async () => {
-    const stuck = await evaluate({ runId, split: 'val', n: 10, defense: 'ad', ad: { preset: 'fs-cifar10', deltaTilde: 1e-9, maxIters: 3 }, attacks: ['fgsm'], eps: [8 / 255], batchSize: 10 });
+    const cli = io();
+    const code = await evalCommand(host, cli, ['--run', runId, '--split', 'val', '--n', '10', '--defense', 'ad', '--delta-tilde', '1e-9', '--max-iters', '3', '--attacks', 'fgsm', '--batch-size', '10', '--repeats', '3']);
+    expect(code).toBe(0);
+    // Printed while it runs, once each, and once more in the final table.
+    expect(cli.errors().match(/warning: most images will likely hit the iteration cap/g)).toHaveLength(1);
+    expect(cli.errors().match(/warning: Active Defense did not converge/g)).toHaveLength(1);
+    const stuck = host.evals.get(/^evaluation (ev-\w+)/.exec(cli.text())![1]!);
     const codes = diagnosticsOf(stuck.summary).map((w) => w.code);
     expect(codes).toContain('lf-above-delta-tilde');
     expect(codes).toContain('defense-capped');
     expect(stuck.summary.cappedFraction).toBe(1);
     const t = host.evals.perImage(stuck.id);
     expect(t.records.every((r) => r.adConverged === false && r.adIterations === 3)).toBe(true);
+    // With repeats the stored figures are the votes' mean, all-right and most-right shares; the flags give the attack pass.
+    const row = stuck.results[0]!;
+    const key = resultKey(row.attack, row.eps, row.lambda);
+    const rep = repeatAccuracies(t, key, 3)!;
+    expect(rep.mean).toBeCloseTo(row.robustAcc, 12);
+    expect(rep.worst).toBe(row.worstAcc);
+    expect(rep.majority).toBe(row.majorityAcc);
+    expect(rowAccuracy(t, key)).toBe(row.extra.attackAcc);
     const shown = io();
     await evalsCommand(host, shown, ['show', stuck.id]);
     expect(shown.text().match(/warning: Active Defense did not converge/g)).toHaveLength(1);

@@ -149,10 +149,19 @@ async function runEvaluation(host: LabHost, io: CliIo, config: EvalConfig, json:
   const evalId = host.startEvaluation(config);
   const what = config.calibrate ? `delta_tilde calibration (share ${config.calibrate.share})` : config.defense === 'ad' ? `Active Defense (${config.gradient})` : 'undefended';
   io.err(`evaluation ${evalId}: run ${config.runId}, ${what}, ${config.sample === 'first' ? `the first ${config.n} records${config.offset ? ` from ${config.offset}` : ''}` : `${config.n} random records (seed ${config.seed})`} of the ${config.split} split\n`);
+  // The defense's diagnostics as soon as the worker finds them (before the attacks), each once.
+  const warned = new Set<string>();
   const unsubscribe = host.onEvent((e) => {
     if (e.type === 'eval-progress' && e.evalId === evalId && io.isTty) {
       const p = e.progress;
       io.err(`\r${`[${p.done}/${p.total}] eta ${formatSeconds(p.etaSeconds)} ${p.message ?? ''}`.slice(0, 110).padEnd(110)}`);
+    }
+    if (e.type === 'evaluation' && e.evaluation.id === evalId) {
+      for (const w of diagnosticsOf(e.evaluation.summary)) {
+        if (warned.has(w.message)) continue;
+        warned.add(w.message);
+        io.err(`${io.isTty ? '\n' : ''}warning: ${w.message}\n`);
+      }
     }
   });
   const onSigint = () => host.cancelEvaluation(evalId);

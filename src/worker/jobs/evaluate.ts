@@ -148,7 +148,7 @@ export async function runEvalJob(job: EvalJob, ctx: JobContext, report: EvalRepo
         }
         let perImage: RowImages;
         try {
-          perImage = await rowImages(target, x, result.xAdv, set.labels, result.robust, config.batchSize, config.seed, config.defense === 'none');
+          perImage = await rowImages(target, set.images, result.xAdv, set.labels, result.robust, config.batchSize, config.seed, config.defense === 'none');
         } finally {
           result.xAdv.dispose();
         }
@@ -211,7 +211,8 @@ async function cleanPass(model: WideResNet, x: tf.Tensor4D, labels: Int32Array, 
  */
 export async function rowImages(
   target: AttackTarget,
-  x: tf.Tensor4D,
+  /** The clean images, NHWC (the evaluation set's own array: not read back from the tensor each row). */
+  xd: Float32Array,
   xAdv: tf.Tensor4D,
   labels: Int32Array,
   robust: boolean[],
@@ -220,7 +221,7 @@ export async function rowImages(
   deterministic: boolean,
 ): Promise<RowImages> {
   const n = labels.length;
-  const [xd, ad] = (await Promise.all([x.data(), xAdv.data()])) as [Float32Array, Float32Array];
+  const ad = (await xAdv.data()) as Float32Array;
   const dim = xd.length / n;
   const linf: number[] = [];
   const l2: number[] = [];
@@ -229,7 +230,7 @@ export async function rowImages(
     linf.push(inf);
     l2.push(two);
   }
-  const advPng: (string | null)[] = robust.map((r, e) => (r || e >= ADV_PNG_LIMIT ? null : imagePng(ad.subarray(e * dim, (e + 1) * dim), x.shape[1], x.shape[2])));
+  const advPng: (string | null)[] = robust.map((r, e) => (r || e >= ADV_PNG_LIMIT ? null : imagePng(ad.subarray(e * dim, (e + 1) * dim), xAdv.shape[1], xAdv.shape[2])));
   const advPred = Array.from(labels);
   const todo = deterministic ? advPred.map((_, i) => i) : robust.flatMap((r, i) => (r ? [] : [i]));
   for (let s = 0; s < todo.length; s += batchSize) {
