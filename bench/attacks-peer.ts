@@ -37,9 +37,9 @@ export function parseEps(s: string): number {
 }
 
 function settingsFromEnv(quick: boolean, env = process.env): PeerSettings {
-  const num = (name: string, dflt: number) => {
+  const num = (name: string, dflt: number, min = 1) => {
     const v = env[name] === undefined ? dflt : Number(env[name]);
-    if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be an integer >= 1, got '${env[name]}'`);
+    if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer >= ${min}, got '${env[name]}'`);
     return v;
   };
   return {
@@ -49,7 +49,7 @@ function settingsFromEnv(quick: boolean, env = process.env): PeerSettings {
     nIter: num('ADLAB_PEER_ITER', quick ? 10 : STANDARD.nIter),
     nTargetClasses: num('ADLAB_PEER_TARGETS', quick ? 3 : STANDARD.nTargetClasses),
     squareQueries: num('ADLAB_PEER_QUERIES', quick ? 200 : STANDARD.squareQueries),
-    seed: num('ADLAB_PEER_SEED', 1) - 1,
+    seed: num('ADLAB_PEER_SEED', 0, 0),
   };
 }
 

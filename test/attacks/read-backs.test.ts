@@ -4,6 +4,7 @@ import { apgd, apgdCheckpoints } from '../../src/worker/ml/attacks/apgd';
 import { apgdTargeted } from '../../src/worker/ml/attacks/apgd-t';
 import { bpda } from '../../src/worker/ml/attacks/defended';
 import { eot } from '../../src/worker/ml/attacks/eot';
+import { fab } from '../../src/worker/ml/attacks/fab';
 import { ceLoss } from '../../src/worker/ml/attacks/losses';
 import { uniformNoisePurifier } from '../../src/worker/ml/attacks/purifier';
 import { square } from '../../src/worker/ml/attacks/square';
@@ -109,6 +110,12 @@ describe('read-backs per attack iteration', () => {
     } finally {
       c.restore();
     }
+  });
+
+  it('FAB-T reads twice per iteration: the hyperplane (value and gradient, projected on the host) and the prediction', async () => {
+    const target = undefended(m);
+    const { perIter } = await readsPerIteration((isCancelled) => fab(target, x, y, { eps: 0.05, nIter: 10, nTargetClasses: 1, isCancelled }));
+    expect(perIter).toEqual(new Array(9).fill(2));
   });
 
   it('Square reads one vector per query: the margins that decide which squares are kept', async () => {
