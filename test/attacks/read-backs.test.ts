@@ -81,22 +81,22 @@ describe('read-backs per attack iteration', () => {
     }
   });
 
-  it('APGD reads nothing back inside its loop, checkpoints included; a run reads twice', async () => {
+  it('APGD reads nothing back inside its loop, checkpoints included; a run reads once', async () => {
     expect(apgdCheckpoints(N_ITER).length).toBeGreaterThan(3);
     const target = undefended(m);
     const { perIter, total } = await readsPerIteration((isCancelled) => apgd(target, x, y, { eps: 0.05, nIter: N_ITER, isCancelled }));
     expect(perIter).toHaveLength(N_ITER - 1);
     expect(perIter).toEqual(new Array(N_ITER - 1).fill(0));
-    // Labels and the clean prediction (2), the run's zero-gradient count and its final (acc, loss) (2).
-    expect(total).toBe(4);
+    // Labels and the clean prediction (2), the run's result (acc, loss, zero-gradient flags) in one read.
+    expect(total).toBe(3);
   });
 
   it('APGD-T: one read per target (its ranking at the clean point) plus the run', async () => {
     const target = undefended(m);
     const { perIter, total } = await readsPerIteration((isCancelled) => apgdTargeted(target, x, y, { eps: 0.05, nIter: N_ITER, nTargetClasses: 3, isCancelled }));
-    // Within a run: nothing. Between runs (the first poll of the next run) the ranking read and the run's two reads.
-    expect(perIter.filter((r) => r !== 0)).toEqual([3, 3]);
-    expect(total).toBe(2 + 3 * 3);
+    // Within a run: nothing. Between runs (the first poll of the next run) the ranking read and the run's one read.
+    expect(perIter.filter((r) => r !== 0)).toEqual([2, 2]);
+    expect(total).toBe(2 + 3 * 2);
   });
 
   it('the BPDA and EOT wrappers read nothing back: a gradient pass costs no host round trip', async () => {

@@ -95,8 +95,8 @@ interface RunParams {
  * One APGD run (autopgd_base.py:201 attack_single_run, L-inf and L2 branches; start point :207, step-size check :407-424).
  * Every per-iteration quantity (iterates, best points, losses, step sizes, the flags of the
  * step-size check) stays on the device: the official code's host-side decisions are all
- * elementwise selections, so the loop reads nothing back. A run reads back twice: the
- * zero-gradient count at the start and (acc, lossBest) at the end.
+ * elementwise selections, so the loop reads nothing back. A run reads back once, at the
+ * end: (acc, lossBest, zero-gradient flags) in one vector.
  */
 export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, loss: AttackLoss, p: RunParams, rng: Rng): Promise<SingleRunResult> {
   const n = x.shape[0];
@@ -119,9 +119,8 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
     s.lossBest = s.keep(g0.loss);
     s.acc = s.keep(tf.tidy(() => tf.equal(tf.argMax(g0.logits, 1), y)) as tf.Tensor1D);
     g0.logits.dispose();
-    const gradMass = tf.tidy(() => tf.sum(tf.abs(tf.reshape(s.grad, [n, -1])), 1));
-    const zeroGradients = Array.from(await gradMass.data()).filter((v) => v === 0).length;
-    gradMass.dispose();
+    // AutoAttack's check_zero_gradients: points whose start gradient is exactly zero, read with the result.
+    const zeroGrad = s.keep(tf.tidy(() => tf.cast(tf.equal(tf.sum(tf.abs(tf.reshape(s.grad, [n, -1])), 1), 0), 'float32')));
 
     s.step = s.keep(tf.fill([n, 1, 1, 1], APGD_STEP_FACTOR * eps));
     const { first, decr, min } = checkpointParams(nIter);
@@ -150,11 +149,12 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
       const li = s.keep(g.loss);
       lossSteps.push(li);
       const upd = tf.tidy(() => {
-        const wrong = tf.notEqual(tf.argMax(g.logits, 1), y) as tf.Tensor1D;
+        const right = tf.equal(tf.argMax(g.logits, 1), y) as tf.Tensor1D;
         const improved = tf.greater(li, s.lossBest) as tf.Tensor1D;
         return {
-          acc: tf.logicalAnd(s.acc, tf.logicalNot(wrong)),
-          xBestAdv: tf.where(rowMask(wrong), s.xAdv, s.xBestAdv),
+          acc: tf.logicalAnd(s.acc, right),
+          // The last iterate that fooled the target.
+          xBestAdv: tf.where(rowMask(right), s.xBestAdv, s.xAdv),
           xBest: tf.where(rowMask(improved), s.xAdv, s.xBest),
           gradBest: tf.where(rowMask(improved), s.grad, s.gradBest),
           lossBest: tf.where(improved, li, s.lossBest),
@@ -186,13 +186,14 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
         counter3 = 0;
       }
     }
-    const accLoss = (await tf.tidy(() => tf.concat([tf.cast(s.acc, 'float32'), s.lossBest])).data()) as Float32Array;
+    const packed = s.keep(tf.tidy(() => tf.concat([tf.cast(s.acc, 'float32'), s.lossBest, zeroGrad])));
+    const result = (await packed.data()) as Float32Array;
     const out: SingleRunResult = {
       xBest: s.release('xBest'),
       xBestAdv: s.release('xBestAdv'),
-      acc: Array.from(accLoss.subarray(0, n), (v) => v === 1),
-      lossBest: Float32Array.from(accLoss.subarray(n)),
-      zeroGradients,
+      acc: Array.from(result.subarray(0, n), (v) => v === 1),
+      lossBest: Float32Array.from(result.subarray(n, 2 * n)),
+      zeroGradients: result.subarray(2 * n).filter((v) => v === 1).length,
     };
     return out;
   } finally {
