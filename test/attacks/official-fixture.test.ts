@@ -18,6 +18,8 @@ import { useWasm } from '../ml/helpers';
  * every image must come out the same, attack by attack and for the ensemble.
  */
 const DIR = join(__dirname, '../fixtures/attacks');
+/** 10-50 s each on an idle 2-core machine; room for a loaded one. */
+const SLOW = 400_000;
 
 interface Official {
   model: 'wrn-10-1';
@@ -67,12 +69,12 @@ describe('the lab gives the official AutoAttack per-image results on the fixture
       const got = await run('custom', [attack]);
       expect(got.clean).toEqual(official.clean_correct);
       expect(got.robust).toEqual(official.robust[attack]);
-    });
+    }, SLOW);
   }
 
   it('the standard ensemble: the same robust images', async () => {
     expect((await run('standard')).robust).toEqual(official.robust.ensemble);
-  });
+  }, SLOW);
 });
 
 function indices(flags: boolean[]): number[] {

@@ -151,12 +151,13 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
       const upd = tf.tidy(() => {
         const right = tf.equal(tf.argMax(g.logits, 1), y) as tf.Tensor1D;
         const improved = tf.greater(li, s.lossBest) as tf.Tensor1D;
+        const improvedRows = rowMask(improved);
         return {
           acc: tf.logicalAnd(s.acc, right),
           // The last iterate that fooled the target.
           xBestAdv: tf.where(rowMask(right), s.xBestAdv, s.xAdv),
-          xBest: tf.where(rowMask(improved), s.xAdv, s.xBest),
-          gradBest: tf.where(rowMask(improved), s.grad, s.gradBest),
+          xBest: tf.where(improvedRows, s.xAdv, s.xBest),
+          gradBest: tf.where(improvedRows, s.grad, s.gradBest),
           lossBest: tf.where(improved, li, s.lossBest),
         };
       });
@@ -173,11 +174,10 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
         });
         s.replace('reducedLastCheck', fl);
         s.replace('lossBestLastCheck', tf.clone(s.lossBest));
-        const reset = tf.tidy(() => ({
-          step: tf.where(rowMask(fl), tf.div(s.step, 2), s.step),
-          xAdv: tf.where(rowMask(fl), s.xBest, s.xAdv),
-          grad: tf.where(rowMask(fl), s.gradBest, s.grad),
-        }));
+        const reset = tf.tidy(() => {
+          const rows4 = rowMask(fl);
+          return { step: tf.where(rows4, tf.div(s.step, 2), s.step), xAdv: tf.where(rows4, s.xBest, s.xAdv), grad: tf.where(rows4, s.gradBest, s.grad) };
+        });
         for (const [key, v] of Object.entries(reset)) s.replace(key as keyof typeof reset, v);
         const last = lossSteps[lossSteps.length - 1]!;
         for (const old of lossSteps.slice(0, -1)) s.drop(old);
