@@ -88,6 +88,7 @@ export async function benchPeer(print: (line: string) => void, opts: { quick: bo
       const r = await autoAttack(target, x, y, { ...common, version: 'custom', attacks: [a] });
       r.xAdv.dispose();
       lab[a] = { timeS: r.ms / 1000, robust: indices(r.robust) };
+      print(`peer: lab ${a} ${lab[a].timeS.toFixed(1)} s, robust ${lab[a].robust.length}/${s.n}`);
     }
     const ens = await autoAttack(target, x, y, { ...common, version: 'standard' });
     ens.xAdv.dispose();
