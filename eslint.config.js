@@ -36,6 +36,16 @@ export default tseslint.config(
   layer(['src/worker/ml/**'], [
     { group: ['**/main/**', '**/renderer/**', '**/data/**', 'electron', 'better-sqlite3'], message: 'ML code imports no host, renderer, dataset-import, DB or Electron code (DESIGN.md).' },
   ]),
+  {
+    // On a GPU engine in Node a synchronous read throws ("OffscreenCanvas is not defined").
+    files: ['src/worker/**', 'bench/**'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: 'CallExpression[callee.property.name=/^(dataSync|arraySync|bufferSync|readSync)$/]',
+        message: 'No synchronous tensor reads in the worker: they fail on the webgpu engine. Use `await t.data()` / `await t.array()`.',
+      }],
+    },
+  },
   layer(['src/main/lab/**', 'src/worker/**', 'src/data/**', 'src/shared/**'], [
     { group: ['electron'], message: 'Only the Electron shell (src/main/index.ts, src/main/electron) may import electron.' },
   ]),

@@ -77,7 +77,7 @@ export async function benchPeer(print: (line: string) => void, opts: { quick: bo
   try {
     const target = undefended(wrnClassifier(model));
     const y = await ownPredictions(target, x);
-    writeFileSync(join(out, 'model.safetensors'), exportWrnSafetensors(model));
+    writeFileSync(join(out, 'model.safetensors'), await exportWrnSafetensors(model));
     writeFileSync(join(out, 'records.bin'), cifarRecords((await x.data()) as Float32Array, y));
     print(`peer: ${s.preset} (seed ${s.seed}), ${s.n} synthetic records (labels = own predictions), eps ${s.eps}, ${s.nIter} iter, ${s.nTargetClasses} targets, ${s.squareQueries} queries; lab engine ${describeEngine(engine)}; files in ${out}`);
 

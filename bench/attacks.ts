@@ -1,4 +1,4 @@
-import { benchEngine, describeEngine } from './bench-engine';
+import { type BenchScale, benchEngine, benchScale, describeEngine } from './bench-engine';
 import * as tf from '@tensorflow/tfjs';
 import { autoAttack } from '../src/worker/ml/attacks/autoattack';
 import { bpda } from '../src/worker/ml/attacks/defended';
@@ -8,6 +8,9 @@ import { type AttackTarget, undefended, wrnClassifier } from '../src/worker/ml/a
 import { activeDefensePurifier, resolveDefenseOptions } from '../src/worker/ml/defense';
 import type { ModelPreset } from '../src/shared/train-config';
 import { WideResNet } from '../src/worker/ml/wrn';
+import { apgd } from '../src/worker/ml/attacks/apgd';
+import { Rng } from '../src/worker/ml/rng';
+import type { EngineReport } from '../src/shared/engine';
 import { countingTarget, ownPredictions, syntheticImages } from './attack-records';
 
 const EPS = 8 / 255;
@@ -19,6 +22,14 @@ interface Settings {
   squareQueries: number;
 }
 
+/** The APGD-CE row per engine scale (scaledApgdRow). */
+const ROW: Record<BenchScale, { preset: string; batch: number }> = {
+  cpu: { preset: 'wrn-16-4', batch: 32 },
+  // Issue 10's GPU row (PyTorch peer at --batch 256).
+  gpu: { preset: 'wrn-28-10', batch: 256 },
+  software: { preset: 'wrn-10-1', batch: 16 },
+};
+
 /**
  * Every AutoAttack attack, alone and as the standard ensemble, on random-weight wrn-16-1
  * and wrn-16-4, with labels set to the model's own predictions so every image is attacked
@@ -28,8 +39,11 @@ interface Settings {
  * honest figure here: a random-weight model is fooled within a few iterations, so the
  * targeted attacks and Square stop early and their images/s flatters them.
  */
+
 export async function benchAttacks(print: (line: string) => void, opts: { quick: boolean }): Promise<void> {
   const engine = await benchEngine();
+  // On a GPU or a software GPU driver: issue 10's APGD-CE row at that scale; on the CPU engines: the full suite.
+  if (benchScale(engine) !== 'cpu') return scaledApgdRow(print, engine, opts.quick);
   print(`attacks engine: ${describeEngine(engine)}`);
   // Full: AutoAttack's defaults (100 iterations, 9 targets, 5000 queries) on 16 images.
   const s: Settings = opts.quick ? { n: 4, nIter: 10, squareQueries: 100 } : { n: 16, nIter: 100, squareQueries: 5000 };
@@ -97,6 +111,34 @@ async function defendedRows(print: (line: string) => void, engine: string, quick
     }
   } finally {
     x.dispose();
+    model.dispose();
+  }
+}
+
+/**
+ * APGD-CE throughput (images attacked per second, all 100 iterations: AutoAttack's
+ * default) on an undefended WRN (per scale, above) with random weights and random CIFAR-sized inputs.
+ * Random weights cost the same per iteration as trained ones: APGD never stops early.
+ */
+async function scaledApgdRow(print: (line: string) => void, engine: EngineReport, quick: boolean): Promise<void> {
+  const { preset, batch } = ROW[benchScale(engine)];
+  // quick: time 10 iterations and scale to 100 (per-iteration cost is constant).
+  const nIter = quick ? 10 : 100;
+  const rng = new Rng(0);
+  const model = WideResNet.fromPreset(preset, { numClasses: 10, seed: rng });
+  const x = tf.tensor4d(rng.uniform(batch * 32 * 32 * 3, 0, 1), [batch, 32, 32, 3]);
+  const y = tf.tensor1d(Int32Array.from({ length: batch }, (_, i) => i % 10), 'int32');
+  try {
+    const target = undefended(wrnClassifier(model));
+    const t0 = performance.now();
+    const out = await apgd(target, x, y, { eps: 8 / 255, nIter, seed: 0 });
+    const ms = ((performance.now() - t0) * 100) / nIter;
+    out.xAdv.dispose();
+    print(`apgd-ce ${preset} 100 iter b${batch}: ${((batch * 1000) / ms).toFixed(3)} img/s (${(ms / 1000).toFixed(1)} s/batch${quick ? ', scaled from 10 iter' : ''}, ${engine.engine})`);
+  } catch (err) {
+    print(`apgd-ce ${preset} 100 iter b${batch}: failed: ${(err as Error).message.split('\n')[0]}`);
+  } finally {
+    tf.dispose([x, y]);
     model.dispose();
   }
 }

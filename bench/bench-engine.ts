@@ -1,15 +1,36 @@
-import type { EngineReport } from '../src/shared/engine';
+import { describeEngineReport, type EngineReport, GPU_ENGINES } from '../src/shared/engine';
 import { selectEngine } from '../src/worker/engine';
 import { engineOptionsFromEnv } from '../src/worker/engine-env';
 
 let engine: Promise<EngineReport> | null = null;
 
-/** The worker's own engine choice (same env variables), selected once per bench process. */
+/** The worker's own engine choice (same env variables; `--engine` sets ADLAB_ENGINE), selected once per bench process. */
 export function benchEngine(): Promise<EngineReport> {
   engine ??= selectEngine(engineOptionsFromEnv());
   return engine;
 }
 
 export function describeEngine(e: EngineReport): string {
-  return `${e.engine} (backend ${e.backend}, ${e.threads} thread${e.threads === 1 ? '' : 's'})`;
+  return describeEngineReport(e);
+}
+
+/**
+ * Which rows a suite times: the CPU rows (wasm's 4 GB heap, 2 cores), the GPU rows of
+ * the issue's targets (batch 128-256, wrn-28-10), or tiny rows for a software WebGPU
+ * driver (10-40x slower than wasm: for the record only).
+ */
+export type BenchScale = 'cpu' | 'gpu' | 'software';
+
+export const BENCH_SCALES: readonly BenchScale[] = ['cpu', 'gpu', 'software'];
+
+let forced: BenchScale | null = null;
+
+export function forceBenchScale(scale: BenchScale | null): void {
+  forced = scale;
+}
+
+export function benchScale(e: EngineReport): BenchScale {
+  if (forced) return forced;
+  if (e.gpu?.software) return 'software';
+  return GPU_ENGINES.includes(e.engine) ? 'gpu' : 'cpu';
 }

@@ -1,4 +1,4 @@
-import { benchEngine, describeEngine } from './bench-engine';
+import { type BenchScale, benchEngine, benchScale, describeEngine } from './bench-engine';
 import * as tf from '@tensorflow/tfjs';
 import { PAPER_DELTA } from '../src/worker/ml/losses';
 import { Rng } from '../src/worker/ml/rng';
@@ -14,18 +14,30 @@ interface Row {
  * Training throughput (img/s) of one optimiser step with CE + max(L_F, 0.02) at F^0,
  * SGD momentum + weight decay, on random CIFAR-sized data. The bench/README anchors:
  * PyTorch 2 threads 73.9 (wrn-16-4 b64) and 6.26 (wrn-28-10 b16); the wasm prototype
- * 11.6 and 1.01 (b8: b16 overflows the 4 GB wasm heap).
+ * 11.6 and 1.01 (b8: b16 overflows the 4 GB wasm heap). On a GPU, issue 10's rows
+ * (b128, beside `bench_torch.py --device cuda`); on a software WebGPU driver, the
+ * small rows (wrn-10-1 and wrn-16-1 at b16).
  */
-const ROWS: Row[] = [
-  { preset: 'wrn-16-4', batch: 64 },
-  { preset: 'wrn-28-10', batch: 8 },
-];
+const ROWS: Record<BenchScale, Row[]> = {
+  cpu: [
+    { preset: 'wrn-16-4', batch: 64 },
+    { preset: 'wrn-28-10', batch: 8 },
+  ],
+  gpu: [
+    { preset: 'wrn-16-4', batch: 128 },
+    { preset: 'wrn-28-10', batch: 128 },
+  ],
+  software: [
+    { preset: 'wrn-10-1', batch: 16 },
+    { preset: 'wrn-16-1', batch: 16 },
+  ],
+};
 
 export async function benchTrain(print: (line: string) => void, opts: { quick: boolean }): Promise<void> {
   const engine = await benchEngine();
   print(`train (CE + max(L_F, ${PAPER_DELTA}) at F^0, SGD momentum, 32x32): engine ${describeEngine(engine)}${engine.notes.length ? `; ${engine.notes.join('; ')}` : ''}`);
   const timed = opts.quick ? 1 : 3;
-  for (const row of ROWS) {
+  for (const row of ROWS[benchScale(engine)]) {
     const rng = new Rng(0);
     const model = WideResNet.fromPreset(row.preset, { numClasses: 10, seed: rng });
     const trainer = new Trainer(model, { momentum: 0.9, weightDecay: 5e-4, nesterov: false, featureLayer: 0, delta: PAPER_DELTA });

@@ -1,6 +1,9 @@
 /** The compute engines the worker tries, best first (DESIGN.md "Processes and layers"). */
-export const ENGINE_ORDER = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export const ENGINE_ORDER = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type EngineName = (typeof ENGINE_ORDER)[number];
+
+/** Engines whose tensors live in GPU memory (no 4 GB wasm heap; larger default batches). */
+export const GPU_ENGINES: readonly EngineName[] = ['tfjs-node-gpu', 'webgpu'];
 
 export interface EngineAttempt {
   engine: EngineName;
@@ -10,13 +13,42 @@ export interface EngineAttempt {
   ms: number;
 }
 
+/** The WebGPU adapter an engine runs on (GPUAdapterInfo + the limits that bound batch sizes). */
+export interface GpuAdapterReport {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A software rasteriser (lavapipe / llvmpipe / SwiftShader or isFallbackAdapter): slower than wasm. */
+  software: boolean;
+  /** Largest single GPU buffer, bytes. */
+  maxBufferSize: number;
+  /** Largest buffer one shader may bind as storage, bytes (bounds the largest tensor). */
+  maxStorageBufferBindingSize: number;
+}
+
 export interface EngineReport {
   engine: EngineName;
-  /** tfjs backend name (`tensorflow`, `wasm`, `cpu`). */
+  /** tfjs backend name (`tensorflow`, `webgpu`, `wasm`, `cpu`). */
   backend: string;
   tfjsVersion: string;
   threads: number;
   attempts: EngineAttempt[];
   /** Extra facts worth showing, e.g. "fast wasm gradient kernels registered". */
   notes: string[];
+  /** The adapter, when the engine is webgpu. */
+  gpu?: GpuAdapterReport;
+}
+
+function mib(bytes: number): string {
+  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`;
+}
+
+/** One line for the CLI's `engine:` line, the status bar and `runs show`. */
+export function describeEngineReport(e: EngineReport): string {
+  const base = `${e.engine} (backend ${e.backend}, tfjs ${e.tfjsVersion}, ${e.threads} thread${e.threads === 1 ? '' : 's'})`;
+  if (!e.gpu) return base;
+  const g = e.gpu;
+  const name = [g.vendor, g.architecture, g.description || g.device].filter(Boolean).join(' / ') || 'unnamed adapter';
+  return `${base} on ${name}${g.software ? ' [software driver]' : ''}, max buffer ${mib(g.maxBufferSize)}, max storage binding ${mib(g.maxStorageBufferBindingSize)}`;
 }

@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { EngineAttempt, EngineName, EngineReport } from '../shared/engine';
+import type { EngineAttempt, EngineName, EngineReport, GpuAdapterReport } from '../shared/engine';
+import { setActiveGpu } from './gpu/device-limits';
+import { adapterReport, importModule, installWebGpu, type ModuleLoader } from './gpu/webgpu-adapter';
 import { patchForWasmThreads } from './ml/wasm-threads';
 
 const requireCjs = createRequire(import.meta.url);
@@ -41,12 +43,30 @@ async function tryWasm(threads: number): Promise<void> {
   }
 }
 
+/**
+ * Dawn's WebGPU, then tfjs's webgpu backend on it. A software adapter (lavapipe,
+ * SwiftShader) is 10-40x slower than wasm here, so it is refused unless forced.
+ */
+async function tryWebGpu(load: ModuleLoader, allowSoftware: boolean, found: { gpu?: GpuAdapterReport }): Promise<void> {
+  const adapter = await installWebGpu(load);
+  const gpu = adapterReport(adapter);
+  found.gpu = gpu;
+  if (gpu.software && !allowSoftware) {
+    throw new Error(`software adapter '${gpu.description || gpu.architecture || gpu.device}' skipped: slower than wasm (ADLAB_ENGINE=webgpu forces it)`);
+  }
+  await load('@tensorflow/tfjs-backend-webgpu');
+  if (!tf.engine().registryFactory.webgpu) {
+    throw new Error("@tensorflow/tfjs-backend-webgpu loaded but registered no 'webgpu' backend (was it imported before navigator.gpu existed?)");
+  }
+  if (!(await tf.setBackend('webgpu'))) throw new Error("setBackend('webgpu') failed");
+}
+
 async function tryCpu(): Promise<void> {
   if (!(await tf.setBackend('cpu'))) throw new Error('setBackend(cpu) failed');
 }
 
 export interface EngineOptions {
-  /** Skip engines before this one (for tests and benchmarks: 'wasm' or 'cpu'). */
+  /** Skip engines before this one (ADLAB_ENGINE; 'webgpu' also lets a software adapter through). */
   prefer?: EngineName;
   /** Called once the wasm backend is active, to register extra kernels. */
   onWasmReady?: () => string[];
@@ -56,15 +76,23 @@ export interface EngineOptions {
    * A wasm out-of-memory abort can hang a threaded process instead of exiting it.
    */
   wasmThreads?: number;
+  /** Use a software WebGPU adapter (default: only when `prefer` is 'webgpu', i.e. forced). */
+  allowSoftwareGpu?: boolean;
+  /** Loads the optional packages (`webgpu`, the tfjs webgpu backend); a seam for tests. */
+  loadModule?: ModuleLoader;
 }
 
 /**
- * Select the best engine that loads: tfjs-node-gpu, then tfjs-node, then wasm,
- * then cpu, recording why each earlier one failed.
+ * Select the best engine that loads: tfjs-node-gpu, then webgpu, then tfjs-node,
+ * then wasm, then cpu, recording why each earlier one failed.
  */
 export async function selectEngine(options: EngineOptions = {}): Promise<EngineReport> {
+  const load = options.loadModule ?? importModule;
+  const allowSoftware = options.allowSoftwareGpu ?? options.prefer === 'webgpu';
+  const found: { gpu?: GpuAdapterReport } = {};
   const order: [EngineName, () => Promise<void>][] = [
     ['tfjs-node-gpu', () => tryNative('@tensorflow/tfjs-node-gpu')],
+    ['webgpu', () => tryWebGpu(load, allowSoftware, found)],
     ['tfjs-node', () => tryNative('@tensorflow/tfjs-node')],
     ['wasm', () => tryWasm(options.wasmThreads ?? 1)],
     ['cpu', tryCpu],
@@ -79,6 +107,9 @@ export async function selectEngine(options: EngineOptions = {}): Promise<EngineR
       await tf.ready();
       attempts.push({ engine, ok: true, ms: performance.now() - t0 });
       const notes = engine === 'wasm' && options.onWasmReady ? options.onWasmReady() : [];
+      if (engine === 'webgpu' && found.gpu?.software) notes.push('software WebGPU adapter (forced): for tests, slower than wasm');
+      // Batches of rows are then cut to what one GPU buffer holds (Active Defense, training's pre-flight check).
+      setActiveGpu(engine === 'webgpu' ? (found.gpu ?? null) : null);
       return {
         engine,
         backend: tf.getBackend(),
@@ -86,6 +117,7 @@ export async function selectEngine(options: EngineOptions = {}): Promise<EngineR
         threads: engine === 'wasm' ? wasmThreads() : 1,
         attempts,
         notes,
+        ...(engine === 'webgpu' && found.gpu ? { gpu: found.gpu } : {}),
       };
     } catch (err) {
       attempts.push({ engine, ok: false, reason: message(err), ms: performance.now() - t0 });

@@ -9,7 +9,7 @@ import { runDefendImageJob } from './jobs/defend-image';
 import { runEvalJob } from './jobs/evaluate';
 import { runImportWeightsJob } from './jobs/import-weights';
 import { runTrainJob } from './jobs/train';
-import { checkWasmTrainBudget } from './jobs/wasm-budget';
+import { checkTrainBudget } from './jobs/memory-budget';
 import { connectToHost } from './transport';
 
 /**
@@ -45,13 +45,13 @@ function contextFor(jobId: string): JobContext {
 async function train(job: TrainJob): Promise<void> {
   const report = await ensureEngine();
   const { config } = job;
-  checkWasmTrainBudget(config, report.engine);
   const data = openTrainData(job.datasetDir, {
     subset: config.subset,
     valSize: config.valSize,
     augment: config.augment,
     seed: config.seed,
   });
+  checkTrainBudget(config, report, data);
   const result = await runTrainJob(job, contextFor(job.jobId), data);
   host.send({ type: 'done', jobId: job.jobId, status: result.status, summary: result.summary });
 }

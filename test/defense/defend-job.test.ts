@@ -151,7 +151,7 @@ describe('defend jobs (wrn-10-1 feature-smoothing model, wasm)', () => {
   it('loads a checkpoint folder for defending', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'adlab-defend-'));
     try {
-      writeFileSync(join(dir, MODEL_FILE), exportWrnSafetensors(model));
+      writeFileSync(join(dir, MODEL_FILE), await exportWrnSafetensors(model));
       const state = { version: 1, model: 'wrn-10-1', numClasses: CLASSES, epochsDone: 1, batchesIntoEpoch: 0, step: 8, bestValAcc: null, rng: [1, 2, 3, 4], config: { featureLayer: 0 }, savedAt: '' };
       writeFileSync(join(dir, STATE_FILE), JSON.stringify(state));
       const loaded = await loadCheckpointModel(dir);

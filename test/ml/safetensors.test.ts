@@ -62,8 +62,8 @@ describe('WideResNet weights as RobustBench safetensors', () => {
   });
   afterAll(() => model.dispose());
 
-  it('exports PyTorch layouts: OIHW convs, [out,in] fc, I64 num_batches_tracked', () => {
-    const { tensors, metadata } = decodeSafetensors(exportWrnSafetensors(model));
+  it('exports PyTorch layouts: OIHW convs, [out,in] fc, I64 num_batches_tracked', async () => {
+    const { tensors, metadata } = decodeSafetensors(await exportWrnSafetensors(model));
     expect(metadata.architecture).toBe('WideResNet-10-1');
     const conv = tensors.get('block2.layer.0.conv1.weight')!;
     expect(conv.shape).toEqual([32, 16, 3, 3]);
@@ -80,11 +80,11 @@ describe('WideResNet weights as RobustBench safetensors', () => {
     expect(tensors.size).toBe(model.spec.params.length);
   });
 
-  it('export then import gives bit-identical logits', () => {
+  it('export then import gives bit-identical logits', async () => {
     const other = WideResNet.fromPreset('wrn-10-1', { numClasses: 10, seed: 99 });
     const x = tf.tensor4d(lcgArray(2 * 32 * 32 * 3, 5), [2, 32, 32, 3]);
     const before = tf.tidy(() => Array.from(other.predict(x).dataSync()));
-    importWrnSafetensors(other, exportWrnSafetensors(model));
+    importWrnSafetensors(other, await exportWrnSafetensors(model));
     const ours = tf.tidy(() => Array.from(model.predict(x).dataSync()));
     const theirs = tf.tidy(() => Array.from(other.predict(x).dataSync()));
     expect(theirs).not.toEqual(before);
@@ -94,15 +94,16 @@ describe('WideResNet weights as RobustBench safetensors', () => {
     x.dispose();
   });
 
-  it('names the problem on mismatched weights and leaves the model untouched', () => {
+  it('names the problem on mismatched weights and leaves the model untouched', async () => {
     const wide = WideResNet.fromPreset('wrn-16-1', { numClasses: 10, seed: 0 });
-    const bytes = exportWrnSafetensors(wide);
+    const bytes = await exportWrnSafetensors(wide);
     wide.dispose();
     const target = WideResNet.fromPreset('wrn-10-1', { numClasses: 10, seed: 7 });
     const w0 = target.param('conv1.weight').dataSync().slice();
     expect(() => importWrnSafetensors(target, bytes, 'w.safetensors')).toThrow(/w.safetensors: unexpected tensors for WideResNet-10-1.*block1.layer.1/);
     const hundred = WideResNet.fromPreset('wrn-10-1', { numClasses: 100, seed: 0 });
-    expect(() => importWrnSafetensors(target, exportWrnSafetensors(hundred))).toThrow(/'fc.weight' has shape \[100,64\].*needs \[10,64\]/);
+    const hundredBytes = await exportWrnSafetensors(hundred);
+    expect(() => importWrnSafetensors(target, hundredBytes)).toThrow(/'fc.weight' has shape \[100,64\].*needs \[10,64\]/);
     hundred.dispose();
     expect(target.param('conv1.weight').dataSync()).toEqual(w0);
     target.dispose();

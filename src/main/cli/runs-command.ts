@@ -5,6 +5,7 @@ import { knownConfig, type RunDetail, type RunSummary } from '../../shared/runs'
 import type { LabHost } from '../lab/lab-host';
 import { trainConfigSchema } from '../../shared/train-config';
 import { numberOption, parseOptions, UsageError, type CliIo } from './context';
+import { describeEngineReport } from '../../shared/engine';
 
 export const RUNS_HELP = `adlab runs list [--json]
 adlab runs show <id>
@@ -66,9 +67,13 @@ export async function runsCommand(host: LabHost, io: CliIo, argv: string[]): Pro
       io.out(values.json ? `${JSON.stringify(runs)}\n` : runs.map((r) => `${line(r)}\n`).join('') || 'no runs\n');
       return 0;
     }
-    case 'show':
-      io.out(`${JSON.stringify({ ...showable(host.runs.get(needId())), checkpoints: host.runs.checkpoints(needId()) }, null, 2)}\n`);
+    case 'show': {
+      const run = host.runs.get(needId());
+      // The engine report in words (the adapter and its limits on webgpu), as train's `engine:` line prints it.
+      const engineLine = run.engineReport ? describeEngineReport(run.engineReport) : null;
+      io.out(`${JSON.stringify({ ...showable(run), engineLine, checkpoints: host.runs.checkpoints(needId()) }, null, 2)}\n`);
       return 0;
+    }
     case 'export': {
       const rows = host.runs.metrics(needId());
       if (values.format !== 'csv' && values.format !== 'json') throw new UsageError(`--format must be csv or json, not '${values.format}'`);

@@ -4,6 +4,7 @@ import type { RunSummary } from '../../shared/runs';
 import { trainConfigSchema, type TrainConfigInput } from '../../shared/train-config';
 import type { LabHost } from '../lab/lab-host';
 import { formatSeconds, numberOption, parseOptions, UsageError, type CliIo } from './context';
+import { describeEngineReport } from '../../shared/engine';
 
 export const TRAIN_HELP = `adlab train --dataset <id|name|path> [options]
   --dataset        a dataset id or name, or an archive/folder to import first
@@ -84,7 +85,7 @@ export async function trainCommand(host: LabHost, io: CliIo, argv: string[]): Pr
 
   let last = '';
   const unsubscribe = host.onEvent((e) => {
-    if (e.type === 'engine') io.err(`engine: ${e.report.engine} (${e.report.backend}, ${e.report.threads} thread(s))\n`);
+    if (e.type === 'engine') io.err(`engine: ${describeEngineReport(e.report)}\n`);
     if (e.type === 'progress' && e.runId === runId) {
       const p = e.progress;
       const pct = p.total ? ((100 * p.done) / p.total).toFixed(1) : '?';

@@ -5,7 +5,7 @@ import type { Sgd } from './optim';
 import type { RngState } from './rng';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors';
 import type { WideResNet } from './wrn';
-import { exportWrnSafetensors, importWrnSafetensors } from './wrn-weights';
+import { exportWrnSafetensors, importWrnSafetensors, readTorchLayout } from './wrn-weights';
 
 /**
  * A checkpoint is a folder: `model.safetensors` (RobustBench names, PyTorch layouts:
@@ -36,17 +36,12 @@ export interface CheckpointState {
 }
 
 /** Momentum buffers in PyTorch layout (so they could seed torch's SGD state too). */
-function optimizerTensors(model: WideResNet, opt: Sgd): Map<string, SafeTensor> {
+async function optimizerTensors(model: WideResNet, opt: Sgd): Promise<Map<string, SafeTensor>> {
   const out = new Map<string, SafeTensor>();
   for (const p of model.spec.params) {
     const buf = opt.buffers.get(p.name);
     if (!buf) continue;
-    const data = tf.tidy(() => {
-      if (p.kind === 'conv') return tf.transpose(buf, [3, 2, 0, 1]).dataSync() as Float32Array;
-      if (p.kind === 'fcWeight') return tf.transpose(buf).dataSync() as Float32Array;
-      return buf.dataSync().slice() as Float32Array;
-    });
-    out.set(p.name, { dtype: 'F32', shape: p.torchShape, data });
+    out.set(p.name, { dtype: 'F32', shape: p.torchShape, data: await readTorchLayout(p, buf) });
   }
   return out;
 }
@@ -59,8 +54,8 @@ export async function saveCheckpoint(dir: string, model: WideResNet, opt: Sgd, s
   const tmp = `${dir}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
-  await writeFile(join(tmp, MODEL_FILE), exportWrnSafetensors(model));
-  await writeFile(join(tmp, OPTIMIZER_FILE), encodeSafetensors(optimizerTensors(model, opt), {
+  await writeFile(join(tmp, MODEL_FILE), await exportWrnSafetensors(model));
+  await writeFile(join(tmp, OPTIMIZER_FILE), encodeSafetensors(await optimizerTensors(model, opt), {
     optimizer: 'SGD',
     momentum: String(opt.options.momentum),
     weight_decay: String(opt.options.weightDecay),

@@ -12,30 +12,36 @@ import type { ParamSpec } from './wrn-spec';
 const HWIO_TO_OIHW = [3, 2, 0, 1];
 const OIHW_TO_HWIO = [2, 3, 1, 0];
 
-function toTorchLayout(p: ParamSpec, v: tf.Tensor): Float32Array {
-  return tf.tidy(() => {
-    if (p.kind === 'conv') return tf.transpose(v, HWIO_TO_OIHW).dataSync() as Float32Array;
-    if (p.kind === 'fcWeight') return tf.transpose(v).dataSync() as Float32Array;
-    return v.dataSync().slice() as Float32Array;
-  });
+/**
+ * A parameter (or its momentum buffer) in PyTorch's layout, read back asynchronously:
+ * on a GPU engine a synchronous read fails in Node (no OffscreenCanvas).
+ */
+export async function readTorchLayout(p: ParamSpec, v: tf.Tensor): Promise<Float32Array> {
+  if (p.kind !== 'conv' && p.kind !== 'fcWeight') return ((await v.data()) as Float32Array).slice(); // cpu hands out its own buffer
+  const moved = tf.tidy(() => (p.kind === 'conv' ? tf.transpose(v, HWIO_TO_OIHW) : tf.transpose(v)));
+  try {
+    return (await moved.data()) as Float32Array;
+  } finally {
+    moved.dispose();
+  }
 }
 
-export function wrnStateDict(model: WideResNet): Map<string, SafeTensor> {
+export async function wrnStateDict(model: WideResNet): Promise<Map<string, SafeTensor>> {
   const out = new Map<string, SafeTensor>();
   for (const p of model.spec.params) {
     if (p.kind === 'bnCount') {
       const prefix = p.name.slice(0, -'.num_batches_tracked'.length);
       out.set(p.name, { dtype: 'I64', shape: [], data: BigInt64Array.of(BigInt(model.bnCounts.get(prefix) ?? 0)) });
     } else {
-      out.set(p.name, { dtype: 'F32', shape: p.torchShape, data: toTorchLayout(p, model.param(p.name)) });
+      out.set(p.name, { dtype: 'F32', shape: p.torchShape, data: await readTorchLayout(p, model.param(p.name)) });
     }
   }
   return out;
 }
 
-export function exportWrnSafetensors(model: WideResNet, metadata: Record<string, string> = {}): Uint8Array {
+export async function exportWrnSafetensors(model: WideResNet, metadata: Record<string, string> = {}): Promise<Uint8Array> {
   const { depth, widen, numClasses } = model.spec;
-  return encodeSafetensors(wrnStateDict(model), {
+  return encodeSafetensors(await wrnStateDict(model), {
     format: 'pt',
     architecture: `WideResNet-${depth}-${widen}`,
     num_classes: String(numClasses),

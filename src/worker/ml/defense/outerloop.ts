@@ -3,6 +3,8 @@ import { type FeatureModel, type PurifyHooks, type PurifyRecord, purify } from '
 import { noisyStart, type NoiseKey } from './noise';
 import { type ActiveDefenseOptions, checkDefenseOptions } from './options';
 import { featureChannels, rowsOf } from './views';
+import { rowsThatFit } from '../../gpu/device-limits';
+import type { WideResNet } from '../wrn';
 
 /** A model Active Defense can purify for (truncated forward) and classify with (full, eval mode). */
 export interface ClassifierModel extends FeatureModel {
@@ -74,8 +76,13 @@ export async function defendBatch(model: ClassifierModel, x: tf.Tensor4D, option
   const ids = o.ids ?? Array.from({ length: n }, (_, i) => i);
   if (ids.length !== n) throw new Error(`defendBatch got ${ids.length} ids for ${n} images`);
   const K = options.outerloop;
-  const maxRows = o.maxRows ?? n * K;
-  if (!(Number.isInteger(maxRows) && maxRows >= 1)) throw new Error(`maxRows must be an integer >= 1, got ${maxRows}`);
+  const asked = o.maxRows ?? n * K;
+  if (!(Number.isInteger(asked) && asked >= 1)) throw new Error(`maxRows must be an integer >= 1, got ${asked}`);
+  // On a GPU one tensor is one buffer: cut the rows so the widest activation fits it. Rows are
+  // independent (eval-mode BN, per-row noise), so the cut changes no result.
+  const widths = (model as Partial<Pick<WideResNet, 'spec'>>).spec?.widths;
+  const fit = widths ? rowsThatFit(widths, x.shape[1], x.shape[2]) : null;
+  const maxRows = fit === null ? asked : Math.min(asked, fit);
   const channels = o.capture?.channels ?? [];
   let featureShape: [number, number, number] | undefined;
 
