@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evalsCommand } from '../../src/main/cli/eval-command';
 import { LabHost } from '../../src/main/lab/lab-host';
@@ -189,5 +189,48 @@ describe('evaluations sharded over BullMQ workers', () => {
     const e = await local.waitForEvaluation(local.startEvaluation(parseEvalConfig({ runId: ids[0]!, split: 'val', n: 16, checkpoint: 'last' })));
     expect(e.status).toBe('completed');
     expect(e.summary.n).toBe(16);
+  }, 600_000);
+
+  it('a worker refuses a shard whose engine or lab version differs, and says why', async () => {
+    // tfjs-node is no dependency of the lab (never installed by npm ci): the compute process falls back, and the worker refuses.
+    const strict = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 2, remoteEngine: 'tfjs-node' });
+    try {
+      const e = await strict.waitForEvaluation(strict.startEvaluation(parseEvalConfig({ runId, split: 'val', n: 8 })));
+      expect(e.status).toBe('failed');
+      expect(e.error).toMatch(/refused by worker w\d: its engine is [\w-]+, the evaluation runs on tfjs-node$/);
+    } finally {
+      await strict.close();
+    }
+    const manifest = { id: 'a'.repeat(64), files: [] };
+    const other = await queue.add(
+      'shard',
+      {
+        protocol: 1,
+        labVersion: '0.0.0-other',
+        evalId: 'ev-other',
+        index: 0,
+        kind: 'images',
+        range: { from: 0, to: 1 },
+        rowGroups: [],
+        completed: [],
+        config: parseEvalConfig({ runId }),
+        train: parseTrainConfig({ datasetId: 'd' }),
+        checkpoint: manifest,
+        dataset: manifest,
+        engine: 'wasm',
+      },
+      { jobId: 'ev-other.shard-0', attempts: 3 },
+    );
+    const events = new QueueEvents(SHARD_QUEUE, { connection: { url: redis.url, maxRetriesPerRequest: null } });
+    try {
+      await expect(other.waitUntilFinished(events)).rejects.toThrow(/refused by worker w\d: it runs lab version [\d.]+, the evaluation needs 0\.0\.0-other/);
+      // Refused at once, not retried.
+      expect((await queue.getJob('ev-other.shard-0'))!.attemptsMade).toBe(1);
+      const junk = await queue.add('shard', { protocol: 1, evalId: 'ev-junk', index: 'x' }, { jobId: 'ev-junk.shard-0' });
+      await expect(junk.waitUntilFinished(events)).rejects.toThrow(/refused by worker w\d: invalid shard payload: /);
+    } finally {
+      await events.close();
+      await queue.obliterate({ force: true });
+    }
   }, 600_000);
 });

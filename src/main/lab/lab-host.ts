@@ -40,6 +40,8 @@ export interface LabHostOptions {
   imageShards?: number;
   /** Jobs (runs, evaluations) handed to remote workers at once (default 16). */
   remoteSlots?: number;
+  /** The engine every remote shard and run must use (default ADLAB_ENGINE, else wasm). */
+  remoteEngine?: string;
 }
 
 type Handlers = { [M in LabMethod]: (...args: LabParsedArgs<M>) => Promise<LabResults[M]> | LabResults[M] };
@@ -64,7 +66,7 @@ export class LabHost {
     this.imports = new DatasetImports(this.ctx, options.pickPath);
     if (options.redisUrl) {
       // The engine every shard must run on: results must not depend on which machine ran them.
-      const engine = process.env.ADLAB_ENGINE ?? 'wasm';
+      const engine = options.remoteEngine ?? process.env.ADLAB_ENGINE ?? 'wasm';
       this.ctx.remote = new Coordinator({ redisUrl: options.redisUrl, engine, imageShards: options.imageShards, shards: this.ctx.shards });
     }
     this.ctx.queue = new JobQueue(
