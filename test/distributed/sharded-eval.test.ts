@@ -91,7 +91,13 @@ function comparable(host: LabHost, e: EvaluationSummary) {
   };
 }
 
-let reference: ReturnType<typeof comparable>;
+let reference: ReturnType<typeof comparable> | undefined;
+
+/** The local evaluation every sharded one must equal (run once, by the first test that needs it). */
+async function ref(): Promise<ReturnType<typeof comparable>> {
+  if (!reference) reference = comparable(local, await evaluate(local, 'local'));
+  return reference;
+}
 
 function childrenOf(pid: number): number[] {
   try {
@@ -108,7 +114,7 @@ describe('evaluations sharded over BullMQ workers', () => {
     expect(reference.records).toHaveLength(64);
     expect(local.shards.list(one.id)).toEqual([]); // no Redis: the local queue, as before
     const sharded = await evaluate(coordinator, 'sharded');
-    expect(comparable(coordinator, sharded)).toEqual(reference);
+    expect(comparable(coordinator, sharded)).toEqual(await ref());
     // The stored means agree to rounding (count-weighted means of the shards' means).
     expect(sharded.summary.meanIterations as number).toBeCloseTo(one.summary.meanIterations as number, 12);
     const shards = coordinator.shards.list(sharded.id);
@@ -142,7 +148,7 @@ describe('evaluations sharded over BullMQ workers', () => {
     const e = await coordinator.waitForEvaluation(id);
     expect(e.error).toBeNull();
     expect(e.status).toBe('completed');
-    expect(comparable(coordinator, e)).toEqual(reference);
+    expect(comparable(coordinator, e)).toEqual(await ref());
     expect(coordinator.shards.list(id).every((s) => s.worker !== victim.name || s.status !== 'completed')).toBe(true);
     workers[0] = await startWorker(redis.url, 'w4', join(dir, 'cache-w4'));
   }, 600_000);
@@ -231,6 +237,32 @@ describe('evaluations sharded over BullMQ workers', () => {
     } finally {
       await events.close();
       await queue.obliterate({ force: true });
+    }
+  }, 600_000);
+
+  it('a coordinator closed mid-evaluation leaves its shards queued; a new one resumes, adopting the finished shards', async () => {
+    const first = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 8 });
+    const id = first.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name: 'restarted' }));
+    let done: { index: number; seconds: number | null }[] = [];
+    for (let i = 0; i < 4000 && done.length < 2; i++) {
+      done = first.shards.list(id).filter((s) => s.status === 'completed' && s.kind === 'images');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(done.length).toBeGreaterThanOrEqual(2);
+    await first.close();
+    expect(local.evals.get(id).status).toBe('interrupted');
+    const second = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 8 });
+    try {
+      second.resumeEvaluation(id);
+      const e = await second.waitForEvaluation(id);
+      expect(e.error).toBeNull();
+      expect(e.status).toBe('completed');
+      expect(comparable(second, e)).toEqual(await ref());
+      // Shards finished before the restart were adopted, not run again: their measured time is the first run's.
+      const after = second.shards.list(id);
+      for (const d of done) expect(after[d.index]!.seconds).toBe(d.seconds);
+    } finally {
+      await second.close();
     }
   }, 600_000);
 });
