@@ -265,4 +265,21 @@ describe('evaluations sharded over BullMQ workers', () => {
       await second.close();
     }
   }, 600_000);
+
+  it('a remote run cancelled after its first checkpoint resumes from it on a worker and ends with each epoch once', async () => {
+    const datasetId = local.runs.get(runId).config.datasetId;
+    const id = coordinator.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 32, epochs: 3, batchSize: 25, lr: 0.05, seed: 9, name: 'remote resume' }));
+    for (let i = 0; i < 4000 && !coordinator.runs.checkpoints(id).some((c) => c.kind === 'last'); i++) await new Promise((r) => setTimeout(r, 25));
+    await coordinator.call('cancelRun', [id]);
+    const cancelled = await coordinator.waitForRun(id);
+    expect(cancelled.status).toBe('cancelled');
+    const last = coordinator.runs.checkpoints(id).find((c) => c.kind === 'last')!;
+    expect(last.path.startsWith(join(dir, 'runs', id, 'remote'))).toBe(true);
+    coordinator.resumeRun(id);
+    const run = await coordinator.waitForRun(id);
+    expect(run.error).toBeNull();
+    expect(run.status).toBe('completed');
+    const valAcc = coordinator.runs.metrics(id).filter((m) => m.scope === 'epoch' && m.name === 'valAcc');
+    expect(valAcc.map((m) => m.epoch)).toEqual([1, 2, 3]);
+  }, 600_000);
 });
