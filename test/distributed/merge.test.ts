@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/main/cli/cli';
 import { Coordinator } from '../../src/main/lab/distributed/coordinator';
 import { imageRanges, mergeImageShards } from '../../src/main/lab/distributed/merge';
 import { workerThroughput } from '../../src/main/lab/distributed/shard-store';
@@ -164,4 +165,24 @@ describe('an unreachable Redis', () => {
       await c.close();
     }
   }, 30_000);
+});
+
+describe('adlab worker options', () => {
+  const run = async (argv: string[]) => {
+    let err = '';
+    const code = await runCli(argv, { out: () => undefined, err: (t) => void (err += t), isTty: false });
+    return { code, err };
+  };
+  it('refuses a missing or bad Redis URL and bad numbers, naming the option', async () => {
+    const saved = process.env.ADLAB_REDIS_URL;
+    delete process.env.ADLAB_REDIS_URL;
+    try {
+      expect(await run(['worker'])).toMatchObject({ code: 2, err: expect.stringContaining('--redis URL (or ADLAB_REDIS_URL) is required') });
+      expect(await run(['worker', '--redis', 'http://x:1'])).toMatchObject({ code: 2, err: expect.stringContaining('must start with redis:// or rediss://') });
+      expect(await run(['--redis', 'redis://127.0.0.1:1', 'worker', '--concurrency', '0'])).toMatchObject({ code: 2, err: expect.stringContaining('--concurrency must be 1..64, not 0') });
+      expect(await run(['worker', '--redis', 'redis://127.0.0.1:1', '--name', 'a b'])).toMatchObject({ code: 2, err: expect.stringContaining('--name may hold') });
+    } finally {
+      if (saved !== undefined) process.env.ADLAB_REDIS_URL = saved;
+    }
+  });
 });
