@@ -79,7 +79,8 @@ async function row(print: (line: string) => void, label: string, engine: string,
     const sec = res.ms / 1000;
     const perPass = attack === 'square' ? `${(counts.forwardImages / sec).toFixed(1)} queries/s` : `${(counts.gradImages / sec).toFixed(2)} img-iter/s`;
     const also = attack === 'standard' ? `, ${(counts.forwardImages / sec).toFixed(1)} forward img/s` : '';
-    print(`${label} ${s.nIter} iter${attack === 'square' || attack === 'standard' ? ` ${s.squareQueries} queries` : ''}: ${(x.shape[0] / sec).toFixed(3)} img/s, ${perPass}${also} (${sec.toFixed(1)} s, robust ${res.robust.filter(Boolean).length}/${x.shape[0]}, ${engine})`);
+    const budget = attack === 'square' ? `${s.squareQueries} queries` : `${s.nIter} iter${attack === 'standard' ? ` ${s.squareQueries} queries` : ''}`;
+    print(`${label} ${budget}: ${(x.shape[0] / sec).toFixed(3)} img/s, ${perPass}${also} (${sec.toFixed(1)} s, robust ${res.robust.filter(Boolean).length}/${x.shape[0]}, ${engine})`);
   } catch (err) {
     print(`${label}: failed: ${(err as Error).message.split('\n')[0]}`);
   }
