@@ -1,17 +1,27 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchAttacks } from './attacks';
+import { benchPeer } from './attacks-peer';
 import { benchConformance } from './conformance';
 import { BENCH_SCALES, type BenchScale, forceBenchScale } from './bench-engine';
 import { benchData } from './data';
 import { benchDefense } from './defense';
+import { benchDistributed } from './distributed';
 import { benchTrain } from './train';
 
 /**
  * `npm run bench`: every speed figure of the lab, one line each. Figures are
  * printed, never asserted: the machines vary by +-15% between runs.
  */
-const SUITES = { data: benchData, train: benchTrain, defense: benchDefense, attacks: benchAttacks, conformance: benchConformance } as const;
+const SUITES = {
+  data: benchData,
+  train: benchTrain,
+  defense: benchDefense,
+  attacks: benchAttacks,
+  peer: benchPeer,
+  conformance: benchConformance,
+  distributed: benchDistributed,
+} as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -24,8 +34,9 @@ async function main(): Promise<void> {
     if (!(BENCH_SCALES as readonly string[]).includes(values.rows)) throw new Error(`--rows must be one of ${BENCH_SCALES.join(', ')}, not '${values.rows}'`);
     forceBenchScale(values.rows as BenchScale);
   }
-  // conformance is a correctness check (scripts/gpu-check.sh), not a speed figure: only when asked for.
-  const only = values.only?.split(',').filter(Boolean) ?? Object.keys(SUITES).filter((s) => s !== 'conformance');
+  // conformance is a correctness check (scripts/gpu-check.sh), not a speed figure.
+  // peer runs the official AutoAttack too (minutes): only when asked for, as is conformance.
+  const only = values.only?.split(',').filter(Boolean) ?? Object.keys(SUITES).filter((s) => s !== 'conformance' && s !== 'peer');
   const unknown = only.filter((name) => !(name in SUITES));
   if (unknown.length) throw new Error(`unknown bench suite(s) ${unknown.join(', ')}; have ${Object.keys(SUITES).join(', ')}`);
   const print = (line: string) => process.stdout.write(`${line}\n`);

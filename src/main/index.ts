@@ -43,6 +43,7 @@ if (!app.requestSingleInstanceLock()) {
       dataDir,
       launcher: utilityWorkerLauncher(utilityProcess.fork, join(here, 'worker.js')),
       nativeBinding: electronSqliteBinding(),
+      redisUrl: process.env.ADLAB_REDIS_URL || undefined,
       pickPath: async (kind) => {
         const result = await dialog.showOpenDialog({
           title: kind === 'folder' ? 'Import an image folder or extracted CIFAR folder' : 'Import a dataset archive',

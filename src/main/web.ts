@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
   const unlock = acquireAppLock(dataDir);
   process.once('exit', unlock);
-  const host = new LabHost({ dataDir, launcher: nodeWorkerLauncher(join(here, 'worker.js')) });
+  const host = new LabHost({ dataDir, launcher: nodeWorkerLauncher(join(here, 'worker.js')), redisUrl: process.env.ADLAB_REDIS_URL || undefined });
   const server = await startWebServer(host, resolve(here, '..', 'renderer'), port);
   process.stdout.write(`Active Defense Lab (web mode): ${server.url}\n`);
   process.stderr.write(`data folder: ${dataDir}\n`);

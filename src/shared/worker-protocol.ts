@@ -46,6 +46,12 @@ export interface EvalJob {
   datasetDir: string;
   /** Keys (resultKey) of result rows already stored: a resumed evaluation skips them. */
   completed: string[];
+  /** Only the selected images at positions [from, to): one image-range shard of a distributed evaluation. */
+  range?: { from: number; to: number };
+  /** Only the attack rows of these (attack, epsilon) groups (all lambdas of a sweep): one row shard. [] runs no attack row. */
+  rowGroups?: { attack: string; eps: number }[];
+  /** Skip Active Defense on the clean images (a row shard: an image shard computes it). */
+  skipAdClean?: boolean;
 }
 
 /** Active Defense on one image for the Defend view (src/worker/jobs/defend-image.ts). */

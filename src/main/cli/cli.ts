@@ -4,6 +4,7 @@ import { calibrateCommand, EVAL_HELP, evalCommand, evalsCommand } from './eval-c
 import { openHost, UsageError, type CliIo } from './context';
 import { RUNS_HELP, runsCommand } from './runs-command';
 import { TRAIN_HELP, trainCommand } from './train-command';
+import { WORKER_HELP, workerCommand } from './worker-command';
 
 const HELP = `Active Defense Lab, headless.
 usage: adlab [--data-dir DIR] [--verbose] <command> ...
@@ -18,8 +19,11 @@ ${EVAL_HELP}
 
 ${DEFEND_HELP}
 
+${WORKER_HELP}
+
 --data-dir DIR   where the database and artifacts live (default: ADLAB_DATA_DIR or the per-user data folder)
---verbose        show the worker's own log output`;
+--verbose        show the worker's own log output
+--redis URL      coordinate \`adlab worker\` processes through this Redis (default ADLAB_REDIS_URL): evaluations run as shards there`;
 
 const COMMANDS = {
   train: trainCommand,
@@ -32,8 +36,9 @@ const COMMANDS = {
 } as const;
 
 /** Split global options (before the command) from the command and its arguments. */
-export function splitGlobal(argv: string[]): { dataDir?: string; verbose: boolean; command?: string; rest: string[] } {
+export function splitGlobal(argv: string[]): { dataDir?: string; redis?: string; verbose: boolean; command?: string; rest: string[] } {
   let dataDir: string | undefined;
+  let redis: string | undefined;
   let verbose = false;
   let i = 0;
   for (; i < argv.length; i++) {
@@ -43,6 +48,10 @@ export function splitGlobal(argv: string[]): { dataDir?: string; verbose: boolea
       if (!dataDir) throw new UsageError('--data-dir needs a folder');
     } else if (a.startsWith('--data-dir=')) dataDir = a.slice('--data-dir='.length);
     else if (a === '--verbose') verbose = true;
+    else if (a === '--redis') {
+      redis = argv[++i];
+      if (!redis) throw new UsageError('--redis needs a URL');
+    }
     else break;
   }
   const [command, ...rest] = argv.slice(i);
@@ -53,7 +62,7 @@ export function splitGlobal(argv: string[]): { dataDir?: string; verbose: boolea
     dataDir = flag!.includes('=') ? flag!.slice(flag!.indexOf('=') + 1) : rest.splice(j, 1)[0];
     if (!dataDir) throw new UsageError('--data-dir needs a folder');
   }
-  return { dataDir, verbose, command, rest };
+  return { dataDir, redis, verbose, command, rest };
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -68,12 +77,22 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.out(`${HELP}\n`);
     return args.command ? 0 : 2;
   }
+  // A worker serves a coordinator's Redis queue: it opens no lab folder of its own.
+  if (args.command === 'worker') {
+    try {
+      return await workerCommand(io, args.redis ? ['--redis', args.redis, ...args.rest] : args.rest, args.dataDir);
+    } catch (err) {
+      const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+      io.err(`adlab worker: ${(err as Error).message}\n`);
+      return usage ? 2 : 1;
+    }
+  }
   const command = COMMANDS[args.command as keyof typeof COMMANDS];
   if (!command) {
-    io.err(`adlab: unknown command '${args.command}' (try: ${Object.keys(COMMANDS).join(', ')})\n`);
+    io.err(`adlab: unknown command '${args.command}' (try: ${[...Object.keys(COMMANDS), 'worker'].join(', ')})\n`);
     return 2;
   }
-  const host = openHost(args.dataDir, args.verbose);
+  const host = openHost(args.dataDir, args.verbose, args.redis ?? (process.env.ADLAB_REDIS_URL || undefined));
   try {
     return await command(host, io, args.rest);
   } catch (err) {

@@ -13,12 +13,13 @@ export interface CliIo {
 export class UsageError extends Error {}
 
 /** A lab host for one CLI command: it never adopts runs queued by the app. */
-export function openHost(dataDir: string | undefined, verbose = false): LabHost {
+export function openHost(dataDir: string | undefined, verbose = false, redisUrl = process.env.ADLAB_REDIS_URL || undefined): LabHost {
   const here = builtMainDir(import.meta.url);
   return new LabHost({
     dataDir: resolve(dataDir ?? defaultDataDir()),
     launcher: nodeWorkerLauncher(join(here, 'worker.js'), { echoStderr: verbose }),
     adoptQueue: false,
+    redisUrl,
   });
 }
 

@@ -4,6 +4,7 @@ import { diagnosticsOf, groupWarnings, PAPER_DELTA_TILDE } from '../../shared/ad
 import { ATTACKS, type EvalConfig, evalConfigSchema, parseEps, resolveAd, type EvalConfigInput } from '../../shared/eval-config';
 import type { EvaluationSummary, PerImageTable } from '../../shared/evaluations';
 import { worstCaseByEps } from '../../shared/per-image';
+import type { ShardRecord, WorkerThroughput } from '../lab/distributed/shard-store';
 import type { LabHost } from '../lab/lab-host';
 import { perImageCsv, perImageJson, selectionText } from '../lab/eval-export';
 import { evaluationCsv } from '../lab/metrics-csv';
@@ -194,6 +195,7 @@ export async function evalsCommand(host: LabHost, io: CliIo, argv: string[]): Pr
     }
     case 'show':
       io.out(values.json ? `${JSON.stringify(host.evals.get(id()))}\n` : formatTable(host.evals.get(id()), host.evals.perImage(id())));
+      if (!values.json) io.out(formatShards(host.shards.list(id()), host.shards.throughput(id())));
       return 0;
     case 'export': {
       const format = values.format ?? 'csv';
@@ -218,6 +220,18 @@ export async function evalsCommand(host: LabHost, io: CliIo, argv: string[]): Pr
     default:
       throw new UsageError(`unknown evals command '${sub ?? ''}'\n${EVAL_HELP}`);
   }
+}
+
+/** A distributed evaluation's shards: which worker and engine ran each, and each worker's images/s (empty when it ran locally). */
+export function formatShards(shards: ShardRecord[], workers: WorkerThroughput[]): string {
+  if (shards.length === 0) return '';
+  const lines = [`shards: ${shards.length} (${shards.filter((s) => s.status === 'completed').length} completed)`];
+  for (const s of shards) {
+    const what = 'from' in s.spec ? `images ${s.spec.from}-${s.spec.to - 1}` : `rows ${s.spec.map((g) => `${g.attack}@${(g.eps * 255).toFixed(1)}/255`).join(', ')}`;
+    lines.push(`  ${String(s.index + 1).padStart(3)} ${what.padEnd(28)} ${s.status.padEnd(9)} ${s.worker ?? '-'} ${s.engine ?? ''}${s.seconds === null ? '' : ` ${s.seconds.toFixed(1)} s`}${s.error ? `  ${s.error}` : ''}`);
+  }
+  for (const w of workers) lines.push(`worker ${w.worker} (${w.engine ?? '?'}): ${w.shards} shards, ${w.images} images in ${w.seconds.toFixed(1)} s, ${w.imagesPerSecond.toFixed(2)} img/s`);
+  return `${lines.join('\n')}\n`;
 }
 
 /** `adlab calibrate`: a calibration evaluation (Active Defense to the cap on clean images), printed with the suggestion. */

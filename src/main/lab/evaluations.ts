@@ -1,9 +1,9 @@
 import type { EvalConfig } from '../../shared/eval-config';
 import type { EvalResultMessage, EvaluationSummary } from '../../shared/evaluations';
 import { isFinished } from '../../shared/runs';
-import { resultKey } from '../../shared/worker-protocol';
+import { type EvalJob, resultKey } from '../../shared/worker-protocol';
 import { Waiters, type LabContext } from './lab-context';
-import type { RunningJob } from './supervisor';
+import type { JobListener, RunningJob } from './supervisor';
 
 type FinalStatus = 'completed' | 'cancelled' | 'failed' | 'interrupted';
 
@@ -72,33 +72,33 @@ export class Evaluations {
     const checkpoint = ctx.runs.checkpoints(run.id).find((c) => c.kind === e.config.checkpoint);
     ctx.evals.markRunning(evalId);
     ctx.emit({ type: 'evaluation', evaluation: ctx.evals.get(evalId) });
-    const job = ctx.supervisor.run(
-      {
-        type: 'evaluate',
-        jobId: evalId,
-        config: e.config,
-        train: run.config,
-        checkpointPath: checkpoint?.path ?? '',
-        datasetDir: ctx.datasets.dirFor(run.config.datasetId),
-        completed: e.results.map((r) => resultKey(r.attack, r.eps, r.lambda)),
+    const jobMessage: EvalJob = {
+      type: 'evaluate',
+      jobId: evalId,
+      config: e.config,
+      train: run.config,
+      checkpointPath: checkpoint?.path ?? '',
+      datasetDir: ctx.datasets.dirFor(run.config.datasetId),
+      completed: e.results.map((r) => resultKey(r.attack, r.eps, r.lambda)),
+    };
+    const listener: JobListener = {
+      engine: (report) => {
+        ctx.evals.setEngine(evalId, report.engine);
+        ctx.noteEngine(report);
       },
-      {
-        engine: (report) => {
-          ctx.evals.setEngine(evalId, report.engine);
-          ctx.noteEngine(report);
-        },
-        progress: (progress) => ctx.emit({ type: 'eval-progress', evalId, progress }),
-        evalResult: (row) => {
-          ctx.evals.addResult(evalId, row as EvalResultMessage);
-          ctx.emit({ type: 'evaluation', evaluation: ctx.evals.get(evalId) });
-        },
-        evalSummary: (values) => {
-          ctx.evals.mergeSummary(evalId, values);
-          // The view shows the record selection and the defense's diagnostics while the evaluation runs.
-          ctx.emit({ type: 'evaluation', evaluation: ctx.evals.get(evalId) });
-        },
+      progress: (progress) => ctx.emit({ type: 'eval-progress', evalId, progress }),
+      evalResult: (row) => {
+        ctx.evals.addResult(evalId, row as EvalResultMessage);
+        ctx.emit({ type: 'evaluation', evaluation: ctx.evals.get(evalId) });
       },
-    );
+      evalSummary: (values) => {
+        ctx.evals.mergeSummary(evalId, values);
+        // The view shows the record selection and the defense's diagnostics while the evaluation runs.
+        ctx.emit({ type: 'evaluation', evaluation: ctx.evals.get(evalId) });
+      },
+    };
+    // With a Redis coordinator the evaluation runs as shards on `adlab worker` processes; the store sees the same messages.
+    const job = ctx.remote ? ctx.remote.runEval(jobMessage, listener) : ctx.supervisor.run(jobMessage, listener);
     void job.done.then((outcome) => {
       if (ctx.closed) this.finish(evalId, 'interrupted', 'the lab was closed while this evaluation was running');
       else if (outcome.status === 'failed') this.finish(evalId, 'failed', outcome.error);

@@ -6,6 +6,8 @@ import { DatasetRegistry } from './dataset-registry';
 import { openDatabase, type Db } from './db';
 import { EvalStore } from './eval-store';
 import type { JobQueue } from './job-queue';
+import type { Coordinator } from './distributed/coordinator';
+import { ShardStore } from './distributed/shard-store';
 import { RunStore } from './run-store';
 import { WorkerSupervisor } from './supervisor';
 import { UploadStore } from './uploads';
@@ -19,6 +21,9 @@ export class LabContext {
   readonly datasets: DatasetRegistry;
   readonly uploads: UploadStore;
   readonly supervisor: WorkerSupervisor;
+  readonly shards: ShardStore;
+  /** Set when the lab coordinates workers over Redis (ADLAB_REDIS_URL): evaluations run as shards there. */
+  remote: Coordinator | null = null;
   /** Set by the host once its queue exists (the queue's launchers need the parts that need the context). */
   queue!: JobQueue;
   lastEngine: EngineReport | null = null;
@@ -38,6 +43,7 @@ export class LabContext {
     mkdirSync(this.datasets.root, { recursive: true });
     this.uploads = new UploadStore(join(dataDir, 'uploads'));
     this.supervisor = new WorkerSupervisor(launcher);
+    this.shards = new ShardStore(this.db);
   }
 
   onEvent(listener: (event: LabEvent) => void): () => void {

@@ -8,6 +8,7 @@ import type { TrainConfig } from '../../shared/train-config';
 import type { OfficialArchiveId } from '../../data/download';
 import { previewPage } from '../../data/preview';
 import { Defends } from './defends';
+import { Coordinator } from './distributed/coordinator';
 import { Evaluations } from './evaluations';
 import { DatasetImports, type ImportOptions } from './imports';
 import { JobQueue } from './job-queue';
@@ -34,6 +35,14 @@ export interface LabHostOptions {
   pickPath?: (kind: 'file' | 'folder') => Promise<string | null>;
   /** Take over queued runs left by a stopped lab process at start (the app: yes; a one-shot CLI command: no). */
   adoptQueue?: boolean;
+  /** Coordinate `adlab worker` processes through this Redis (ADLAB_REDIS_URL): evaluations run as shards there. */
+  redisUrl?: string;
+  /** Image-range shards per distributed evaluation (default 8). */
+  imageShards?: number;
+  /** Jobs (runs, evaluations) handed to remote workers at once (default 16). */
+  remoteSlots?: number;
+  /** The engine every remote shard and run must use (default ADLAB_ENGINE, else wasm). */
+  remoteEngine?: string;
 }
 
 type Handlers = { [M in LabMethod]: (...args: LabParsedArgs<M>) => Promise<LabResults[M]> | LabResults[M] };
@@ -56,7 +65,16 @@ export class LabHost {
     this.evaluations = new Evaluations(this.ctx);
     this.defends = new Defends(this.ctx);
     this.imports = new DatasetImports(this.ctx, options.pickPath);
-    this.ctx.queue = new JobQueue((item) => (item.kind === 'train' ? this.training.launch(item.id) : this.evaluations.launch(item.id)));
+    if (options.redisUrl) {
+      // The engine every shard must run on: results must not depend on which machine ran them.
+      const engine = options.remoteEngine ?? process.env.ADLAB_ENGINE ?? 'wasm';
+      this.ctx.remote = new Coordinator({ redisUrl: options.redisUrl, engine, imageShards: options.imageShards, shards: this.ctx.shards });
+    }
+    this.ctx.queue = new JobQueue(
+      (item) => (item.kind === 'train' ? this.training.launch(item.id) : this.evaluations.launch(item.id)),
+      // Remote jobs wait on BullMQ, where the workers' number and concurrency set the pace.
+      this.ctx.remote ? (options.remoteSlots ?? 16) : 1,
+    );
     const adoptedRuns = this.ctx.runs.recover(pidAlive);
     const adoptedEvals = this.ctx.evals.recover(pidAlive);
     // Half-written checkpoint folders of workers killed mid-save (their pids are gone).
@@ -74,6 +92,10 @@ export class LabHost {
   }
   get runs() {
     return this.ctx.runs;
+  }
+  /** Shards of distributed evaluations: which worker and engine ran each, and how fast. */
+  get shards() {
+    return this.ctx.shards;
   }
   get evals() {
     return this.ctx.evals;
@@ -223,11 +245,12 @@ export class LabHost {
     ctx.closed = true;
     ctx.queue.stop();
     const pending: Promise<unknown>[] = [];
-    const active = ctx.queue.active;
-    if (active) {
-      active.cancel();
+    for (const active of ctx.queue.actives) {
+      // A distributed evaluation is not cancelled by a closing lab: its shards stay queued for a resume.
+      if (!ctx.remote) active.cancel();
       pending.push(active.done);
     }
+    if (ctx.remote) await ctx.remote.close();
     for (const abort of this.imports.downloads.values()) abort.abort();
     for (const job of [...this.defends.running.values(), ...this.imports.running.values()]) {
       job.cancel();

@@ -122,4 +122,21 @@ export const MIGRATIONS: readonly string[] = [
   );
   ALTER TABLE runs ADD COLUMN provenance_json TEXT;
   `,
+  // (dist) shards of distributed evaluations (BullMQ): who ran each, on which engine, how fast.
+  `
+  CREATE TABLE eval_shards (
+    eval_id TEXT NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    spec_json TEXT NOT NULL,
+    status TEXT NOT NULL,
+    worker TEXT,
+    engine TEXT,
+    images INTEGER NOT NULL,
+    seconds REAL,
+    error TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (eval_id, idx)
+  );
+  `,
 ];

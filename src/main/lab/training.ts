@@ -7,7 +7,8 @@ import { failureReason } from './disk-full';
 import { pidAlive } from './pids';
 import { Waiters, type LabContext } from './lab-context';
 import { weightsProvenance } from './weights-provenance';
-import type { RunningJob } from './supervisor';
+import type { JobListener, RunningJob } from './supervisor';
+import type { TrainJob } from '../../shared/worker-protocol';
 
 type FinalStatus = 'completed' | 'cancelled' | 'failed' | 'interrupted';
 
@@ -144,22 +145,22 @@ export class Training {
     sweepStaleCheckpointTemps(artifactsDir, pidAlive, resumeFrom);
     ctx.runs.beginAttempt(runId, resumeFrom ? checkpointPosition(resumeFrom) : null);
     ctx.emit({ type: 'run', run: ctx.runs.get(runId) });
-    const job = ctx.supervisor.run(
-      { type: 'train', jobId: runId, config: run.config, datasetDir: ctx.datasets.dirFor(run.config.datasetId), artifactsDir, resumeFrom },
-      {
-        engine: (report) => {
-          ctx.runs.setEngine(runId, report);
-          ctx.noteEngine(report);
-          ctx.emit({ type: 'run', run: ctx.runs.get(runId) });
-        },
-        metric: (point) => {
-          ctx.runs.addMetric(runId, point);
-          ctx.emit({ type: 'metric', runId, point });
-        },
-        progress: (progress) => ctx.emit({ type: 'progress', runId, progress }),
-        checkpoint: (c) => ctx.runs.saveCheckpoint(runId, { ...c, time: Date.now() }),
+    const message: TrainJob = { type: 'train', jobId: runId, config: run.config, datasetDir: ctx.datasets.dirFor(run.config.datasetId), artifactsDir, resumeFrom };
+    const listener: JobListener = {
+      engine: (report) => {
+        ctx.runs.setEngine(runId, report);
+        ctx.noteEngine(report);
+        ctx.emit({ type: 'run', run: ctx.runs.get(runId) });
       },
-    );
+      metric: (point) => {
+        ctx.runs.addMetric(runId, point);
+        ctx.emit({ type: 'metric', runId, point });
+      },
+      progress: (progress) => ctx.emit({ type: 'progress', runId, progress }),
+      checkpoint: (c) => ctx.runs.saveCheckpoint(runId, { ...c, time: Date.now() }),
+    };
+    // With a Redis coordinator the run trains on an `adlab worker`; its metrics and checkpoints come back here.
+    const job = ctx.remote ? ctx.remote.training.run(message, listener) : ctx.supervisor.run(message, listener);
     void job.done.then((outcome) => {
       if (ctx.closed) this.finish(runId, 'interrupted', 'the lab was closed while this run was running');
       // A worker that crashed before its first metric still leaves a failed run with the reason.

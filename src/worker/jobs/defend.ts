@@ -135,6 +135,8 @@ export async function defendImages(model: ClassifierModel, input: DefendImagesIn
 /** A labelled split in fixed order (the test split, or a training run's validation split). */
 export interface EvalSplit {
   count: number;
+  /** Record index of each image: its noise key, so a shard of the split draws what the whole split would. */
+  indices?: readonly number[];
   numClasses: number;
   height: number;
   width: number;
@@ -249,7 +251,7 @@ export async function evaluateDefense(model: ClassifierModel, split: EvalSplit, 
       let res;
       try {
         res = await defendBatch(model, x, options, {
-          ids: Array.from({ length: n }, (_, i) => first + i),
+          ids: split.indices ? split.indices.slice(first, first + n) : Array.from({ length: n }, (_, i) => first + i),
           maxRows: input.maxRows,
           hooks: { onPass: live, cancelled: () => ctx.cancelled },
         });

@@ -101,3 +101,33 @@ export function loadEvalSet(datasetDir: string, config: EvalConfig, train: Train
     },
   };
 }
+
+/**
+ * Positions [from, to) of an evaluation set: one image-range shard of a distributed evaluation.
+ * The record indices (the noise keys) and the selection stay those of the whole set, so the
+ * shard computes exactly what the whole evaluation computes for these images.
+ */
+export function sliceEvalSet(set: EvalSet, range: { from: number; to: number } | undefined): EvalSet {
+  if (!range) return set;
+  const { from, to } = range;
+  if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && to > from && to <= set.count)) {
+    throw new Error(`shard range [${from}, ${to}) is not inside the ${set.count} selected images`);
+  }
+  const pixels = set.height * set.width * 3;
+  const images = set.images.slice(from * pixels, to * pixels);
+  const labels = set.labels.slice(from, to);
+  const count = to - from;
+  return {
+    ...set,
+    images,
+    labels,
+    indices: set.indices.slice(from, to),
+    count,
+    *batches(batchSize: number): Iterable<Batch> {
+      for (let i = 0; i < count; i += batchSize) {
+        const n = Math.min(batchSize, count - i);
+        yield { x: images.slice(i * pixels, (i + n) * pixels), y: labels.slice(i, i + n), n };
+      }
+    },
+  };
+}

@@ -25,7 +25,7 @@ import type { WideResNet } from '../ml/wrn';
 import { defenseOptionsOf } from './ad-options';
 import { evaluateDefense } from './defend';
 import { loadCheckpointModel } from './defend-model';
-import { type EvalSet, loadEvalSet } from './eval-inputs';
+import { type EvalSet, loadEvalSet, sliceEvalSet } from './eval-inputs';
 import { yielding } from './yielding-target';
 import { type JobContext, etaSeconds } from './job-context';
 
@@ -62,7 +62,7 @@ export async function runEvalJob(job: EvalJob, ctx: JobContext, report: EvalRepo
   const { model, featureLayer } = await loadCheckpointModel(job.checkpointPath);
   try {
     const layer = featureLayer ?? train.featureLayer;
-    const set = loadEvalSet(job.datasetDir, config, train);
+    const set = sliceEvalSet(loadEvalSet(job.datasetDir, config, train), job.range);
     const ad = defenseOptionsOf(config.ad, layer, config.seed);
     const summary: Record<string, number> = { n: set.count };
     report.summary({ selection: JSON.stringify(set.selection), indices: set.indices, labels: Array.from(set.labels) });
@@ -83,7 +83,7 @@ export async function runEvalJob(job: EvalJob, ctx: JobContext, report: EvalRepo
         report.summary({ cleanLfMean: st.mean, cleanLfP50: st.p50, cleanLfP90: st.p90, diagnostics: JSON.stringify(warnings) });
         for (const w of warnings) ctx.log('warn', w.message);
       }
-      if (config.defense === 'ad' && !job.completed.includes('summary|ad')) {
+      if (config.defense === 'ad' && !job.skipAdClean && !job.completed.includes('summary|ad')) {
         const r = await evaluateDefense(model, set, { options: ad, batchSize: config.batchSize, histogramBins: 20 }, ctx);
         if (r.status === 'cancelled') return { status: 'cancelled', summary };
         summary.adCleanAcc = r.defendedAccuracy;
@@ -109,14 +109,16 @@ export async function runEvalJob(job: EvalJob, ctx: JobContext, report: EvalRepo
       }
 
       const rows = planRows(config.attacks, config.eps, config.lambdas ?? DEFAULT_LAMBDAS).filter(
-        (r) => !job.completed.includes(resultKey(r.attack, r.eps, r.lambda)),
+        (r) => !job.completed.includes(resultKey(r.attack, r.eps, r.lambda)) && (!job.rowGroups || job.rowGroups.some((g) => g.attack === r.attack && g.eps === r.eps)),
       );
-      const target = yielding(makeTarget(model, config, ad, layer));
       const t0 = performance.now();
       for (let i = 0; i < rows.length; i++) {
         await new Promise((resolve) => setImmediate(resolve)); // read a pending 'cancel' before the next row
         if (ctx.cancelled) return { status: 'cancelled', summary };
         const row = rows[i]!;
+        // A fresh target per row: its unseeded draws (AutoAttack's randomness check) then do not
+        // depend on the rows before it, so a row run alone (a row shard) gives the same row.
+        const target = yielding(makeTarget(model, config, ad, layer));
         const started = performance.now();
         const onProgress = (p: { done: number; total: number; attack: string }) => {
           const done = i + p.done / Math.max(1, p.total);

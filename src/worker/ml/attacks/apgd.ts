@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng';
-import { type AttackCommon, type AttackOutput, checkBatch, checkCancelled, indicesWhere, predictedLabels, replaceRows, rows, selectRows } from './common';
+import { type AttackCommon, type AttackOutput, checkBatch, checkCancelled, indicesWhere, predictedLabels, replaceRows, rows } from './common';
 import { ceLoss, dlrLoss } from './losses';
-import { type Norm, checkEps, normalise, project } from './norms';
+import { type Norm, ascentDirection, checkEps, normalise, project } from './norms';
 import type { AttackLoss, AttackTarget } from './target';
 
 /*
@@ -91,113 +91,171 @@ interface RunParams {
   isCancelled?: () => boolean;
 }
 
-/** One APGD run (autopgd_base.py:201 attack_single_run, L-inf and L2 branches; start point :207, step-size check :407-424). */
+/**
+ * One APGD run (autopgd_base.py:201 attack_single_run, L-inf and L2 branches; start point :207, step-size check :407-424).
+ * Every per-iteration quantity (iterates, best points, losses, step sizes, the flags of the
+ * step-size check) stays on the device: the official code's host-side decisions are all
+ * elementwise selections, so the loop reads nothing back. A run reads back once, at the
+ * end: (acc, lossBest, zero-gradient flags) in one vector.
+ */
 export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, loss: AttackLoss, p: RunParams, rng: Rng): Promise<SingleRunResult> {
   const n = x.shape[0];
-  const labels = await y.data();
   const { eps, norm, nIter } = p;
   // Start: L-inf t ~ U[-1,1]^d, L2 t ~ N(0, I); x0 = clip01(x + eps * t / ||t||).
   const t = norm === 'Linf' ? rng.uniform(x.size, -1, 1) : rng.normal(x.size, 0, 1);
-  let xAdv = tf.tidy(() => tf.clipByValue(tf.add(x, tf.mul(eps, normalise(tf.tensor(t, x.shape) as tf.Tensor4D, norm))), 0, 1) as tf.Tensor4D);
-  let xBest = tf.clone(xAdv);
-  let xBestAdv = tf.clone(xAdv);
-  let xAdvOld = tf.clone(xAdv);
-  const g0 = await target.lossGrad(xAdv, y, loss, rng.nextUint32());
-  let grad = g0.grad;
-  let gradBest = tf.clone(grad);
-  const gradMass = tf.tidy(() => tf.sum(tf.abs(tf.reshape(grad, [n, -1])), 1));
-  const zeroGradients = Array.from(await gradMass.data()).filter((v) => v === 0).length;
-  gradMass.dispose();
-  const pred0 = await predictedLabels(g0.logits);
-  const acc = Array.from(pred0, (v, i) => v === labels[i]);
-  const lossBest = Float32Array.from(await g0.loss.data());
-  tf.dispose([g0.loss, g0.logits]);
-
-  const stepSize = new Float32Array(n).fill(APGD_STEP_FACTOR * eps);
-  const { first, decr, min } = checkpointParams(nIter);
-  let k = first;
-  let counter3 = 0;
-  const lossSteps: Float32Array[] = [];
-  let lossBestLastCheck = Float32Array.from(lossBest);
-  // reduced_last_check starts at 1 (autopgd_base.py:315), so rule 2 cannot fire at the first checkpoint.
-  let reducedLastCheck = new Array<boolean>(n).fill(true);
-
+  const s = new RunState();
   try {
+    // L-inf: clip01(min(max(v, x - eps), x + eps)) == min(max(v, lo), hi) with lo = max(x - eps, 0), hi = min(x + eps, 1)
+    // (the two intervals overlap at x), so the box is computed once per run instead of twice per iteration.
+    const box = norm === 'Linf' ? s.keep(tf.tidy(() => [tf.maximum(tf.sub(x, eps), 0), tf.minimum(tf.add(x, eps), 1)] as [tf.Tensor4D, tf.Tensor4D])) : null;
+    const proj = (v: tf.Tensor4D): tf.Tensor4D => (box ? (tf.minimum(tf.maximum(v, box[0]), box[1]) as tf.Tensor4D) : project(v, x, eps, norm));
+    s.xAdv = s.keep(tf.tidy(() => tf.clipByValue(tf.add(x, tf.mul(eps, normalise(tf.tensor(t, x.shape) as tf.Tensor4D, norm))), 0, 1) as tf.Tensor4D));
+    s.xBest = s.keep(tf.clone(s.xAdv));
+    s.xBestAdv = s.keep(tf.clone(s.xAdv));
+    s.xAdvOld = s.keep(tf.clone(s.xAdv));
+    const g0 = await target.lossGrad(s.xAdv, y, loss, rng.nextUint32());
+    s.grad = s.keep(g0.grad);
+    s.gradBest = s.keep(tf.clone(g0.grad));
+    s.lossBest = s.keep(g0.loss);
+    s.acc = s.keep(tf.tidy(() => tf.equal(tf.argMax(g0.logits, 1), y)) as tf.Tensor1D);
+    g0.logits.dispose();
+    // AutoAttack's check_zero_gradients: points whose start gradient is exactly zero, read with the result.
+    const zeroGrad = s.keep(tf.tidy(() => tf.cast(tf.equal(tf.sum(tf.abs(tf.reshape(s.grad, [n, -1])), 1), 0), 'float32')));
+
+    s.step = s.keep(tf.fill([n, 1, 1, 1], APGD_STEP_FACTOR * eps));
+    const { first, decr, min } = checkpointParams(nIter);
+    let k = first;
+    let counter3 = 0;
+    // Per-iteration losses since the last checkpoint, preceded by the loss of the iteration before them
+    // (a zero row at the start: index -1 of the PyTorch loss_steps buffer reads 0).
+    let lossSteps: tf.Tensor1D[] = [s.keep(tf.zeros([n]))];
+    s.lossBestLastCheck = s.keep(tf.clone(s.lossBest));
+    // reduced_last_check starts at 1 (autopgd_base.py:315), so rule 2 cannot fire at the first checkpoint.
+    s.reducedLastCheck = s.keep(tf.ones([n], 'bool'));
+
     for (let i = 0; i < nIter; i++) {
       checkCancelled(p.isCancelled);
       const a = i > 0 ? APGD_MOMENTUM : 1;
       const next = tf.tidy(() => {
-        const step = tf.tensor4d(stepSize, [n, 1, 1, 1]);
-        const grad2 = tf.sub(xAdv, xAdvOld);
-        let z: tf.Tensor4D;
-        if (norm === 'Linf') z = project(tf.add(xAdv, tf.mul(step, tf.sign(grad))) as tf.Tensor4D, x, eps, norm);
-        else z = project(tf.add(xAdv, tf.mul(step, normalise(grad, 'L2'))) as tf.Tensor4D, x, eps, norm);
-        return project(tf.add(tf.add(xAdv, tf.mul(tf.sub(z, xAdv), a)), tf.mul(grad2, 1 - a)) as tf.Tensor4D, x, eps, norm);
+        const z = proj(tf.add(s.xAdv, tf.mul(s.step, ascentDirection(s.grad, norm))) as tf.Tensor4D);
+        const grad2 = tf.sub(s.xAdv, s.xAdvOld);
+        return proj(tf.add(tf.add(s.xAdv, tf.mul(tf.sub(z, s.xAdv), a)), tf.mul(grad2, 1 - a)) as tf.Tensor4D);
       });
-      xAdvOld.dispose();
-      xAdvOld = xAdv;
-      xAdv = next;
+      s.replace('xAdvOld', s.xAdv);
+      s.xAdv = s.keep(next);
 
-      const g = await target.lossGrad(xAdv, y, loss, rng.nextUint32());
-      grad.dispose();
-      grad = g.grad;
-      const pred = await predictedLabels(g.logits);
-      const wrong = Array.from(pred, (v, j) => v !== labels[j]);
-      wrong.forEach((w, j) => w && (acc[j] = false));
-      if (wrong.some(Boolean)) xBestAdv = swap(xBestAdv, selectRows(wrong, xAdv, xBestAdv));
-
-      const li = Float32Array.from(await g.loss.data());
-      tf.dispose([g.loss, g.logits]);
+      const g = await target.lossGrad(s.xAdv, y, loss, rng.nextUint32());
+      s.replace('grad', g.grad);
+      const li = s.keep(g.loss);
       lossSteps.push(li);
-      const improved = Array.from(li, (v, j) => v > lossBest[j]!);
-      if (improved.some(Boolean)) {
-        xBest = swap(xBest, selectRows(improved, xAdv, xBest));
-        gradBest = swap(gradBest, selectRows(improved, grad, gradBest));
-        improved.forEach((v, j) => v && (lossBest[j] = li[j]!));
-      }
+      const upd = tf.tidy(() => {
+        const right = tf.equal(tf.argMax(g.logits, 1), y) as tf.Tensor1D;
+        const improved = tf.greater(li, s.lossBest) as tf.Tensor1D;
+        const improvedRows = rowMask(improved);
+        return {
+          acc: tf.logicalAnd(s.acc, right),
+          // The last iterate that fooled the target.
+          xBestAdv: tf.where(rowMask(right), s.xBestAdv, s.xAdv),
+          xBest: tf.where(improvedRows, s.xAdv, s.xBest),
+          gradBest: tf.where(improvedRows, s.grad, s.gradBest),
+          lossBest: tf.where(improved, li, s.lossBest),
+        };
+      });
+      g.logits.dispose();
+      for (const [key, v] of Object.entries(upd)) s.replace(key as keyof typeof upd, v);
 
       counter3++;
       if (counter3 === k) {
-        const osc = oscillation(lossSteps, i, k, p.rho);
-        const fl = osc.map((o, j) => o || (!reducedLastCheck[j] && lossBestLastCheck[j]! >= lossBest[j]!));
-        reducedLastCheck = fl;
-        lossBestLastCheck = Float32Array.from(lossBest);
-        if (fl.some(Boolean)) {
-          fl.forEach((v, j) => v && (stepSize[j] = stepSize[j]! / 2));
-          xAdv = swap(xAdv, selectRows(fl, xBest, xAdv));
-          grad = swap(grad, selectRows(fl, gradBest, grad));
-        }
+        const fl = tf.tidy(() => {
+          // check_oscillation (autopgd_base.py:166): count loss increases over the last k steps; flag when <= rho * k.
+          const incr = lossSteps.slice(1).map((cur, c) => tf.cast(tf.greater(cur, lossSteps[c]!), 'float32'));
+          const osc = tf.lessEqual(tf.addN(incr), Math.floor(k * p.rho));
+          return tf.logicalOr(osc, tf.logicalAnd(tf.logicalNot(s.reducedLastCheck), tf.greaterEqual(s.lossBestLastCheck, s.lossBest))) as tf.Tensor1D;
+        });
+        s.replace('reducedLastCheck', fl);
+        s.replace('lossBestLastCheck', tf.clone(s.lossBest));
+        const reset = tf.tidy(() => {
+          const rows4 = rowMask(fl);
+          return { step: tf.where(rows4, tf.div(s.step, 2), s.step), xAdv: tf.where(rows4, s.xBest, s.xAdv), grad: tf.where(rows4, s.gradBest, s.grad) };
+        });
+        for (const [key, v] of Object.entries(reset)) s.replace(key as keyof typeof reset, v);
+        const last = lossSteps[lossSteps.length - 1]!;
+        for (const old of lossSteps.slice(0, -1)) s.drop(old);
+        lossSteps = [last];
         k = Math.max(k - decr, min);
         counter3 = 0;
       }
     }
-  } catch (err) {
-    tf.dispose([xBest, xBestAdv]);
-    throw err;
+    const packed = s.keep(tf.tidy(() => tf.concat([tf.cast(s.acc, 'float32'), s.lossBest, zeroGrad])));
+    const result = (await packed.data()) as Float32Array;
+    const out: SingleRunResult = {
+      xBest: s.release('xBest'),
+      xBestAdv: s.release('xBestAdv'),
+      acc: Array.from(result.subarray(0, n), (v) => v === 1),
+      lossBest: Float32Array.from(result.subarray(n, 2 * n)),
+      zeroGradients: result.subarray(2 * n).filter((v) => v === 1).length,
+    };
+    return out;
   } finally {
-    tf.dispose([xAdv, xAdvOld, grad, gradBest]);
+    s.disposeAll();
   }
-  return { xBest, xBestAdv, acc, lossBest, zeroGradients };
 }
 
-function swap(old: tf.Tensor4D, next: tf.Tensor4D): tf.Tensor4D {
-  old.dispose();
-  return next;
+/** A per-example [N] flag as [N,1,1,1], to select whole images. */
+function rowMask(flags: tf.Tensor1D): tf.Tensor4D {
+  return tf.reshape(flags, [-1, 1, 1, 1]);
 }
 
-/**
- * check_oscillation (autopgd_base.py:166): over the last k steps, count loss increases; flag when the count is
- * <= rho * k. Index -1 reads a zero row, as the PyTorch code does at the first checkpoint.
- */
-function oscillation(lossSteps: Float32Array[], j: number, k: number, rho: number): boolean[] {
-  const n = lossSteps[0]!.length;
-  const count = new Float64Array(n);
-  for (let c = 0; c < k; c++) {
-    const cur = lossSteps[j - c]!;
-    const prev = j - c - 1 >= 0 ? lossSteps[j - c - 1]! : null;
-    for (let e = 0; e < n; e++) if (cur[e]! > (prev ? prev[e]! : 0)) count[e]!++;
+type StateKey = 'xAdv' | 'xAdvOld' | 'xBest' | 'xBestAdv' | 'grad' | 'gradBest' | 'step' | 'lossBest' | 'lossBestLastCheck' | 'acc' | 'reducedLastCheck';
+
+/** APGD's device state: every tensor it owns is tracked, so a throw or a cancel frees them all. */
+class RunState {
+  private readonly owned = new Set<tf.Tensor>();
+  xAdv!: tf.Tensor4D;
+  xAdvOld!: tf.Tensor4D;
+  xBest!: tf.Tensor4D;
+  xBestAdv!: tf.Tensor4D;
+  grad!: tf.Tensor4D;
+  gradBest!: tf.Tensor4D;
+  step!: tf.Tensor4D;
+  lossBest!: tf.Tensor1D;
+  lossBestLastCheck!: tf.Tensor1D;
+  acc!: tf.Tensor1D;
+  reducedLastCheck!: tf.Tensor1D;
+
+  keep<T extends tf.Tensor | tf.Tensor[]>(t: T): T {
+    for (const u of Array.isArray(t) ? t : [t]) this.owned.add(u);
+    return t;
   }
-  return Array.from(count, (v) => v <= k * rho);
+
+  /** Sets a state tensor, disposing the one it replaces unless it is still held elsewhere in the state. */
+  replace(key: StateKey, v: tf.Tensor): void {
+    const old = this[key] as tf.Tensor | undefined;
+    (this as unknown as Record<StateKey, tf.Tensor>)[key] = this.keep(v);
+    if (old && old !== v && !this.holds(old)) this.drop(old);
+  }
+
+  drop(t: tf.Tensor): void {
+    this.owned.delete(t);
+    t.dispose();
+  }
+
+  /** Hands a state tensor to the caller. */
+  release<K extends StateKey>(key: K): this[K] {
+    const t = this[key];
+    this.owned.delete(t as tf.Tensor);
+    return t;
+  }
+
+  private holds(t: tf.Tensor): boolean {
+    const keys: StateKey[] = ['xAdv', 'xAdvOld', 'xBest', 'xBestAdv', 'grad', 'gradBest', 'step', 'lossBest', 'lossBestLastCheck', 'acc', 'reducedLastCheck'];
+    return keys.some((k) => this[k] === t);
+  }
+
+  disposeAll(): void {
+    for (const t of this.owned) t.dispose();
+    this.owned.clear();
+  }
 }
 
 export function apgdParams(options: ApgdOptions): RunParams & { nRestarts: number } {

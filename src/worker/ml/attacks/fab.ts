@@ -93,9 +93,13 @@ async function fabSingleRun(
         for (const o of others) {
           const ot = tf.tensor1d(o, 'int32');
           const g = await target.lossGrad(xt, yT, logitDiff(ot), rng.nextUint32());
-          dfs.push(Float32Array.from(await g.loss.data()));
-          dgs.push(Float32Array.from(await g.grad.data()));
+          // One read for df and dg together (the projection runs on the host).
+          const both = tf.tidy(() => tf.concat([g.loss, tf.reshape(g.grad, [-1])]));
           tf.dispose([ot, g.loss, g.grad, g.logits]);
+          const buf = (await both.data()) as Float32Array;
+          both.dispose();
+          dfs.push(buf.slice(0, n));
+          dgs.push(buf.slice(n));
         }
       } finally {
         xt.dispose();

@@ -12,22 +12,40 @@ export function perExampleCe(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
 }
 
 /**
- * The k largest logits per row, in descending order, by repeated masking of the argmax
- * (differentiable, unlike tf.topk in tfjs). Returns k tensors [N].
+ * Classes of the k largest logits per row, descending, as one top-k
+ * kernel, and whether each row's largest is its label y. Both are piecewise constant in the
+ * logits, so no gradient flows through them (tfjs has no TopK gradient; the custom gradient
+ * says so explicitly); gradients flow through the values they pick.
  */
-export function largest(logits: tf.Tensor2D, k: number): tf.Tensor1D[] {
-  const K = logits.shape[1];
+function topPositions(logits: tf.Tensor2D, k: number, y?: tf.Tensor1D): { pos: tf.Tensor2D; topIsY: tf.Tensor1D | null } {
+  const [N, K] = logits.shape;
   if (k > K) throw new Error(`need at least ${k} classes, the model has ${K}`);
-  const out: tf.Tensor1D[] = [];
-  let z: tf.Tensor2D = logits;
-  for (let i = 0; i < k; i++) {
-    out.push(tf.max(z, 1) as tf.Tensor1D);
-    if (i + 1 < k) {
-      const hit = tf.cast(tf.oneHot(tf.argMax(z, 1), K), 'bool');
-      z = tf.where(hit, tf.fill(z.shape, -Infinity), z) as tf.Tensor2D;
-    }
-  }
-  return out;
+  const f = tf.customGrad(((z: tf.Tensor) => {
+    const idx = tf.topk(z, k).indices;
+    const topIsY = y ? tf.cast(tf.equal(tf.reshape(tf.slice(idx, [0, 0], [N, 1]), [N]), y), 'int32') : tf.zeros([N], 'int32');
+    return { value: tf.concat([idx, tf.reshape(topIsY, [N, 1])], 1), gradFunc: () => [tf.zerosLike(z)] };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  const both = f(logits) as tf.Tensor2D;
+  return {
+    // customGrad hands its value back as float32; class indices are small integers, exact in float32.
+    pos: tf.cast(tf.slice(both, [0, 0], [N, k]), 'int32') as tf.Tensor2D,
+    topIsY: y ? (tf.cast(tf.reshape(tf.slice(both, [0, k], [N, 1]), [N]), 'bool') as tf.Tensor1D) : null,
+  };
+}
+
+/** The k largest logits per row, in descending order, differentiable; k tensors [N]. */
+export function largest(logits: tf.Tensor2D, k: number): tf.Tensor1D[] {
+  return sortedLogits(logits, k).values;
+}
+
+/** One top-k per call: the k largest logits per row (descending); with y, whether y is the argmax. */
+function sortedLogits(logits: tf.Tensor2D, k: number, y?: tf.Tensor1D): { values: tf.Tensor1D[]; topIsY: tf.Tensor1D | null } {
+  const { pos, topIsY } = topPositions(logits, k, y);
+  // The values by one-hot selection: a gather's gradient needs UnsortedSegmentSum, which the wasm backend lacks.
+  const [N, K] = logits.shape;
+  const picked = tf.sum(tf.mul(tf.oneHot(tf.reshape(pos, [-1]), K).reshape([N, k, K]), tf.reshape(logits, [N, 1, K])), 2);
+  const values = tf.unstack(picked, 1) as tf.Tensor1D[];
+  return { values, topIsY };
 }
 
 /** z_y per row. */
@@ -47,8 +65,11 @@ function bestOther(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
  */
 export function dlr(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => {
-    const [z1, , z3] = largest(logits, 3);
-    return tf.neg(tf.div(tf.sub(pick(logits, y), bestOther(logits, y)), tf.add(tf.sub(z1!, z3!), DLR_EPS))) as tf.Tensor1D;
+    // One top-k: max_{i != y} z_i is z_pi2 where y is the argmax, else z_pi1.
+    const { values, topIsY } = sortedLogits(logits, 3, y);
+    const [z1, z2, z3] = values as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+    const other = tf.where(topIsY!, z2, z1);
+    return tf.neg(tf.div(tf.sub(pick(logits, y), other), tf.add(tf.sub(z1, z3), DLR_EPS))) as tf.Tensor1D;
   });
 }
 
@@ -58,7 +79,7 @@ export function dlr(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
  */
 export function dlrTargeted(logits: tf.Tensor2D, y: tf.Tensor1D, target: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => {
-    const [z1, , z3, z4] = largest(logits, 4);
+    const [z1, , z3, z4] = sortedLogits(logits, 4).values;
     const den = tf.add(tf.sub(z1!, tf.mul(0.5, tf.add(z3!, z4!))), DLR_EPS);
     return tf.neg(tf.div(tf.sub(pick(logits, y), pick(logits, target)), den)) as tf.Tensor1D;
   });

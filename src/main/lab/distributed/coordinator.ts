@@ -1,0 +1,284 @@
+import { type Job, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { readFullManifest } from '../../../data/manifest';
+import { type EvalConfig, selectionOf } from '../../../shared/eval-config';
+import type { EngineReport } from '../../../shared/engine';
+import type { EvalResultMessage } from '../../../shared/evaluations';
+import { type FolderManifest, parseShardResult, SHARD_PROTOCOL, SHARD_QUEUE, type ShardPayload, type ShardResult, shardProgressSchema } from '../../../shared/shards';
+import type { EvalJob } from '../../../shared/worker-protocol';
+import type { JobListener, JobOutcome, RunningJob } from '../supervisor';
+import { putFolder } from './blobs';
+import { LAB_VERSION } from './lab-version';
+import { foldSummaries, imageRanges, mergeImageShards } from './merge';
+import { redactedUrl, redisClient, redisOptions } from './redis-url';
+import { RemoteTraining } from './remote-training';
+import type { ShardStore } from './shard-store';
+
+export interface CoordinatorOptions {
+  redisUrl: string;
+  /** Image-range shards per evaluation (default 8). */
+  imageShards?: number;
+  /** Attempts per shard before the evaluation fails (BullMQ retries; a stalled shard counts once). */
+  attempts?: number;
+  /** The engine every shard must run on (results must not depend on the machine). */
+  engine: string;
+  shards?: ShardStore;
+  /** How long to wait for Redis before an evaluation or run fails with the reason (default 15 s). */
+  connectTimeoutMs?: number;
+}
+
+/** Redis key that tells workers to stop an evaluation's shards (read by src/main/lab/distributed/shard-worker.ts). */
+export const cancelKey = (evalId: string) => `adlab:cancel:${evalId}`;
+/** BullMQ job ids: stable per (evaluation, shard), so a restarted coordinator finds the shards it queued. */
+export const shardJobId = (evalId: string, index: number) => `${evalId}.shard-${index}`;
+
+interface PlannedShard {
+  payload: ShardPayload;
+  images: number;
+}
+
+/** How many images an evaluation selects (the worker's selectRecords, from the split's size). */
+export function selectedCount(config: EvalConfig, splitTotal: number): number {
+  const sel = selectionOf(config);
+  return sel.sample === 'first' ? Math.max(0, Math.min(config.n, splitTotal - sel.offset)) : Math.min(config.n, splitTotal);
+}
+
+/**
+ * The lab host as a coordinator: an evaluation becomes image-range shards (clean and
+ * Active Defense passes over positions [from, to)) and row shards (every (attack,
+ * epsilon) group over all images) on a BullMQ queue; `adlab worker` processes take
+ * them. Image shards are exact because Active Defense draws each image's noise from
+ * (seed, record index); attack rows are not split by image because the attacks'
+ * random starts are drawn per batch, so a row shard runs each row as the single
+ * machine would. Results come back as job return values and land in the lab's store.
+ */
+export class Coordinator {
+  private readonly queue: Queue;
+  private readonly events: QueueEvents;
+  private readonly redis: Redis;
+  private readonly ready: Promise<unknown>;
+  /** Training runs on remote workers (one BullMQ job per run attempt). */
+  readonly training: RemoteTraining;
+  private closing = false;
+  private readonly closed: Promise<void>;
+  private markClosed!: () => void;
+
+  constructor(private readonly options: CoordinatorOptions) {
+    const connection = redisOptions(options.redisUrl);
+    this.queue = new Queue(SHARD_QUEUE, { connection });
+    this.events = new QueueEvents(SHARD_QUEUE, { connection });
+    this.redis = redisClient(options.redisUrl);
+    // An unreachable Redis must fail the evaluation with the reason, not end the lab (or hang it).
+    let lastError = 'no answer';
+    for (const emitter of [this.queue, this.events, this.redis] as { on(e: 'error', f: (err: Error) => void): unknown }[]) {
+      emitter.on('error', (err: Error) => (lastError = err.message || String(err)));
+    }
+    const timeout = options.connectTimeoutMs ?? 15_000;
+    this.ready = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${redactedUrl(options.redisUrl)} within ${timeout / 1000} s: ${lastError}`)), timeout);
+      Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady(), this.redis.ping()]).then(
+        () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
+    this.ready.catch(() => undefined);
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
+    this.training = new RemoteTraining(options.redisUrl, this.redis, options.engine, this.closed, this.ready);
+  }
+
+  /**
+   * Stop coordinating. Shards on the queue are left alone: workers finish them, and the
+   * evaluation, marked interrupted, adopts their results when it is resumed.
+   */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.markClosed();
+    // BullMQ's close waits for a connection that may never come (Redis unreachable): bounded, then cut.
+    const closing = Promise.allSettled([this.events.close(), this.queue.close(), this.training.close()]);
+    await Promise.race([closing, new Promise((r) => setTimeout(r, 3000).unref())]);
+    for (const p of [this.events.disconnect(), this.queue.disconnect(), this.training.disconnect()]) p.catch(() => undefined);
+    this.redis.disconnect();
+  }
+
+  /** The shards of one evaluation, in order: image ranges first, then one row shard per (attack, epsilon). */
+  plan(job: EvalJob, checkpoint: FolderManifest, dataset: FolderManifest, count: number): PlannedShard[] {
+    const { config } = job;
+    const base = {
+      protocol: SHARD_PROTOCOL,
+      labVersion: LAB_VERSION,
+      evalId: job.jobId,
+      config,
+      train: job.train,
+      checkpoint,
+      dataset,
+      engine: this.options.engine,
+    } as const;
+    const shards: PlannedShard[] = [];
+    // delta_tilde calibration reads the lowest L_F of every image at once: it stays one shard.
+    const ranges = config.calibrate ? [{ from: 0, to: count }] : imageRanges(count, this.options.imageShards ?? 8);
+    for (const range of ranges) {
+      // No attack row runs here, so no row key matters: the payload stays the same while rows finish (a restart reuses it).
+      shards.push({ payload: { ...base, index: shards.length, kind: 'images', range, rowGroups: [], completed: [] }, images: range.to - range.from });
+    }
+    if (!config.calibrate) {
+      for (const eps of config.eps) {
+        for (const attack of config.attacks) {
+          shards.push({ payload: { ...base, index: shards.length, kind: 'rows', rowGroups: [{ attack, eps }], completed: job.completed }, images: count });
+        }
+      }
+    }
+    return shards;
+  }
+
+  /** Run an evaluation on the workers; the listener gets what a local worker would report. */
+  runEval(job: EvalJob, listener: JobListener): RunningJob {
+    let cancelled: Promise<void> | null = null;
+    let requestCancel!: () => void;
+    const cancelRequested = new Promise<void>((resolve) => (requestCancel = resolve));
+    const done = this.drive(job, listener, cancelRequested.then(() => cancelled!)).catch(
+      (err: unknown): JobOutcome => ({ status: 'failed', error: `distributed evaluation: ${(err as Error).message}` }),
+    );
+    return {
+      pid: undefined,
+      done,
+      cancel: () => {
+        cancelled ??= this.cancelShards(job.jobId).catch(() => undefined);
+        requestCancel();
+      },
+    };
+  }
+
+  private async drive(job: EvalJob, listener: JobListener, cancelled: Promise<void>): Promise<JobOutcome> {
+    let isCancelled = false;
+    void cancelled.then(() => (isCancelled = true));
+    await this.ready;
+    await this.redis.del(cancelKey(job.jobId));
+    const m = readFullManifest(job.datasetDir);
+    const split = job.config.split === 'test' ? (m.splits.find((s) => s.name === 'test')?.count ?? 0) : job.train.valSize;
+    const count = selectedCount(job.config, split);
+    if (count < 1) throw new Error(`the evaluation selects no images (split '${job.config.split}' has ${split})`);
+    // A test-split evaluation needs the test files only; the 'val' split is carved out of the train files.
+    const splitFiles = Object.values(m.files[job.config.split === 'test' ? 'test' : 'train'] ?? {});
+    const dataset = await putFolder(this.redis, job.datasetDir, (rel) => rel === 'manifest.json' || splitFiles.includes(rel));
+    const checkpoint = await putFolder(this.redis, job.checkpointPath);
+    const planned = this.plan(job, checkpoint, dataset, count);
+    this.options.shards?.plan(
+      job.jobId,
+      planned.map((s) => ({ index: s.payload.index, kind: s.payload.kind, images: s.images, spec: s.payload.range ?? s.payload.rowGroups })),
+    );
+    const progress = new Map<number, number>();
+    const report = (message: string) => {
+      const done = [...progress.values()].reduce((a, b) => a + b, 0);
+      listener.progress?.({ done: Math.round(done * 1000) / 1000, total: planned.length, etaSeconds: null, message });
+    };
+    const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
+      const s = planned.find((p) => shardJobId(job.jobId, p.payload.index) === jobId);
+      const parsed = shardProgressSchema.safeParse(data);
+      if (!s || !parsed.success) return;
+      const p = parsed.data;
+      progress.set(s.payload.index, p.total > 0 ? Math.min(1, p.done / p.total) : 0);
+      this.options.shards?.update(job.jobId, s.payload.index, { status: 'running', worker: p.worker });
+      report(`shard ${s.payload.index + 1}/${planned.length} on ${p.worker}${p.message ? `: ${p.message}` : ''}`);
+    };
+    this.events.on('progress', onProgress);
+    try {
+      const jobs = await Promise.all(planned.map((s) => this.enqueue(s.payload)));
+      if (isCancelled) await this.cancelShards(job.jobId); // cancelled while the blobs went up
+      let engineReported = false;
+      const imageResults: (ShardResult | null)[] = planned.map(() => null);
+      const finished = jobs.map(async (j, i) => {
+        const s = planned[i]!;
+        let result: ShardResult;
+        try {
+          result = parseShardResult(await j.waitUntilFinished(this.events));
+        } catch (err) {
+          const reason = (err as Error).message;
+          this.options.shards?.update(job.jobId, s.payload.index, { status: isCancelled ? 'cancelled' : 'failed', error: reason });
+          throw new Error(`shard ${s.payload.index + 1} of ${planned.length} failed: ${reason}`, { cause: err });
+        }
+        if (!engineReported) {
+          engineReported = true;
+          listener.engine?.(result.engineReport as unknown as EngineReport);
+        }
+        this.options.shards?.update(job.jobId, s.payload.index, {
+          status: result.status === 'completed' ? 'completed' : 'cancelled',
+          worker: result.worker,
+          engine: result.engine,
+          seconds: result.seconds,
+        });
+        progress.set(s.payload.index, 1);
+        report(`shard ${s.payload.index + 1}/${planned.length} done on ${result.worker}`);
+        if (s.payload.kind === 'images') imageResults[i] = result;
+        else for (const row of result.results) listener.evalResult?.(row as EvalResultMessage);
+        return result.status;
+      });
+      const all = Promise.allSettled(finished);
+      // A removed (cancelled) shard never finishes: cancel and close end the wait instead.
+      const statuses = await Promise.race([all, this.closed.then(() => 'closed' as const), cancelled.then(() => 'cancelled' as const)]);
+      if (statuses === 'closed') return { status: 'failed', error: 'the coordinating lab closed; its shards stay queued for a resume' };
+      if (statuses === 'cancelled' || isCancelled) {
+        await this.untilNoneActive(job.jobId, planned.length);
+        this.options.shards?.cancelUnfinished(job.jobId);
+        return { status: 'cancelled', summary: {} };
+      }
+      const failure = statuses.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failure) return { status: 'failed', error: (failure.reason as Error).message };
+      if (statuses.some((s) => s.status === 'fulfilled' && s.value === 'cancelled')) return { status: 'cancelled', summary: {} };
+      const images = imageResults.filter((r): r is ShardResult => r !== null).map((r) => foldSummaries(r.summaries));
+      const merged = job.config.calibrate ? images[0]! : mergeImageShards(images, job.config, m.classes.length);
+      listener.evalSummary?.(merged);
+      // The finished shards' results now live in the lab's store: Redis keeps nothing of them.
+      await Promise.allSettled(jobs.map((j) => j.remove()));
+      return { status: 'completed', summary: numericSummary(merged) };
+    } finally {
+      this.events.off('progress', onProgress);
+    }
+  }
+
+  /** Queue a shard, or adopt the one a previous coordinator queued with the same payload. */
+  private async enqueue(payload: ShardPayload): Promise<Job> {
+    const id = shardJobId(payload.evalId, payload.index);
+    const existing = await this.queue.getJob(id);
+    if (existing) {
+      const state = await existing.getState();
+      const same = JSON.stringify(existing.data) === JSON.stringify(payload);
+      const usable = same && (state === 'completed' ? parseShardResult(existing.returnvalue).status === 'completed' : state !== 'failed');
+      if (usable) return existing;
+      await existing.remove();
+    }
+    return this.queue.add('shard', payload, {
+      jobId: id,
+      attempts: this.options.attempts ?? 3,
+      backoff: { type: 'fixed', delay: 1000 },
+      removeOnComplete: false,
+      removeOnFail: false,
+    });
+  }
+
+  /** Cancel: workers stop running shards (they poll the flag), waiting ones are removed. */
+  private async cancelShards(evalId: string): Promise<void> {
+    await this.redis.set(cancelKey(evalId), '1', 'EX', 24 * 3600);
+    for (const job of await this.queue.getJobs(['waiting', 'delayed', 'prioritized'])) {
+      if (job?.id?.startsWith(`${evalId}.shard-`)) await job.remove().catch(() => undefined);
+    }
+  }
+
+  private async untilNoneActive(evalId: string, count: number): Promise<void> {
+    for (;;) {
+      const states = await Promise.all(Array.from({ length: count }, (_, i) => this.queue.getJobState(shardJobId(evalId, i))));
+      if (!states.includes('active')) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+function numericSummary(values: Record<string, number | number[] | string>): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).filter((e): e is [string, number] => typeof e[1] === 'number'));
+}

@@ -1,0 +1,86 @@
+import { defendedWarnings, type EvalWarning, lfStats, preflightWarnings, selectionWarnings } from '../../../shared/ad-diagnostics';
+import { type EvalConfig, resolveAd, selectionOf } from '../../../shared/eval-config';
+import { PER_IMAGE_KEYS } from '../../../shared/evaluations';
+
+type Values = Record<string, number | number[] | string>;
+
+/** One image-range shard's summary messages, folded in the order the worker sent them (later keys win, as in the store). */
+export function foldSummaries(summaries: readonly Values[]): Values {
+  return Object.assign({}, ...summaries) as Values;
+}
+
+function numbers(v: Values, key: string, what: string): number[] {
+  const a = v[key];
+  if (!Array.isArray(a)) throw new Error(`${what}: no per-image '${key}'`);
+  return a;
+}
+
+function accuracy(pred: readonly number[], labels: readonly number[]): number {
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) correct++;
+  return correct / labels.length;
+}
+
+/** Mean of per-shard means weighted by their image counts (the rows of a shard are images x K runs, K fixed). */
+function weighted(parts: readonly Values[], key: string, counts: readonly number[]): number | undefined {
+  if (!parts.every((p) => typeof p[key] === 'number')) return undefined;
+  const total = counts.reduce((a, b) => a + b, 0);
+  return parts.reduce((s, p, i) => s + (p[key] as number) * counts[i]!, 0) / total;
+}
+
+/**
+ * The summary of a whole evaluation from its image-range shards, in position order.
+ * Per-image arrays are concatenated; every figure the worker derives from them
+ * (accuracies, L_F statistics, the histogram, the diagnostics) is derived again here
+ * with the same functions over the concatenation, so it equals the single-machine
+ * value. Means the worker keeps no per-image data for (iterations over K runs,
+ * the capped share, the mean clean L_F) are count-weighted means of the shards'.
+ */
+export function mergeImageShards(shards: readonly Values[], config: EvalConfig, numClasses: number): Values {
+  if (shards.length === 0) throw new Error('merge: no image shards');
+  const counts = shards.map((s, i) => numbers(s, 'labels', `image shard ${i}`).length);
+  const out: Values = {};
+  if (typeof shards[0]!.selection === 'string') out.selection = shards[0]!.selection;
+  for (const key of PER_IMAGE_KEYS) {
+    if (shards.every((s) => Array.isArray(s[key]))) out[key] = shards.flatMap((s) => s[key] as number[]);
+  }
+  const labels = out.labels as number[];
+  out.n = labels.length;
+  if (Array.isArray(out.cleanPred)) out.cleanAcc = accuracy(out.cleanPred, labels);
+  const warnings: EvalWarning[] = selectionWarnings(labels, numClasses, selectionOf(config).sample);
+  if (config.defense === 'ad' && Array.isArray(out.cleanLf)) {
+    const st = lfStats(out.cleanLf);
+    Object.assign(out, { cleanLfMean: st.mean, cleanLfP50: st.p50, cleanLfP90: st.p90 });
+    warnings.push(...preflightWarnings(out.cleanLf, resolveAd(config.ad).deltaTilde));
+  }
+  if (Array.isArray(out.adPred)) {
+    out.adCleanAcc = accuracy(out.adPred, labels);
+    for (const key of ['meanIterations', 'cappedFraction', 'meanCleanLf']) {
+      const m = weighted(shards, key, counts);
+      if (m !== undefined) out[key] = m;
+    }
+    const edges = shards[0]!.histogramEdges;
+    if (Array.isArray(edges) && shards.every((s) => Array.isArray(s.histogramCounts) && JSON.stringify(s.histogramEdges) === JSON.stringify(edges))) {
+      out.histogramEdges = edges;
+      out.histogramCounts = (shards[0]!.histogramCounts as number[]).map((_, b) => shards.reduce((sum, s) => sum + (s.histogramCounts as number[])[b]!, 0));
+    }
+    warnings.push(
+      ...defendedWarnings({
+        cappedFraction: out.cappedFraction as number,
+        maxIters: resolveAd(config.ad).maxIters,
+        cleanAcc: out.cleanAcc as number,
+        adCleanAcc: out.adCleanAcc,
+      }),
+    );
+  }
+  out.diagnostics = JSON.stringify(warnings);
+  return out;
+}
+
+/** Contiguous position ranges of about equal size: [from, to) for each of `shards` shards (fewer if there are fewer images). */
+export function imageRanges(count: number, shards: number): { from: number; to: number }[] {
+  if (!(Number.isInteger(count) && count >= 1)) throw new Error(`imageRanges: count must be a positive integer, got ${count}`);
+  if (!(Number.isInteger(shards) && shards >= 1)) throw new Error(`imageRanges: shards must be a positive integer, got ${shards}`);
+  const k = Math.min(shards, count);
+  return Array.from({ length: k }, (_, i) => ({ from: Math.floor((i * count) / k), to: Math.floor(((i + 1) * count) / k) }));
+}

@@ -1,0 +1,136 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { readFullManifest } from '../../../data/manifest';
+import type { EngineReport } from '../../../shared/engine';
+import { SHARD_PROTOCOL, TRAIN_QUEUE, trainEventSchema, type TrainPayload, trainResultSchema } from '../../../shared/shards';
+import type { TrainJob } from '../../../shared/worker-protocol';
+import type { JobListener, JobOutcome, RunningJob } from '../supervisor';
+import { fetchFolder, putFolder } from './blobs';
+import { LAB_VERSION } from './lab-version';
+import { redisOptions } from './redis-url';
+
+/** Redis key that tells the worker running a training job to stop it (polled like an evaluation's). */
+export const trainCancelKey = (runId: string) => `adlab:cancel-run:${runId}`;
+
+/**
+ * Training runs on remote workers: a run attempt is one BullMQ job. Its metrics, progress,
+ * engine and checkpoints stream back as progress events, in order; each checkpoint
+ * arrives as a folder blob and is written into the run's own artifacts folder here,
+ * so a resume can continue on any worker (the coordinator uploads it again).
+ */
+export class RemoteTraining {
+  private readonly queue: Queue;
+  private readonly events: QueueEvents;
+  private readonly ready: Promise<unknown>;
+
+  constructor(
+    redisUrl: string,
+    private readonly redis: Redis,
+    private readonly engine: string,
+    private readonly closed: Promise<void>,
+    /** The coordinator's connection check: fails with the reason when Redis cannot be reached. */
+    private readonly connected: Promise<unknown>,
+  ) {
+    const connection = redisOptions(redisUrl);
+    this.queue = new Queue(TRAIN_QUEUE, { connection });
+    this.events = new QueueEvents(TRAIN_QUEUE, { connection });
+    for (const emitter of [this.queue, this.events] as { on(e: 'error', f: (err: Error) => void): unknown }[]) emitter.on('error', () => undefined);
+    this.ready = Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.events.close(), this.queue.close()]);
+  }
+
+  async disconnect(): Promise<void> {
+    await Promise.allSettled([this.events.disconnect(), this.queue.disconnect()]);
+  }
+
+  run(job: TrainJob, listener: JobListener): RunningJob {
+    let cancel!: () => void;
+    const cancelled = new Promise<void>((resolve) => (cancel = resolve));
+    const done = this.drive(job, listener, cancelled).catch((err: unknown): JobOutcome => ({ status: 'failed', error: `remote training: ${(err as Error).message}` }));
+    return {
+      pid: undefined,
+      done,
+      cancel: () => {
+        void this.redis.set(trainCancelKey(job.jobId), '1', 'EX', 24 * 3600).catch(() => undefined);
+        cancel();
+      },
+    };
+  }
+
+  private async drive(job: TrainJob, listener: JobListener, cancelled: Promise<void>): Promise<JobOutcome> {
+    await this.connected;
+    await this.ready;
+    await this.redis.del(trainCancelKey(job.jobId));
+    const m = readFullManifest(job.datasetDir);
+    const trainFiles = Object.values(m.files.train ?? {});
+    const payload: TrainPayload = {
+      protocol: SHARD_PROTOCOL,
+      labVersion: LAB_VERSION,
+      runId: job.jobId,
+      config: job.config,
+      dataset: await putFolder(this.redis, job.datasetDir, (rel) => rel === 'manifest.json' || trainFiles.includes(rel)),
+      resume: job.resumeFrom ? await putFolder(this.redis, job.resumeFrom) : undefined,
+      engine: this.engine,
+    };
+    const id = `${job.jobId}.train`;
+    // A run attempt starts over from its checkpoint: an earlier attempt's job is replaced.
+    await (await this.queue.getJob(id))?.remove().catch(() => undefined);
+    const bull = await this.queue.add('train', payload, { jobId: id, attempts: 1, removeOnComplete: true, removeOnFail: true });
+
+    // Events are handled one after another: a checkpoint is in the store before the metrics that follow it.
+    let chain = Promise.resolve();
+    const current = new Map<string, string>();
+    const remoteDir = join(job.artifactsDir, 'remote');
+    const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
+      if (jobId !== id) return;
+      const parsed = trainEventSchema.safeParse(data);
+      if (!parsed.success) return listener.log?.('warn', `remote training: ignored a malformed event (${parsed.error.issues[0]?.message})`);
+      const e = parsed.data;
+      chain = chain.then(async () => {
+        if (e.type === 'metric') listener.metric?.(e.point);
+        else if (e.type === 'progress') listener.progress?.(e.progress);
+        else if (e.type === 'engine') listener.engine?.(e.report as unknown as EngineReport);
+        else {
+          const path = await fetchFolder(this.redis, e.folder, remoteDir);
+          const previous = current.get(e.kind);
+          current.set(e.kind, path);
+          listener.checkpoint?.({ kind: e.kind, epoch: e.epoch, step: e.step, path, valAcc: e.valAcc });
+          // The replaced copy goes, unless the other kind still points at the same content.
+          if (previous && previous !== path && ![...current.values()].includes(previous)) rmSync(previous, { recursive: true, force: true });
+        }
+      });
+    };
+    this.events.on('progress', onProgress);
+    try {
+      const finished = bull.waitUntilFinished(this.events).then((v: unknown) => trainResultSchema.parse(v));
+      finished.catch(() => undefined);
+      const first = await Promise.race([
+        finished.then((r) => ({ kind: 'done' as const, r })),
+        cancelled.then(() => ({ kind: 'cancel' as const })),
+        this.closed.then(() => ({ kind: 'closed' as const })),
+      ]).catch((err: unknown) => ({ kind: 'failed' as const, error: (err as Error).message }));
+      if (first.kind === 'closed') return { status: 'failed', error: 'the coordinating lab closed during a remote training run' };
+      if (first.kind === 'cancel') {
+        // Waiting: removed here. Running: the worker sees the flag and stops the run at its next step.
+        const state = await bull.getState();
+        if (state === 'waiting' || state === 'delayed' || state === 'prioritized') {
+          await bull.remove().catch(() => undefined);
+          return { status: 'cancelled', summary: {} };
+        }
+        const r = await finished.catch(() => null);
+        await chain;
+        return { status: 'cancelled', summary: r?.summary ?? {} };
+      }
+      await chain;
+      if (first.kind === 'failed') return { status: 'failed', error: first.error };
+      return { status: first.r.status, summary: first.r.summary };
+    } finally {
+      this.events.off('progress', onProgress);
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import type { Db } from '../db';
+
+export type ShardStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface ShardRecord {
+  evalId: string;
+  index: number;
+  kind: 'images' | 'rows';
+  /** Positions [from, to) of an image shard, or the (attack, eps) groups of a row shard. */
+  spec: { from: number; to: number } | { attack: string; eps: number }[];
+  status: ShardStatus;
+  worker: string | null;
+  engine: string | null;
+  images: number;
+  seconds: number | null;
+  error: string | null;
+}
+
+/** Per-worker throughput of one evaluation: shards and images each worker ran, and its images/s. */
+export interface WorkerThroughput {
+  worker: string;
+  engine: string | null;
+  shards: number;
+  images: number;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+interface Row {
+  eval_id: string;
+  idx: number;
+  kind: 'images' | 'rows';
+  spec_json: string;
+  status: ShardStatus;
+  worker: string | null;
+  engine: string | null;
+  images: number;
+  seconds: number | null;
+  error: string | null;
+}
+
+/** The shards of distributed evaluations, one row each: written again when a shard re-runs (idempotent). */
+export class ShardStore {
+  constructor(private readonly db: Db) {}
+
+  plan(evalId: string, shards: Pick<ShardRecord, 'index' | 'kind' | 'spec' | 'images'>[]): void {
+    const insert = this.db.prepare(
+      `INSERT INTO eval_shards (eval_id, idx, kind, spec_json, status, images, updated_at) VALUES (?, ?, ?, ?, 'queued', ?, ?)
+       ON CONFLICT (eval_id, idx) DO UPDATE SET kind = excluded.kind, spec_json = excluded.spec_json, images = excluded.images,
+         status = CASE WHEN eval_shards.status = 'completed' THEN 'completed' ELSE 'queued' END, updated_at = excluded.updated_at`,
+    );
+    this.db.transaction(() => {
+      for (const s of shards) insert.run(evalId, s.index, s.kind, JSON.stringify(s.spec), s.images, Date.now());
+    })();
+  }
+
+  update(evalId: string, index: number, patch: { status: ShardStatus; worker?: string | null; engine?: string | null; seconds?: number | null; error?: string | null }): void {
+    this.db
+      .prepare(
+        `UPDATE eval_shards SET status = ?, worker = COALESCE(?, worker), engine = COALESCE(?, engine), seconds = COALESCE(?, seconds), error = ?, updated_at = ?
+         WHERE eval_id = ? AND idx = ?`,
+      )
+      .run(patch.status, patch.worker ?? null, patch.engine ?? null, patch.seconds ?? null, patch.error ?? null, Date.now(), evalId, index);
+  }
+
+  /** After a cancel: shards that never finished are cancelled, not left 'queued' or 'running'. */
+  cancelUnfinished(evalId: string): void {
+    this.db.prepare(`UPDATE eval_shards SET status = 'cancelled', updated_at = ? WHERE eval_id = ? AND status IN ('queued', 'running')`).run(Date.now(), evalId);
+  }
+
+  list(evalId: string): ShardRecord[] {
+    const rows = this.db.prepare('SELECT * FROM eval_shards WHERE eval_id = ? ORDER BY idx').all(evalId) as Row[];
+    return rows.map((r) => ({
+      evalId: r.eval_id,
+      index: r.idx,
+      kind: r.kind,
+      spec: JSON.parse(r.spec_json) as ShardRecord['spec'],
+      status: r.status,
+      worker: r.worker,
+      engine: r.engine,
+      images: r.images,
+      seconds: r.seconds,
+      error: r.error,
+    }));
+  }
+
+  throughput(evalId: string): WorkerThroughput[] {
+    return workerThroughput(this.list(evalId));
+  }
+}
+
+/** Completed shards grouped by worker: images per second of compute time on that worker. */
+export function workerThroughput(shards: readonly ShardRecord[]): WorkerThroughput[] {
+  const by = new Map<string, WorkerThroughput>();
+  for (const s of shards) {
+    if (s.status !== 'completed' || !s.worker || s.seconds === null) continue;
+    const w = by.get(s.worker) ?? { worker: s.worker, engine: s.engine, shards: 0, images: 0, seconds: 0, imagesPerSecond: 0 };
+    w.shards++;
+    w.images += s.images;
+    w.seconds += s.seconds;
+    w.imagesPerSecond = w.seconds > 0 ? w.images / w.seconds : 0;
+    by.set(s.worker, w);
+  }
+  return [...by.values()].sort((a, b) => (a.worker < b.worker ? -1 : 1));
+}

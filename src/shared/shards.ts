@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import { evalConfigSchema } from './eval-config';
+import { trainConfigSchema } from './train-config';
+
+/**
+ * What travels between a coordinating lab host and `adlab worker` processes through
+ * BullMQ (src/main/lab/distributed). Both ends validate every payload with these
+ * schemas, as the transports validate LabApi calls: Redis is a network peer.
+ */
+
+/** Bumped when a shard's meaning changes; a worker of another protocol refuses the shard. */
+export const SHARD_PROTOCOL = 1;
+
+/** BullMQ queue of evaluation shards (one job = one shard). */
+export const SHARD_QUEUE = 'adlab-shards';
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in lowercase hex');
+/** A relative path inside a folder blob: no absolute paths, no '..', no backslashes. */
+const relPath = z
+  .string()
+  .min(1)
+  .max(300)
+  .refine((p) => !p.startsWith('/') && !p.includes('\\') && p.split('/').every((s) => s !== '' && s !== '.' && s !== '..'), 'a relative path inside the folder');
+
+/** A folder (checkpoint, dataset cache) as content-addressed files; its id is the sha256 of this listing. */
+export const folderManifestSchema = z.strictObject({
+  id: sha256,
+  files: z.array(z.strictObject({ path: relPath, sha256, size: z.number().int().min(0) })).max(10_000),
+});
+export type FolderManifest = z.infer<typeof folderManifestSchema>;
+
+export const shardPayloadSchema = z.strictObject({
+  protocol: z.literal(SHARD_PROTOCOL),
+  /** The lab version of the coordinator (package.json); a worker of another version refuses. */
+  labVersion: z.string().min(1).max(50),
+  evalId: z.string().min(1).max(100),
+  index: z.number().int().min(0).max(100_000),
+  /** images: the clean / Active Defense pass over positions [from, to); rows: the listed attack rows over every image. */
+  kind: z.enum(['images', 'rows']),
+  range: z.strictObject({ from: z.number().int().min(0), to: z.number().int().min(1) }).optional(),
+  /** The (attack, epsilon) groups of a row shard: all their rows (every lambda of a sweep), over every image. */
+  rowGroups: z.array(z.strictObject({ attack: z.string().min(1).max(100), eps: z.number() })).max(1000),
+  /** Row keys (resultKey) already stored: skipped. */
+  completed: z.array(z.string().max(200)).max(100_000),
+  config: evalConfigSchema,
+  train: trainConfigSchema,
+  checkpoint: folderManifestSchema,
+  dataset: folderManifestSchema,
+  /** The engine the evaluation runs on: a worker whose best engine differs refuses (results must not depend on the machine). */
+  engine: z.string().min(1).max(50),
+});
+export type ShardPayload = z.infer<typeof shardPayloadSchema>;
+
+const summaryValue = z.union([z.number(), z.array(z.number()), z.string()]);
+const finite = z.number().refine(Number.isFinite, 'a finite number');
+
+const rowImagesSchema = z.strictObject({
+  robust: z.array(z.number()),
+  advPred: z.array(z.number()),
+  linf: z.array(z.number()),
+  l2: z.array(z.number()),
+  votes: z.array(z.number()).optional(),
+  advPng: z.array(z.string().max(100_000).nullable()).optional(),
+});
+
+export const evalResultMessageSchema = z.strictObject({
+  attack: z.string().max(100),
+  eps: finite,
+  lambda: z.number().nullable(),
+  n: z.number().int().min(0),
+  robustAcc: z.number(),
+  robustStd: z.number().nullable(),
+  worstAcc: z.number().nullable(),
+  majorityAcc: z.number().nullable(),
+  seconds: z.number(),
+  warnings: z.array(z.string().max(2000)),
+  extra: z.record(z.string(), z.number()),
+  perImage: rowImagesSchema.optional(),
+});
+
+/** A shard's return value: what the compute process reported, in order, and who ran it. */
+export const shardResultSchema = z.strictObject({
+  worker: z.string().min(1).max(100),
+  engine: z.string().min(1).max(50),
+  /** The compute process's engine report (EngineReport; engine and backend checked, the rest shown as sent). */
+  engineReport: z.looseObject({ engine: z.string().min(1).max(50), backend: z.string().max(50) }),
+  seconds: z.number().min(0),
+  status: z.enum(['completed', 'cancelled']),
+  summaries: z.array(z.record(z.string(), summaryValue)).max(1000),
+  results: z.array(evalResultMessageSchema).max(100_000),
+});
+export type ShardResult = z.infer<typeof shardResultSchema>;
+
+/** Shard progress, sent as BullMQ progress events. */
+export const shardProgressSchema = z.strictObject({
+  done: z.number().min(0),
+  total: z.number().min(0),
+  message: z.string().max(500).optional(),
+  worker: z.string().max(100),
+});
+export type ShardProgress = z.infer<typeof shardProgressSchema>;
+
+/** Parse, naming the first bad field: the message a refused payload is failed with. */
+export function parseShardPayload(raw: unknown): ShardPayload {
+  return parseOrExplain(shardPayloadSchema, raw, 'shard payload');
+}
+
+export function parseShardResult(raw: unknown): ShardResult {
+  return parseOrExplain(shardResultSchema, raw, 'shard result');
+}
+
+function parseOrExplain<S extends z.ZodType>(schema: S, raw: unknown, what: string): z.output<S> {
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  throw new Error(`invalid ${what}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+}
+
+/** BullMQ queue of training runs on remote workers (one job = one run attempt). */
+export const TRAIN_QUEUE = 'adlab-train';
+
+export const trainPayloadSchema = z.strictObject({
+  protocol: z.literal(SHARD_PROTOCOL),
+  labVersion: z.string().min(1).max(50),
+  runId: z.string().min(1).max(100),
+  config: trainConfigSchema,
+  dataset: folderManifestSchema,
+  /** The checkpoint to resume from (uploaded by the coordinator), if the run is resumed. */
+  resume: folderManifestSchema.optional(),
+  engine: z.string().min(1).max(50),
+});
+export type TrainPayload = z.infer<typeof trainPayloadSchema>;
+
+const metricPointSchema = z.strictObject({
+  scope: z.enum(['batch', 'epoch']),
+  step: z.number().int().min(0),
+  epoch: z.number().int().min(0),
+  values: z.record(z.string().max(100), z.number()),
+  time: z.number(),
+});
+
+/** What a remote training run streams back as BullMQ progress events, in order. */
+export const trainEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('metric'), point: metricPointSchema }),
+  z.strictObject({
+    type: z.literal('progress'),
+    progress: z.strictObject({ done: z.number(), total: z.number(), etaSeconds: z.number().nullable(), message: z.string().max(500).optional() }),
+  }),
+  z.strictObject({ type: z.literal('engine'), report: z.looseObject({ engine: z.string().min(1).max(50), backend: z.string().max(50) }), worker: z.string().max(100) }),
+  z.strictObject({
+    type: z.literal('checkpoint'),
+    kind: z.enum(['last', 'best']),
+    epoch: z.number().int().min(0),
+    step: z.number().int().min(0),
+    valAcc: z.number().nullable(),
+    folder: folderManifestSchema,
+  }),
+]);
+export type TrainEvent = z.infer<typeof trainEventSchema>;
+
+export const trainResultSchema = z.strictObject({
+  status: z.enum(['completed', 'cancelled']),
+  summary: z.record(z.string(), z.number()),
+  worker: z.string().min(1).max(100),
+  engine: z.string().min(1).max(50),
+});
+export type TrainResult = z.infer<typeof trainResultSchema>;
+
+export function parseTrainPayload(raw: unknown): TrainPayload {
+  return parseOrExplain(trainPayloadSchema, raw, 'training payload');
+}

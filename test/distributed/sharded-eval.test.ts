@@ -1,0 +1,285 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue, QueueEvents } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evalsCommand } from '../../src/main/cli/eval-command';
+import { LabHost } from '../../src/main/lab/lab-host';
+import { nodeWorkerLauncher } from '../../src/main/lab/worker-launcher';
+import type { EvalConfigInput } from '../../src/shared/eval-config';
+import type { EvaluationSummary } from '../../src/shared/evaluations';
+import { SHARD_QUEUE } from '../../src/shared/shards';
+import { parseTrainConfig } from '../../src/shared/train-config';
+import { parseEvalConfig } from '../support/configs';
+import { BUILT_WORKER, cifarJpegTarball } from '../support/paths';
+import { startRedis, type TestRedis } from './redis-server';
+import { startWorker, type TestWorker } from './workers';
+
+/**
+ * Evaluations sharded over three `adlab worker` processes through a real redis-server
+ * equal the same evaluation run by one local worker, image for image; a worker killed
+ * mid-shard and a cancel are survived; no Redis, no change.
+ */
+let dir: string;
+let redis: TestRedis;
+let local: LabHost;
+let coordinator: LabHost;
+let queue: Queue;
+let runId: string;
+const workers: TestWorker[] = [];
+
+// Small and quick on 2 shared cores, but every part of the protocol: per-record Active
+// Defense noise (K = 2 runs, capped at 4 iterations), and two attack rows through BPDA.
+const CONFIG: Omit<EvalConfigInput, 'runId'> = {
+  split: 'val',
+  n: 64,
+  batchSize: 16,
+  seed: 11,
+  defense: 'ad',
+  ad: { preset: 'fs-cifar10', maxIters: 4, outerloop: 2, deltaTilde: 0.001 },
+  attacks: ['fgsm', 'pgd'],
+  eps: [8 / 255],
+  iterations: 3,
+};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'adlab-dist-'));
+  redis = await startRedis();
+  local = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER, { env: { ...process.env, ADLAB_ENGINE: 'wasm' } }), adoptQueue: false });
+  const datasetId = (await local.startImport(cifarJpegTarball(), { limit: 200 }).done).id;
+  runId = local.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 64, epochs: 1, batchSize: 50, lr: 0.05, seed: 5 }));
+  const run = await local.waitForRun(runId);
+  if (run.status !== 'completed') throw new Error(`training failed: ${run.error}`);
+  coordinator = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 8 });
+  queue = new Queue(SHARD_QUEUE, { connection: { url: redis.url, maxRetriesPerRequest: null } });
+  for (const name of ['w1', 'w2', 'w3']) workers.push(await startWorker(redis.url, name, join(dir, `cache-${name}`)));
+}, 600_000);
+
+afterAll(async () => {
+  await Promise.allSettled(workers.map((w) => w.stop()));
+  await queue?.close();
+  await coordinator?.close();
+  await local?.close();
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function evaluate(host: LabHost, name: string): Promise<EvaluationSummary> {
+  const e = await host.waitForEvaluation(host.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name })));
+  expect(e.error).toBeNull();
+  expect(e.status).toBe('completed');
+  return e;
+}
+
+/** What must not depend on the sharding: per-image outcomes, accuracies, every result row. */
+function comparable(host: LabHost, e: EvaluationSummary) {
+  const t = host.evals.perImage(e.id);
+  const s = e.summary;
+  return {
+    records: t.records,
+    cleanAcc: s.cleanAcc,
+    adCleanAcc: s.adCleanAcc,
+    cleanLfMean: s.cleanLfMean,
+    cleanLfP50: s.cleanLfP50,
+    cleanLfP90: s.cleanLfP90,
+    histogramEdges: s.histogramEdges,
+    histogramCounts: s.histogramCounts,
+    diagnostics: s.diagnostics,
+    selection: s.selection,
+    results: e.results.map(({ seconds: _s, ...r }) => r),
+  };
+}
+
+let reference: ReturnType<typeof comparable> | undefined;
+
+/** The local evaluation every sharded one must equal (run once, by the first test that needs it). */
+async function ref(): Promise<ReturnType<typeof comparable>> {
+  if (!reference) reference = comparable(local, await evaluate(local, 'local'));
+  return reference;
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)]).toString().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
+}
+
+describe('evaluations sharded over BullMQ workers', () => {
+  it('equal the same evaluation run locally, image for image, and record who ran each shard', async () => {
+    const one = await evaluate(local, 'local');
+    reference = comparable(local, one);
+    expect(reference.records).toHaveLength(64);
+    expect(local.shards.list(one.id)).toEqual([]); // no Redis: the local queue, as before
+    const sharded = await evaluate(coordinator, 'sharded');
+    expect(comparable(coordinator, sharded)).toEqual(await ref());
+    // The stored means agree to rounding (count-weighted means of the shards' means).
+    expect(sharded.summary.meanIterations as number).toBeCloseTo(one.summary.meanIterations as number, 12);
+    const shards = coordinator.shards.list(sharded.id);
+    expect(shards.map((s) => s.kind)).toEqual([...Array(8).fill('images'), 'rows', 'rows']);
+    expect(shards.every((s) => s.status === 'completed' && s.engine === 'wasm')).toBe(true);
+    expect(shards.filter((s) => s.kind === 'images').map((s) => s.spec)).toEqual(Array.from({ length: 8 }, (_, i) => ({ from: i * 8, to: i * 8 + 8 })));
+    expect(new Set(shards.map((s) => s.worker)).size).toBeGreaterThan(1);
+    const throughput = coordinator.shards.throughput(sharded.id);
+    expect(throughput.reduce((a, w) => a + w.shards, 0)).toBe(10);
+    expect(sharded.engine).toBe('wasm');
+    let shown = '';
+    await evalsCommand(coordinator, { out: (t: string) => void (shown += t), err: () => undefined, isTty: false }, ['show', sharded.id]);
+    expect(shown).toContain('shards: 10 (10 completed)');
+    expect(shown).toMatch(/worker w\d \(wasm\): \d+ shards, \d+ images in [\d.]+ s, [\d.]+ img\/s/);
+    // Finished shards leave nothing on the queue.
+    expect(await queue.getJobCounts('active', 'waiting', 'completed', 'failed')).toEqual({ active: 0, waiting: 0, completed: 0, failed: 0 });
+  }, 600_000);
+
+  it('a worker SIGKILLed mid-shard: the shard is detected as stalled, runs elsewhere, and the result is the same', async () => {
+    const id = coordinator.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name: 'killed' }));
+    const victim = workers[0]!;
+    let killed = false;
+    for (let i = 0; i < 2000 && !killed; i++) {
+      const active = await queue.getActive();
+      if (active.some((j) => j.processedBy === victim.name)) {
+        victim.child.kill('SIGKILL');
+        killed = true;
+      } else await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(killed).toBe(true);
+    const e = await coordinator.waitForEvaluation(id);
+    expect(e.error).toBeNull();
+    expect(e.status).toBe('completed');
+    expect(comparable(coordinator, e)).toEqual(await ref());
+    expect(coordinator.shards.list(id).every((s) => s.worker !== victim.name || s.status !== 'completed')).toBe(true);
+    workers[0] = await startWorker(redis.url, 'w4', join(dir, 'cache-w4'));
+  }, 600_000);
+
+  it('cancel removes pending shards and stops running ones: no shard left active, no compute process left', async () => {
+    const id = coordinator.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name: 'cancelled', iterations: 50 }));
+    for (let i = 0; i < 2000; i++) {
+      if ((await queue.getActive()).length > 0) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    coordinator.cancelEvaluation(id);
+    const e = await coordinator.waitForEvaluation(id);
+    expect(e.status).toBe('cancelled');
+    expect(await queue.getActiveCount()).toBe(0);
+    expect(await queue.getWaitingCount()).toBe(0);
+    // Each compute process has exited by the time its shard left 'active'.
+    for (const w of workers) expect(childrenOf(w.child.pid!)).toEqual([]);
+    expect(coordinator.shards.list(id).some((s) => s.status === 'running')).toBe(false);
+  }, 600_000);
+
+  it("a two-run sweep on remote workers lands both runs' curves and checkpoints in the coordinator's store", async () => {
+    const datasetId = local.runs.get(runId).config.datasetId;
+    const ids = [0.05, 0.02].map((lr) =>
+      coordinator.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 32, epochs: 2, batchSize: 50, lr, seed: 7, name: `sweep lr ${lr}` })),
+    );
+    const runs = await Promise.all(ids.map((id) => coordinator.waitForRun(id)));
+    for (const run of runs) {
+      expect(run.error).toBeNull();
+      expect(run.status).toBe('completed');
+      const epochs = coordinator.runs.metrics(run.id).filter((m) => m.scope === 'epoch' && m.name === 'valAcc');
+      expect(epochs.map((m) => m.epoch)).toEqual([1, 2]);
+      const checkpoints = coordinator.runs.checkpoints(run.id);
+      expect(checkpoints.map((c) => c.kind).sort()).toEqual(['best', 'last']);
+      for (const c of checkpoints) {
+        expect(c.path.startsWith(join(dir, 'runs', run.id))).toBe(true);
+        expect(existsSync(join(c.path))).toBe(true);
+      }
+      expect(run.engine).toBe('wasm');
+    }
+    // The learning rates differ, so do the curves: each run's metrics are its own.
+    const finalLoss = runs.map((r) => coordinator.runs.metrics(r.id).filter((m) => m.name === 'loss').at(-1)!.value);
+    expect(finalLoss[0]).not.toBe(finalLoss[1]);
+    // A checkpoint that came back through Redis is a working checkpoint here.
+    const e = await local.waitForEvaluation(local.startEvaluation(parseEvalConfig({ runId: ids[0]!, split: 'val', n: 16, checkpoint: 'last' })));
+    expect(e.status).toBe('completed');
+    expect(e.summary.n).toBe(16);
+  }, 600_000);
+
+  it('a worker refuses a shard whose engine or lab version differs, and says why', async () => {
+    // tfjs-node is no dependency of the lab (never installed by npm ci): the compute process falls back, and the worker refuses.
+    const strict = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 2, remoteEngine: 'tfjs-node' });
+    try {
+      const e = await strict.waitForEvaluation(strict.startEvaluation(parseEvalConfig({ runId, split: 'val', n: 8 })));
+      expect(e.status).toBe('failed');
+      expect(e.error).toMatch(/refused by worker w\d: its engine is [\w-]+, the evaluation runs on tfjs-node$/);
+    } finally {
+      await strict.close();
+    }
+    const manifest = { id: 'a'.repeat(64), files: [] };
+    const other = await queue.add(
+      'shard',
+      {
+        protocol: 1,
+        labVersion: '0.0.0-other',
+        evalId: 'ev-other',
+        index: 0,
+        kind: 'images',
+        range: { from: 0, to: 1 },
+        rowGroups: [],
+        completed: [],
+        config: parseEvalConfig({ runId }),
+        train: parseTrainConfig({ datasetId: 'd' }),
+        checkpoint: manifest,
+        dataset: manifest,
+        engine: 'wasm',
+      },
+      { jobId: 'ev-other.shard-0', attempts: 3 },
+    );
+    const events = new QueueEvents(SHARD_QUEUE, { connection: { url: redis.url, maxRetriesPerRequest: null } });
+    try {
+      await expect(other.waitUntilFinished(events)).rejects.toThrow(/refused by worker w\d: it runs lab version [\d.]+, the evaluation needs 0\.0\.0-other/);
+      // Refused at once, not retried.
+      expect((await queue.getJob('ev-other.shard-0'))!.attemptsMade).toBe(1);
+      const junk = await queue.add('shard', { protocol: 1, evalId: 'ev-junk', index: 'x' }, { jobId: 'ev-junk.shard-0' });
+      await expect(junk.waitUntilFinished(events)).rejects.toThrow(/refused by worker w\d: invalid shard payload: /);
+    } finally {
+      await events.close();
+      await queue.obliterate({ force: true });
+    }
+  }, 600_000);
+
+  it('a coordinator closed mid-evaluation leaves its shards queued; a new one resumes, adopting the finished shards', async () => {
+    const first = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 8 });
+    const id = first.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name: 'restarted' }));
+    let done: { index: number; seconds: number | null }[] = [];
+    for (let i = 0; i < 4000 && done.length < 2; i++) {
+      done = first.shards.list(id).filter((s) => s.status === 'completed' && s.kind === 'images');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(done.length).toBeGreaterThanOrEqual(2);
+    await first.close();
+    expect(local.evals.get(id).status).toBe('interrupted');
+    const second = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 8 });
+    try {
+      second.resumeEvaluation(id);
+      const e = await second.waitForEvaluation(id);
+      expect(e.error).toBeNull();
+      expect(e.status).toBe('completed');
+      expect(comparable(second, e)).toEqual(await ref());
+      // Shards finished before the restart were adopted, not run again: their measured time is the first run's.
+      const after = second.shards.list(id);
+      for (const d of done) expect(after[d.index]!.seconds).toBe(d.seconds);
+    } finally {
+      await second.close();
+    }
+  }, 600_000);
+
+  it('a remote run cancelled after its first checkpoint resumes from it on a worker and ends with each epoch once', async () => {
+    const datasetId = local.runs.get(runId).config.datasetId;
+    const id = coordinator.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 32, epochs: 3, batchSize: 25, lr: 0.05, seed: 9, name: 'remote resume' }));
+    for (let i = 0; i < 4000 && !coordinator.runs.checkpoints(id).some((c) => c.kind === 'last'); i++) await new Promise((r) => setTimeout(r, 25));
+    await coordinator.call('cancelRun', [id]);
+    const cancelled = await coordinator.waitForRun(id);
+    expect(cancelled.status).toBe('cancelled');
+    const last = coordinator.runs.checkpoints(id).find((c) => c.kind === 'last')!;
+    expect(last.path.startsWith(join(dir, 'runs', id, 'remote'))).toBe(true);
+    coordinator.resumeRun(id);
+    const run = await coordinator.waitForRun(id);
+    expect(run.error).toBeNull();
+    expect(run.status).toBe('completed');
+    const valAcc = coordinator.runs.metrics(id).filter((m) => m.scope === 'epoch' && m.name === 'valAcc');
+    expect(valAcc.map((m) => m.epoch)).toEqual([1, 2, 3]);
+  }, 600_000);
+});
