@@ -7,6 +7,7 @@ import type { DatasetSummary } from '../../src/shared/datasets';
 import { parseTrainConfig } from '../../src/shared/train-config';
 import type { HostToWorker, TrainJob } from '../../src/shared/worker-protocol';
 import { fakeLauncher, type FakeWorker } from './fake-worker';
+import { mulberry32 } from '../../src/data/prng';
 
 let dir: string;
 beforeEach(() => {
@@ -22,18 +23,6 @@ const dataset: DatasetSummary = {
 const EPOCHS = 4;
 const STEPS_PER_EPOCH = 5;
 const KILLS = 40;
-
-/** mulberry32: a seeded PRNG, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The training worker's order of effects (src/worker/jobs/train.ts): batch
@@ -72,7 +61,7 @@ function trainActions(w: FakeWorker, job: TrainJob): (() => void)[] {
 
 describe('resume after random kills', () => {
   it('stores every (scope, step, name) exactly once, however often the worker is killed', async () => {
-    const random = prng(12);
+    const random = mulberry32(12);
     let kills = 0;
     const launcher = fakeLauncher((w: FakeWorker, msg: HostToWorker) => {
       if (msg.type !== 'train') return;

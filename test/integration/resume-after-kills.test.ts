@@ -6,6 +6,7 @@ import { LabHost } from '../../src/main/lab/lab-host';
 import { nodeWorkerLauncher } from '../../src/main/lab/worker-launcher';
 import { parseTrainConfig } from '../../src/shared/train-config';
 import { BUILT_WORKER, cifarJpegTarball } from '../support/paths';
+import { mulberry32 } from '../../src/data/prng';
 
 let dir: string;
 let host: LabHost;
@@ -22,24 +23,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** mulberry32: seeded, so a failing sequence of kill times can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('the real worker, SIGKILLed at random moments', () => {
   it('resumes to the end with every (scope, step, name) stored exactly once', async () => {
     // 80 images in batches of 10: 8 steps per epoch, 3 epochs, 24 steps.
     const config = parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 80, valSize: 20, epochs: 3, batchSize: 10, seed: 3 });
     const runId = host.startTraining(config);
-    const random = prng(7);
+    const random = mulberry32(7);
     let kills = 0;
     const stepsSeen = () => host.runs.metrics(runId, 'batch').length;
     for (let attempt = 0; attempt < 6; attempt++) {
