@@ -5,6 +5,28 @@ export type EngineName = (typeof ENGINE_ORDER)[number];
 /** Engines whose tensors live in GPU memory (no 4 GB wasm heap; larger default batches). */
 export const GPU_ENGINES: readonly EngineName[] = ['tfjs-node-gpu', 'webgpu'];
 
+/**
+ * Images per evaluation batch (clean pass, Active Defense, attacks) when the user leaves the
+ * batch size empty. A GPU engine needs hundreds of rows in flight to keep its cores busy
+ * (issue 10: a batch of 256-512 Active Defense or attack images); wasm and cpu hold every
+ * activation in a 4 GB heap that a wrn-28-10 batch of 256 does not fit, so they keep the
+ * lab's earlier 50. Active Defense's memory cut (src/worker/ml/defense) still splits a batch
+ * whose rows overflow one GPU buffer.
+ */
+export function defaultBatchSize(engine: EngineName): number {
+  return GPU_ENGINES.includes(engine) ? 256 : 50;
+}
+
+/** The batch an evaluation runs with: the one asked for (or stored at its first start), else the engine's default. */
+export function resolveBatchSize(requested: number | undefined, engine: EngineName): number {
+  return requested ?? defaultBatchSize(engine);
+}
+
+/** The default as a form's placeholder and the CLI's help read it: "engine default (50 wasm / 256 GPU)". */
+export function batchSizeDefaultText(): string {
+  return `engine default (${defaultBatchSize('wasm')} wasm / ${defaultBatchSize('webgpu')} GPU)`;
+}
+
 export interface EngineAttempt {
   engine: EngineName;
   ok: boolean;

@@ -86,7 +86,8 @@ export const evalConfigSchema = z.strictObject({
   sample: z.enum(['first', 'random']).default('first'),
   /** First record of a 'first' selection. */
   offset: z.int().min(0).max(10_000_000).default(0),
-  batchSize: z.int().min(1).max(1024).default(50),
+  /** Images per batch; absent: the engine's default (defaultBatchSize in engine.ts), resolved by the worker and stored at the first start. */
+  batchSize: z.int().min(1).max(1024).optional(),
   seed: z.int().min(0).max(2 ** 31 - 1).default(0),
   defense: z.enum(['none', 'ad']).default('none'),
   ad: adOptionsSchema.default({ preset: 'fs-cifar10', maxIters: 500, outerloop: 1, clip: false }),

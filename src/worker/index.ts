@@ -76,11 +76,16 @@ async function importJob(job: ImportJob): Promise<void> {
 }
 
 async function evaluate(job: EvalJob): Promise<void> {
-  await ensureEngine();
-  const result = await runEvalJob(job, contextFor(job.jobId), {
-    summary: (values) => host.send({ type: 'eval-summary', jobId: job.jobId, values }),
-    result: (row) => host.send({ type: 'eval-result', jobId: job.jobId, row }),
-  });
+  const report = await ensureEngine();
+  const result = await runEvalJob(
+    job,
+    contextFor(job.jobId),
+    {
+      summary: (values) => host.send({ type: 'eval-summary', jobId: job.jobId, values }),
+      result: (row) => host.send({ type: 'eval-result', jobId: job.jobId, row }),
+    },
+    report.engine,
+  );
   host.send({ type: 'done', jobId: job.jobId, status: result.status, summary: result.summary });
 }
 

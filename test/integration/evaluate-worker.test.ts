@@ -6,6 +6,7 @@ import { PNG } from 'pngjs';
 import { LabHost } from '../../src/main/lab/lab-host';
 import { nodeWorkerLauncher } from '../../src/main/lab/worker-launcher';
 import type { DefendResult } from '../../src/shared/defend';
+import { defaultBatchSize, type EngineName } from '../../src/shared/engine';
 import { parseEvalConfig } from '../support/configs';
 import { parseTrainConfig } from '../../src/shared/train-config';
 import { BUILT_WORKER, cifarJpegTarball } from '../support/paths';
@@ -37,6 +38,8 @@ describe('evaluation jobs', () => {
     expect(e.error).toBeNull();
     expect(e.status).toBe('completed');
     expect(e.summary.cleanAcc).toBeCloseTo(best, 6); // the same checkpoint on the same held-out images
+    expect(e.config.batchSize).toBeUndefined();
+    expect(e.summary.batchSize).toBe(defaultBatchSize(e.engine as EngineName)); // resolved by the worker on its engine
     expect(e.results.map((r) => r.attack)).toEqual(['fgsm', 'apgd-ce']);
     for (const r of e.results) {
       expect(r.n).toBe(100);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evalConfigSchema } from '../../src/shared/eval-config';
 import { adFormToOptions, defaultAdForm, suggestPreset } from '../../src/renderer/src/lib/ad-form';
-import { defaultEvalForm, evalFieldOfError, evalFormFromConfig, formToEvalConfig } from '../../src/renderer/src/lib/eval-form';
+import { BATCH_SIZE_PLACEHOLDER, defaultEvalForm, evalFieldOfError, evalFormFromConfig, formToEvalConfig } from '../../src/renderer/src/lib/eval-form';
 
 describe('eval form', () => {
   it('turns the defaults into a config the shared schema accepts unchanged', () => {
@@ -31,6 +31,22 @@ describe('eval form', () => {
     expect(back.lambdas).toBe('-1, 10');
     expect(back.ad.sigma).toBe(0.05);
     expect(back.ad.beta).toBe('');
+  });
+
+  it('leaves the batch size to the engine unless one is typed, and says what the default is', () => {
+    const form = defaultEvalForm('r');
+    expect(form.batchSize).toBe('');
+    expect(BATCH_SIZE_PLACEHOLDER).toBe('engine default (50 wasm / 256 GPU)');
+    const blank = formToEvalConfig(form);
+    if (!blank.ok) throw new Error(blank.message);
+    expect(blank.config).not.toHaveProperty('batchSize');
+    expect(evalConfigSchema.parse(blank.config).batchSize).toBeUndefined();
+    form.batchSize = 128;
+    const typed = formToEvalConfig(form);
+    if (!typed.ok) throw new Error(typed.message);
+    expect(typed.config.batchSize).toBe(128);
+    expect(evalFormFromConfig(evalConfigSchema.parse(typed.config)).batchSize).toBe(128);
+    expect(evalFormFromConfig(evalConfigSchema.parse(blank.config)).batchSize).toBe('');
   });
 
   it('names the field that is empty or malformed', () => {

@@ -106,9 +106,10 @@ describe('histograms', () => {
   });
 
   it('names the figures the evaluate job reports', () => {
-    const figures = summaryFigures({ n: 20, cleanAcc: 0.1, adCleanAcc: 0.05, cappedFraction: 1, meanCleanLf: 0.1571, histogramCounts: [1] });
+    const figures = summaryFigures({ n: 20, batchSize: 256, cleanAcc: 0.1, adCleanAcc: 0.05, cappedFraction: 1, meanCleanLf: 0.1571, histogramCounts: [1] });
     expect(figures.map((f) => `${f.label}: ${f.value}`)).toEqual([
       'images: 20',
+      'batch size: 256',
       'clean accuracy (no defense): 10.0 %',
       'clean accuracy with Active Defense: 5.0 %',
       'hit the AD iteration cap: 100.0 %',

@@ -5,14 +5,17 @@ import { ATTACKS, type EvalConfig, evalConfigSchema, parseEps, resolveAd, type E
 import type { EvaluationSummary, PerImageTable } from '../../shared/evaluations';
 import { worstCaseByEps } from '../../shared/per-image';
 import type { ShardRecord, WorkerThroughput } from '../lab/distributed/shard-store';
+import { batchSizeDefaultText } from '../../shared/engine';
 import type { LabHost } from '../lab/lab-host';
+import { startedBatchSize } from '../lab/evaluations';
 import { perImageCsv, perImageJson, selectionText } from '../lab/eval-export';
 import { evaluationCsv } from '../lab/metrics-csv';
 import { formatSeconds, numberOption, parseOptions, UsageError, type CliIo } from './context';
 
 export const EVAL_HELP = `adlab eval --run <id> [options]       evaluate a trained run's checkpoint (the paper's Tables 1-3)
   --defense none|ad   --attacks ${ATTACKS.join(',')} (comma list; none = clean only)
-  --eps 8/255,16/255  --n 500  --split test|val  --checkpoint best|last  --seed N  --batch-size N
+  --eps 8/255,16/255  --n 500  --split test|val  --checkpoint best|last  --seed N
+  --batch-size N      images per batch; omitted: ${batchSizeDefaultText()}
   --sample first|random  --offset K   which records: by default the first n of the split in file order
                       (AutoAttack / RobustBench), from record K; random draws n with --seed
   --ad-preset fs-cifar10|fs-cifar100|ce-cifar10|ce-cifar100  --sigma X --beta X --delta-tilde X --max-iters N --k K --clip
@@ -30,6 +33,8 @@ export function formatTable(e: EvaluationSummary, perImage?: PerImageTable): str
   const s = e.summary;
   const selection = selectionText(e);
   if (selection) lines.push(`images: ${selection}`);
+  const batch = startedBatchSize(e);
+  if (batch !== undefined) lines.push(`batch size: ${batch}${e.config.batchSize === undefined ? ` (engine default${e.engine ? ` on ${e.engine}` : ''})` : ''}`);
   if (typeof s.cleanAcc === 'number') lines.push(`clean accuracy: ${pct(s.cleanAcc)}`);
   if (typeof s.cleanLfMean === 'number' && e.config.defense === 'ad') {
     lines.push(`clean L_F: mean ${s.cleanLfMean.toPrecision(3)}, median ${Number(s.cleanLfP50).toPrecision(3)}, p90 ${Number(s.cleanLfP90).toPrecision(3)} (delta_tilde ${resolveAd(e.config.ad).deltaTilde})`);

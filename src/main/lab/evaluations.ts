@@ -5,6 +5,16 @@ import { type EvalJob, resultKey } from '../../shared/worker-protocol';
 import { Waiters, type LabContext } from './lab-context';
 import type { JobListener, RunningJob } from './supervisor';
 
+/**
+ * The batch size a (resumed) evaluation runs with: the one asked for, else the engine default
+ * the worker resolved at its first start (stored as the summary's `batchSize`), so rows run
+ * after a resume see the same batches as those before it. Undefined only before a first start.
+ */
+export function startedBatchSize(e: Pick<EvaluationSummary, 'config' | 'summary'>): number | undefined {
+  const stored = e.summary.batchSize;
+  return e.config.batchSize ?? (typeof stored === 'number' ? stored : undefined);
+}
+
 type FinalStatus = 'completed' | 'cancelled' | 'failed' | 'interrupted';
 
 /** Evaluations of a run's checkpoint: queued beside training, resumable row by row. */
@@ -75,7 +85,7 @@ export class Evaluations {
     const jobMessage: EvalJob = {
       type: 'evaluate',
       jobId: evalId,
-      config: e.config,
+      config: { ...e.config, batchSize: startedBatchSize(e) },
       train: run.config,
       checkpointPath: checkpoint?.path ?? '',
       datasetDir: ctx.datasets.dirFor(run.config.datasetId),

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type AttackName as LabAttack, resolveAd } from '../../shared/eval-config';
 import { calibrateDeltaTilde, defendedWarnings, type EvalWarning, lfStats, preflightWarnings, selectionWarnings, valueHistogram } from '../../shared/ad-diagnostics';
 import { toPngDataUrl } from '../../data/preview';
+import { type EngineName, resolveBatchSize } from '../../shared/engine';
 import { ADV_PNG_LIMIT, type EvalResultMessage, type RowImages } from '../../shared/evaluations';
 import { type EvalJob, resultKey } from '../../shared/worker-protocol';
 import {
@@ -57,15 +58,26 @@ export interface EvalReporter {
   result(row: EvalResultMessage): void;
 }
 
-export async function runEvalJob(job: EvalJob, ctx: JobContext, report: EvalReporter): Promise<{ status: 'completed' | 'cancelled'; summary: Record<string, number> }> {
-  const { config, train } = job;
+/**
+ * Runs an evaluation on `engine`. An empty batch size becomes the engine's default here, at the
+ * job edge (the host does not know the engine), and is reported as the summary's `batchSize`
+ * so a resumed evaluation keeps it: attack results depend on which images share a batch.
+ */
+export async function runEvalJob(
+  job: EvalJob,
+  ctx: JobContext,
+  report: EvalReporter,
+  engine: EngineName,
+): Promise<{ status: 'completed' | 'cancelled'; summary: Record<string, number> }> {
+  const { train } = job;
+  const config = { ...job.config, batchSize: resolveBatchSize(job.config.batchSize, engine) };
   const { model, featureLayer } = await loadCheckpointModel(job.checkpointPath);
   try {
     const layer = featureLayer ?? train.featureLayer;
     const set = sliceEvalSet(loadEvalSet(job.datasetDir, config, train), job.range);
     const ad = defenseOptionsOf(config.ad, layer, config.seed);
     const summary: Record<string, number> = { n: set.count };
-    report.summary({ selection: JSON.stringify(set.selection), indices: set.indices, labels: Array.from(set.labels) });
+    report.summary({ selection: JSON.stringify(set.selection), indices: set.indices, labels: Array.from(set.labels), batchSize: config.batchSize });
     if (config.calibrate) return await calibrate(model, set, ad, config.calibrate.share, config.batchSize, ctx, report, summary);
 
     // Clean accuracy, and with Active Defense its clean accuracy and iteration statistics (Table 1's first rows).

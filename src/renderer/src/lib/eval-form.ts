@@ -6,6 +6,7 @@ import {
   type EvalConfig,
   type EvalConfigInput,
 } from '../../../shared/eval-config';
+import { batchSizeDefaultText } from '../../../shared/engine';
 import { adFormToOptions, defaultAdForm, type AdForm } from './ad-form';
 import { formatEpsList, formatNumberList, parseEpsList, parseNumberList } from './eps';
 
@@ -19,6 +20,7 @@ export interface EvalForm {
   /** 'first': records offset..offset+n-1 (AutoAttack / RobustBench); 'random': n drawn with the seed. */
   sample: 'first' | 'random';
   offset: number | '';
+  /** Blank: the engine's default (BATCH_SIZE_PLACEHOLDER), chosen by the worker. */
   batchSize: number | '';
   seed: number | '';
   defense: 'none' | 'ad';
@@ -39,7 +41,10 @@ export interface EvalForm {
   calibrateShare: number | '';
 }
 
-const NUMBER_FIELDS = ['n', 'offset', 'batchSize', 'seed', 'eotDraws', 'iterations', 'squareQueries', 'repeats'] as const;
+const NUMBER_FIELDS = ['n', 'offset', 'seed', 'eotDraws', 'iterations', 'squareQueries', 'repeats'] as const;
+
+/** The Batch field's placeholder: what a blank batch size becomes on each engine. */
+export const BATCH_SIZE_PLACEHOLDER = batchSizeDefaultText();
 
 /** Table 3's lambdas as the worker builds them by default (adaptive.ts lambdaGrid: 5 log-spaced in [0.1, 100], both signs). */
 export const DEFAULT_LAMBDAS_HINT = '±0.1, ±0.562, ±3.16, ±17.8, ±100';
@@ -54,7 +59,7 @@ export function defaultEvalForm(runId = ''): EvalForm {
     n: d.n,
     sample: d.sample,
     offset: d.offset,
-    batchSize: d.batchSize,
+    batchSize: d.batchSize ?? '',
     seed: d.seed,
     defense: d.defense,
     ad: defaultAdForm(d.ad.preset),
@@ -81,7 +86,7 @@ export function evalFormFromConfig(config: EvalConfig): EvalForm {
     n: config.n,
     sample: config.sample ?? 'random',
     offset: config.offset ?? 0,
-    batchSize: config.batchSize,
+    batchSize: config.batchSize ?? '',
     seed: config.seed,
     defense: config.defense,
     ad: {
@@ -120,6 +125,8 @@ export function formToEvalConfig(form: EvalForm): EvalFormResult {
     if (value === '' || typeof value !== 'number' || !Number.isFinite(value)) return { ok: false, field, message: `${field}: enter a number` };
     numbers[field] = value;
   }
+  const batchSize = form.batchSize;
+  if (batchSize !== '' && (typeof batchSize !== 'number' || !Number.isFinite(batchSize))) return { ok: false, field: 'batchSize', message: 'batchSize: enter a number or leave it blank for the engine default' };
   for (const a of form.attacks) {
     if (!ATTACKS.includes(a)) return { ok: false, field: 'attacks', message: `attacks: unknown attack '${a}'` };
   }
@@ -146,7 +153,6 @@ export function formToEvalConfig(form: EvalForm): EvalFormResult {
     n: numbers.n,
     sample: form.sample,
     offset: form.sample === 'first' ? numbers.offset : 0,
-    batchSize: numbers.batchSize,
     seed: numbers.seed,
     defense: form.defense,
     ad: ad.ad,
@@ -158,6 +164,7 @@ export function formToEvalConfig(form: EvalForm): EvalFormResult {
     squareQueries: numbers.squareQueries,
     repeats: numbers.repeats,
   };
+  if (batchSize !== '') config.batchSize = batchSize;
   if (lambdas) config.lambdas = lambdas;
   if (form.calibrate) {
     const share = form.calibrateShare;

@@ -183,6 +183,7 @@ export interface SummaryFigure {
 /** Words for the summary keys a worker is likely to send; unknown keys show as they are. */
 const FIGURE_LABELS: Record<string, string> = {
   n: 'images',
+  batchSize: 'batch size',
   cleanAcc: 'clean accuracy (no defense)',
   adCleanAcc: 'clean accuracy with Active Defense',
   cappedFraction: 'hit the AD iteration cap',
