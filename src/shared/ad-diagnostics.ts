@@ -177,15 +177,57 @@ export function defendWarnings(rows: readonly { label: string; capped: readonly 
       rows: stuck.map((r) => r.label),
     });
   }
+  out.push(...defendPreflightWarnings(rows, deltaTilde));
+  return out;
+}
+
+/**
+ * Before a Defend job's purification, from one truncated forward of its inputs: the clean
+ * image's L_F above delta_tilde (the same warning, word for word, as after the job, so a
+ * listener that saw it live can drop the repeat). An attacked image's L_F above
+ * delta_tilde is what the defense expects, so only the clean row can raise it.
+ */
+export function defendPreflightWarnings(rows: readonly { label: string; lfBefore: number }[], deltaTilde: number): EvalWarning[] {
   const clean = rows.find((r) => r.label === 'clean');
-  if (clean && clean.lfBefore > deltaTilde) {
-    out.push({
+  if (!clean || !(clean.lfBefore > deltaTilde)) return [];
+  return [
+    {
       code: 'lf-above-delta-tilde',
       message: `the clean image's own L_F (${clean.lfBefore.toPrecision(3)}) is ${(clean.lfBefore / deltaTilde).toFixed(1)}x delta_tilde ${deltaTilde}: the defense must make it smoother than it is, and will likely hit the cap`,
       rows: ['clean'],
-    });
-  }
-  return out;
+    },
+  ];
+}
+
+/** During a Defend job: past this share of the iteration cap ... */
+export const LIKELY_CAPPED_PASS_SHARE = 0.5;
+/** ... with the moving rows' mean L_F still this many times delta_tilde, the runs will likely end at the cap. */
+export const LIKELY_CAPPED_LF_RATIO = 1.5;
+
+/**
+ * During purification (one pass of the loop): warns that the runs still moving will likely
+ * hit the cap when half the cap is spent and their mean L_F is still 1.5x delta_tilde or more
+ * (a heuristic, so the user can stop a hopeless run early; the result says what happened).
+ */
+export function likelyCappedWarning(
+  p: { pass: number; maxIters: number; active: number; total: number; meanLf: number },
+  deltaTilde: number,
+  rows: readonly string[],
+): EvalWarning | null {
+  if (p.active === 0 || p.pass < LIKELY_CAPPED_PASS_SHARE * p.maxIters || !(p.meanLf >= LIKELY_CAPPED_LF_RATIO * deltaTilde)) return null;
+  return {
+    code: 'defense-likely-capped',
+    message:
+      `Active Defense will likely hit the iteration cap (${p.maxIters}): after ${p.pass} passes ${p.active} of ${p.total} runs are still moving ` +
+      `with mean L_F ${p.meanLf.toPrecision(3)}, ${(p.meanLf / deltaTilde).toFixed(1)}x delta_tilde ${deltaTilde}`,
+    rows: [...rows],
+  };
+}
+
+/** Warnings in first-seen order, each message once (live warnings first, then a result's). */
+export function uniqueWarnings(...lists: readonly (readonly EvalWarning[])[]): EvalWarning[] {
+  const seen = new Set<string>();
+  return lists.flat().filter((w) => !seen.has(w.message) && seen.add(w.message));
 }
 
 /**

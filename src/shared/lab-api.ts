@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { EvalWarning } from './ad-diagnostics';
 import type { DatasetPreviewPage, DatasetSummary } from './datasets';
 import type { EngineReport } from './engine';
 import type { MetricPoint, MetricRow, Progress } from './metrics';
@@ -157,6 +158,8 @@ export type LabEvent =
   | { type: 'evaluation'; evaluation: EvaluationSummary }
   | { type: 'eval-progress'; evalId: string; progress: Progress }
   | { type: 'defend-progress'; jobId: string; progress: Progress }
+  /** Sent at once, before and during purification; each warning once per job. */
+  | { type: 'defend-warning'; jobId: string; warning: EvalWarning }
   | { type: 'defend-done'; jobId: string; result: DefendResult }
   | { type: 'defend-failed'; jobId: string; error: string }
   | { type: 'engine'; report: EngineReport };

@@ -1,3 +1,4 @@
+import type { EvalWarning } from './ad-diagnostics';
 import type { DatasetSummary } from './datasets';
 import type { DefendRequest, DefendResult } from './defend';
 import type { EngineReport } from './engine';
@@ -106,11 +107,13 @@ export type WorkerToHost =
   | { type: 'eval-result'; jobId: string; row: EvalResultMessage }
   | { type: 'eval-summary'; jobId: string; values: Record<string, number | number[] | string> }
   | { type: 'defend-result'; jobId: string; result: DefendResult }
+  /** A diagnostic to show while the job runs (Active Defense that will likely not converge). */
+  | { type: 'diagnostic'; jobId: string; warning: EvalWarning }
   | { type: 'error'; jobId: string | null; message: string; stack?: string };
 
 const HOST_TYPES = new Set(['train', 'import', 'evaluate', 'defend', 'import-weights', 'cancel', 'shutdown']);
 const WORKER_TYPES = new Set([
-  'ready', 'engine', 'metric', 'progress', 'log', 'checkpoint', 'done', 'imported', 'eval-result', 'eval-summary', 'defend-result', 'error',
+  'ready', 'engine', 'metric', 'progress', 'log', 'checkpoint', 'done', 'imported', 'eval-result', 'eval-summary', 'defend-result', 'diagnostic', 'error',
 ]);
 
 function hasType(msg: unknown, types: Set<string>): msg is { type: string } {

@@ -39,6 +39,7 @@ function contextFor(jobId: string): JobContext {
     progress: (progress) => host.send({ type: 'progress', jobId, progress }),
     checkpoint: (c) => host.send({ type: 'checkpoint', jobId, ...c }),
     log: (level, message) => host.send({ type: 'log', jobId, level, message }),
+    diagnostic: (warning) => host.send({ type: 'diagnostic', jobId, warning }),
   };
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EvalWarning } from '../../src/shared/ad-diagnostics';
 import type { MetricPoint, Progress } from '../../src/shared/metrics';
 import { defendImages, evaluateDefense, valSplit } from '../../src/worker/jobs/defend';
 import { loadCheckpointModel } from '../../src/worker/jobs/defend-model';
@@ -17,22 +18,30 @@ import { CLASSES, data, SIZE, trainSmoothModel, valImages } from './fixtures';
 interface Recorder extends JobContext {
   metrics: MetricPoint[];
   progressLog: Progress[];
+  /** In order: 'pass' per progress report, the code of each diagnostic. */
+  events: string[];
+  diagnostics: EvalWarning[];
 }
 
 function recorder(cancelWhen?: (r: { metrics: MetricPoint[]; progressLog: Progress[] }) => boolean): Recorder {
   const metrics: MetricPoint[] = [];
   const progressLog: Progress[] = [];
+  const events: string[] = [];
+  const diagnostics: EvalWarning[] = [];
   return {
     jobId: 'defend-test',
     get cancelled() {
       return cancelWhen ? cancelWhen({ metrics, progressLog }) : false;
     },
     metric: (p) => metrics.push(p),
-    progress: (p) => progressLog.push(p),
+    progress: (p) => (progressLog.push(p), events.push('pass')),
     checkpoint() {},
     log() {},
+    diagnostic: (w) => (diagnostics.push(w), events.push(w.code)),
     metrics,
     progressLog,
+    events,
+    diagnostics,
   };
 }
 
@@ -89,6 +98,30 @@ describe('defend jobs (wrn-10-1 feature-smoothing model, wasm)', () => {
     const floats = await defendImages(model, { images, count: 3, height: SIZE, width: SIZE, options, captureImages: true, imageFormat: 'float32' }, recorder());
     expect(floats.examples[0]!.runs[0]!.purified).toBeInstanceOf(Float32Array);
     x.dispose();
+  });
+
+  it('warns before the first pass when the clean L_F is far above delta_tilde, and once mid-loop that the runs will hit the cap', async () => {
+    const { x } = valImages(2);
+    const images = x.dataSync() as Float32Array;
+    x.dispose();
+    const input = { images, count: 2, height: SIZE, width: SIZE, labels: ['clean', 'adversarial'] };
+    const far = options.deltaTilde! / 50; // every image's L_F is ~50x this
+    const ctx = recorder();
+    const res = await defendImages(model, { ...input, options: { ...options, deltaTilde: far, maxIters: 20 } }, ctx);
+    expect(res.examples.every((e) => e.runs.every((r) => !r.record.converged))).toBe(true);
+    expect(ctx.events[0]).toBe('lf-above-delta-tilde');
+    expect(ctx.events.indexOf('pass')).toBeGreaterThan(0);
+    expect(ctx.diagnostics.map((w) => w.code)).toEqual(['lf-above-delta-tilde', 'defense-likely-capped']);
+    expect(ctx.diagnostics[0]!.message).toContain(`L_F (${res.examples[0]!.undefended.lf.toPrecision(3)})`);
+    expect(ctx.diagnostics[1]!.message).toMatch(/likely hit the iteration cap \(20\): after 1\d passes 2 of 2 runs/);
+
+    // Quiet on a threshold every image meets, and when no row names are given (evaluations warn their own way).
+    const easy = recorder();
+    await defendImages(model, { ...input, options: { ...options, deltaTilde: options.deltaTilde! * 100, maxIters: 20 } }, easy);
+    expect(easy.diagnostics).toEqual([]);
+    const unnamed = recorder();
+    await defendImages(model, { ...input, labels: undefined, options: { ...options, deltaTilde: far, maxIters: 20 } }, unnamed);
+    expect(unnamed.diagnostics).toEqual([]);
   });
 
   it('rejects bad input clearly and stops on cancel', async () => {

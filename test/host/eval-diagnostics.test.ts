@@ -3,7 +3,10 @@ import {
   AD_CLEAN_ROW,
   calibrateDeltaTilde,
   defendedWarnings,
+  defendPreflightWarnings,
   defendWarnings,
+  likelyCappedWarning,
+  uniqueWarnings,
   diagnosticsOf,
   groupWarnings,
   lfStats,
@@ -97,6 +100,32 @@ describe('Defend diagnostics', () => {
   it('warns when the clean image is already above delta_tilde, and is quiet on a converging image', () => {
     expect(defendWarnings([row('clean', [false], 0.05)], 0.0124).map((x) => x.code)).toEqual(['lf-above-delta-tilde']);
     expect(defendWarnings([row('clean', [false, true], 0.01), row('adversarial', [false], 0.02)], 0.0124)).toEqual([]);
+  });
+
+  it('before the loop: the clean L_F above delta_tilde, worded as in the result; an attacked image above it is expected', () => {
+    const pre = defendPreflightWarnings([{ label: 'clean', lfBefore: 0.05 }, { label: 'adversarial', lfBefore: 0.2 }], 0.0125);
+    expect(pre).toHaveLength(1);
+    expect(pre[0]!.message).toMatch(/clean image's own L_F \(0\.0500\) is 4\.0x delta_tilde 0\.0125/); // 0.05 / 0.0125 = 4
+    expect(pre).toEqual(defendWarnings([row('clean', [false], 0.05)], 0.0125));
+    expect(defendPreflightWarnings([{ label: 'clean', lfBefore: 0.0125 }, { label: 'adversarial', lfBefore: 0.2 }], 0.0125)).toEqual([]);
+  });
+
+  it('during the loop: likely capped past half the cap with mean L_F at 1.5x delta_tilde or more', () => {
+    const at = (pass: number, meanLf: number, active = 2) => likelyCappedWarning({ pass, maxIters: 500, active, total: 2, meanLf }, 0.01, ['clean', 'adversarial']);
+    const w = at(250, 0.03);
+    expect(w?.code).toBe('defense-likely-capped');
+    expect(w!.message).toMatch(/after 250 passes 2 of 2 runs are still moving with mean L_F 0\.0300, 3\.0x delta_tilde 0\.01/);
+    expect(w!.rows).toEqual(['clean', 'adversarial']);
+    expect(at(249, 0.03)).toBeNull(); // before half of 500
+    expect(at(250, 0.0149)).toBeNull(); // below 1.5 x 0.01
+    expect(at(250, 0.015)).not.toBeNull();
+    expect(at(400, 0.03, 0)).toBeNull(); // nothing moving: all converged
+  });
+
+  it('unique warnings keep the first of each message, in order', () => {
+    const a = { code: 'a', message: 'm1', rows: ['clean'] };
+    const b = { code: 'b', message: 'm2', rows: ['clean'] };
+    expect(uniqueWarnings([a, b], [{ ...a, rows: ['x'] }, b])).toEqual([a, b]);
   });
 });
 

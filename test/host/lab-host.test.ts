@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LabHost } from '../../src/main/lab/lab-host';
 import type { DatasetSummary } from '../../src/shared/datasets';
 import type { LabEvent } from '../../src/shared/lab-api';
@@ -208,6 +208,46 @@ describe('LabHost', () => {
     expect((await host.waitForRun(runId)).status).toBe('completed');
     const second = launcher.workers[1]!.received.find((m) => m.type === 'train');
     expect(second).toMatchObject({ resumeFrom: ckpt });
+    await host.close();
+  });
+});
+
+describe('LabHost defend jobs', () => {
+  it("forwards the worker's diagnostics as defend-warning events while the job runs", async () => {
+    const ckpt = join(dir, 'ckpt-best');
+    mkdirSync(ckpt);
+    let finish: (() => void) | null = null;
+    const warning = { code: 'lf-above-delta-tilde', message: "the clean image's own L_F (0.0500) is 4.0x delta_tilde 0.0125", rows: ['clean'] };
+    const launcher = fakeLauncher((w, msg) => {
+      if (msg.type === 'train') {
+        w.say({ type: 'checkpoint', jobId: msg.jobId, kind: 'best', epoch: 1, step: 5, path: ckpt, valAcc: 0.5 });
+        w.say({ type: 'done', jobId: msg.jobId, status: 'completed', summary: {} });
+      } else if (msg.type === 'defend') {
+        const jobId = msg.jobId;
+        w.say({ type: 'diagnostic', jobId, warning });
+        w.say({ type: 'progress', jobId, progress: { done: 1, total: 21, etaSeconds: null } });
+        finish = () =>
+          w.say({
+            type: 'defend-result',
+            jobId,
+            result: { classes: ['a', 'b'], size: 32, featureLayer: 0, channels: [], deltaTilde: 0.0125, trueLabel: 0, rows: [], seconds: 1 },
+          });
+      }
+    });
+    const host = new LabHost({ dataDir: dir, launcher, adoptQueue: false });
+    host.datasets.add(dataset);
+    const events: LabEvent[] = [];
+    host.onEvent((e) => events.push(e));
+    const { runId } = (await host.call('startTraining', [{ datasetId: 'ds-test' }])) as { runId: string };
+    await host.waitForRun(runId);
+    const { jobId } = (await host.call('defendImage', [{ runId, image: { kind: 'dataset', datasetId: 'ds-test', split: 'train', index: 0 } }])) as { jobId: string };
+    await vi.waitFor(() => expect(finish).not.toBeNull());
+    await vi.waitFor(() => expect(events.some((e) => e.type === 'defend-progress')).toBe(true));
+    // The job is still running: no result yet, and the warning is already out.
+    expect(events.filter((e) => e.type.startsWith('defend-')).map((e) => e.type)).toEqual(['defend-warning', 'defend-progress']);
+    expect(events.find((e) => e.type === 'defend-warning')).toEqual({ type: 'defend-warning', jobId, warning });
+    finish!();
+    await vi.waitFor(() => expect(events.some((e) => e.type === 'defend-done')).toBe(true));
     await host.close();
   });
 });

@@ -55,8 +55,12 @@ describe('adlab CLI', () => {
     writeFileSync(image, PNG.sync.write(png));
     const defended = adlab('defend', '--run', result.runId, '--image', image, '--k', '2', '--max-iters', '5', '--out', join(dataDir, 'defended'));
     expect(defended.code, defended.err).toBe(0);
-    const d = JSON.parse(defended.out) as { rows: { row: string; iterations: number[]; probsAfter: number[] }[] };
+    const d = JSON.parse(defended.out) as { deltaTilde: number; rows: { row: string; iterations: number[]; probsAfter: number[]; lfBefore: number }[] };
     expect(d.rows[0]!.row).toBe('clean');
+    // Warnings printed as they came and those of the final summary: each once.
+    const warned = defended.err.split('\n').filter((l) => l.startsWith('warning: '));
+    expect(new Set(warned).size).toBe(warned.length);
+    expect(warned.filter((l) => l.includes("the clean image's own L_F")).length).toBe(d.rows[0]!.lfBefore > d.deltaTilde ? 1 : 0);
     expect(d.rows[0]!.iterations).toHaveLength(2);
     expect(existsSync(join(dataDir, 'defended', 'clean-purified-1.png'))).toBe(true);
 

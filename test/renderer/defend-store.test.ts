@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
-import type { DefendResult } from '../../src/shared/defend';
+import { defendWarnings } from '../../src/shared/ad-diagnostics';
+import type { DefendResult, DefendRow } from '../../src/shared/defend';
 import { useDefendStore } from '../../src/renderer/src/stores/defend-store';
 import { connectLabEvents } from '../../src/renderer/src/stores/lab-events';
 import { provideLab } from '../../src/renderer/src/stores/lab-handle';
@@ -75,6 +76,36 @@ describe('useDefendStore', () => {
     lab.emit({ type: 'defend-failed', jobId: 'j3', error: 'defend job cancelled' });
     expect(store.phase).toBe('cancelled');
     expect(lab.calls.map((c) => c.method)).toEqual(['defendImage', 'cancelDefend']);
+    expect(lab.unexpected).toEqual([]);
+  });
+  it('shows warnings while the job runs, each once, and does not repeat them from the result', async () => {
+    const lab = strictFakeLab({ defendImage: async () => ({ jobId: 'j4' }) });
+    provideLab(lab.api);
+    connectLabEvents(lab.api);
+    const store = useDefendStore();
+    await store.start({ kind: 'dataset', datasetId: 'd', split: 'test', index: 0 }, { runId: 'r' });
+    const clean: DefendRow = {
+      label: 'clean', input: '', noisy: [''], purified: [''], featuresBefore: [], featuresAfter: [], probsBefore: [0.5, 0.5], probsAfter: [0.5, 0.5],
+      probsPerRun: [[0.5, 0.5]], iterations: [20], lfTrajectory: [[0.1, 0.09]], lfBefore: 0.05, predictionBefore: 0, prediction: 0, capped: [true],
+    };
+    const result = { ...RESULT, rows: [clean] };
+    // What the worker sends before the loop is the result's own warning, word for word.
+    const [capped, above] = defendWarnings(result.rows, result.deltaTilde);
+    expect(above!.code).toBe('lf-above-delta-tilde');
+    const likely = { code: 'defense-likely-capped', message: 'Active Defense will likely hit the iteration cap (20)', rows: ['clean'] };
+    lab.emit({ type: 'defend-warning', jobId: 'j4', warning: above! });
+    expect(store.warnings).toEqual([above]);
+    lab.emit({ type: 'defend-warning', jobId: 'other', warning: likely });
+    lab.emit({ type: 'defend-warning', jobId: 'j4', warning: likely });
+    lab.emit({ type: 'defend-warning', jobId: 'j4', warning: likely });
+    expect(store.phase).toBe('running');
+    expect(store.warnings).toEqual([above, likely]);
+    lab.emit({ type: 'defend-done', jobId: 'j4', result });
+    expect(store.phase).toBe('done');
+    expect(store.warnings).toEqual([above, likely, capped]);
+    // A new job starts with no warnings.
+    await store.start({ kind: 'dataset', datasetId: 'd', split: 'test', index: 1 }, { runId: 'r' });
+    expect(store.warnings).toEqual([]);
     expect(lab.unexpected).toEqual([]);
   });
 });

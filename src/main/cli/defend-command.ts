@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defendWarnings } from '../../shared/ad-diagnostics';
+import { defendWarnings, type EvalWarning } from '../../shared/ad-diagnostics';
 import { defendRequestSchema, type DefendRequestInput, type DefendResult } from '../../shared/defend';
 import { parseEps } from '../../shared/eval-config';
 import type { LabHost } from '../lab/lab-host';
@@ -84,10 +84,18 @@ export async function defendCommand(host: LabHost, io: CliIo, argv: string[]): P
   await host.handlers.uploadEnd(uploadId.uploadId);
   config.image = { kind: 'upload', uploadId: uploadId.uploadId };
 
+  // Warnings go to stderr as they come, each once: the final list skips those already printed.
+  const printed = new Set<string>();
+  const warn = (w: EvalWarning) => {
+    if (printed.has(w.message)) return;
+    printed.add(w.message);
+    io.err(`warning: ${w.message} [${w.rows.join(', ')}]\n`);
+  };
   const result = await new Promise<DefendResult>((resolve, reject) => {
     let jobId: string | null = null;
     const off = host.onEvent((e) => {
-      if (e.type === 'defend-done' && e.jobId === jobId) {
+      if (e.type === 'defend-warning' && e.jobId === jobId) warn(e.warning);
+      else if (e.type === 'defend-done' && e.jobId === jobId) {
         off();
         resolve(e.result);
       } else if (e.type === 'defend-failed' && e.jobId === jobId) {
@@ -112,7 +120,7 @@ export async function defendCommand(host: LabHost, io: CliIo, argv: string[]): P
       row.featuresAfter.forEach((p, i) => writePng(p, join(values.out!, `${row.label}-F${result.featureLayer}-ch${result.channels[i]}-after.png`)));
     }
   }
-  for (const w of defendWarnings(result.rows, result.deltaTilde)) io.err(`warning: ${w.message} [${w.rows.join(', ')}]\n`);
+  for (const w of defendWarnings(result.rows, result.deltaTilde)) warn(w);
   io.out(`${JSON.stringify(summarise(result))}\n`);
   return 0;
 }

@@ -35,6 +35,7 @@ export class Defends {
       {
         engine: (report) => ctx.noteEngine(report),
         progress: (progress) => ctx.emit({ type: 'defend-progress', jobId, progress }),
+        diagnostic: (warning) => ctx.emit({ type: 'defend-warning', jobId, warning }),
       },
     );
     this.running.set(jobId, job);

@@ -1,3 +1,4 @@
+import type { EvalWarning } from '../../shared/ad-diagnostics';
 import type { DatasetSummary } from '../../shared/datasets';
 import type { DefendResult } from '../../shared/defend';
 import type { EngineReport } from '../../shared/engine';
@@ -15,6 +16,7 @@ export interface JobListener {
   log?(level: 'info' | 'warn' | 'error', message: string): void;
   evalResult?(row: EvalResultRow): void;
   evalSummary?(values: Record<string, number | number[] | string>): void;
+  diagnostic?(warning: EvalWarning): void;
 }
 
 export type JobOutcome =
@@ -115,6 +117,9 @@ export class WorkerSupervisor {
             break;
           case 'eval-summary':
             deliver(() => listener.evalSummary?.(msg.values));
+            break;
+          case 'diagnostic':
+            deliver(() => listener.diagnostic?.(msg.warning));
             break;
           case 'defend-result':
             settle({ status: 'defended', result: msg.result });

@@ -115,6 +115,7 @@ export async function runDefendImageJob(job: DefendJob, ctx: JobContext): Promis
         captureImages: true,
         imageFormat: 'uint8',
         channels: request.channels,
+        labels,
       },
       ctx,
     );

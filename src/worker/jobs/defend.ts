@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { defendPreflightWarnings, likelyCappedWarning } from '../../shared/ad-diagnostics';
 import type { Batch, TrainData } from '../../shared/train-data';
 import {
   type ActiveDefenseOptions,
@@ -36,6 +37,8 @@ export interface DefendImagesInput {
   channels?: number[];
   /** Most rows (image x run) purified at once (default all); bounds memory for big models. */
   maxRows?: number;
+  /** Row names ('clean', 'adversarial') of the images: with them, diagnostics go to ctx.diagnostic while the job runs. */
+  labels?: string[];
 }
 
 export interface DefendRunOutput {
@@ -87,6 +90,7 @@ export async function defendImages(model: ClassifierModel, input: DefendImagesIn
     throw new Error(`defend: ${input.images.length} pixel values for ${count} RGB images of ${height}x${width} (expected ${count * height * width * 3})`);
   }
   if (input.ids && input.ids.length !== count) throw new Error(`defend: ${input.ids.length} ids for ${count} images`);
+  if (input.labels && input.labels.length !== count) throw new Error(`defend: ${input.labels.length} labels for ${count} images`);
   for (let i = 0; i < input.images.length; i++) {
     if (!Number.isFinite(input.images[i]!)) throw new Error(`defend: pixel value ${i} is ${input.images[i]} (images must be finite floats in [0,1])`);
   }
@@ -96,13 +100,14 @@ export async function defendImages(model: ClassifierModel, input: DefendImagesIn
   try {
     const undefended = await classify(model, x, options.featureLayer);
     const live = liveReporter(ctx, options.maxIters, 'Active Defense');
+    const watch = input.labels ? diagnose(ctx, input.labels, undefended, options) : undefined;
     let res;
     try {
       res = await defendBatch(model, x, options, {
         ids,
         maxRows: input.maxRows,
         capture: { images: input.captureImages ?? false, channels: input.channels ?? [] },
-        hooks: { onPass: live, cancelled: () => ctx.cancelled },
+        hooks: { onPass: watch ? (p) => (live(p), watch(p)) : live, cancelled: () => ctx.cancelled },
       });
     } catch (err) {
       if (err instanceof DefenseCancelledError) return { status: 'cancelled', options, examples: [], seconds: (performance.now() - start) / 1000 };
@@ -373,6 +378,25 @@ function liveReporter(ctx: JobContext, maxIters: number, label: string, outer?: 
     }
     ctx.metric({ scope: 'batch', step: p.pass, epoch: 1, values: { lfMean: p.meanLf, lfMax: p.maxLf, active: p.active }, time: Date.now() });
     ctx.progress({ done: Math.min(p.pass, maxIters + 1), total: maxIters + 1, etaSeconds: null, message });
+  };
+}
+
+/**
+ * The Defend job's live diagnostics: the clean L_F against delta_tilde now (from the forward
+ * already run for the undefended prediction, before any pass), and once, during the loop,
+ * that the runs will likely hit the cap.
+ */
+function diagnose(ctx: JobContext, labels: readonly string[], undefended: readonly { lf: number }[], options: ActiveDefenseOptions): (p: PassInfo) => void {
+  const { deltaTilde, maxIters } = options;
+  for (const w of defendPreflightWarnings(labels.map((label, i) => ({ label, lfBefore: undefended[i]!.lf })), deltaTilde)) ctx.diagnostic?.(w);
+  let warned = false;
+  return (p) => {
+    if (warned) return;
+    const w = likelyCappedWarning({ ...p, maxIters }, deltaTilde, labels);
+    if (w) {
+      warned = true;
+      ctx.diagnostic?.(w);
+    }
   };
 }
 

@@ -1,3 +1,4 @@
+import type { EvalWarning } from '../../shared/ad-diagnostics';
 import type { MetricPoint, Progress } from '../../shared/metrics';
 import type { CheckpointKind } from '../../shared/worker-protocol';
 
@@ -10,6 +11,8 @@ export interface JobContext {
   progress(progress: Progress): void;
   checkpoint(info: { kind: CheckpointKind; epoch: number; step: number; path: string; valAcc: number | null }): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** A warning for the user now, while the job runs (jobs whose hosts show them live: Defend). */
+  diagnostic?(warning: EvalWarning): void;
 }
 
 /** Estimates seconds left from the pace so far. */

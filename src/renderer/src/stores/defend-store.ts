@@ -1,5 +1,6 @@
 import { defineStore } from 'pinia';
-import { ref, shallowRef } from 'vue';
+import { computed, ref, shallowRef } from 'vue';
+import { defendWarnings, uniqueWarnings, type EvalWarning } from '../../../shared/ad-diagnostics';
 import type { DefendRequestInput, DefendResult } from '../../../shared/defend';
 import type { LabEvent } from '../../../shared/lab-api';
 import type { Progress } from '../../../shared/metrics';
@@ -11,7 +12,7 @@ import { labApi } from './lab-handle';
 import { useStatusStore } from './status-store';
 
 export type DefendPhase = 'idle' | 'uploading' | 'running' | 'done' | 'failed' | 'cancelled';
-type DefendEvent = Extract<LabEvent, { type: 'defend-progress' | 'defend-done' | 'defend-failed' }>;
+type DefendEvent = Extract<LabEvent, { type: 'defend-progress' | 'defend-warning' | 'defend-done' | 'defend-failed' }>;
 
 /** What to defend: a file the user dropped or chose, or a sample of an imported dataset. */
 export type DefendImage =
@@ -35,6 +36,10 @@ export const useDefendStore = defineStore('defend', () => {
   /** Large (data URLs): kept shallow so Vue does not walk it. */
   const result = shallowRef<DefendResult | null>(null);
   const error = ref<string | null>(null);
+  /** Warnings the job sent while it ran (before and during purification). */
+  const liveWarnings = ref<EvalWarning[]>([]);
+  /** What the diagnostics box shows: the live warnings, then the result's, each once. */
+  const warnings = computed(() => uniqueWarnings(liveWarnings.value, result.value ? defendWarnings(result.value.rows, result.value.deltaTilde) : []));
   const uploaded = ref(0);
   /** The file waiting to be defended (dropped or chosen), shown in the view. */
   const file = shallowRef<(UploadSource & Blob) | null>(null);
@@ -55,6 +60,7 @@ export const useDefendStore = defineStore('defend', () => {
     pace.reset();
     result.value = null;
     error.value = null;
+    liveWarnings.value = [];
     uploaded.value = 0;
     cancelRequested = false;
     abort = new AbortController();
@@ -93,6 +99,8 @@ export const useDefendStore = defineStore('defend', () => {
             ? { seconds: event.progress.etaSeconds, upperBound: false }
             : { seconds: measured, upperBound: measured !== null };
       }
+    } else if (event.type === 'defend-warning') {
+      if (!liveWarnings.value.some((w) => w.message === event.warning.message)) liveWarnings.value = [...liveWarnings.value, event.warning];
     } else if (event.type === 'defend-done') {
       result.value = event.result;
       phase.value = 'done';
@@ -125,5 +133,5 @@ export const useDefendStore = defineStore('defend', () => {
     }
   }
 
-  return { phase, jobId, progress, eta, result, error, uploaded, file, setFile, start, applyEvent, cancel };
+  return { phase, jobId, progress, eta, result, error, warnings, uploaded, file, setFile, start, applyEvent, cancel };
 });

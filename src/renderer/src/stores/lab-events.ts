@@ -52,6 +52,7 @@ export function connectLabEvents(lab: LabApi): () => void {
         evaluate.onProgress(event.evalId, event.progress);
         break;
       case 'defend-progress':
+      case 'defend-warning':
       case 'defend-done':
       case 'defend-failed':
         defend.applyEvent(event);
