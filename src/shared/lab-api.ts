@@ -8,6 +8,7 @@ import { LAB_METHOD_NAMES, type LabMethodName } from './lab-methods';
 import { defendRequestSchema, type DefendResult } from './defend';
 import { evalConfigSchema } from './eval-config';
 import type { EvaluationSummary, PerImageTable } from './evaluations';
+import type { EvaluationShards } from './eval-shards';
 import { trainConfigSchema } from './train-config';
 
 /**
@@ -96,6 +97,8 @@ export const labMethodSchemas = {
   uploadEnd: z.tuple([id]),
   /** A training run's validation confusion matrices, one per epoch (null before its first validation). */
   getValConfusion: z.tuple([id]),
+  /** A distributed evaluation's shards (worker, engine, range or rows, status, time) and per-worker images/s; empty when it ran locally. */
+  getEvaluationShards: z.tuple([id]),
 } as const;
 
 export type LabMethod = keyof typeof labMethodSchemas;
@@ -142,6 +145,7 @@ export interface LabResults {
   uploadChunk: void;
   uploadEnd: void;
   getValConfusion: ValConfusion | null;
+  getEvaluationShards: EvaluationShards;
 }
 
 /** Events pushed from the lab host to every window. */

@@ -37,6 +37,7 @@ export const LAB_METHOD_NAMES = [
   'uploadChunk',
   'uploadEnd',
   'getValConfusion',
+  'getEvaluationShards',
 ] as const;
 
 export type LabMethodName = (typeof LAB_METHOD_NAMES)[number];

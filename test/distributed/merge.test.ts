@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/main/cli/cli';
 import { Coordinator } from '../../src/main/lab/distributed/coordinator';
 import { imageRanges, mergeImageShards } from '../../src/main/lab/distributed/merge';
-import { workerThroughput } from '../../src/main/lab/distributed/shard-store';
+import { workerThroughput } from '../../src/shared/eval-shards';
 import { checkRedisUrl, redactedUrl } from '../../src/main/lab/distributed/redis-url';
 import { JobQueue } from '../../src/main/lab/job-queue';
 import type { RunningJob } from '../../src/main/lab/supervisor';
