@@ -187,6 +187,9 @@ describe('evaluations sharded over BullMQ workers', () => {
         expect(existsSync(join(c.path))).toBe(true);
       }
       expect(run.engine).toBe('wasm');
+      // Which worker trained it comes back with the engine report, for Live and History.
+      expect(run.worker).toMatch(/^w\d$/);
+      expect(coordinator.runs.get(run.id).engineReport?.worker).toBe(run.worker);
     }
     // The learning rates differ, so do the curves: each run's metrics are its own.
     const finalLoss = runs.map((r) => coordinator.runs.metrics(r.id).filter((m) => m.name === 'loss').at(-1)!.value);
