@@ -38,6 +38,7 @@ export const LAB_METHOD_NAMES = [
   'uploadEnd',
   'getValConfusion',
   'getEvaluationShards',
+  'coordinatorInfo',
 ] as const;
 
 export type LabMethodName = (typeof LAB_METHOD_NAMES)[number];

@@ -156,6 +156,7 @@ describe('LabHost', () => {
     const evalConfig = (await import('../../src/shared/eval-config')).evalConfigSchema.parse({ runId: run.id, n: 12, attacks: ['fgsm'], eps: [8 / 255] });
     const local = host.evals.create(evalConfig).id;
     expect(await host.call('getEvaluationShards', [local])).toEqual({ shards: [], workers: [] });
+    expect(await host.call('coordinatorInfo', [])).toBeNull(); // no Redis: not a coordinator
 
     const sharded = host.evals.create(evalConfig).id;
     host.shards.plan(sharded, [
