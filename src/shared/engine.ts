@@ -60,6 +60,8 @@ export interface EngineReport {
   notes: string[];
   /** The adapter, when the engine is webgpu. */
   gpu?: GpuAdapterReport;
+  /** The `adlab worker` (--name) that ran the job, when it ran on a remote worker through Redis. */
+  worker?: string;
 }
 
 function mib(bytes: number): string {
@@ -68,7 +70,7 @@ function mib(bytes: number): string {
 
 /** One line for the CLI's `engine:` line, the status bar and `runs show`. */
 export function describeEngineReport(e: EngineReport): string {
-  const base = `${e.engine} (backend ${e.backend}, tfjs ${e.tfjsVersion}, ${e.threads} thread${e.threads === 1 ? '' : 's'})`;
+  const base = `${e.engine} (backend ${e.backend}, tfjs ${e.tfjsVersion}, ${e.threads} thread${e.threads === 1 ? '' : 's'})${e.worker ? ` on worker ${e.worker}` : ''}`;
   if (!e.gpu) return base;
   const g = e.gpu;
   const name = [g.vendor, g.architecture, g.description || g.device].filter(Boolean).join(' / ') || 'unnamed adapter';

@@ -9,6 +9,8 @@ import { LAB_METHOD_NAMES, type LabMethodName } from './lab-methods';
 import { defendRequestSchema, type DefendResult } from './defend';
 import { evalConfigSchema } from './eval-config';
 import type { EvaluationSummary, PerImageTable } from './evaluations';
+import type { EvaluationShards } from './eval-shards';
+import type { CoordinatorInfo } from './shards';
 import { trainConfigSchema } from './train-config';
 
 /**
@@ -97,6 +99,10 @@ export const labMethodSchemas = {
   uploadEnd: z.tuple([id]),
   /** A training run's validation confusion matrices, one per epoch (null before its first validation). */
   getValConfusion: z.tuple([id]),
+  /** A distributed evaluation's shards (worker, engine, range or rows, status, time) and per-worker images/s; empty when it ran locally. */
+  getEvaluationShards: z.tuple([id]),
+  /** Whether this lab coordinates workers over Redis: the URL (password masked) and the workers connected now; null when local. */
+  coordinatorInfo: z.tuple([]),
 } as const;
 
 export type LabMethod = keyof typeof labMethodSchemas;
@@ -143,6 +149,8 @@ export interface LabResults {
   uploadChunk: void;
   uploadEnd: void;
   getValConfusion: ValConfusion | null;
+  getEvaluationShards: EvaluationShards;
+  coordinatorInfo: CoordinatorInfo | null;
 }
 
 /** Events pushed from the lab host to every window. */

@@ -37,6 +37,8 @@ export const LAB_METHOD_NAMES = [
   'uploadChunk',
   'uploadEnd',
   'getValConfusion',
+  'getEvaluationShards',
+  'coordinatorInfo',
 ] as const;
 
 export type LabMethodName = (typeof LAB_METHOD_NAMES)[number];

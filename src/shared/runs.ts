@@ -32,6 +32,8 @@ export interface RunSummary {
   endedAt: number | null;
   error: string | null;
   engine: string | null;
+  /** The `adlab worker` that ran it, for a run trained on a remote worker (from its engine report). */
+  worker?: string | null;
   /** Last values of the epoch metrics (valAcc, trainAcc, lf, ...). */
   final: Record<string, number>;
   /** Best validation accuracy seen. */
@@ -64,4 +66,10 @@ export function knownConfig(run: { kind: RunKind; config: Partial<TrainConfig> }
 
 export function isFinished(status: RunStatus): boolean {
   return status === 'completed' || status === 'cancelled' || status === 'failed' || status === 'interrupted';
+}
+
+/** The engine column of History and Live: "wasm", or "wasm on gpu-box" for a run on a remote worker. */
+export function engineLabel(run: Pick<RunSummary, 'engine' | 'worker'>): string | null {
+  if (!run.worker) return run.engine;
+  return `${run.engine ?? '?'} on ${run.worker}`;
 }

@@ -169,3 +169,11 @@ export type TrainResult = z.infer<typeof trainResultSchema>;
 export function parseTrainPayload(raw: unknown): TrainPayload {
   return parseOrExplain(trainPayloadSchema, raw, 'training payload');
 }
+
+/** What the status bar shows of a coordinating lab (LabApi coordinatorInfo); null when jobs run on this machine. */
+export interface CoordinatorInfo {
+  /** ADLAB_REDIS_URL / --redis with the password masked. */
+  redisUrl: string;
+  /** Names of the `adlab worker` processes connected now (BullMQ getWorkers), or null when Redis could not tell. */
+  workers: string[] | null;
+}

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/main/cli/cli';
-import { Coordinator } from '../../src/main/lab/distributed/coordinator';
+import { Coordinator, workerNames } from '../../src/main/lab/distributed/coordinator';
 import { imageRanges, mergeImageShards } from '../../src/main/lab/distributed/merge';
-import { workerThroughput } from '../../src/main/lab/distributed/shard-store';
+import { workerThroughput } from '../../src/shared/eval-shards';
 import { checkRedisUrl, redactedUrl } from '../../src/main/lab/distributed/redis-url';
 import { JobQueue } from '../../src/main/lab/job-queue';
 import type { RunningJob } from '../../src/main/lab/supervisor';
@@ -165,6 +165,22 @@ describe('an unreachable Redis', () => {
       await c.close();
     }
   }, 30_000);
+
+  it("the status bar's coordinator info masks the password and says the workers are unknown", async () => {
+    const c = new Coordinator({ redisUrl: 'redis://:hunter2@127.0.0.1:1', engine: 'wasm', connectTimeoutMs: 1500 });
+    try {
+      expect(await c.info()).toEqual({ redisUrl: 'redis://:***@127.0.0.1:1', workers: null });
+    } finally {
+      await c.close();
+    }
+  }, 30_000);
+});
+
+describe('worker names from BullMQ client names', () => {
+  it('one per name, sorted, whatever the number of connections each worker holds', () => {
+    expect(workerNames(['bull:adlab-shards:w:gpu-b', 'bull:adlab-shards:w:gpu-a', 'bull:adlab-shards:w:gpu-b', 'bull:adlab-shards'])).toEqual(['(unnamed)', 'gpu-a', 'gpu-b']);
+    expect(workerNames([])).toEqual([]);
+  });
 });
 
 describe('adlab worker options', () => {

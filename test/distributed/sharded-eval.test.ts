@@ -113,6 +113,9 @@ describe('evaluations sharded over BullMQ workers', () => {
     reference = comparable(local, one);
     expect(reference.records).toHaveLength(64);
     expect(local.shards.list(one.id)).toEqual([]); // no Redis: the local queue, as before
+    expect(await local.call('coordinatorInfo', [])).toBeNull();
+    // The status bar: the three workers connected now, named as they were started.
+    expect(((await coordinator.call('coordinatorInfo', [])) as { workers: string[] | null }).workers).toEqual(['w1', 'w2', 'w3']);
     const sharded = await evaluate(coordinator, 'sharded');
     expect(comparable(coordinator, sharded)).toEqual(await ref());
     // The stored means agree to rounding (count-weighted means of the shards' means).
@@ -187,6 +190,9 @@ describe('evaluations sharded over BullMQ workers', () => {
         expect(existsSync(join(c.path))).toBe(true);
       }
       expect(run.engine).toBe('wasm');
+      // Which worker trained it comes back with the engine report, for Live and History.
+      expect(run.worker).toMatch(/^w\d$/);
+      expect(coordinator.runs.get(run.id).engineReport?.worker).toBe(run.worker);
     }
     // The learning rates differ, so do the curves: each run's metrics are its own.
     const finalLoss = runs.map((r) => coordinator.runs.metrics(r.id).filter((m) => m.name === 'loss').at(-1)!.value);

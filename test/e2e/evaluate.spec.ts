@@ -1,12 +1,30 @@
 import { expect, test } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ShardStore } from '../../src/main/lab/distributed/shard-store';
+import { openDatabase } from '../../src/main/lab/db';
 import { labPerFile, openApp, REPO_ROOT } from './fixtures';
 
 // A tiny run trained with the CLI before web mode starts.
 const lab = labPerFile({ perClass: 20, testPerClass: 5, trainRun: 'e2e trained' });
 
 test.describe.configure({ mode: 'serial' });
+
+/** Two shards of an evaluation as a coordinator records them, written into the running lab's store. */
+function seedShards(evalId: string): void {
+  const db = openDatabase(join(lab().dataDir, 'lab.db'));
+  try {
+    const shards = new ShardStore(db);
+    shards.plan(evalId, [
+      { index: 0, kind: 'images', spec: { from: 0, to: 12 }, images: 12 },
+      { index: 1, kind: 'images', spec: { from: 12, to: 20 }, images: 8 },
+    ]);
+    shards.update(evalId, 0, { status: 'completed', worker: 'gpu-a', engine: 'webgpu', seconds: 3 });
+    shards.update(evalId, 1, { status: 'completed', worker: 'laptop', engine: 'wasm', seconds: 8 });
+  } finally {
+    db.close();
+  }
+}
 
 test('the form names a bad epsilon before anything is sent', async ({ page }) => {
   const problems = await openApp(page, lab().url);
@@ -70,6 +88,9 @@ test('evaluate FGSM at 8/255 on 20 validation images, export, see it in History;
   expect(lines).toHaveLength(22); // comment line, header, 20 records
   expect(lines[2]).toMatch(/^0,0,/);
   const fgsmId = await detail.getAttribute('data-eval-id');
+  // It ran on this machine: no Workers panel. Shard rows as a coordinator records them (no Redis needed) make one appear.
+  await expect(page.getByTestId('eval-workers')).toHaveCount(0);
+  seedShards(fgsmId!);
 
   // History shows the run's robust accuracy, linking back here.
   await page.locator('button[data-view="history"]').click();
@@ -78,6 +99,11 @@ test('evaluate FGSM at 8/255 on 20 validation images, export, see it in History;
   await robust.click();
   await expect(page.locator('main[data-view="evaluate"]')).toBeVisible();
   await expect(detail).toHaveAttribute('data-eval-id', fgsmId!);
+  const workers = page.getByTestId('eval-workers');
+  await expect(workers.getByTestId('eval-workers-headline')).toHaveText('2 shards, 2 completed, on 2 workers');
+  await expect(workers.getByTestId('eval-worker-throughput').locator('tbody tr')).toHaveText([/gpu-a\s*webgpu\s*1\s*12\s*3\.0 s\s*4\.00/, /laptop\s*wasm\s*1\s*8\s*8\.0 s\s*1\.00/]);
+  await workers.locator('summary').click();
+  await expect(workers.getByTestId('eval-shards').locator('tbody tr').first()).toContainText('images 0-11');
 
   // The run's detail (Live view) lists its evaluations, each linking back here.
   await page.locator('button[data-view="history"]').click();

@@ -150,6 +150,37 @@ describe('LabHost', () => {
     await host.close();
   });
 
+  it("returns an evaluation's shards and per-worker throughput, and nothing for a local one", async () => {
+    const { host } = newHost('finish');
+    const run = host.runs.create('train', (await import('../../src/shared/train-config')).parseTrainConfig({ datasetId: 'ds-test' }), (id) => join(dir, id));
+    const evalConfig = (await import('../../src/shared/eval-config')).evalConfigSchema.parse({ runId: run.id, n: 12, attacks: ['fgsm'], eps: [8 / 255] });
+    const local = host.evals.create(evalConfig).id;
+    expect(await host.call('getEvaluationShards', [local])).toEqual({ shards: [], workers: [] });
+    expect(await host.call('coordinatorInfo', [])).toBeNull(); // no Redis: not a coordinator
+
+    const sharded = host.evals.create(evalConfig).id;
+    host.shards.plan(sharded, [
+      { index: 0, kind: 'images', spec: { from: 0, to: 8 }, images: 8 },
+      { index: 1, kind: 'images', spec: { from: 8, to: 12 }, images: 4 },
+      { index: 2, kind: 'rows', spec: [{ attack: 'fgsm', eps: 8 / 255 }], images: 12 },
+    ]);
+    host.shards.update(sharded, 0, { status: 'completed', worker: 'gpu-a', engine: 'webgpu', seconds: 2 });
+    host.shards.update(sharded, 1, { status: 'completed', worker: 'gpu-a', engine: 'webgpu', seconds: 2 });
+    host.shards.update(sharded, 2, { status: 'running', worker: 'laptop', engine: 'wasm' });
+    const got = (await host.call('getEvaluationShards', [sharded])) as import('../../src/shared/eval-shards').EvaluationShards;
+    expect(got.shards.map((s) => [s.index, s.kind, s.status, s.worker, s.engine, s.images, s.seconds])).toEqual([
+      [0, 'images', 'completed', 'gpu-a', 'webgpu', 8, 2],
+      [1, 'images', 'completed', 'gpu-a', 'webgpu', 4, 2],
+      [2, 'rows', 'running', 'laptop', 'wasm', 12, null],
+    ]);
+    expect(got.shards[1]!.spec).toEqual({ from: 8, to: 12 });
+    // 12 images in 4 s on gpu-a; the running shard on laptop is not counted yet.
+    expect(got.workers).toEqual([{ worker: 'gpu-a', engine: 'webgpu', shards: 2, images: 12, seconds: 4, imagesPerSecond: 3 }]);
+    await expect(host.call('getEvaluationShards', ['nope'])).rejects.toThrow(/no evaluation 'nope'/);
+    await expect(host.call('getEvaluationShards', [''])).rejects.toThrow(/invalid arguments for getEvaluationShards/);
+    await host.close();
+  });
+
   it('refuses training on an unknown dataset and names it', async () => {
     const { host } = newHost('finish');
     await expect(host.call('startTraining', [{ datasetId: 'nope' }])).rejects.toThrow(/no dataset 'nope'/);

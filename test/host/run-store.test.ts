@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, openDatabase, schemaVersion } from '../../src/main/lab/db';
 import { MIGRATIONS } from '../../src/main/lab/migrations';
 import { RunStore } from '../../src/main/lab/run-store';
+import { describeEngineReport, type EngineReport } from '../../src/shared/engine';
+import { engineLabel } from '../../src/shared/runs';
 import { parseTrainConfig } from '../../src/shared/train-config';
 
 let dir: string;
@@ -75,6 +77,22 @@ describe('RunStore', () => {
     expect(store.finish(run.id, 'completed')).toBe(true);
     expect(store.finish(run.id, 'failed', 'late')).toBe(false); // the first outcome stays
     expect(store.get(run.id)).toMatchObject({ status: 'completed', error: null });
+    db.close();
+  });
+
+  it('names the remote worker that ran a run, from its engine report', () => {
+    const db = openDatabase(join(dir, 'lab.db'));
+    const store = new RunStore(db);
+    const local = store.create('train', config, (id) => join(dir, id));
+    const remote = store.create('train', config, (id) => join(dir, id));
+    const report: EngineReport = { engine: 'wasm', backend: 'wasm', tfjsVersion: '4.22.0', threads: 2, attempts: [], notes: [] };
+    store.setEngine(local.id, report);
+    store.setEngine(remote.id, { ...report, worker: 'gpu-box' });
+    expect(store.get(local.id)).toMatchObject({ engine: 'wasm', worker: null });
+    expect(store.list().find((r) => r.id === remote.id)).toMatchObject({ engine: 'wasm', worker: 'gpu-box' });
+    expect(engineLabel(store.get(local.id))).toBe('wasm');
+    expect(engineLabel(store.get(remote.id))).toBe('wasm on gpu-box');
+    expect(describeEngineReport(store.get(remote.id).engineReport!)).toBe('wasm (backend wasm, tfjs 4.22.0, 2 threads) on worker gpu-box');
     db.close();
   });
 

@@ -28,6 +28,12 @@ function run(over: Partial<RunSummary>): RunSummary {
 describe('run table', () => {
   const names = new Map([['d1', 'cifar small']]);
 
+  it('names the remote worker in the engine column of a run trained on one', () => {
+    expect(toRunRow(run({ engine: 'wasm', worker: 'gpu-box' }), names, 0).engine).toBe('wasm on gpu-box');
+    expect(toRunRow(run({ engine: 'wasm', worker: null }), names, 0).engine).toBe('wasm');
+    expect(toRunRow(run({ engine: null }), names, 0).engine).toBeNull();
+  });
+
   it('flattens a run for display', () => {
     expect(toRunRow(run({ id: 'a' }), names, 0)).toMatchObject({
       name: 'a',

@@ -4,8 +4,8 @@ import { diagnosticsOf, groupWarnings, PAPER_DELTA_TILDE } from '../../shared/ad
 import { ATTACKS, type EvalConfig, evalConfigSchema, parseEps, resolveAd, type EvalConfigInput } from '../../shared/eval-config';
 import type { EvaluationSummary, PerImageTable } from '../../shared/evaluations';
 import { worstCaseByEps } from '../../shared/per-image';
-import type { ShardRecord, WorkerThroughput } from '../lab/distributed/shard-store';
 import { batchSizeDefaultText } from '../../shared/engine';
+import { describeShardSpec, type ShardRecord, type WorkerThroughput } from '../../shared/eval-shards';
 import type { LabHost } from '../lab/lab-host';
 import { startedBatchSize } from '../lab/evaluations';
 import { perImageCsv, perImageJson, selectionText } from '../lab/eval-export';
@@ -232,7 +232,7 @@ export function formatShards(shards: ShardRecord[], workers: WorkerThroughput[])
   if (shards.length === 0) return '';
   const lines = [`shards: ${shards.length} (${shards.filter((s) => s.status === 'completed').length} completed)`];
   for (const s of shards) {
-    const what = 'from' in s.spec ? `images ${s.spec.from}-${s.spec.to - 1}` : `rows ${s.spec.map((g) => `${g.attack}@${(g.eps * 255).toFixed(1)}/255`).join(', ')}`;
+    const what = describeShardSpec(s.spec);
     lines.push(`  ${String(s.index + 1).padStart(3)} ${what.padEnd(28)} ${s.status.padEnd(9)} ${s.worker ?? '-'} ${s.engine ?? ''}${s.seconds === null ? '' : ` ${s.seconds.toFixed(1)} s`}${s.error ? `  ${s.error}` : ''}`);
   }
   for (const w of workers) lines.push(`worker ${w.worker} (${w.engine ?? '?'}): ${w.shards} shards, ${w.images} images in ${w.seconds.toFixed(1)} s, ${w.imagesPerSecond.toFixed(2)} img/s`);

@@ -188,6 +188,11 @@ export class LabHost {
     uploadChunk: (id, bytes) => this.ctx.uploads.chunk(id, bytes),
     uploadEnd: (id) => this.ctx.uploads.end(id),
     getValConfusion: (id) => readValConfusion(this.runs.artifactsDir(id)),
+    coordinatorInfo: () => this.ctx.remote?.info() ?? null,
+    getEvaluationShards: (id) => {
+      this.evals.get(id); // an unknown evaluation is an error, not an empty list
+      return { shards: this.shards.list(id), workers: this.shards.throughput(id) };
+    },
   };
 
   // Shortcuts the CLI and tests use, named as in the API.

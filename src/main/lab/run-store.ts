@@ -120,6 +120,7 @@ export class RunStore {
       endedAt: row.ended_at,
       error: row.error,
       engine: row.engine,
+      worker: row.engine_json ? ((JSON.parse(row.engine_json) as EngineReport).worker ?? null) : null,
       final,
       bestValAcc: best,
       tags: JSON.parse(row.tags_json) as string[],

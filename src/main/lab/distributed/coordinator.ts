@@ -4,7 +4,7 @@ import { readFullManifest } from '../../../data/manifest';
 import { type EvalConfig, selectionOf } from '../../../shared/eval-config';
 import type { EngineReport } from '../../../shared/engine';
 import type { EvalResultMessage } from '../../../shared/evaluations';
-import { type FolderManifest, parseShardResult, SHARD_PROTOCOL, SHARD_QUEUE, type ShardPayload, type ShardResult, shardProgressSchema } from '../../../shared/shards';
+import { type CoordinatorInfo, type FolderManifest, parseShardResult, SHARD_PROTOCOL, SHARD_QUEUE, type ShardPayload, type ShardResult, shardProgressSchema } from '../../../shared/shards';
 import type { EvalJob } from '../../../shared/worker-protocol';
 import type { JobListener, JobOutcome, RunningJob } from '../supervisor';
 import { putFolder } from './blobs';
@@ -105,6 +105,22 @@ export class Coordinator {
     await Promise.race([closing, new Promise((r) => setTimeout(r, 3000).unref())]);
     for (const p of [this.events.disconnect(), this.queue.disconnect(), this.training.disconnect()]) p.catch(() => undefined);
     this.redis.disconnect();
+  }
+
+  /**
+   * The status bar's view of this coordinator: its Redis URL, password masked, and the
+   * workers connected to the shard queue now. BullMQ reads them from CLIENT LIST, which
+   * some hosted Redis forbid: then, or when Redis does not answer within 2 s, null.
+   */
+  async info(): Promise<CoordinatorInfo> {
+    const names = Promise.race([
+      this.ready.then(() => this.queue.getWorkers()),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
+    ]).then(
+      (clients) => workerNames(clients.map((c) => c.rawname ?? '')),
+      () => null,
+    );
+    return { redisUrl: redactedUrl(this.options.redisUrl), workers: await names };
   }
 
   /** The shards of one evaluation, in order: image ranges first, then one row shard per (attack, epsilon). */
@@ -281,4 +297,14 @@ export class Coordinator {
 
 function numericSummary(values: Record<string, number | number[] | string>): Record<string, number> {
   return Object.fromEntries(Object.entries(values).filter((e): e is [string, number] => typeof e[1] === 'number'));
+}
+
+/** Worker names from BullMQ client names ("bull:<queue>:w:<name>"): one per name, sorted (a worker holds several connections). */
+export function workerNames(clientNames: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const raw of clientNames) {
+    const at = raw.indexOf(':w:');
+    names.add(at >= 0 ? raw.slice(at + 3) : '(unnamed)');
+  }
+  return [...names].sort();
 }

@@ -94,7 +94,8 @@ export class RemoteTraining {
       chain = chain.then(async () => {
         if (e.type === 'metric') listener.metric?.(e.point);
         else if (e.type === 'progress') listener.progress?.(e.progress);
-        else if (e.type === 'engine') listener.engine?.(e.report as unknown as EngineReport);
+        // The worker's name travels in the report: Live and History show who ran the run.
+        else if (e.type === 'engine') listener.engine?.({ ...(e.report as unknown as EngineReport), worker: e.worker });
         else {
           const path = await fetchFolder(this.redis, e.folder, remoteDir);
           const previous = current.get(e.kind);

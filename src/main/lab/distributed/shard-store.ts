@@ -1,30 +1,7 @@
 import type { Db } from '../db';
+import { workerThroughput, type ShardRecord, type ShardStatus, type WorkerThroughput } from '../../../shared/eval-shards';
 
-export type ShardStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-
-export interface ShardRecord {
-  evalId: string;
-  index: number;
-  kind: 'images' | 'rows';
-  /** Positions [from, to) of an image shard, or the (attack, eps) groups of a row shard. */
-  spec: { from: number; to: number } | { attack: string; eps: number }[];
-  status: ShardStatus;
-  worker: string | null;
-  engine: string | null;
-  images: number;
-  seconds: number | null;
-  error: string | null;
-}
-
-/** Per-worker throughput of one evaluation: shards and images each worker ran, and its images/s. */
-export interface WorkerThroughput {
-  worker: string;
-  engine: string | null;
-  shards: number;
-  images: number;
-  seconds: number;
-  imagesPerSecond: number;
-}
+export type { ShardRecord, ShardStatus, WorkerThroughput };
 
 interface Row {
   eval_id: string;
@@ -87,19 +64,4 @@ export class ShardStore {
   throughput(evalId: string): WorkerThroughput[] {
     return workerThroughput(this.list(evalId));
   }
-}
-
-/** Completed shards grouped by worker: images per second of compute time on that worker. */
-export function workerThroughput(shards: readonly ShardRecord[]): WorkerThroughput[] {
-  const by = new Map<string, WorkerThroughput>();
-  for (const s of shards) {
-    if (s.status !== 'completed' || !s.worker || s.seconds === null) continue;
-    const w = by.get(s.worker) ?? { worker: s.worker, engine: s.engine, shards: 0, images: 0, seconds: 0, imagesPerSecond: 0 };
-    w.shards++;
-    w.images += s.images;
-    w.seconds += s.seconds;
-    w.imagesPerSecond = w.seconds > 0 ? w.images / w.seconds : 0;
-    by.set(s.worker, w);
-  }
-  return [...by.values()].sort((a, b) => (a.worker < b.worker ? -1 : 1));
 }

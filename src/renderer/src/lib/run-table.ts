@@ -1,4 +1,4 @@
-import type { RunStatus, RunSummary } from '../../../shared/runs';
+import { engineLabel, type RunStatus, type RunSummary } from '../../../shared/runs';
 
 /** One History row, flattened for display and sorting. */
 export interface RunRow {
@@ -64,7 +64,7 @@ export function toRunRow(
     bestValAcc: run.bestValAcc,
     finalValAcc: run.final.valAcc ?? null,
     finalLf: run.final.lf ?? null,
-    engine: run.engine,
+    engine: engineLabel(run),
     createdAt: run.createdAt,
     durationMs: run.startedAt !== null && end !== null ? end - run.startedAt : null,
     error: run.error,

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { EvalConfigInput } from '../../../shared/eval-config';
+import type { EvaluationShards } from '../../../shared/eval-shards';
 import type { EvaluationSummary, PerImageTable } from '../../../shared/evaluations';
 import type { Progress } from '../../../shared/metrics';
 import { isFinished } from '../../../shared/runs';
@@ -20,6 +21,8 @@ export const useEvaluateStore = defineStore('evaluate', () => {
   const loaded = ref(false);
   /** Per-image tables fetched on demand (one evaluation's can be thousands of records: kept shallow). */
   const images = shallowRef<Record<string, PerImageTable>>({});
+  /** Shards of distributed evaluations and per-worker throughput, fetched on demand (empty lists: ran here). */
+  const shards = shallowRef<Record<string, EvaluationShards>>({});
 
   const selected = computed(() => evaluations.value.find((e) => e.id === selectedId.value) ?? null);
   const compared = computed(() =>
@@ -132,6 +135,13 @@ export const useEvaluateStore = defineStore('evaluate', () => {
     return table;
   }
 
+  /** Fetch which workers ran an evaluation's shards (again as shards finish). */
+  async function loadShards(id: string): Promise<EvaluationShards> {
+    const got = await labApi().getEvaluationShards(id);
+    shards.value = { ...shards.value, [id]: got };
+    return got;
+  }
+
   /** The per-image table as CSV or JSON text (the view saves it). */
   function exportImages(id: string, format: 'csv' | 'json'): Promise<string> {
     return labApi().exportEvaluationImages(id, format);
@@ -167,6 +177,8 @@ export const useEvaluateStore = defineStore('evaluate', () => {
     images,
     loadImages,
     exportImages,
+    shards,
+    loadShards,
     toggleCompare,
     clearCompare,
   };

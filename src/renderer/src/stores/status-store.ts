@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { EngineReport } from '../../../shared/engine';
+import type { CoordinatorInfo } from '../../../shared/shards';
 import { errorMessage, isConnectionError } from '../lib/api-error';
 import { labApi } from './lab-handle';
 
@@ -11,6 +12,8 @@ export const useStatusStore = defineStore('status', () => {
   const engine = ref<EngineReport | null>(null);
   const connection = ref<ConnectionState>('connecting');
   const connectionError = ref<string | null>(null);
+  /** Set when the lab coordinates `adlab worker` processes over Redis. */
+  const coordinator = ref<CoordinatorInfo | null>(null);
 
   /** Ask the lab host for its engine; doubles as the connection check. Returns true when reachable. */
   async function check(): Promise<boolean> {
@@ -28,6 +31,15 @@ export const useStatusStore = defineStore('status', () => {
     }
   }
 
+  /** Ask whether the lab is a coordinator and which workers are connected (the status bar polls it). */
+  async function checkCoordinator(): Promise<void> {
+    try {
+      coordinator.value = await labApi().coordinatorInfo();
+    } catch (error) {
+      noteFailure(error);
+    }
+  }
+
   function setEngine(report: EngineReport): void {
     engine.value = report;
   }
@@ -41,5 +53,5 @@ export const useStatusStore = defineStore('status', () => {
     }
   }
 
-  return { engine, connection, connectionError, check, setEngine, noteFailure };
+  return { engine, connection, connectionError, coordinator, check, checkCoordinator, setEngine, noteFailure };
 });
