@@ -256,6 +256,8 @@ test('a run the pre-flight memory check refuses says why in Live and leaves no H
   await page.locator('input[name="name"]').fill('e2e too big');
   await page.locator('select[name="model"]').selectOption('wrn-34-10');
   await page.locator('input[name="batchSize"]').fill('128');
+  // A split the small test dataset can hold, so the memory check is what refuses the run.
+  await page.locator('input[name="valSize"]').fill('20');
   await page.getByTestId('start-run').click();
   await expect(page.getByTestId('run-failure')).toContainText('Run stopped before its first step', { timeout: 120_000 });
   await expect(page.getByTestId('run-failure')).toContainText('does not fit');
