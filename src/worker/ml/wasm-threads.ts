@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 
@@ -29,9 +29,38 @@ const WORKER_MARKER = 'WasmBackendModuleThreadedSimd(Module)';
 const MAIN_PRELUDE = "var require$$0 = require('fs'), require$$1 = require('path'), require$$3 = require('perf_hooks'), " +
   "require$$4 = require('os'), commonjsGlobal = globalThis;\n";
 
+const DIR_PREFIX = 'adlab-wasm-threads-';
+
+/** Whether a process with this pid exists (EPERM: it does, under another user). */
+function processExists(pid: number): boolean {
+  try {
+    return process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the script folders of worker processes that are gone. Each worker writes one
+ * (~100 KB) and removes it on exit; a killed worker cannot, and a lab runs a worker per job.
+ */
+export function sweepWasmThreadDirs(tmp = os.tmpdir()): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(tmp)) {
+    const pid = Number(/^adlab-wasm-threads-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || processExists(pid)) continue;
+    rmSync(join(tmp, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 export function patchForWasmThreads(threads: number): WasmThreadsPatch {
   if (!Number.isInteger(threads) || threads < 2) throw new Error(`wasm threads must be an integer >= 2, got ${threads}`);
-  const dir = mkdtempSync(join(os.tmpdir(), 'adlab-wasm-threads-'));
+  sweepWasmThreadDirs();
+  const dir = mkdtempSync(join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
+  // The pthread pool may start more workers from these files after initialisation: keep them until exit.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const mainPath = join(dir, 'main.js');
   let fileCount = 0;
   const texts = new WeakMap<Blob, string>();
