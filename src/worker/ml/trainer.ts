@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { type BnBatchStats, commitBnStats, disposeBnStats } from './batchnorm';
-import { featureLoss, trainingLoss } from './losses';
+import { trainingLoss } from './losses';
 import { Sgd, type SgdOptions } from './optim';
 import type { WideResNet } from './wrn';
 
@@ -128,17 +128,4 @@ export class Trainer {
     this.discardPending();
     this.optimizer.dispose();
   }
-}
-
-/** Eval-mode accuracy and mean L_F at `featureLayer` over batches. */
-export async function evaluateBatch(model: WideResNet, x: tf.Tensor4D, y: tf.Tensor1D, featureLayer: number): Promise<{ correct: number; lfSum: number }> {
-  const out = tf.tidy(() => {
-    const { logits, features } = model.forward(x);
-    const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(y, 'int32')), 'float32'));
-    const lf = tf.sum(featureLoss(features[featureLayer]!));
-    return tf.stack([correct, lf]);
-  });
-  const [correct, lfSum] = await out.data();
-  out.dispose();
-  return { correct: correct!, lfSum: lfSum! };
 }
