@@ -6,6 +6,8 @@ import type { DatasetSummary } from '../../src/shared/datasets';
 describe('datasetSourceLabel', () => {
   it('shows an upload by its file name, since the host deletes the upload folder after import', () => {
     expect(datasetSourceLabel('/home/u/.local/share/lab/uploads/0f8e7c1a-1b2c-4d5e-8f90-abcdef012345/cifar.tar.gz')).toBe('uploaded file cifar.tar.gz');
+    // The host names upload folders <pid>-<uuid> (src/main/lab/uploads.ts), so a later start can sweep a dead lab's.
+    expect(datasetSourceLabel('/home/u/.local/share/lab/uploads/5444-0f8e7c1a-1b2c-4d5e-8f90-abcdef012345/cifar.tar.gz')).toBe('uploaded file cifar.tar.gz');
     expect(datasetSourceLabel('C:\\lab\\uploads\\0f8e7c1a-1b2c-4d5e-8f90-abcdef012345\\x.tar')).toBe('uploaded file x.tar');
   });
 
@@ -44,6 +46,7 @@ describe('hideUploadPaths', () => {
     const path = '/home/u/.local/share/lab/uploads/0f8e7c1a-1b2c-4d5e-8f90-abcdef012345/cat.png';
     expect(hideUploadPaths(`${path}: not a PNG or JPEG image (starts with bytes 74 68)`)).toBe('cat.png: not a PNG or JPEG image (starts with bytes 74 68)');
     expect(hideUploadPaths(`cannot read '${path}'`)).toBe("cannot read 'cat.png'");
+    expect(hideUploadPaths('/lab/uploads/5444-0f8e7c1a-1b2c-4d5e-8f90-abcdef012345/dog.jpg: not a PNG or JPEG image')).toBe('dog.jpg: not a PNG or JPEG image');
     expect(hideUploadPaths('/data/cifar.tar: archive is truncated')).toBe('/data/cifar.tar: archive is truncated');
   });
 });

@@ -1,12 +1,12 @@
 import type { DatasetSummary } from '../../../shared/datasets';
 
 /**
- * The host keeps an upload in `<data>/uploads/<uuid>/<file name>` only until
+ * The host keeps an upload in `<data>/uploads/<pid>-<uuid>/<file name>` (older labs: `<uuid>`) only until
  * its import ends, so that path names nothing afterwards: show the file name.
  */
-const UPLOAD_PATH = /[\\/]uploads[\\/][0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[\\/]([^\\/]+)$/i;
+const UPLOAD_PATH = /[\\/]uploads[\\/](?:\d+-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[\\/]([^\\/]+)$/i;
 
-const UPLOAD_PATH_ANYWHERE = new RegExp(String.raw`(?:[A-Za-z]:)?[\/][^\s'"]*?[\/]uploads[\/][0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[\/]([^\/\s'"]+)`, 'gi');
+const UPLOAD_PATH_ANYWHERE = new RegExp(String.raw`(?:[A-Za-z]:)?[\/][^\s'"]*?[\/]uploads[\/](?:\d+-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[\/]([^\/\s'"]+)`, 'gi');
 
 /** An error message with every temporary upload path shortened to the file's name (the user never saw that path). */
 export function hideUploadPaths(message: string): string {
