@@ -1,18 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calibrateCommand, evalCommand, evalsCommand } from '../../src/main/cli/eval-command';
 import type { CliIo } from '../../src/main/cli/context';
 import { LabHost } from '../../src/main/lab/lab-host';
-import { nodeWorkerLauncher } from '../../src/main/lab/worker-launcher';
 import { diagnosticsOf } from '../../src/shared/ad-diagnostics';
 import type { EvaluationSummary } from '../../src/shared/evaluations';
 import { repeatAccuracies, rowAccuracy, worstCaseByEps } from '../../src/shared/per-image';
-import { parseTrainConfig } from '../../src/shared/train-config';
 import { resultKey } from '../../src/shared/worker-protocol';
 import { parseEvalConfig } from '../support/configs';
-import { BUILT_WORKER, cifarJpegTarball } from '../support/paths';
+import { labWithTrainedRun } from '../support/trained-lab';
 
 /** Per-image results, record selection, diagnostics and calibration through the real worker. */
 let dir: string;
@@ -20,12 +16,7 @@ let host: LabHost;
 let runId: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'adlab-perimage-'));
-  host = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false });
-  const datasetId = (await host.startImport(cifarJpegTarball(), { limit: 200 }).done).id;
-  runId = host.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 150, valSize: 50, epochs: 1, batchSize: 50, lr: 0.05, seed: 3 }));
-  const run = await host.waitForRun(runId);
-  if (run.status !== 'completed') throw new Error(`training failed: ${run.error}`);
+  ({ dir, host, runId } = await labWithTrainedRun('adlab-perimage-', 200, { subset: 150, valSize: 50, epochs: 1 }));
 }, 600_000);
 
 afterAll(async () => {

@@ -1,15 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { LabHost } from '../../src/main/lab/lab-host';
-import { nodeWorkerLauncher } from '../../src/main/lab/worker-launcher';
 import type { DefendResult } from '../../src/shared/defend';
 import { defaultBatchSize, type EngineName } from '../../src/shared/engine';
 import { parseEvalConfig } from '../support/configs';
-import { parseTrainConfig } from '../../src/shared/train-config';
-import { BUILT_WORKER, cifarJpegTarball } from '../support/paths';
+import { labWithTrainedRun } from '../support/trained-lab';
 
 /** Evaluations and the Defend job through the real worker, on a small model trained here. */
 let dir: string;
@@ -17,12 +14,7 @@ let host: LabHost;
 let runId: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'adlab-eval-'));
-  host = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false });
-  const datasetId = (await host.startImport(cifarJpegTarball(), { limit: 500 }).done).id;
-  runId = host.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 400, valSize: 100, epochs: 4, batchSize: 50, lr: 0.05, seed: 3 }));
-  const run = await host.waitForRun(runId);
-  if (run.status !== 'completed') throw new Error(`training failed: ${run.error}`);
+  ({ dir, host, runId } = await labWithTrainedRun('adlab-eval-', 500, { subset: 400, valSize: 100, epochs: 4 }));
 }, 600_000);
 
 afterAll(async () => {
