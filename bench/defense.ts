@@ -1,6 +1,7 @@
 import { type BenchScale, benchEngine, benchScale, describeEngine } from './bench-engine';
 import * as tf from '@tensorflow/tfjs';
-import { type FeatureModel, purify, resolveDefenseOptions } from '../src/worker/ml/defense';
+import { resolveDefenseOptions } from '../src/shared/registry';
+import { type FeatureModel, purify } from '../src/worker/ml/defense';
 import { Rng } from '../src/worker/ml/rng';
 import { WideResNet } from '../src/worker/ml/wrn';
 

@@ -1,10 +1,7 @@
 import { z } from 'zod';
-import { adOptionsSchema } from './eval-config';
+import { AD_OPTION_DEFAULTS, adOptionsSchema, ATTACK_SETTINGS, DEFEND_ATTACKS } from './registry';
 
 const id = z.string().min(1).max(100);
-
-/** Attacks the Defend view can run on the image first (Figure 4: clean / adversarial / purified). */
-export const DEFEND_ATTACKS = ['fgsm', 'pgd', 'apgd-ce'] as const;
 
 export const defendRequestSchema = z.strictObject({
   runId: id,
@@ -15,13 +12,13 @@ export const defendRequestSchema = z.strictObject({
     /** A sample of an imported dataset. */
     z.strictObject({ kind: z.literal('dataset'), datasetId: id, split: z.enum(['train', 'test']), index: z.int().min(0) }),
   ]),
-  ad: adOptionsSchema.default({ preset: 'fs-cifar10', maxIters: 500, outerloop: 1, clip: false }),
+  ad: adOptionsSchema.default(AD_OPTION_DEFAULTS),
   seed: z.int().min(0).max(2 ** 31 - 1).default(0),
   /** Channels of F^l to show before and after purification (Figures 4-5). */
   channels: z.array(z.int().min(0).max(4095)).max(16).default([0, 1, 2, 3]),
-  /** Attack the image first (undefended model, white-box), then defend clean and adversarial rows. */
+  /** Attack the image first (undefended model, white-box; registry uses 'defend'), then defend clean and adversarial rows. */
   attack: z
-    .strictObject({ name: z.enum(DEFEND_ATTACKS), eps: z.number().min(0).max(1), steps: z.int().min(1).max(1000).default(20) })
+    .strictObject({ name: z.enum(DEFEND_ATTACKS), eps: z.number().min(0).max(1), steps: ATTACK_SETTINGS.steps.schema.default(ATTACK_SETTINGS.steps.value) })
     .nullable()
     .default(null),
 });

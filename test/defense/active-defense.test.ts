@@ -11,8 +11,8 @@ import {
   logMeanSoftmax,
   noisyStart,
   purify,
-  resolveDefenseOptions,
 } from '../../src/worker/ml/defense';
+import { resolveDefenseOptions } from '../../src/shared/registry';
 import type { WideResNet } from '../../src/worker/ml/wrn';
 import { lcgArray, useWasm } from '../ml/helpers';
 import { trainSmoothModel, valImages } from './fixtures';

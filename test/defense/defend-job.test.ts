@@ -9,7 +9,8 @@ import { defendImages, evaluateDefense, valSplit } from '../../src/worker/jobs/d
 import { loadCheckpointModel } from '../../src/worker/jobs/defend-model';
 import type { JobContext } from '../../src/worker/jobs/job-context';
 import { MODEL_FILE, STATE_FILE } from '../../src/worker/ml/checkpoint';
-import { defendBatch, type DefenseOptionsInput, featureLossOf, resolveDefenseOptions } from '../../src/worker/ml/defense';
+import { type ResolvedAd, resolveDefenseOptions } from '../../src/shared/registry';
+import { defendBatch, featureLossOf } from '../../src/worker/ml/defense';
 import type { WideResNet } from '../../src/worker/ml/wrn';
 import { exportWrnSafetensors } from '../../src/worker/ml/wrn-weights';
 import { useWasm } from '../ml/helpers';
@@ -46,7 +47,7 @@ function recorder(cancelWhen?: (r: { metrics: MetricPoint[]; progressLog: Progre
 }
 
 let model: WideResNet;
-let options: DefenseOptionsInput;
+let options: ResolvedAd;
 
 describe('defend jobs (wrn-10-1 feature-smoothing model, wasm)', () => {
   beforeAll(async () => {
@@ -57,7 +58,7 @@ describe('defend jobs (wrn-10-1 feature-smoothing model, wasm)', () => {
     const meanLf = tf.mean(lf).dataSync()[0]!;
     tf.dispose([x, lf]);
     // deltaTilde and beta scaled to this model and image size (see active-defense.test.ts)
-    options = { beta: 40, deltaTilde: 0.9 * meanLf, maxIters: 300, seed: 3 };
+    options = resolveDefenseOptions({ beta: 40, deltaTilde: 0.9 * meanLf, maxIters: 300, seed: 3 });
   });
   afterAll(() => model?.dispose());
 
@@ -129,7 +130,8 @@ describe('defend jobs (wrn-10-1 feature-smoothing model, wasm)', () => {
     await expect(defendImages(model, { images, count: 3, height: SIZE, width: SIZE, options }, recorder())).rejects.toThrow(/1536 pixel values for 3 RGB images of 16x16 \(expected 2304\)/);
     images[10] = NaN;
     await expect(defendImages(model, { images, count: 2, height: SIZE, width: SIZE, options }, recorder())).rejects.toThrow(/pixel value 10 is NaN/);
-    await expect(defendImages(model, { images, count: 2, height: SIZE, width: SIZE, options: { featureLayer: 5 } }, recorder())).rejects.toThrow(/'featureLayer'/);
+    // Options are resolved and checked at the job edge, before the job runs.
+    await expect((async () => defendImages(model, { images, count: 2, height: SIZE, width: SIZE, options: resolveDefenseOptions({ featureLayer: 5 }) }, recorder()))()).rejects.toThrow(/'featureLayer'/);
     images[10] = 0.5;
     const before = tf.memory().numTensors;
     const res = await defendImages(model, { images, count: 2, height: SIZE, width: SIZE, options: { ...options, deltaTilde: 0 } }, recorder(() => true));

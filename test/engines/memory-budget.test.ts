@@ -4,7 +4,8 @@ import type { GpuAdapterReport } from '../../src/shared/engine';
 import { parseTrainConfig } from '../../src/shared/train-config';
 import { largestActivationBytes, rowsThatFit, setActiveGpu } from '../../src/worker/gpu/device-limits';
 import { checkTrainBudget } from '../../src/worker/jobs/memory-budget';
-import { defendBatch, resolveDefenseOptions } from '../../src/worker/ml/defense';
+import { resolveDefenseOptions } from '../../src/shared/registry';
+import { defendBatch } from '../../src/worker/ml/defense';
 import { Rng } from '../../src/worker/ml/rng';
 import { WideResNet } from '../../src/worker/ml/wrn';
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { type FeatureModel, purify, resolveDefenseOptions } from '../../src/worker/ml/defense';
+import { resolveDefenseOptions } from '../../src/shared/registry';
+import { type FeatureModel, purify } from '../../src/worker/ml/defense';
 import { PAPER_DELTA } from '../../src/worker/ml/losses';
 import { Rng } from '../../src/worker/ml/rng';
 import { Trainer } from '../../src/worker/ml/trainer';

@@ -4,12 +4,13 @@ import { parseArgs } from 'node:util';
 import { defendWarnings, type EvalWarning } from '../../shared/ad-diagnostics';
 import { defendRequestSchema, type DefendRequestInput, type DefendResult } from '../../shared/defend';
 import { parseEps } from '../../shared/eval-config';
+import { AD_PRESET_IDS, ATTACK_SETTINGS, type DefendAttack, DEFEND_ATTACKS } from '../../shared/registry';
 import type { LabHost } from '../lab/lab-host';
 import { numberOption, parseOptions, UsageError, type CliIo } from './context';
 
 export const DEFEND_HELP = `adlab defend --run <id> --image file.png [--k 10] [--out dir]   Active Defense on one image
-  --checkpoint best|last  --ad-preset P  --max-iters N  --seed N  --channels 0,1,2,3
-  --attack fgsm|pgd|apgd-ce --eps 8/255 [--steps N]   attack the undefended model first (Figure 4's rows)
+  --checkpoint best|last  --ad-preset ${AD_PRESET_IDS.join('|')}  --max-iters N  --seed N  --channels 0,1,2,3
+  --attack ${DEFEND_ATTACKS.join('|')} --eps 8/255 [--steps N (default ${ATTACK_SETTINGS.steps.value})]   attack the undefended model first (Figure 4's rows)
   prints the predictions and probabilities as JSON; --out writes the images as PNG`;
 
 function writePng(dataUrl: string, file: string): void {
@@ -75,7 +76,7 @@ export async function defendCommand(host: LabHost, io: CliIo, argv: string[]): P
     seed: numberOption('seed', values.seed, 'int'),
     channels: values.channels?.split(',').map((c) => numberOption('channels', c.trim(), 'int')!),
     attack: values.attack
-      ? { name: values.attack as 'fgsm', eps: parseEps(values.eps ?? '8/255'), steps: numberOption('steps', values.steps, 'int') }
+      ? { name: values.attack as DefendAttack, eps: parseEps(values.eps ?? '8/255'), steps: numberOption('steps', values.steps, 'int') }
       : null,
   };
   const config = parseOptions(defendRequestSchema, input, 'defend');

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { diagnosticsOf, groupWarnings, PAPER_DELTA_TILDE } from '../../shared/ad-diagnostics';
-import { ATTACKS, type EvalConfig, evalConfigSchema, parseEps, resolveAd, type EvalConfigInput } from '../../shared/eval-config';
+import { AD_GRADIENTS, type EvalConfig, evalConfigSchema, parseEps, type EvalConfigInput } from '../../shared/eval-config';
+import { AD_DEFAULTS, AD_PRESET_IDS, ATTACK_SETTINGS, attackHelpLines, DEFENSE_IDS, EVAL_ATTACKS, resolveAd } from '../../shared/registry';
 import type { EvaluationSummary, PerImageTable } from '../../shared/evaluations';
 import { worstCaseByEps } from '../../shared/per-image';
 import { batchSizeDefaultText } from '../../shared/engine';
@@ -13,13 +14,17 @@ import { evaluationCsv } from '../lab/metrics-csv';
 import { formatSeconds, numberOption, parseOptions, UsageError, type CliIo } from './context';
 
 export const EVAL_HELP = `adlab eval --run <id> [options]       evaluate a trained run's checkpoint (the paper's Tables 1-3)
-  --defense none|ad   --attacks ${ATTACKS.join(',')} (comma list; none = clean only)
+  --defense ${DEFENSE_IDS.join('|')}   --attacks A,B (comma list; none = clean only) from:
+${attackHelpLines(EVAL_ATTACKS, '                        ').join('\n')}
   --eps 8/255,16/255  --n 500  --split test|val  --checkpoint best|last  --seed N
   --batch-size N      images per batch; omitted: ${batchSizeDefaultText()}
   --sample first|random  --offset K   which records: by default the first n of the split in file order
                       (AutoAttack / RobustBench), from record K; random draws n with --seed
-  --ad-preset fs-cifar10|fs-cifar100|ce-cifar10|ce-cifar100  --sigma X --beta X --delta-tilde X --max-iters N --k K --clip
-  --gradient bpda|bpda-trajectory|eot  --eot-draws E  --iterations N  --queries N  --repeats R  --lambdas 0.1,-1,10
+  --ad-preset ${AD_PRESET_IDS.join('|')} (default ${AD_DEFAULTS.preset.value})  --sigma X --beta X --delta-tilde X
+  --max-iters N (default ${AD_DEFAULTS.maxIters.value}, ${AD_DEFAULTS.maxIters.cite})  --k K  --clip
+  --gradient ${AD_GRADIENTS.join('|')}  --eot-draws E  --repeats R  --lambdas 0.1,-1,10
+  --iterations N (default ${ATTACK_SETTINGS.iterations.value}, ${ATTACK_SETTINGS.iterations.cite})
+  --queries N (default ${ATTACK_SETTINGS.squareQueries.value}, ${ATTACK_SETTINGS.squareQueries.cite})
 adlab evals list [--run <id>] | show <id> | export <id> [--out FILE] [--per-image [--format csv|json]] | resume <id> | rm <id>
 adlab calibrate --run <id> [--share 0.9] [--n 100] [--split val|test] [--max-iters N] [AD options]
                       suggest delta_tilde: the L_F that a share of clean images reaches within the cap`;

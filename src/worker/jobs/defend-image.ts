@@ -2,11 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { readManifest } from '../../data/manifest';
 import { toPngDataUrl } from '../../data/preview';
 import type { DefendRequest, DefendResult, DefendRow } from '../../shared/defend';
+import { type DefendAttack, resolveAdFor } from '../../shared/registry';
 import type { DefendJob } from '../../shared/worker-protocol';
-import { apgd, fgsm, pgd, undefended, wrnClassifier } from '../ml/attacks';
+import { apgd, type AttackOutput, type AttackTarget, fgsm, pgd, undefended, wrnClassifier } from '../ml/attacks';
 import { mapToGray8 } from '../ml/defense';
 import type { WideResNet } from '../ml/wrn';
-import { defenseOptionsOf } from './ad-options';
 import { defendImages, type DefendImageOutput } from './defend';
 import { loadCheckpointModel } from './defend-model';
 import type { JobContext } from './job-context';
@@ -18,18 +18,21 @@ function greyToPng(grey: Uint8Array, w: number, h: number): string {
   return toPngDataUrl(rgb, w, h);
 }
 
+type DefendRun = (target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, o: { eps: number; seed: number; steps: number }) => Promise<AttackOutput>;
+
+/** One runner per attack the registry offers the Defend view ('defend' in its uses). */
+const DEFEND_RUNNERS: Record<DefendAttack, DefendRun> = {
+  fgsm: (t, x, y, { eps, seed }) => fgsm(t, x, y, { eps, seed }),
+  pgd: (t, x, y, { eps, seed, steps }) => pgd(t, x, y, { eps, seed, steps }),
+  'apgd-ce': (t, x, y, { eps, seed, steps }) => apgd(t, x, y, { eps, seed, nIter: steps }),
+};
+
 /** Attack the undefended model first (white-box), so the view can show Figure 4's adversarial row. */
 async function attackFirst(model: WideResNet, x: tf.Tensor4D, label: number, attack: NonNullable<DefendRequest['attack']>, seed: number): Promise<tf.Tensor4D> {
   const target = undefended(wrnClassifier(model));
   const y = tf.tensor1d([label], 'int32');
   try {
-    const common = { eps: attack.eps, seed };
-    const out =
-      attack.name === 'fgsm'
-        ? await fgsm(target, x, y, common)
-        : attack.name === 'pgd'
-          ? await pgd(target, x, y, { ...common, steps: attack.steps })
-          : await apgd(target, x, y, { ...common, nIter: attack.steps });
+    const out = await DEFEND_RUNNERS[attack.name](target, x, y, { eps: attack.eps, seed, steps: attack.steps });
     return out.xAdv;
   } finally {
     y.dispose();
@@ -111,7 +114,7 @@ export async function runDefendImageJob(job: DefendJob, ctx: JobContext): Promis
         width: size,
         // The same noise for the clean and the adversarial row: the rows differ only by the attack.
         ids: inputs.map(() => 0),
-        options: defenseOptionsOf(request.ad, layer, request.seed),
+        options: resolveAdFor(request.ad, { featureLayer: layer, seed: request.seed }),
         captureImages: true,
         imageFormat: 'uint8',
         channels: request.channels,

@@ -6,12 +6,10 @@ import {
   argmax,
   type ClassifierModel,
   DefenseCancelledError,
-  type DefenseOptionsInput,
   defendBatch,
   featureLossOf,
   type PassInfo,
   type PurifyRecord,
-  resolveDefenseOptions,
   toUint8,
 } from '../ml/defense';
 import { type JobContext, etaSeconds } from './job-context';
@@ -27,8 +25,8 @@ export interface DefendImagesInput {
   width: number;
   /** Noise-seed ids per image (default 0..count-1): the same id and seed give the same defense. */
   ids?: number[];
-  /** A preset name and/or explicit values; unset fields take the 'cifar10-smooth' preset and defaults. */
-  options: DefenseOptionsInput;
+  /** Resolved at the job edge (resolveAdFor / resolveDefenseOptions in src/shared/registry); purify checks them. */
+  options: ActiveDefenseOptions;
   /** Keep each run's noisy start and purified point. */
   captureImages?: boolean;
   /** 'float32': HWC floats as computed (may leave [0,1] when not clipping); 'uint8': clamped RGB bytes. Default 'uint8'. */
@@ -83,7 +81,7 @@ export interface DefendImagesResult {
  * lfMax and active (step = pass), throttled to ~10 per second. Cancel via ctx.cancelled.
  */
 export async function defendImages(model: ClassifierModel, input: DefendImagesInput, ctx: JobContext): Promise<DefendImagesResult> {
-  const options = resolveDefenseOptions(input.options);
+  const { options } = input;
   const { count, height, width } = input;
   if (!(Number.isInteger(count) && count >= 1)) throw new Error(`defend: count must be an integer >= 1, got ${count}`);
   if (input.images.length !== count * height * width * 3) {
@@ -155,7 +153,8 @@ export function valSplit(data: TrainData): EvalSplit {
 }
 
 export interface EvaluateDefenseInput {
-  options: DefenseOptionsInput;
+  /** Resolved at the job edge; purify checks them. */
+  options: ActiveDefenseOptions;
   /** Images per batch; each brings K = outerloop rows into the loop. */
   batchSize: number;
   /** Evaluate only the first `limit` images (default all). */
@@ -213,7 +212,7 @@ export interface EvaluateDefenseResult {
  * finished so far with status 'cancelled'.
  */
 export async function evaluateDefense(model: ClassifierModel, split: EvalSplit, input: EvaluateDefenseInput, ctx: JobContext): Promise<EvaluateDefenseResult> {
-  const options = resolveDefenseOptions(input.options);
+  const { options } = input;
   if (!(Number.isInteger(input.batchSize) && input.batchSize >= 1)) throw new Error(`evaluate: batchSize must be an integer >= 1, got ${input.batchSize}`);
   const limit = input.limit ?? split.count;
   if (!(Number.isInteger(limit) && limit >= 1)) throw new Error(`evaluate: limit must be an integer >= 1, got ${limit}`);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type AttackName as LabAttack, resolveAd } from '../../shared/eval-config';
+import { ATTACK_SETTINGS, type EvalAttack, resolveAdFor } from '../../shared/registry';
 import { calibrateDeltaTilde, defendedWarnings, type EvalWarning, lfStats, preflightWarnings, selectionWarnings, valueHistogram } from '../../shared/ad-diagnostics';
 import { toPngDataUrl } from '../../data/preview';
 import { type EngineName, resolveBatchSize } from '../../shared/engine';
@@ -21,9 +21,8 @@ import {
   undefended,
   wrnClassifier,
 } from '../ml/attacks';
-import { activeDefensePurifier, type DefenseOptionsInput, featureLossOf, resolveDefenseOptions, trajectoryPurifier } from '../ml/defense';
+import { type ActiveDefenseOptions, activeDefensePurifier, featureLossOf, trajectoryPurifier } from '../ml/defense';
 import type { WideResNet } from '../ml/wrn';
-import { defenseOptionsOf } from './ad-options';
 import { evaluateDefense } from './defend';
 import { loadCheckpointModel } from './defend-model';
 import { type EvalSet, loadEvalSet, sliceEvalSet } from './eval-inputs';
@@ -32,13 +31,13 @@ import { type JobContext, etaSeconds } from './job-context';
 
 /** One planned row of the results table. */
 interface Planned {
-  attack: LabAttack;
+  attack: EvalAttack;
   eps: number;
   lambda: number | null;
 }
 
 /** Rows in the order the paper's tables read: per epsilon, the attacks as chosen, lambdas expanded. */
-export function planRows(attacks: readonly LabAttack[], eps: readonly number[], lambdas: readonly number[]): Planned[] {
+export function planRows(attacks: readonly EvalAttack[], eps: readonly number[], lambdas: readonly number[]): Planned[] {
   const rows: Planned[] = [];
   for (const e of eps) {
     for (const a of attacks) {
@@ -75,7 +74,8 @@ export async function runEvalJob(
   try {
     const layer = featureLayer ?? train.featureLayer;
     const set = sliceEvalSet(loadEvalSet(job.datasetDir, config, train), job.range);
-    const ad = defenseOptionsOf(config.ad, layer, config.seed);
+    // The job edge: the preset applied, defaults filled and checked, once; everything below takes `ad` as it is.
+    const ad = resolveAdFor(config.ad, { featureLayer: layer, seed: config.seed });
     const summary: Record<string, number> = { n: set.count };
     report.summary({ selection: JSON.stringify(set.selection), indices: set.indices, labels: Array.from(set.labels), batchSize: config.batchSize });
     if (config.calibrate) return await calibrate(model, set, ad, config.calibrate.share, config.batchSize, ctx, report, summary);
@@ -89,8 +89,7 @@ export async function runEvalJob(
       const warnings: EvalWarning[] = selectionWarnings(set.labels, set.numClasses, set.selection.sample);
       if (warnings.length) report.summary({ diagnostics: JSON.stringify(warnings) });
       if (config.defense === 'ad') {
-        const deltaTilde = resolveDefenseOptions(ad).deltaTilde;
-        warnings.push(...preflightWarnings(clean.lf, deltaTilde));
+        warnings.push(...preflightWarnings(clean.lf, ad.deltaTilde));
         const st = lfStats(clean.lf);
         report.summary({ cleanLfMean: st.mean, cleanLfP50: st.p50, cleanLfP90: st.p90, diagnostics: JSON.stringify(warnings) });
         for (const w of warnings) ctx.log('warn', w.message);
@@ -130,7 +129,7 @@ export async function runEvalJob(
         const row = rows[i]!;
         // A fresh target per row: its unseeded draws (AutoAttack's randomness check) then do not
         // depend on the rows before it, so a row run alone (a row shard) gives the same row.
-        const target = yielding(makeTarget(model, config, ad, layer));
+        const target = yielding(makeTarget(model, config, ad));
         const started = performance.now();
         const onProgress = (p: { done: number; total: number; attack: string }) => {
           const done = i + p.done / Math.max(1, p.total);
@@ -284,7 +283,7 @@ export function perturbationNorms(x: ArrayLike<number>, xAdv: ArrayLike<number>)
 async function calibrate(
   model: WideResNet,
   set: EvalSet,
-  ad: DefenseOptionsInput,
+  ad: ActiveDefenseOptions,
   share: number,
   batchSize: number,
   ctx: JobContext,
@@ -295,7 +294,7 @@ async function calibrate(
   if (r.status === 'cancelled') return { status: 'cancelled', summary };
   const lowest = r.lowestLf.flat();
   const c = calibrateDeltaTilde(lowest, share);
-  const configured = resolveDefenseOptions(ad).deltaTilde;
+  const configured = ad.deltaTilde;
   const hist = valueHistogram(lowest, 20);
   const cleanLf = lfStats(r.cleanLf);
   summary.calibratedDeltaTilde = c.deltaTilde;
@@ -321,16 +320,14 @@ async function calibrate(
 }
 
 /** What the attacks see: the model, or Active Defense + classifier through BPDA / BPDA-trajectory / EOT. */
-function makeTarget(model: WideResNet, config: EvalJob['config'], ad: ReturnType<typeof defenseOptionsOf>, layer: number): AttackTarget {
+function makeTarget(model: WideResNet, config: EvalJob['config'], ad: ActiveDefenseOptions): AttackTarget {
   const classifier = wrnClassifier(model);
   if (config.defense === 'none') return undefended(classifier);
-  const options = resolveDefenseOptions(ad);
-  const outerloop = resolveAd(config.ad).outerloop;
+  const { outerloop } = ad;
   const base =
     config.gradient === 'bpda-trajectory'
-      ? bpdaTrajectory(trajectoryPurifier(model, options), classifier, { outerloop, seed: config.seed })
-      : bpda(activeDefensePurifier(model, options), classifier, { outerloop, seed: config.seed });
-  void layer;
+      ? bpdaTrajectory(trajectoryPurifier(model, ad), classifier, { outerloop, seed: config.seed })
+      : bpda(activeDefensePurifier(model, ad), classifier, { outerloop, seed: config.seed });
   return config.gradient === 'eot' ? eot(base, config.eotDraws, config.seed) : base;
 }
 
@@ -339,7 +336,7 @@ function ensembleFor(
   row: Planned,
   model: WideResNet,
   config: EvalJob['config'],
-  ad: ReturnType<typeof defenseOptionsOf>,
+  ad: ActiveDefenseOptions,
   layer: number,
   delta: number | null,
 ): Pick<AutoAttackOptions, 'version' | 'attacks' | 'eotDraws'> {
@@ -349,13 +346,11 @@ function ensembleFor(
       return { version: 'standard', eotDraws: config.eotDraws };
     case 'aa-rand':
       // AutoAttack 'rand': EOT over 20 draws unless the evaluation asks for more.
-      return { version: 'rand', eotDraws: Math.max(20, config.eotDraws) };
+      return { version: 'rand', eotDraws: Math.max(ATTACK_SETTINGS.randEotDraws.value, config.eotDraws) };
     case 'lambda-sweep':
       return custom(eq4Attack(row.lambda!, { delta: delta ?? undefined, layer }));
-    case 'stay-smooth': {
-      const r = resolveDefenseOptions(ad);
-      return custom(staySmoothAttack(row.lambda ?? 1, { deltaTilde: r.deltaTilde, sigma: r.sigma, layer }));
-    }
+    case 'stay-smooth':
+      return custom(staySmoothAttack(row.lambda ?? 1, { deltaTilde: ad.deltaTilde, sigma: ad.sigma, layer }));
     case 'transfer':
       // Adversarial points found on the undefended model, scored on what is evaluated.
       return custom(transferAttack(undefended(wrnClassifier(model)), 'apgd-ce', 'transfer(apgd-ce)'));

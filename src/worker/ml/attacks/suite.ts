@@ -1,7 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
+import { ENSEMBLE_ATTACKS, type EnsembleAttackName } from '../../../shared/registry';
+import { CancelledError } from '../cancel';
 import { apgd } from './apgd';
 import { apgdTargeted } from './apgd-t';
-import type { AttackOutput } from './common';
+import { AttackCancelledError, type AttackOutput } from './common';
 import { eot } from './eot';
 import { fab } from './fab';
 import { fgsm } from './fgsm';
@@ -10,9 +12,9 @@ import { pgd } from './pgd';
 import { square } from './square';
 import type { AttackTarget } from './target';
 
-/** Attacks the ensemble knows by name (AutoAttack's names, plus FGSM and PGD). */
-export const ATTACK_NAMES = ['apgd-ce', 'apgd-dlr', 'apgd-t', 'fab', 'fab-t', 'square', 'fgsm', 'pgd'] as const;
-export type AttackName = (typeof ATTACK_NAMES)[number];
+/** Attacks an ensemble runs by name: the registry's entries used in 'ensemble' (AutoAttack's names, plus FGSM and PGD). */
+export const ATTACK_NAMES = ENSEMBLE_ATTACKS;
+export type AttackName = EnsembleAttackName;
 
 /** Settings the ensemble hands to every attack of a run. */
 export interface SuiteSettings {
@@ -29,6 +31,8 @@ export interface SuiteSettings {
   nTargetClasses: number;
   /** Square queries (AutoAttack: 5000). */
   squareQueries: number;
+  /** The job's signal: an aborted one stops the attack with CancelledError. */
+  signal?: AbortSignal;
   isCancelled?: () => boolean;
 }
 
@@ -45,29 +49,34 @@ export function attackLabel(a: EnsembleAttack): string {
   return typeof a === 'string' ? a : a.name;
 }
 
+type Common = { eps: number; norm: Norm; seed: number; signal?: AbortSignal; isCancelled?: () => boolean };
+type Runner = (a: { target: AttackTarget; grad: AttackTarget; x: tf.Tensor4D; y: tf.Tensor1D; s: SuiteSettings; common: Common }) => Promise<AttackOutput & { zeroGradients?: number }>;
+
+/** One runner per registered ensemble attack: a registry entry without one does not type-check. */
+const RUNNERS: Record<AttackName, Runner> = {
+  'apgd-ce': ({ grad, x, y, s, common }) => apgd(grad, x, y, { ...common, loss: 'ce', nIter: s.nIter, nRestarts: s.apgdRestarts }),
+  'apgd-dlr': ({ grad, x, y, s, common }) => apgd(grad, x, y, { ...common, loss: 'dlr', nIter: s.nIter, nRestarts: s.apgdRestarts }),
+  'apgd-t': ({ grad, x, y, s, common }) => apgdTargeted(grad, x, y, { ...common, nIter: s.nIter, nTargetClasses: s.nTargetClasses }),
+  fab: ({ grad, x, y, s, common }) => fab(grad, x, y, { ...common, targeted: false, nIter: s.nIter }),
+  'fab-t': ({ grad, x, y, s, common }) => fab(grad, x, y, { ...common, targeted: true, nIter: s.nIter, nTargetClasses: s.nTargetClasses }),
+  square: ({ target, x, y, s, common }) => square(target, x, y, { ...common, nQueries: s.squareQueries }),
+  fgsm: ({ grad, x, y, common }) => fgsm(grad, x, y, common),
+  pgd: ({ grad, x, y, common }) => pgd(grad, x, y, common),
+};
+
 /** Runs one attack of the ensemble on a batch. */
 export async function runAttack(a: EnsembleAttack, target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, s: SuiteSettings): Promise<AttackOutput & { zeroGradients?: number }> {
   if (typeof a !== 'string') return a.run(target, x, y, s);
-  const common = { eps: s.eps, norm: s.norm, seed: s.seed, isCancelled: s.isCancelled };
-  const grad = eot(target, s.eotDraws, s.seed);
-  switch (a) {
-    case 'apgd-ce':
-      return apgd(grad, x, y, { ...common, loss: 'ce', nIter: s.nIter, nRestarts: s.apgdRestarts });
-    case 'apgd-dlr':
-      return apgd(grad, x, y, { ...common, loss: 'dlr', nIter: s.nIter, nRestarts: s.apgdRestarts });
-    case 'apgd-t':
-      return apgdTargeted(grad, x, y, { ...common, nIter: s.nIter, nTargetClasses: s.nTargetClasses });
-    case 'fab':
-      return fab(grad, x, y, { ...common, targeted: false, nIter: s.nIter });
-    case 'fab-t':
-      return fab(grad, x, y, { ...common, targeted: true, nIter: s.nIter, nTargetClasses: s.nTargetClasses });
-    case 'square':
-      return square(target, x, y, { ...common, nQueries: s.squareQueries });
-    case 'fgsm':
-      return fgsm(grad, x, y, common);
-    case 'pgd':
-      return pgd(grad, x, y, common);
-    default:
-      throw new Error(`unknown attack '${String(a)}' (known: ${ATTACK_NAMES.join(', ')})`);
+  const run = (RUNNERS as Partial<Record<string, Runner>>)[a];
+  if (!run) throw new Error(`unknown attack '${String(a)}' (known: ${ATTACK_NAMES.join(', ')})`);
+  const { signal } = s;
+  // Until every attack polls `signal` itself (issue #14, attacks), the signal also answers the old callback.
+  const isCancelled = signal ? () => signal.aborted || (s.isCancelled?.() ?? false) : s.isCancelled;
+  const common: Common = { eps: s.eps, norm: s.norm, seed: s.seed, signal, isCancelled };
+  try {
+    return await run({ target, grad: eot(target, s.eotDraws, s.seed), x, y, s, common });
+  } catch (err) {
+    if (signal?.aborted && err instanceof AttackCancelledError) throw new CancelledError();
+    throw err;
   }
 }

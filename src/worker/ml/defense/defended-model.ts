@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { type FeatureModel, purify } from './active-defense';
-import { type ActiveDefenseOptions, checkDefenseOptions } from './options';
+import type { ActiveDefenseOptions } from './options';
 import type { ClassifierModel } from './outerloop';
 
 export interface DefendedCall {
@@ -21,9 +21,7 @@ export class DefendedModel {
   constructor(
     readonly model: ClassifierModel,
     readonly options: ActiveDefenseOptions,
-  ) {
-    checkDefenseOptions(options);
-  }
+  ) {}
 
   /** One purified batch per run k = 0..K-1. The caller disposes them. */
   async purifiedPoints(x: tf.Tensor4D, call: DefendedCall = {}): Promise<tf.Tensor4D[]> {
@@ -65,7 +63,6 @@ export function activeDefensePurifier(model: FeatureModel, options: ActiveDefens
   readonly isRandomised: boolean;
   purify(x: tf.Tensor4D, seed: number): Promise<{ purified: tf.Tensor4D }>;
 } {
-  checkDefenseOptions(options);
   const { sigma, beta, deltaTilde, maxIters, featureLayer, clip } = options;
   return {
     name: `active-defense(sigma ${sigma}, beta ${beta}, deltaTilde ${deltaTilde}, l ${featureLayer}, cap ${maxIters}${clip ? ', clip' : ''})`,

@@ -13,18 +13,7 @@ export {
 } from './active-defense';
 export { activeDefensePurifier, type DefendedCall, DefendedModel, logMeanSoftmax } from './defended-model';
 export { type NoiseKey, noiseSeed, noisyStart } from './noise';
-export {
-  type ActiveDefenseOptions,
-  checkDefenseOptions,
-  DEFENSE_DEFAULTS,
-  DEFENSE_PRESET_NAMES,
-  DEFENSE_PRESETS,
-  type DefenseOptionsInput,
-  type DefensePreset,
-  PAPER_BETA,
-  PAPER_SIGMA,
-  resolveDefenseOptions,
-} from './options';
+export { type ActiveDefenseOptions } from './options';
 export {
   argmax,
   type ClassifierModel,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type FeatureModel, type PurifyHooks, type PurifyRecord, purify } from './active-defense';
 import { noisyStart, type NoiseKey } from './noise';
-import { type ActiveDefenseOptions, checkDefenseOptions } from './options';
+import type { ActiveDefenseOptions } from './options';
 import { featureChannels, rowsOf } from './views';
 import { rowsThatFit } from '../../gpu/device-limits';
 import type { WideResNet } from '../wrn';
@@ -71,7 +71,6 @@ export interface DefendBatchResult {
  * per-row result does not depend on the batch, so this equals K separate runs.
  */
 export async function defendBatch(model: ClassifierModel, x: tf.Tensor4D, options: ActiveDefenseOptions, o: DefendBatchOptions = {}): Promise<DefendBatchResult> {
-  checkDefenseOptions(options);
   const n = x.shape[0];
   const ids = o.ids ?? Array.from({ length: n }, (_, i) => i);
   if (ids.length !== n) throw new Error(`defendBatch got ${ids.length} ids for ${n} images`);
