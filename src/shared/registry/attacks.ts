@@ -80,7 +80,7 @@ export interface AttackEntry {
   readonly label: string;
   readonly kind: AttackKind;
   readonly uses: readonly AttackUse[];
-  /** The settings it reads (ATTACK_SETTINGS). */
+  /** The settings it reads (ATTACK_SETTINGS), in any place it is used ('steps': the Defend view's iterations). */
   readonly settings: readonly AttackSettingId[];
   readonly cite: string;
 }
@@ -88,7 +88,7 @@ export interface AttackEntry {
 export const ATTACK_REGISTRY = {
   fgsm: { label: 'FGSM', kind: 'white-box', uses: ['evaluate', 'defend', 'ensemble'], settings: [], cite: 'Goodfellow et al. 2015' },
   pgd: { label: 'PGD (Eq. 1)', kind: 'white-box', uses: ['evaluate', 'defend', 'ensemble'], settings: ['steps'], cite: paper('Eq. 1; Madry et al. 2018') },
-  'apgd-ce': { label: 'APGD-CE', kind: 'white-box', uses: ['evaluate', 'defend', 'ensemble'], settings: ['iterations', 'apgdRestarts', 'eotDraws'], cite: autoattack('autopgd_base.py:105 (APGDAttack)') },
+  'apgd-ce': { label: 'APGD-CE', kind: 'white-box', uses: ['evaluate', 'defend', 'ensemble'], settings: ['iterations', 'apgdRestarts', 'eotDraws', 'steps'], cite: autoattack('autopgd_base.py:105 (APGDAttack)') },
   'apgd-dlr': { label: 'APGD-DLR', kind: 'white-box', uses: ['evaluate', 'ensemble'], settings: ['iterations', 'apgdRestarts', 'eotDraws'], cite: autoattack('autopgd_base.py:105 (APGDAttack, loss dlr)') },
   'apgd-t': { label: 'APGD-T (targeted DLR)', kind: 'white-box', uses: ['evaluate', 'ensemble'], settings: ['iterations', 'nTargetClasses', 'eotDraws'], cite: autoattack('autopgd_base.py:567 (APGDAttack_targeted)') },
   fab: { label: 'FAB', kind: 'white-box', uses: ['ensemble'], settings: ['iterations'], cite: autoattack('fab_pt.py:35 (FABAttack_PT); autoattack.py:323 (version plus)') },

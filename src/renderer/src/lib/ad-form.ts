@@ -1,4 +1,4 @@
-import { AD_PRESETS, adOptionsSchema, type AdOptions, type AdPreset } from '../../../shared/eval-config';
+import { AD_PRESET_IDS, adOptionsSchema, type AdOptions, type AdPreset } from '../../../shared/registry';
 
 /** Active Defense settings as typed in a form: '' means "the preset's value". */
 export interface AdForm {
@@ -11,16 +11,16 @@ export interface AdForm {
   clip: boolean;
 }
 
-export const AD_PRESET_NAMES = Object.keys(AD_PRESETS) as AdPreset[];
+export const AD_PRESET_NAMES: readonly AdPreset[] = AD_PRESET_IDS;
 
-/** The schema's defaults (paper values, Sec. 5.1), overrides blank. */
+/** The registry's defaults (paper values, Sec. 5.2), overrides blank. */
 export function defaultAdForm(preset?: AdPreset): AdForm {
   const d = adOptionsSchema.parse(preset ? { preset } : {});
   return { preset: d.preset, sigma: '', beta: '', deltaTilde: '', maxIters: d.maxIters, outerloop: d.outerloop, clip: d.clip };
 }
 
 /**
- * The preset matching how a run was trained (Sec. 5.1): feature-smoothing runs
+ * The preset matching how a run was trained (Sec. 5.2): feature-smoothing runs
  * (delta set) use the fs presets, CE baselines need the larger delta_tilde;
  * 100-class data gets the CIFAR-100 values.
  */

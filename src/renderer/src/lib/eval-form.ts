@@ -1,11 +1,5 @@
-import {
-  AD_GRADIENTS,
-  ATTACKS,
-  evalConfigSchema,
-  type AttackName,
-  type EvalConfig,
-  type EvalConfigInput,
-} from '../../../shared/eval-config';
+import { AD_GRADIENTS, evalConfigSchema, type EvalConfig, type EvalConfigInput } from '../../../shared/eval-config';
+import { EVAL_ATTACKS, type EvalAttack } from '../../../shared/registry';
 import { batchSizeDefaultText } from '../../../shared/engine';
 import { adFormToOptions, defaultAdForm, type AdForm } from './ad-form';
 import { formatEpsList, formatNumberList, parseEpsList, parseNumberList } from './eps';
@@ -27,7 +21,7 @@ export interface EvalForm {
   ad: AdForm;
   gradient: (typeof AD_GRADIENTS)[number];
   eotDraws: number | '';
-  attacks: AttackName[];
+  attacks: EvalAttack[];
   /** e.g. "8/255, 16/255" */
   eps: string;
   iterations: number | '';
@@ -128,7 +122,7 @@ export function formToEvalConfig(form: EvalForm): EvalFormResult {
   const batchSize = form.batchSize;
   if (batchSize !== '' && (typeof batchSize !== 'number' || !Number.isFinite(batchSize))) return { ok: false, field: 'batchSize', message: 'batchSize: enter a number or leave it blank for the engine default' };
   for (const a of form.attacks) {
-    if (!ATTACKS.includes(a)) return { ok: false, field: 'attacks', message: `attacks: unknown attack '${a}'` };
+    if (!EVAL_ATTACKS.includes(a)) return { ok: false, field: 'attacks', message: `attacks: unknown attack '${a}'` };
   }
   if (!AD_GRADIENTS.includes(form.gradient)) return { ok: false, field: 'gradient', message: `gradient: unknown '${form.gradient}'` };
   let eps: number[];

@@ -1,12 +1,12 @@
-import { ATTACKS } from '../../../shared/eval-config';
+import { EVAL_ATTACKS } from '../../../shared/registry';
 import type { EvalResultRow, EvaluationSummary } from '../../../shared/evaluations';
 import type { XY } from './metric-series';
 import { formatEps } from './eps';
 
-/** Attacks in the order of ATTACKS (AutoAttack's order, then the adaptive ones); others after, by name. */
+/** Attacks in the registry's order (AutoAttack's order, then the adaptive ones); others after, by name. */
 function attackRank(attack: string): number {
-  const i = (ATTACKS as readonly string[]).indexOf(attack);
-  return i >= 0 ? i : ATTACKS.length;
+  const i = (EVAL_ATTACKS as readonly string[]).indexOf(attack);
+  return i >= 0 ? i : EVAL_ATTACKS.length;
 }
 
 /** Rows in table order: attack, then epsilon, then lambda (negatives first, as in Table 3). */
