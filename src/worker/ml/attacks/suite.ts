@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { ENSEMBLE_ATTACKS, type EnsembleAttackName } from '../../../shared/registry';
-import { CancelledError } from '../cancel';
+import { CancelledError, throwIfCancelled } from '../cancel';
 import { apgd } from './apgd';
 import { apgdTargeted } from './apgd-t';
 import { AttackCancelledError, type AttackOutput } from './common';
@@ -70,6 +70,7 @@ export async function runAttack(a: EnsembleAttack, target: AttackTarget, x: tf.T
   const run = (RUNNERS as Partial<Record<string, Runner>>)[a];
   if (!run) throw new Error(`unknown attack '${String(a)}' (known: ${ATTACK_NAMES.join(', ')})`);
   const { signal } = s;
+  throwIfCancelled(signal);
   // Until every attack polls `signal` itself (issue #14, attacks), the signal also answers the old callback.
   const isCancelled = signal ? () => signal.aborted || (s.isCancelled?.() ?? false) : s.isCancelled;
   const common: Common = { eps: s.eps, norm: s.norm, seed: s.seed, signal, isCancelled };
