@@ -1,13 +1,8 @@
-import { AD_PRESETS } from './eval-config';
+import { AD_PRESET_IDS, AD_PRESETS } from './registry';
 import type { EvalResultRow } from './evaluations';
 
-/** The paper's delta_tilde values (Sec. 5.1), from the presets: shown beside a calibration. */
-export const PAPER_DELTA_TILDE = [
-  { label: 'CIFAR-10, feature smoothing', value: AD_PRESETS['fs-cifar10'].deltaTilde },
-  { label: 'CIFAR-100, feature smoothing', value: AD_PRESETS['fs-cifar100'].deltaTilde },
-  { label: 'CIFAR-10, standard training', value: AD_PRESETS['ce-cifar10'].deltaTilde },
-  { label: 'CIFAR-100, standard training', value: AD_PRESETS['ce-cifar100'].deltaTilde },
-] as const;
+/** The paper's delta_tilde values (Sec. 5.2), from the presets: shown beside a calibration. */
+export const PAPER_DELTA_TILDE: readonly { label: string; value: number }[] = AD_PRESET_IDS.map((id) => ({ label: AD_PRESETS[id].label, value: AD_PRESETS[id].deltaTilde }));
 
 /** Warn when more than this share of Active Defense runs hit the iteration cap. */
 export const CAPPED_WARN_SHARE = 0.5;

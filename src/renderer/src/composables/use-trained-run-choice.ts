@@ -8,7 +8,7 @@ import { useRunsStore } from '../stores/runs-store';
 /**
  * The trained run a form works on (Evaluate, Defend). The choice stays on a finished run as the list
  * changes, and the Active Defense preset follows how the chosen run was trained and how many classes
- * its data has (Sec. 5.1). `ad` is read lazily so a form may keep its options in a ref.
+ * its data has (Sec. 5.2). `ad` is read lazily so a form may keep its options in a ref.
  */
 export function useTrainedRunChoice(choice: { runId: string }, ad: () => AdForm) {
   const { runs } = storeToRefs(useRunsStore());
