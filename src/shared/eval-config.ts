@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { AD_OPTION_DEFAULTS, adOptionsSchema, ATTACK_SETTINGS, DEFENSE_IDS, EVAL_ATTACKS } from './registry';
 
-// The attacks, the defenses, the Active Defense presets and every default live in the registry.
-export { AD_PRESETS, type AdOptions, adOptionsSchema, type AdPreset, resolveAd } from './registry';
+// The attacks, the defenses, the Active Defense presets and every default live in the registry
+// (src/shared/registry); resolveAd is re-exported for the distributed merge, which imports it from here.
+export { resolveAd } from './registry';
 
 /** How an attack differentiates through Active Defense (DESIGN.md "Adaptive attacks"). */
 export const AD_GRADIENTS = ['bpda', 'bpda-trajectory', 'eot'] as const;
