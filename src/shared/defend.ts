@@ -18,7 +18,7 @@ export const defendRequestSchema = z.strictObject({
   channels: z.array(z.int().min(0).max(4095)).max(16).default([0, 1, 2, 3]),
   /** Attack the image first (undefended model, white-box; registry uses 'defend'), then defend clean and adversarial rows. */
   attack: z
-    .strictObject({ name: z.enum(DEFEND_ATTACKS), eps: z.number().min(0).max(1), steps: ATTACK_SETTINGS.steps.schema.default(ATTACK_SETTINGS.steps.value) })
+    .strictObject({ name: z.enum(DEFEND_ATTACKS), eps: ATTACK_SETTINGS.eps.schema, steps: ATTACK_SETTINGS.steps.schema.default(ATTACK_SETTINGS.steps.value) })
     .nullable()
     .default(null),
 });

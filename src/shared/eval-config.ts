@@ -44,7 +44,7 @@ export const evalConfigSchema = z.strictObject({
   eotDraws: ATTACK_SETTINGS.eotDraws.schema.default(ATTACK_SETTINGS.eotDraws.value),
   /** Empty: clean accuracy only (with and without the defense). */
   attacks: z.array(z.enum(EVAL_ATTACKS)).max(20).default([]),
-  eps: z.array(z.number().min(0).max(1)).min(1).max(20).default([8 / 255]),
+  eps: z.array(ATTACK_SETTINGS.eps.schema).min(1).max(20).default([ATTACK_SETTINGS.eps.value]),
   /** APGD / FAB iterations. */
   iterations: ATTACK_SETTINGS.iterations.schema.default(ATTACK_SETTINGS.iterations.value),
   /** Square's query budget. */

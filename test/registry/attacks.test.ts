@@ -47,6 +47,6 @@ describe('the attack registry', () => {
     expect(ATTACK_SETTINGS.nTargetClasses.value).toBe(FAB_T_TARGETS);
     expect(ATTACK_SETTINGS.randEotDraws.value).toBe(AA_RAND_EOT);
     const d = evalConfigSchema.parse({ runId: 'r' });
-    expect({ iterations: d.iterations, squareQueries: d.squareQueries, eotDraws: d.eotDraws, repeats: d.repeats }).toEqual({ iterations: 100, squareQueries: 5000, eotDraws: 1, repeats: 1 });
+    expect({ iterations: d.iterations, squareQueries: d.squareQueries, eotDraws: d.eotDraws, repeats: d.repeats, eps: d.eps }).toEqual({ iterations: 100, squareQueries: 5000, eotDraws: 1, repeats: 1, eps: [8 / 255] });
   });
 });

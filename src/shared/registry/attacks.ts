@@ -15,6 +15,12 @@ export interface AttackSetting<T> extends Cited<T> {
 }
 
 export const ATTACK_SETTINGS = {
+  eps: {
+    label: 'L-inf budget',
+    schema: z.number().min(0).max(1),
+    value: 8 / 255,
+    cite: paper('Sec. 5 ("perturbation budget eps as both 8/255 and 16/255"); the Defend view and an evaluation start at 8/255'),
+  },
   iterations: {
     label: 'APGD / FAB iterations',
     schema: z.int().min(1).max(10_000),
