@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ATTACK_REGISTRY, DEFEND_ATTACKS, EVAL_ATTACKS } from '../../src/shared/registry';
 import { AD_PRESET_NAMES, defaultAdForm } from '../../src/renderer/src/lib/ad-form';
-import { DEFEND_ATTACK_CHOICES, EVAL_ATTACK_CHOICES } from '../../src/renderer/src/lib/attack-choices';
+import { DEFEND_ATTACK_CHOICES, DEFENSE_CHOICES, EVAL_ATTACK_CHOICES } from '../../src/renderer/src/lib/attack-choices';
 import { defaultEvalForm, formToEvalConfig } from '../../src/renderer/src/lib/eval-form';
 
 describe('form options come from the registry', () => {
@@ -17,6 +17,10 @@ describe('form options come from the registry', () => {
   it('Defend offers its attacks; only the iterative ones ask for steps', () => {
     expect(DEFEND_ATTACK_CHOICES.map((c) => c.id)).toEqual([...DEFEND_ATTACKS]);
     expect(Object.fromEntries(DEFEND_ATTACK_CHOICES.map((c) => [c.id, c.hasSteps]))).toEqual({ fgsm: false, pgd: true, 'apgd-ce': true });
+  });
+
+  it('Evaluate offers the registered defenses', () => {
+    expect(DEFENSE_CHOICES).toEqual([{ id: 'none', label: 'none' }, { id: 'ad', label: 'Active Defense' }]);
   });
 
   it("the preset list and the defaults are the registry's", () => {

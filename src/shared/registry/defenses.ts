@@ -139,8 +139,8 @@ export function checkResolvedAd(o: ResolvedAd): void {
 
 /** Defenses an evaluation can put in front of the model. */
 export const DEFENSES = {
-  none: { label: 'None (the model alone)', kind: 'defense' },
-  ad: { label: 'Active Defense (Algorithm 1)', kind: 'defense', options: adOptionsSchema, presets: AD_PRESETS },
+  none: { label: 'none', kind: 'defense' },
+  ad: { label: 'Active Defense', kind: 'defense', options: adOptionsSchema, presets: AD_PRESETS, cite: paper('Algorithm 1, Sec. 4') },
 } as const;
 export type DefenseId = keyof typeof DEFENSES;
 export const DEFENSE_IDS = Object.keys(DEFENSES) as [DefenseId, ...DefenseId[]];

@@ -1,4 +1,4 @@
-import { ATTACK_REGISTRY, type AttackId, DEFEND_ATTACKS, EVAL_ATTACKS } from '../../../shared/registry';
+import { ATTACK_REGISTRY, type AttackId, DEFEND_ATTACKS, DEFENSE_IDS, DEFENSES, EVAL_ATTACKS } from '../../../shared/registry';
 
 /** An attack as a form offers it: the registry's id, label, kind and citation. */
 export interface AttackChoice<Id extends AttackId = AttackId> {
@@ -22,3 +22,6 @@ function choicesOf<Id extends AttackId>(ids: readonly Id[]): AttackChoice<Id>[] 
 export const EVAL_ATTACK_CHOICES = choicesOf(EVAL_ATTACKS);
 /** The Defend view's "attack first" choices. */
 export const DEFEND_ATTACK_CHOICES = choicesOf(DEFEND_ATTACKS);
+
+/** The Evaluate form's defense choices. */
+export const DEFENSE_CHOICES = DEFENSE_IDS.map((id) => ({ id, label: DEFENSES[id].label }));
