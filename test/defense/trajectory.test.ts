@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bpdaTrajectory } from '../../src/worker/ml/attacks/defended';
 import { ceLoss } from '../../src/worker/ml/attacks/losses';
 import { wrnClassifier } from '../../src/worker/ml/attacks/target';
-import { type ActiveDefenseOptions, featureLossOf, resolveDefenseOptions, trajectoryPurifier } from '../../src/worker/ml/defense';
+import { type ActiveDefenseOptions, featureLossOf, purify, resolveDefenseOptions, trajectoryPurifier } from '../../src/worker/ml/defense';
+import { CancelledError } from '../../src/worker/ml/cancel';
 import type { WideResNet } from '../../src/worker/ml/wrn';
 import { lcgArray, useWasm } from '../ml/helpers';
 import { trainSmoothModel, valImages } from './fixtures';
@@ -89,7 +90,7 @@ describe('Active Defense trajectory for BPDA (wrn-10-1 feature-smoothing model, 
     const clean = featureLossOf(model, val.x, 0);
     const meanLf = tf.mean(clean).dataSync()[0]!;
     clean.dispose();
-    // Scaled to this tiny model as in active-defense.test.ts; a cap of 60 leaves some rows capped.
+    // Scaled to this tiny model as in active-defense.test.ts: rows stop after 0 to ~40 steps.
     opts = resolveDefenseOptions({ beta: 40, deltaTilde: 0.9 * meanLf, maxIters: 60, seed: 11 });
     x = tf.slice(val.x, 0, 6) as tf.Tensor4D;
     y = tf.tensor1d(val.y.slice(0, 6), 'int32');
@@ -102,26 +103,69 @@ describe('Active Defense trajectory for BPDA (wrn-10-1 feature-smoothing model, 
 
   it('keeps the iterates and gives the gradients recorded from the former loop', async () => {
     const before = tf.memory().numTensors;
-    const purifier = trajectoryPurifier(model, opts, 8);
-    const out = [];
-    for (let i = 0; i < 6; i++) {
+    const purifier = trajectoryPurifier(model, opts, 8); // stride ceil(60 / 8) = 8
+    for (let i = 0; i < RECORDED.length; i++) {
+      const want = RECORDED[i]!;
       const xi = tf.slice(x, i, 1) as tf.Tensor4D;
       const yi = tf.slice(y, i, 1) as tf.Tensor1D;
       const r = await purifier.purify(xi, 1234);
-      const iterates = r.trajectory.map((t) => fingerprint(t));
-      const purified = fingerprint(r.purified);
-      const lf = featureLossOf(model, r.purified, 0);
-      const lfv = lf.dataSync()[0];
-      tf.dispose([lf, r.purified, ...r.trajectory]);
+      expect(r.trajectory.length).toBe(want.iterates.length);
+      r.trajectory.forEach((t, k) => closeTo(fingerprint(t), want.iterates[k]!));
+      closeTo(fingerprint(r.purified), want.purified);
+      // The hook's iterates are every 8th step: step count and the record agree.
+      expect(Math.floor(r.records[0]!.iterations / 8) + 1).toBe(want.iterates.length);
+      closeTo([r.records[0]!.finalLf], [want.purifiedLf]);
+      tf.dispose([r.purified, ...r.trajectory]);
       const g = await bpdaTrajectory(purifier, wrnClassifier(model), { seed: 5 }).lossGrad(xi, yi, ceLoss, 1234);
-      const grad = fingerprint(g.grad);
-      const loss = g.loss.dataSync()[0];
+      closeTo(fingerprint(g.grad), want.grad);
+      closeTo([g.loss.dataSync()[0]!], [want.loss]);
       tf.dispose([g.grad, g.loss, g.logits, xi, yi]);
-      out.push({ n: iterates.length, lfv, iterates, purified, grad, loss });
     }
-    console.log(tf.memory().numTensors - before);
-    console.log(JSON.stringify(out));
-    void RECORDED;
-    void closeTo;
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('keeps each row of a batch on its own trajectory (the former loop failed on batches)', async () => {
+    const before = tf.memory().numTensors;
+    const r = await trajectoryPurifier(model, opts, 8).purify(x, 1234);
+    // Row i draws noise keyed by (seed, i, 0): compare it with image i purified alone under that key.
+    const longest = Math.max(...r.records.map((rec) => Math.floor(rec.iterations / 8) + 1));
+    expect(r.trajectory.length).toBe(longest);
+    for (let i = 0; i < x.shape[0]; i++) {
+      const rec = r.records[i]!;
+      const kept = Math.floor(rec.iterations / 8) + 1;
+      const xi = tf.slice(x, i, 1) as tf.Tensor4D;
+      const its: [number, number][] = [];
+      const onStep = (step: number, iterate: () => tf.Tensor4D) => {
+        if (step % 8 !== 0) return;
+        const t = iterate();
+        its.push(fingerprint(t));
+        t.dispose();
+      };
+      const alone = await purify(model, xi, { ...opts, seed: 1234 }, { keys: [{ id: i, run: 0 }], hooks: { onStep } });
+      xi.dispose();
+      expect(alone.records[0]!.iterations).toBe(rec.iterations);
+      expect(its.length).toBe(kept);
+      const final = fingerprint(alone.purified);
+      r.trajectory.forEach((t, k) => {
+        const row = tf.slice(t, i, 1);
+        // After its last step a row stays at its final point.
+        closeTo(fingerprint(row), k < kept ? its[k]! : final);
+        row.dispose();
+      });
+      const row = tf.slice(r.purified, i, 1);
+      closeTo(fingerprint(row), final);
+      tf.dispose([row, alone.purified]);
+    }
+    expect(new Set(r.records.map((rec) => rec.iterations)).size).toBeGreaterThan(1);
+    tf.dispose([r.purified, ...r.trajectory]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('stops on its signal and frees the iterates it kept', async () => {
+    const before = tf.memory().numTensors;
+    const abort = new AbortController();
+    abort.abort();
+    await expect(trajectoryPurifier(model, { ...opts, deltaTilde: 0 }, 8, abort.signal).purify(x, 1)).rejects.toBeInstanceOf(CancelledError);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -55,6 +55,8 @@ export interface DefendBatchOptions {
   capture?: DefenseCapture;
   hooks?: PurifyHooks;
   compactAt?: number;
+  /** Stops the loop between passes (CancelledError). */
+  signal?: AbortSignal;
 }
 
 export interface DefendBatchResult {
@@ -104,7 +106,7 @@ export async function defendBatch(model: ClassifierModel, x: tf.Tensor4D, option
     const xs = tf.gather(x, chunk.map((c) => c.index)) as tf.Tensor4D;
     let purified: tf.Tensor4D | null = null;
     try {
-      const res = await purify(model, xs, options, { keys, hooks: o.hooks, compactAt: o.compactAt });
+      const res = await purify(model, xs, options, { keys, hooks: o.hooks, compactAt: o.compactAt, signal: o.signal });
       purified = res.purified;
       const probs = tf.tidy(() => tf.softmax(model.predict(res.purified)));
       const pv = (await probs.data()) as Float32Array;
