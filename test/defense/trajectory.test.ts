@@ -161,6 +161,21 @@ describe('Active Defense trajectory for BPDA (wrn-10-1 feature-smoothing model, 
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('gives BPDA a loss and a finite gradient on a batch', async () => {
+    const before = tf.memory().numTensors;
+    const purifier = trajectoryPurifier(model, opts, 8);
+    const g = await bpdaTrajectory(purifier, wrnClassifier(model), { seed: 5 }).lossGrad(x, y, ceLoss, 1234);
+    const r = await purifier.purify(x, 1234);
+    // The loss is the attack's loss at each row's purified point.
+    const want = tf.tidy(() => ceLoss({ x, logits: model.predict(r.purified), y, seed: 1234, features: (t, l) => model.features(t, l) }).dataSync());
+    closeTo(Array.from(g.loss.dataSync()), Array.from(want));
+    const grad = g.grad.dataSync();
+    expect(grad.every(Number.isFinite)).toBe(true);
+    expect(grad.some((v) => v !== 0)).toBe(true);
+    tf.dispose([g.grad, g.loss, g.logits, r.purified, ...r.trajectory]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('stops on its signal and frees the iterates it kept', async () => {
     const before = tf.memory().numTensors;
     const abort = new AbortController();
