@@ -6,7 +6,6 @@ import { type EngineName, resolveBatchSize } from '../../shared/engine';
 import { ADV_PNG_LIMIT, type EvalResultMessage, type RowImages } from '../../shared/evaluations';
 import { type EvalJob, resultKey } from '../../shared/worker-protocol';
 import {
-  AttackCancelledError,
   type AttackTarget,
   autoAttack,
   type AutoAttackOptions,
@@ -181,25 +180,18 @@ async function attackRow(run: EvalRun, x: tf.Tensor4D, row: Planned, onProgress:
   const { job, config, model, set, ad, layer, ctx } = run;
   // A fresh target per row: its unseeded draws (AutoAttack's randomness check) then do not
   // depend on the rows before it, so a row run alone (a row shard) gives the same row.
-  const target = yielding(makeTarget(model, config, ad, layer, ctx.signal));
+  const target = yielding(makeTarget(model, config, ad, layer, ctx.signal), ctx.signal);
   const started = performance.now();
-  let result;
-  try {
-    result = await autoAttack(target, x, set.labels, {
-      ...ensembleFor(row, model, config, ad, layer, job.train.delta),
-      eps: row.eps,
-      seed: config.seed,
-      batchSize: config.batchSize,
-      nIter: config.iterations,
-      squareQueries: config.squareQueries,
-      repeats: config.repeats,
-      onProgress,
-      // Adapter until ml/attacks takes the signal itself (#14, attacks part): `signal: ctx.signal`.
-      isCancelled: () => ctx.signal.aborted,
-    });
-  } catch (err) {
-    throw err instanceof AttackCancelledError ? new CancelledError() : err;
-  }
+  const result = await autoAttack(target, x, set.labels, {
+    ...ensembleFor(row, model, config, ad, layer, job.train.delta),
+    eps: row.eps,
+    seed: config.seed,
+    batchSize: config.batchSize,
+    nIter: config.iterations,
+    squareQueries: config.squareQueries,
+    repeats: config.repeats,
+    onProgress,
+  });
   let perImage: RowImages;
   try {
     perImage = await rowImages(target, set.images, result.xAdv, set.labels, result.robust, config.batchSize, config.seed, config.defense === 'none');
