@@ -17,7 +17,7 @@ import { connectToHost } from './transport';
  * WorkerSupervisor. It is the only place tfjs runs.
  */
 const host = connectToHost();
-const cancelled = new Set<string>();
+/** One per job, made by whichever comes first: the job or its 'cancel' (which may overtake a job still waiting for the engine). */
 const aborts = new Map<string, AbortController>();
 let engine: Promise<EngineReport> | null = null;
 
@@ -29,12 +29,16 @@ function ensureEngine(): Promise<EngineReport> {
   return engine;
 }
 
+function abortFor(jobId: string): AbortController {
+  let abort = aborts.get(jobId);
+  if (!abort) aborts.set(jobId, (abort = new AbortController()));
+  return abort;
+}
+
 function contextFor(jobId: string): JobContext {
   return {
     jobId,
-    get cancelled() {
-      return cancelled.has(jobId);
-    },
+    signal: abortFor(jobId).signal,
     metric: (point) => host.send({ type: 'metric', jobId, point }),
     progress: (progress) => host.send({ type: 'progress', jobId, progress }),
     checkpoint: (c) => host.send({ type: 'checkpoint', jobId, ...c }),
@@ -58,8 +62,7 @@ async function train(job: TrainJob): Promise<void> {
 }
 
 async function importJob(job: ImportJob): Promise<void> {
-  const abort = new AbortController();
-  aborts.set(job.jobId, abort);
+  const abort = abortFor(job.jobId);
   const t0 = Date.now();
   const dataset = await importDataset(job.sourcePath, job.destDir, {
     id: job.datasetId,
@@ -113,8 +116,7 @@ async function handle(msg: HostToWorker): Promise<void> {
     case 'import':
       return importJob(msg);
     case 'cancel':
-      cancelled.add(msg.jobId);
-      aborts.get(msg.jobId)?.abort();
+      abortFor(msg.jobId).abort();
       return;
     case 'shutdown':
       process.exit(0);

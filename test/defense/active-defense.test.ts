@@ -2,17 +2,18 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ActiveDefenseOptions,
-  DefendedModel,
-  DefenseCancelledError,
+  activeDefensePurifier,
   defendBatch,
   featureChannels,
   featureLossAndGrad,
   featureLossOf,
-  logMeanSoftmax,
   noisyStart,
   purify,
 } from '../../src/worker/ml/defense';
 import { resolveDefenseOptions } from '../../src/shared/registry';
+import { bpda } from '../../src/worker/ml/attacks/defended';
+import { logMeanSoftmax, wrnClassifier } from '../../src/worker/ml/attacks/target';
+import { CancelledError } from '../../src/worker/ml/cancel';
 import type { WideResNet } from '../../src/worker/ml/wrn';
 import { lcgArray, useWasm } from '../ml/helpers';
 import { trainSmoothModel, valImages } from './fixtures';
@@ -244,25 +245,46 @@ describe('Active Defense (Algorithm 1) on a small feature-smoothing wrn-10-1', (
     xs.dispose();
   });
 
-  it('exposes log(mean softmax) as logits, and the purified points', async () => {
+  it('gives an attack log(mean softmax) over K purifications as logits, and the purified points', async () => {
     const xs = tf.slice(x, 0, 3) as tf.Tensor4D;
     const K = 2;
-    const dm = new DefendedModel(model, { ...opts, outerloop: K });
-    const logits = await dm.logits(xs, { ids: [4, 5, 6] });
-    const out = await defendBatch(model, xs, { ...opts, outerloop: K }, { ids: [4, 5, 6] });
+    const purifier = activeDefensePurifier(model, opts);
+    // The purified points the attack's target drew, whatever seeds it derives for its K runs.
+    const seen: tf.Tensor4D[] = [];
+    const spy = {
+      ...purifier,
+      purify: async (input: tf.Tensor4D, seed: number) => {
+        const r = await purifier.purify(input, seed);
+        const ref = await purify(model, input, { ...opts, seed });
+        expect(maxAbsDiff(r.purified.dataSync(), ref.purified.dataSync())).toBe(0);
+        ref.purified.dispose();
+        seen.push(tf.clone(r.purified));
+        return r;
+      },
+    };
+    const logits = await bpda(spy, wrnClassifier(model), { outerloop: K }).logits(xs, 99);
+    expect(seen.length).toBe(K);
+    const probs = seen.map((p) => tf.tidy(() => tf.softmax(model.predict(p)).arraySync() as number[][]));
+    tf.dispose(seen);
     const lp = logits.arraySync();
-    out.examples.forEach((e, i) => expect(maxAbsDiff(lp[i]!.map(Math.exp), e.meanProbs)).toBeLessThan(1e-5));
-    const points = await dm.purifiedPoints(xs, { ids: [4, 5, 6], seed: 99 });
-    expect(points.length).toBe(K);
-    expect(points[0]!.shape).toEqual(xs.shape);
+    lp.forEach((row, i) => {
+      const mean = row.map((_, c) => (probs[0]![i]![c]! + probs[1]![i]![c]!) / K);
+      expect(maxAbsDiff(row.map(Math.exp), mean)).toBeLessThan(1e-5);
+    });
+    // K = 1 under a seed is defendBatch's single run with that seed and ids 0..n-1.
+    const one = await bpda(purifier, wrnClassifier(model)).logits(xs, 7);
+    const out = await defendBatch(model, xs, { ...opts, seed: 7 });
+    const p1 = tf.tidy(() => tf.softmax(one).arraySync());
+    out.examples.forEach((e, i) => expect(maxAbsDiff(p1[i]!, e.meanProbs)).toBeLessThan(1e-5));
     // a different seed gives different points
-    const other = await dm.purifiedPoints(xs, { ids: [4, 5, 6] });
-    expect(maxAbsDiff(points[0]!.dataSync(), other[0]!.dataSync())).toBeGreaterThan(1e-3);
+    const a = await purifier.purify(xs, 99);
+    const b = await purifier.purify(xs, 100);
+    expect(maxAbsDiff(a.purified.dataSync(), b.purified.dataSync())).toBeGreaterThan(1e-3);
     // K = 1: log(mean softmax) is the log-softmax
     const z = tf.tensor2d([[1, 2, 3], [0, -1, 5]]);
-    const one = logMeanSoftmax([tf.clone(z)]);
-    expect(maxAbsDiff(one.dataSync(), tf.logSoftmax(z).dataSync())).toBeLessThan(1e-6);
-    tf.dispose([xs, logits, ...points, ...other, z, one]);
+    const lms = logMeanSoftmax([z]);
+    expect(maxAbsDiff(lms.dataSync(), tf.logSoftmax(z).dataSync())).toBeLessThan(1e-6);
+    tf.dispose([xs, logits, one, a.purified, b.purified, z, lms]);
   });
 
   it('captures noisy and purified images and feature channels for a viewer', async () => {
@@ -296,12 +318,14 @@ describe('Active Defense (Algorithm 1) on a small feature-smoothing wrn-10-1', (
     tf.dispose([xs, res.purified]);
   });
 
-  it('stops on cancel with DefenseCancelledError and leaks nothing', async () => {
+  it('stops on its signal with CancelledError and leaks nothing', async () => {
     const before = tf.memory().numTensors;
     let passes = 0;
-    await expect(
-      purify(model, x, { ...opts, deltaTilde: 0 }, { hooks: { onPass: () => passes++, cancelled: () => passes >= 3 } }),
-    ).rejects.toBeInstanceOf(DefenseCancelledError);
+    const abort = new AbortController();
+    const onPass = () => {
+      if (++passes === 3) abort.abort();
+    };
+    await expect(purify(model, x, { ...opts, deltaTilde: 0 }, { hooks: { onPass }, signal: abort.signal })).rejects.toBeInstanceOf(CancelledError);
     expect(passes).toBe(3);
     expect(tf.memory().numTensors).toBe(before);
   });

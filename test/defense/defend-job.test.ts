@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvalWarning } from '../../src/shared/ad-diagnostics';
 import type { MetricPoint, Progress } from '../../src/shared/metrics';
-import { defendImages, evaluateDefense, valSplit } from '../../src/worker/jobs/defend';
+import { defendImages, type EvalSplit, evaluateDefense } from '../../src/worker/jobs/defend';
 import { loadCheckpointModel } from '../../src/worker/jobs/defend-model';
 import type { JobContext } from '../../src/worker/jobs/job-context';
 import { MODEL_FILE, STATE_FILE } from '../../src/worker/ml/checkpoint';
@@ -29,13 +29,16 @@ function recorder(cancelWhen?: (r: { metrics: MetricPoint[]; progressLog: Progre
   const progressLog: Progress[] = [];
   const events: string[] = [];
   const diagnostics: EvalWarning[] = [];
+  const abort = new AbortController();
+  const check = () => {
+    if (cancelWhen?.({ metrics, progressLog })) abort.abort();
+  };
+  check();
   return {
     jobId: 'defend-test',
-    get cancelled() {
-      return cancelWhen ? cancelWhen({ metrics, progressLog }) : false;
-    },
-    metric: (p) => metrics.push(p),
-    progress: (p) => (progressLog.push(p), events.push('pass')),
+    signal: abort.signal,
+    metric: (p) => (metrics.push(p), check()),
+    progress: (p) => (progressLog.push(p), events.push('pass'), check()),
     checkpoint() {},
     log() {},
     diagnostic: (w) => (diagnostics.push(w), events.push(w.code)),
@@ -45,6 +48,9 @@ function recorder(cancelWhen?: (r: { metrics: MetricPoint[]; progressLog: Progre
     diagnostics,
   };
 }
+
+/** The fixture's validation split as evaluateDefense reads a split. */
+const valSplit: EvalSplit = { count: data.valCount, numClasses: data.numClasses, height: data.height, width: data.width, batches: (b) => data.valBatches(b) };
 
 let model: WideResNet;
 let options: ResolvedAd;
@@ -142,7 +148,7 @@ describe('defend jobs (wrn-10-1 feature-smoothing model, wasm)', () => {
   it('evaluates clean and defended accuracy over a split, reproducibly at any batch size', async () => {
     const ctx = recorder();
     const before = tf.memory().numTensors;
-    const res = await evaluateDefense(model, valSplit(data), { options, batchSize: 8, limit: 24 }, ctx);
+    const res = await evaluateDefense(model, valSplit, { options, batchSize: 8, limit: 24 }, ctx);
     expect(tf.memory().numTensors).toBe(before);
     expect(res.status).toBe('completed');
     expect(res.n).toBe(24);
@@ -169,18 +175,18 @@ describe('defend jobs (wrn-10-1 feature-smoothing model, wasm)', () => {
     const last = ctx.progressLog.at(-1)!;
     expect(last).toMatchObject({ done: 24, total: 24, etaSeconds: 0 });
 
-    const other = await evaluateDefense(model, valSplit(data), { options, batchSize: 5, limit: 24 }, recorder());
+    const other = await evaluateDefense(model, valSplit, { options, batchSize: 5, limit: 24 }, recorder());
     expect(other.defendedPredictions).toEqual(res.defendedPredictions);
     expect(other.iterations).toEqual(res.iterations);
   });
 
   it('returns the finished batches when cancelled', async () => {
     const ctx = recorder((r) => r.progressLog.some((p) => p.done >= 8));
-    const res = await evaluateDefense(model, valSplit(data), { options, batchSize: 8 }, ctx);
+    const res = await evaluateDefense(model, valSplit, { options, batchSize: 8 }, ctx);
     expect(res.status).toBe('cancelled');
     expect(res.n).toBe(8);
     expect(res.iterations.length).toBe(8);
-    await expect(evaluateDefense(model, valSplit(data), { options, batchSize: 0 }, recorder())).rejects.toThrow(/batchSize must be an integer >= 1, got 0/);
+    await expect(evaluateDefense(model, valSplit, { options, batchSize: 0 }, recorder())).rejects.toThrow(/batchSize must be an integer >= 1, got 0/);
   });
 
   it('loads a checkpoint folder for defending', async () => {

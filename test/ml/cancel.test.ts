@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { cancellable } from '../../src/worker/jobs/job-context';
 import { CancelledError, isCancelled, throwIfCancelled, yieldAndCheck } from '../../src/worker/ml/cancel';
 
 describe('cancellation', () => {
@@ -20,5 +21,22 @@ describe('cancellation', () => {
   it('isCancelled tells a cancellation from a failure', () => {
     expect(isCancelled(new CancelledError())).toBe(true);
     expect(isCancelled(new Error('cancelled'))).toBe(false);
+  });
+
+  it("cancellable turns a CancelledError into the job's cancelled result and lets failures through", async () => {
+    type Outcome = { status: 'completed' | 'cancelled'; done: number };
+    const cancelled = (): Outcome => ({ status: 'cancelled', done: 2 });
+    await expect(cancellable<Outcome>(async () => ({ status: 'completed', done: 5 }), cancelled)).resolves.toEqual({ status: 'completed', done: 5 });
+    const c = new AbortController();
+    c.abort();
+    let ran = 0;
+    const work = async (): Promise<Outcome> => {
+      ran++;
+      await yieldAndCheck(c.signal);
+      return { status: 'completed', done: 5 };
+    };
+    await expect(cancellable(work, cancelled)).resolves.toEqual({ status: 'cancelled', done: 2 });
+    expect(ran).toBe(1);
+    await expect(cancellable(() => Promise.reject(new Error('disk full')), cancelled)).rejects.toThrow('disk full');
   });
 });

@@ -27,14 +27,14 @@ function recorder(cancelAfterBatches?: number): Recorder {
   const progressLog: Progress[] = [];
   const checkpoints: Recorder['checkpoints'] = [];
   const tensorsAtBatch: number[] = [];
+  const abort = new AbortController();
   return {
     jobId: 'test',
-    get cancelled() {
-      return cancelAfterBatches !== undefined && metrics.filter((m) => m.scope === 'batch').length >= cancelAfterBatches;
-    },
+    signal: abort.signal,
     metric(p) {
       metrics.push(p);
       if (p.scope === 'batch') tensorsAtBatch.push(tf.memory().numTensors);
+      if (cancelAfterBatches !== undefined && metrics.filter((m) => m.scope === 'batch').length >= cancelAfterBatches) abort.abort();
     },
     progress: (p) => progressLog.push(p),
     checkpoint(c) {

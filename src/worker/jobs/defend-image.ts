@@ -76,68 +76,30 @@ export async function runDefendImageJob(job: DefendJob, ctx: JobContext): Promis
   const { model, featureLayer } = await loadCheckpointModel(job.checkpointPath);
   try {
     const size = manifest.height;
-    let image: ModelImage;
-    if (request.image.kind === 'upload') {
-      if (!job.imagePath) throw new Error('defend: the uploaded image is missing');
-      image = await loadImageFile(job.imagePath, size);
-    } else {
-      image = loadDatasetImage(job.datasetDir, request.image.split, request.image.index, size);
-    }
+    const image = request.image.kind === 'upload' ? await loadImageFile(uploadedPath(job), size) : loadDatasetImage(job.datasetDir, request.image.split, request.image.index, size);
     const layer = featureLayer ?? job.train.featureLayer;
-    const x = tf.tensor4d(image.pixels, [1, size, size, 3]);
-    const inputs: Float32Array[] = [image.pixels];
-    const labels: DefendRow['label'][] = ['clean'];
-    try {
-      if (request.attack) {
-        const label = image.label ?? (await (async () => {
-          const z = model.predict(x);
-          const p = (await tf.argMax(z, 1).data())[0]!;
-          z.dispose();
-          return p;
-        })());
-        const xAdv = await attackFirst(model, x, label, request.attack, request.seed);
-        inputs.push((await xAdv.data()) as Float32Array);
-        xAdv.dispose();
-        labels.push('adversarial');
-      }
-    } finally {
-      x.dispose();
-    }
-    const images = new Float32Array(inputs.length * size * size * 3);
-    inputs.forEach((img, i) => images.set(img, i * img.length));
+    const rows = await inputRows(model, image, size, request);
+    const images = new Float32Array(rows.length * size * size * 3);
+    rows.forEach((r, i) => images.set(r.pixels, i * r.pixels.length));
     const out = await defendImages(
       model,
       {
         images,
-        count: inputs.length,
+        count: rows.length,
         height: size,
         width: size,
         // The same noise for the clean and the adversarial row: the rows differ only by the attack.
-        ids: inputs.map(() => 0),
+        ids: rows.map(() => 0),
         options: resolveAdFor(request.ad, { featureLayer: layer, seed: request.seed }),
         captureImages: true,
         imageFormat: 'uint8',
         channels: request.channels,
-        labels,
+        labels: rows.map((r) => r.label),
       },
       ctx,
     );
     if (out.status === 'cancelled') throw new Error('defend cancelled');
-    // One grey scale per channel across every map shown, so equal activations look equal.
-    const ranges = request.channels.map((_, c) => {
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (const ex of out.examples) {
-        for (const m of [ex.inputChannels?.[c], ex.runs[0]?.purifiedChannels?.[c]]) {
-          if (!m) continue;
-          for (const v of m) {
-            if (v < lo) lo = v;
-            if (v > hi) hi = v;
-          }
-        }
-      }
-      return [lo, hi] as [number, number];
-    });
+    const ranges = channelRanges(out.examples, request.channels.length);
     return {
       classes: manifest.classes,
       size,
@@ -145,10 +107,58 @@ export async function runDefendImageJob(job: DefendJob, ctx: JobContext): Promis
       channels: request.channels,
       deltaTilde: out.options.deltaTilde,
       trueLabel: image.label,
-      rows: out.examples.map((ex, i) => rowOf(labels[i]!, inputs[i]!, ex, size, (c) => ranges[c]!)),
+      rows: out.examples.map((ex, i) => rowOf(rows[i]!.label, rows[i]!.pixels, ex, size, (c) => ranges[c]!)),
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
     model.dispose();
   }
+}
+
+function uploadedPath(job: DefendJob): string {
+  if (!job.imagePath) throw new Error('defend: the uploaded image is missing');
+  return job.imagePath;
+}
+
+/** The clean image, and with an attack in the request the adversarial one after it. */
+async function inputRows(model: WideResNet, image: ModelImage, size: number, request: DefendRequest): Promise<{ label: DefendRow['label']; pixels: Float32Array }[]> {
+  const rows: { label: DefendRow['label']; pixels: Float32Array }[] = [{ label: 'clean', pixels: image.pixels }];
+  if (!request.attack) return rows;
+  const x = tf.tensor4d(image.pixels, [1, size, size, 3]);
+  try {
+    const label = image.label ?? (await predictedLabel(model, x));
+    const xAdv = await attackFirst(model, x, label, request.attack, request.seed);
+    rows.push({ label: 'adversarial', pixels: (await xAdv.data()) as Float32Array });
+    xAdv.dispose();
+    return rows;
+  } finally {
+    x.dispose();
+  }
+}
+
+async function predictedLabel(model: WideResNet, x: tf.Tensor4D): Promise<number> {
+  const pred = tf.tidy(() => tf.argMax(model.predict(x), 1));
+  try {
+    return (await pred.data())[0]!;
+  } finally {
+    pred.dispose();
+  }
+}
+
+/** One grey scale per channel across every map shown, so equal activations look equal. */
+function channelRanges(examples: readonly DefendImageOutput[], channels: number): [number, number][] {
+  return Array.from({ length: channels }, (_, c) => {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const ex of examples) {
+      for (const m of [ex.inputChannels?.[c], ex.runs[0]?.purifiedChannels?.[c]]) {
+        if (!m) continue;
+        for (const v of m) {
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+      }
+    }
+    return [lo, hi];
+  });
 }

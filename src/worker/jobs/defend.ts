@@ -1,18 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { defendPreflightWarnings, likelyCappedWarning } from '../../shared/ad-diagnostics';
-import type { Batch, TrainData } from '../../shared/train-data';
+import type { Batch } from '../../shared/train-data';
+import { throwIfCancelled } from '../ml/cancel';
 import {
   type ActiveDefenseOptions,
   argmax,
   type ClassifierModel,
-  DefenseCancelledError,
   defendBatch,
   featureLossOf,
   type PassInfo,
   type PurifyRecord,
   toUint8,
 } from '../ml/defense';
-import { type JobContext, etaSeconds } from './job-context';
+import { cancellable, type JobContext, etaSeconds } from './job-context';
 
 // ---------------------------------------------------------------------------------------
 // (a) Defend a set of images (the Defend view, the CLI's `defend`).
@@ -78,7 +78,7 @@ export interface DefendImagesResult {
  * undefended and the defended predictions, per-run records and, on request, the images
  * and feature channels a viewer shows. Progress: one report per pass of the loop (total =
  * the iteration cap, an upper bound); a live L_F curve as 'batch' metrics named lfMean,
- * lfMax and active (step = pass), throttled to ~10 per second. Cancel via ctx.cancelled.
+ * lfMax and active (step = pass), throttled to ~10 per second. Stops on ctx.signal.
  */
 export async function defendImages(model: ClassifierModel, input: DefendImagesInput, ctx: JobContext): Promise<DefendImagesResult> {
   const { options } = input;
@@ -99,18 +99,18 @@ export async function defendImages(model: ClassifierModel, input: DefendImagesIn
     const undefended = await classify(model, x, options.featureLayer);
     const live = liveReporter(ctx, options.maxIters, 'Active Defense');
     const watch = input.labels ? diagnose(ctx, input.labels, undefended, options) : undefined;
-    let res;
-    try {
-      res = await defendBatch(model, x, options, {
-        ids,
-        maxRows: input.maxRows,
-        capture: { images: input.captureImages ?? false, channels: input.channels ?? [] },
-        hooks: { onPass: watch ? (p) => (live(p), watch(p)) : live, cancelled: () => ctx.cancelled },
-      });
-    } catch (err) {
-      if (err instanceof DefenseCancelledError) return { status: 'cancelled', options, examples: [], seconds: (performance.now() - start) / 1000 };
-      throw err;
-    }
+    const res = await cancellable(
+      () =>
+        defendBatch(model, x, options, {
+          ids,
+          maxRows: input.maxRows,
+          capture: { images: input.captureImages ?? false, channels: input.channels ?? [] },
+          hooks: { onPass: watch ? (p) => (live(p), watch(p)) : live },
+          signal: ctx.signal,
+        }),
+      () => null,
+    );
+    if (res === null) return { status: 'cancelled', options, examples: [], seconds: (performance.now() - start) / 1000 };
     const asUint8 = (input.imageFormat ?? 'uint8') === 'uint8';
     const img = (a: Float32Array | undefined) => (a === undefined ? undefined : asUint8 ? toUint8(a) : a);
     const examples = res.examples.map((e, i): DefendImageOutput => ({
@@ -144,12 +144,6 @@ export interface EvalSplit {
   height: number;
   width: number;
   batches(batchSize: number): Iterable<Batch>;
-}
-
-/** A TrainData's validation split as an EvalSplit. */
-export function valSplit(data: TrainData): EvalSplit {
-  if (data.channels !== 3) throw new Error(`Active Defense needs RGB images, the dataset has ${data.channels} channels`);
-  return { count: data.valCount, numClasses: data.numClasses, height: data.height, width: data.width, batches: (b) => data.valBatches(b) };
 }
 
 export interface EvaluateDefenseInput {
@@ -207,9 +201,9 @@ export interface EvaluateDefenseResult {
  * Clean accuracy of `model` on `split` without and with Active Defense, batch by batch.
  * Image i of the split draws noise keyed by (seed, i, run), so an evaluation is
  * reproducible and independent of the batch size. Reports progress (images, with ETA)
- * and per-batch 'batch' metrics (cleanAcc, defendedAcc: running; meanIterations); checks
- * ctx.cancelled between batches and between passes, and on cancel returns the batches
- * finished so far with status 'cancelled'.
+ * and per-batch 'batch' metrics (cleanAcc, defendedAcc: running; meanIterations); stops on
+ * ctx.signal between batches and between passes, and then returns the batches finished so
+ * far with status 'cancelled'.
  */
 export async function evaluateDefense(model: ClassifierModel, split: EvalSplit, input: EvaluateDefenseInput, ctx: JobContext): Promise<EvaluateDefenseResult> {
   const { options } = input;
@@ -220,88 +214,26 @@ export async function evaluateDefense(model: ClassifierModel, split: EvalSplit, 
   if (!(Number.isInteger(bins) && bins >= 1)) throw new Error(`evaluate: histogramBins must be an integer >= 1, got ${bins}`);
   const total = Math.min(limit, split.count);
   if (total < 1) throw new Error('evaluate: the split has no images');
-  const pixels = split.height * split.width * 3;
 
-  const labels: number[] = [];
-  const cleanPredictions: number[] = [];
-  const defendedPredictions: number[] = [];
-  const iterations: number[][] = [];
-  const finalLf: number[][] = [];
-  const converged: boolean[][] = [];
-  const startLf: number[][] = [];
-  const lowestLf: number[][] = [];
-  const cleanLf: number[] = [];
-  let capped = 0;
-  let status: EvaluateDefenseResult['status'] = 'completed';
+  const rows = new SplitRows();
   const start = performance.now();
-  let batchIndex = 0;
-
-  for (const b of split.batches(input.batchSize)) {
-    if (labels.length >= total) break;
-    if (ctx.cancelled) {
-      status = 'cancelled';
-      break;
-    }
-    const n = Math.min(b.n, total - labels.length);
-    if (n < 1 || b.x.length < n * pixels || b.y.length < n) throw new Error(`evaluate: bad batch from the split: n=${b.n}, ${b.x.length} pixel values, ${b.y.length} labels`);
-    const y = Array.from(b.y.subarray(0, n));
-    const bad = y.find((v) => !(Number.isInteger(v) && v >= 0 && v < split.numClasses));
-    if (bad !== undefined) throw new Error(`evaluate: label ${bad} out of range for ${split.numClasses} classes`);
-    const first = labels.length;
-    const x = tf.tensor4d(b.x.subarray(0, n * pixels), [n, split.height, split.width, 3]);
-    try {
-      const clean = await classify(model, x, options.featureLayer);
-      const live = liveReporter(ctx, options.maxIters, `batch ${batchIndex + 1}`, { done: first, total, start });
-      let res;
-      try {
-        res = await defendBatch(model, x, options, {
-          ids: split.indices ? split.indices.slice(first, first + n) : Array.from({ length: n }, (_, i) => first + i),
-          maxRows: input.maxRows,
-          hooks: { onPass: live, cancelled: () => ctx.cancelled },
-        });
-      } catch (err) {
-        if (err instanceof DefenseCancelledError) {
-          status = 'cancelled';
-          break;
-        }
-        throw err;
+  const status = await cancellable(
+    async () => {
+      let batchIndex = 0;
+      for (const b of split.batches(input.batchSize)) {
+        if (rows.labels.length >= total) break;
+        throwIfCancelled(ctx.signal);
+        await defendSplitBatch(model, split, b, { total, options, maxRows: input.maxRows, batchIndex: batchIndex++, start }, rows, ctx);
       }
-      labels.push(...y);
-      cleanPredictions.push(...clean.map((c) => c.prediction));
-      cleanLf.push(...clean.map((c) => c.lf));
-      for (const e of res.examples) {
-        defendedPredictions.push(e.prediction);
-        iterations.push(e.runs.map((r) => r.record.iterations));
-        finalLf.push(e.runs.map((r) => r.record.finalLf));
-        converged.push(e.runs.map((r) => r.record.converged));
-        startLf.push(e.runs.map((r) => r.record.initialLf));
-        lowestLf.push(e.runs.map((r) => Math.min(...r.record.trajectory)));
-        capped += e.runs.filter((r) => !r.record.converged).length;
-      }
-    } finally {
-      x.dispose();
-    }
-    batchIndex++;
-    const done = labels.length;
-    const elapsed = performance.now() - start;
-    ctx.metric({
-      scope: 'batch',
-      step: batchIndex,
-      epoch: 1,
-      values: {
-        cleanAcc: countCorrect(cleanPredictions, labels) / done,
-        defendedAcc: countCorrect(defendedPredictions, labels) / done,
-        meanIterations: mean(iterations.slice(first).flat()),
-      },
-      time: Date.now(),
-    });
-    ctx.progress({ done, total, etaSeconds: etaSeconds(done, total, elapsed), message: `${done}/${total} images` });
-  }
+      return 'completed' as const;
+    },
+    () => 'cancelled' as const,
+  );
 
-  const n = labels.length;
-  const rows = iterations.flat();
-  const cleanCorrect = countCorrect(cleanPredictions, labels);
-  const defendedCorrect = countCorrect(defendedPredictions, labels);
+  const n = rows.labels.length;
+  const iterations = rows.iterations.flat();
+  const cleanCorrect = countCorrect(rows.cleanPredictions, rows.labels);
+  const defendedCorrect = countCorrect(rows.defendedPredictions, rows.labels);
   return {
     status,
     options,
@@ -310,21 +242,82 @@ export async function evaluateDefense(model: ClassifierModel, split: EvalSplit, 
     defendedCorrect,
     cleanAccuracy: n > 0 ? cleanCorrect / n : 0,
     defendedAccuracy: n > 0 ? defendedCorrect / n : 0,
-    labels,
-    cleanPredictions,
-    defendedPredictions,
-    iterations,
-    finalLf,
-    converged,
-    startLf,
-    lowestLf,
-    cleanLf,
-    capped,
-    meanIterations: mean(rows),
-    histogram: iterationHistogram(rows, options.maxIters, bins),
-    meanCleanLf: n > 0 ? mean(cleanLf) : 0,
+    ...rows,
+    meanIterations: mean(iterations),
+    histogram: iterationHistogram(iterations, options.maxIters, bins),
+    meanCleanLf: n > 0 ? mean(rows.cleanLf) : 0,
     seconds: (performance.now() - start) / 1000,
   };
+}
+
+/** Per image of the finished batches, what EvaluateDefenseResult reports. */
+class SplitRows {
+  labels: number[] = [];
+  cleanPredictions: number[] = [];
+  defendedPredictions: number[] = [];
+  iterations: number[][] = [];
+  finalLf: number[][] = [];
+  converged: boolean[][] = [];
+  startLf: number[][] = [];
+  lowestLf: number[][] = [];
+  cleanLf: number[] = [];
+  capped = 0;
+}
+
+/** One batch of evaluateDefense: undefended and defended predictions, added to `rows` once the batch is done. */
+async function defendSplitBatch(
+  model: ClassifierModel,
+  split: EvalSplit,
+  b: Batch,
+  at: { total: number; options: ActiveDefenseOptions; maxRows: number | undefined; batchIndex: number; start: number },
+  rows: SplitRows,
+  ctx: JobContext,
+): Promise<void> {
+  const pixels = split.height * split.width * 3;
+  const first = rows.labels.length;
+  const n = Math.min(b.n, at.total - first);
+  if (n < 1 || b.x.length < n * pixels || b.y.length < n) throw new Error(`evaluate: bad batch from the split: n=${b.n}, ${b.x.length} pixel values, ${b.y.length} labels`);
+  const y = Array.from(b.y.subarray(0, n));
+  const bad = y.find((v) => !(Number.isInteger(v) && v >= 0 && v < split.numClasses));
+  if (bad !== undefined) throw new Error(`evaluate: label ${bad} out of range for ${split.numClasses} classes`);
+  const x = tf.tensor4d(b.x.subarray(0, n * pixels), [n, split.height, split.width, 3]);
+  try {
+    const clean = await classify(model, x, at.options.featureLayer);
+    const live = liveReporter(ctx, at.options.maxIters, `batch ${at.batchIndex + 1}`, { done: first, total: at.total, start: at.start });
+    const res = await defendBatch(model, x, at.options, {
+      ids: split.indices ? split.indices.slice(first, first + n) : Array.from({ length: n }, (_, i) => first + i),
+      maxRows: at.maxRows,
+      hooks: { onPass: live },
+      signal: ctx.signal,
+    });
+    rows.labels.push(...y);
+    rows.cleanPredictions.push(...clean.map((c) => c.prediction));
+    rows.cleanLf.push(...clean.map((c) => c.lf));
+    for (const e of res.examples) {
+      rows.defendedPredictions.push(e.prediction);
+      rows.iterations.push(e.runs.map((r) => r.record.iterations));
+      rows.finalLf.push(e.runs.map((r) => r.record.finalLf));
+      rows.converged.push(e.runs.map((r) => r.record.converged));
+      rows.startLf.push(e.runs.map((r) => r.record.initialLf));
+      rows.lowestLf.push(e.runs.map((r) => Math.min(...r.record.trajectory)));
+      rows.capped += e.runs.filter((r) => !r.record.converged).length;
+    }
+  } finally {
+    x.dispose();
+  }
+  const done = rows.labels.length;
+  ctx.metric({
+    scope: 'batch',
+    step: at.batchIndex + 1,
+    epoch: 1,
+    values: {
+      cleanAcc: countCorrect(rows.cleanPredictions, rows.labels) / done,
+      defendedAcc: countCorrect(rows.defendedPredictions, rows.labels) / done,
+      meanIterations: mean(rows.iterations.slice(first).flat()),
+    },
+    time: Date.now(),
+  });
+  ctx.progress({ done, total: at.total, etaSeconds: etaSeconds(done, at.total, performance.now() - at.start), message: `${done}/${at.total} images` });
 }
 
 /** Equal-width integer bins covering 0..maxIters; capped rows (= maxIters) fall in the last. */

@@ -6,7 +6,6 @@ import { type EngineName, resolveBatchSize } from '../../shared/engine';
 import { ADV_PNG_LIMIT, type EvalResultMessage, type RowImages } from '../../shared/evaluations';
 import { type EvalJob, resultKey } from '../../shared/worker-protocol';
 import {
-  AttackCancelledError,
   type AttackTarget,
   autoAttack,
   type AutoAttackOptions,
@@ -27,7 +26,8 @@ import { evaluateDefense } from './defend';
 import { loadCheckpointModel } from './defend-model';
 import { type EvalSet, loadEvalSet, sliceEvalSet } from './eval-inputs';
 import { yielding } from './yielding-target';
-import { type JobContext, etaSeconds } from './job-context';
+import { cancellable, type JobContext, etaSeconds } from './job-context';
+import { CancelledError, yieldAndCheck } from '../ml/cancel';
 
 /** One planned row of the results table. */
 interface Planned {
@@ -67,7 +67,7 @@ export async function runEvalJob(
   ctx: JobContext,
   report: EvalReporter,
   engine: EngineName,
-): Promise<{ status: 'completed' | 'cancelled'; summary: Record<string, number> }> {
+): Promise<EvalOutcome> {
   const { train } = job;
   const config = { ...job.config, batchSize: resolveBatchSize(job.config.batchSize, engine) };
   const { model, featureLayer } = await loadCheckpointModel(job.checkpointPath);
@@ -78,122 +78,147 @@ export async function runEvalJob(
     const ad = resolveAdFor(config.ad, { featureLayer: layer, seed: config.seed });
     const summary: Record<string, number> = { n: set.count };
     report.summary({ selection: JSON.stringify(set.selection), indices: set.indices, labels: Array.from(set.labels), batchSize: config.batchSize });
-    if (config.calibrate) return await calibrate(model, set, ad, config.calibrate.share, config.batchSize, ctx, report, summary);
-
-    // Clean accuracy, and with Active Defense its clean accuracy and iteration statistics (Table 1's first rows).
-    const x = tf.tensor4d(set.images, [set.count, set.height, set.width, 3]);
-    try {
-      const clean = await cleanPass(model, x, set.labels, config.batchSize, layer);
-      summary.cleanAcc = clean.accuracy;
-      report.summary({ cleanAcc: clean.accuracy, n: set.count, cleanPred: clean.predictions, cleanLf: clean.lf });
-      const warnings: EvalWarning[] = selectionWarnings(set.labels, set.numClasses, set.selection.sample);
-      if (warnings.length) report.summary({ diagnostics: JSON.stringify(warnings) });
-      if (config.defense === 'ad') {
-        warnings.push(...preflightWarnings(clean.lf, ad.deltaTilde));
-        const st = lfStats(clean.lf);
-        report.summary({ cleanLfMean: st.mean, cleanLfP50: st.p50, cleanLfP90: st.p90, diagnostics: JSON.stringify(warnings) });
-        for (const w of warnings) ctx.log('warn', w.message);
-      }
-      if (config.defense === 'ad' && !job.skipAdClean && !job.completed.includes('summary|ad')) {
-        const r = await evaluateDefense(model, set, { options: ad, batchSize: config.batchSize, histogramBins: 20 }, ctx);
-        if (r.status === 'cancelled') return { status: 'cancelled', summary };
-        summary.adCleanAcc = r.defendedAccuracy;
-        summary.meanIterations = r.meanIterations;
-        const rowsRun = r.iterations.flat().length;
-        const cappedFraction = r.capped / Math.max(1, rowsRun);
-        const after = defendedWarnings({ cappedFraction, maxIters: r.options.maxIters, cleanAcc: clean.accuracy, adCleanAcc: r.defendedAccuracy });
-        for (const w of after) ctx.log('warn', w.message);
-        warnings.push(...after);
-        report.summary({
-          adCleanAcc: r.defendedAccuracy,
-          meanIterations: r.meanIterations,
-          cappedFraction,
-          meanCleanLf: r.meanCleanLf,
-          histogramEdges: r.histogram.edges,
-          histogramCounts: r.histogram.counts,
-          adPred: r.defendedPredictions,
-          adIterations: r.iterations.map((its) => Math.max(...its)),
-          adConverged: r.converged.map((c) => (c.every(Boolean) ? 1 : 0)),
-          startLf: r.startLf.map((v) => v.reduce((a, b) => a + b, 0) / v.length),
-          diagnostics: JSON.stringify(warnings),
-        });
-      }
-
-      const rows = planRows(config.attacks, config.eps, config.lambdas ?? DEFAULT_LAMBDAS).filter(
-        (r) => !job.completed.includes(resultKey(r.attack, r.eps, r.lambda)) && (!job.rowGroups || job.rowGroups.some((g) => g.attack === r.attack && g.eps === r.eps)),
-      );
-      const t0 = performance.now();
-      for (let i = 0; i < rows.length; i++) {
-        await new Promise((resolve) => setImmediate(resolve)); // read a pending 'cancel' before the next row
-        if (ctx.cancelled) return { status: 'cancelled', summary };
-        const row = rows[i]!;
-        // A fresh target per row: its unseeded draws (AutoAttack's randomness check) then do not
-        // depend on the rows before it, so a row run alone (a row shard) gives the same row.
-        const target = yielding(makeTarget(model, config, ad));
-        const started = performance.now();
-        const onProgress = (p: { done: number; total: number; attack: string }) => {
-          const done = i + p.done / Math.max(1, p.total);
-          ctx.progress({
-            done: Math.round(done * 1000) / 1000,
-            total: rows.length,
-            etaSeconds: etaSeconds(done, rows.length, performance.now() - t0),
-            message: `${row.attack}${row.lambda === null ? '' : ` lambda ${row.lambda}`} at eps ${(row.eps * 255).toFixed(1)}/255: ${p.attack} ${p.done}/${p.total}`,
-          });
-        };
-        let result;
-        try {
-          result = await autoAttack(target, x, set.labels, {
-            ...ensembleFor(row, model, config, ad, layer, train.delta),
-            eps: row.eps,
-            seed: config.seed,
-            batchSize: config.batchSize,
-            nIter: config.iterations,
-            squareQueries: config.squareQueries,
-            repeats: config.repeats,
-            onProgress,
-            isCancelled: () => ctx.cancelled,
-          });
-        } catch (err) {
-          if (err instanceof AttackCancelledError) return { status: 'cancelled', summary };
-          throw err;
-        }
-        let perImage: RowImages;
-        try {
-          perImage = await rowImages(target, set.images, result.xAdv, set.labels, result.robust, config.batchSize, config.seed, config.defense === 'none');
-        } finally {
-          result.xAdv.dispose();
-        }
-        const rep = result.repeated;
-        if (rep) perImage.votes = rep.correctCounts;
-        const out: EvalResultMessage = {
-          attack: row.attack,
-          eps: row.eps,
-          lambda: row.lambda,
-          n: result.n,
-          robustAcc: rep ? rep.mean : result.robustAccuracy,
-          robustStd: rep ? rep.std : null,
-          worstAcc: rep ? rep.worstCase : null,
-          majorityAcc: rep ? rep.majority : null,
-          seconds: (performance.now() - started) / 1000,
-          warnings: result.warnings.map((w) => w.message),
-          extra: {
-            attackAcc: result.robustAccuracy,
-            cleanAcc: result.cleanAccuracy,
-            maxPerturbation: result.maxPerturbation,
-            ...Object.fromEntries(result.steps.map((s) => [`after:${s.attack}`, s.robustAccuracy])),
-          },
-          perImage,
-        };
-        report.result(out);
-        summary[`${row.attack}@${row.eps.toFixed(4)}${row.lambda === null ? '' : `/${row.lambda}`}`] = out.robustAcc;
-      }
-      return { status: 'completed', summary };
-    } finally {
-      x.dispose();
-    }
+    const run = { job, config, model, set, ad, layer, ctx, report, summary };
+    return await cancellable<EvalOutcome>(
+      () => (config.calibrate ? calibrate(run, config.calibrate.share) : evaluateRows(run)),
+      () => ({ status: 'cancelled', summary }),
+    );
   } finally {
     model.dispose();
   }
+}
+
+type EvalOutcome = { status: 'completed' | 'cancelled'; summary: Record<string, number> };
+
+/** What the parts of one evaluation share. */
+interface EvalRun {
+  job: EvalJob;
+  config: EvalJob['config'] & { batchSize: number };
+  model: WideResNet;
+  set: EvalSet;
+  ad: ActiveDefenseOptions;
+  layer: number;
+  ctx: JobContext;
+  report: EvalReporter;
+  summary: Record<string, number>;
+}
+
+/** Clean accuracy, Active Defense's clean figures, then one results row per (attack, eps, lambda) not stored yet. */
+async function evaluateRows(run: EvalRun): Promise<{ status: 'completed'; summary: Record<string, number> }> {
+  const { job, config, model, set, layer, ctx, report, summary } = run;
+  // Clean accuracy, and with Active Defense its clean accuracy and iteration statistics (Table 1's first rows).
+  const x = tf.tensor4d(set.images, [set.count, set.height, set.width, 3]);
+  try {
+    const clean = await cleanPass(model, x, set.labels, config.batchSize, layer);
+    summary.cleanAcc = clean.accuracy;
+    report.summary({ cleanAcc: clean.accuracy, n: set.count, cleanPred: clean.predictions, cleanLf: clean.lf });
+    const warnings: EvalWarning[] = selectionWarnings(set.labels, set.numClasses, set.selection.sample);
+    if (warnings.length) report.summary({ diagnostics: JSON.stringify(warnings) });
+    if (config.defense === 'ad') {
+      const { deltaTilde } = run.ad;
+      warnings.push(...preflightWarnings(clean.lf, deltaTilde));
+      const st = lfStats(clean.lf);
+      report.summary({ cleanLfMean: st.mean, cleanLfP50: st.p50, cleanLfP90: st.p90, diagnostics: JSON.stringify(warnings) });
+      for (const w of warnings) ctx.log('warn', w.message);
+    }
+    if (config.defense === 'ad' && !job.skipAdClean && !job.completed.includes('summary|ad')) await adClean(run, clean.accuracy, warnings);
+
+    const rows = planRows(config.attacks, config.eps, config.lambdas ?? DEFAULT_LAMBDAS).filter(
+      (r) => !job.completed.includes(resultKey(r.attack, r.eps, r.lambda)) && (!job.rowGroups || job.rowGroups.some((g) => g.attack === r.attack && g.eps === r.eps)),
+    );
+    const t0 = performance.now();
+    for (let i = 0; i < rows.length; i++) {
+      await yieldAndCheck(ctx.signal); // reads a pending 'cancel' before the next row
+      const row = rows[i]!;
+      const out = await attackRow(run, x, row, (p) => {
+        const done = i + p.done / Math.max(1, p.total);
+        ctx.progress({
+          done: Math.round(done * 1000) / 1000,
+          total: rows.length,
+          etaSeconds: etaSeconds(done, rows.length, performance.now() - t0),
+          message: `${row.attack}${row.lambda === null ? '' : ` lambda ${row.lambda}`} at eps ${(row.eps * 255).toFixed(1)}/255: ${p.attack} ${p.done}/${p.total}`,
+        });
+      });
+      report.result(out);
+      summary[`${row.attack}@${row.eps.toFixed(4)}${row.lambda === null ? '' : `/${row.lambda}`}`] = out.robustAcc;
+    }
+    return { status: 'completed', summary };
+  } finally {
+    x.dispose();
+  }
+}
+
+/** Active Defense on the clean images: its accuracy, iteration statistics and warnings (Table 1's first rows). */
+async function adClean(run: EvalRun, cleanAcc: number, warnings: EvalWarning[]): Promise<void> {
+  const { model, set, config, ctx, report, summary } = run;
+  const r = await evaluateDefense(model, set, { options: run.ad, batchSize: config.batchSize, histogramBins: 20 }, ctx);
+  if (r.status === 'cancelled') throw new CancelledError(); // runEvalJob reports it
+  summary.adCleanAcc = r.defendedAccuracy;
+  summary.meanIterations = r.meanIterations;
+  const rowsRun = r.iterations.flat().length;
+  const cappedFraction = r.capped / Math.max(1, rowsRun);
+  const after = defendedWarnings({ cappedFraction, maxIters: r.options.maxIters, cleanAcc, adCleanAcc: r.defendedAccuracy });
+  for (const w of after) ctx.log('warn', w.message);
+  warnings.push(...after);
+  report.summary({
+    adCleanAcc: r.defendedAccuracy,
+    meanIterations: r.meanIterations,
+    cappedFraction,
+    meanCleanLf: r.meanCleanLf,
+    histogramEdges: r.histogram.edges,
+    histogramCounts: r.histogram.counts,
+    adPred: r.defendedPredictions,
+    adIterations: r.iterations.map((its) => Math.max(...its)),
+    adConverged: r.converged.map((c) => (c.every(Boolean) ? 1 : 0)),
+    startLf: r.startLf.map((v) => v.reduce((a, b) => a + b, 0) / v.length),
+    diagnostics: JSON.stringify(warnings),
+  });
+}
+
+/** One results row: AutoAttack (or one attack under its rules) against what is evaluated, and the per-image record. */
+async function attackRow(run: EvalRun, x: tf.Tensor4D, row: Planned, onProgress: (p: { done: number; total: number; attack: string }) => void): Promise<EvalResultMessage> {
+  const { job, config, model, set, ad, layer, ctx } = run;
+  // A fresh target per row: its unseeded draws (AutoAttack's randomness check) then do not
+  // depend on the rows before it, so a row run alone (a row shard) gives the same row.
+  const target = yielding(makeTarget(model, config, ad, ctx.signal), ctx.signal);
+  const started = performance.now();
+  const result = await autoAttack(target, x, set.labels, {
+    ...ensembleFor(row, model, config, ad, layer, job.train.delta),
+    eps: row.eps,
+    seed: config.seed,
+    batchSize: config.batchSize,
+    nIter: config.iterations,
+    squareQueries: config.squareQueries,
+    repeats: config.repeats,
+    onProgress,
+  });
+  let perImage: RowImages;
+  try {
+    perImage = await rowImages(target, set.images, result.xAdv, set.labels, result.robust, config.batchSize, config.seed, config.defense === 'none');
+  } finally {
+    result.xAdv.dispose();
+  }
+  const rep = result.repeated;
+  if (rep) perImage.votes = rep.correctCounts;
+  return {
+    attack: row.attack,
+    eps: row.eps,
+    lambda: row.lambda,
+    n: result.n,
+    robustAcc: rep ? rep.mean : result.robustAccuracy,
+    robustStd: rep ? rep.std : null,
+    worstAcc: rep ? rep.worstCase : null,
+    majorityAcc: rep ? rep.majority : null,
+    seconds: (performance.now() - started) / 1000,
+    warnings: result.warnings.map((w) => w.message),
+    extra: {
+      attackAcc: result.robustAccuracy,
+      cleanAcc: result.cleanAccuracy,
+      maxPerturbation: result.maxPerturbation,
+      ...Object.fromEntries(result.steps.map((s) => [`after:${s.attack}`, s.robustAccuracy])),
+    },
+    perImage,
+  };
 }
 
 /** Clean predictions, accuracy and per-image clean L_F at F^l (the diagnostics compare it with delta_tilde). */
@@ -280,18 +305,11 @@ export function perturbationNorms(x: ArrayLike<number>, xAdv: ArrayLike<number>)
  * of 0, so every run goes to the cap; the lowest L_F each run reached is where any larger
  * delta_tilde would have stopped it. The suggestion is their `share`-quantile.
  */
-async function calibrate(
-  model: WideResNet,
-  set: EvalSet,
-  ad: ActiveDefenseOptions,
-  share: number,
-  batchSize: number,
-  ctx: JobContext,
-  report: EvalReporter,
-  summary: Record<string, number>,
-): Promise<{ status: 'completed' | 'cancelled'; summary: Record<string, number> }> {
+async function calibrate(run: EvalRun, share: number): Promise<{ status: 'completed'; summary: Record<string, number> }> {
+  const { model, set, ad, ctx, report, summary } = run;
+  const batchSize = run.config.batchSize;
   const r = await evaluateDefense(model, set, { options: { ...ad, deltaTilde: 0 }, batchSize }, ctx);
-  if (r.status === 'cancelled') return { status: 'cancelled', summary };
+  if (r.status === 'cancelled') throw new CancelledError(); // runEvalJob reports it
   const lowest = r.lowestLf.flat();
   const c = calibrateDeltaTilde(lowest, share);
   const configured = ad.deltaTilde;
@@ -320,14 +338,14 @@ async function calibrate(
 }
 
 /** What the attacks see: the model, or Active Defense + classifier through BPDA / BPDA-trajectory / EOT. */
-function makeTarget(model: WideResNet, config: EvalJob['config'], ad: ActiveDefenseOptions): AttackTarget {
+function makeTarget(model: WideResNet, config: EvalJob['config'], ad: ActiveDefenseOptions, signal: AbortSignal): AttackTarget {
   const classifier = wrnClassifier(model);
   if (config.defense === 'none') return undefended(classifier);
   const { outerloop } = ad;
   const base =
     config.gradient === 'bpda-trajectory'
-      ? bpdaTrajectory(trajectoryPurifier(model, ad), classifier, { outerloop, seed: config.seed })
-      : bpda(activeDefensePurifier(model, ad), classifier, { outerloop, seed: config.seed });
+      ? bpdaTrajectory(trajectoryPurifier(model, ad, undefined, signal), classifier, { outerloop, seed: config.seed })
+      : bpda(activeDefensePurifier(model, ad, signal), classifier, { outerloop, seed: config.seed });
   return config.gradient === 'eot' ? eot(base, config.eotDraws, config.seed) : base;
 }
 

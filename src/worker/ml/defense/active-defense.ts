@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { yieldAndCheck } from '../cancel';
 import { featureLoss } from '../losses';
 import { noisyStart, type NoiseKey } from './noise';
 import { type ActiveDefenseOptions, checkDefenseOptions } from './options';
@@ -39,8 +40,12 @@ export interface PassInfo {
 export interface PurifyHooks {
   /** After every pass of the batched loop (for progress and a live L_F plot). */
   onPass?(info: PassInfo): void;
-  /** Polled between passes (after yielding to the event loop); true stops with DefenseCancelledError. */
-  cancelled?(): boolean;
+  /**
+   * At the noisy start (step 0) and after every later step that moved a row: `iterate()` builds
+   * t_step of every row, in input order (a row that stopped keeps its final point). The tensor
+   * belongs to the hook; it is built only when asked for (trajectory BPDA keeps every n-th).
+   */
+  onStep?(step: number, iterate: () => tf.Tensor4D): void;
 }
 
 export interface PurifyOptions {
@@ -52,21 +57,19 @@ export interface PurifyOptions {
    * stopped (default 0.25; 1 = only when all have stopped, i.e. pure masking). See purify.
    */
   compactAt?: number;
+  /** Checked once per pass, after a turn of the event loop: an abort stops with CancelledError. */
+  signal?: AbortSignal;
 }
 
+/** One purification: what `purify` returns, and what a purifier hands an attack (attacks/purifier.ts). */
 export interface PurifyResult {
   /** Purified points, rows in input order. The caller disposes it. */
   purified: tf.Tensor4D;
   records: PurifyRecord[];
   /** Passes of the batched loop (forwards run), = max iterations + 1. */
   passes: number;
-}
-
-export class DefenseCancelledError extends Error {
-  constructor() {
-    super('Active Defense cancelled');
-    this.name = 'DefenseCancelledError';
-  }
+  /** Iterates kept along the way for trajectory BPDA (trajectory.ts), oldest first; the caller disposes them. */
+  trajectory?: tf.Tensor4D[];
 }
 
 /** Default compaction threshold; why 1/4 is explained in purify. */
@@ -112,6 +115,37 @@ export function featureLossOf(model: FeatureModel, t: tf.Tensor4D, layer: number
  */
 export async function purify(model: FeatureModel, x: tf.Tensor4D, options: ActiveDefenseOptions, po: PurifyOptions = {}): Promise<PurifyResult> {
   checkDefenseOptions(options);
+  const { keys, compactAt } = checkPurifyCall(x, po);
+  const { featureLayer, maxIters } = options;
+  const history = new RowHistory(keys);
+  const work = new WorkingBatch(noisyStart(x, keys, options.seed, options.sigma, options.clip));
+  try {
+    po.hooks?.onStep?.(0, () => work.inInputOrder());
+    let pass = 0;
+    while (work.t !== null) {
+      await yieldAndCheck(po.signal);
+      // At the cap no row will move: the forward alone gives the final L_F.
+      const needGrad = pass < maxIters;
+      const { lf, grad } = needGrad ? featureLossAndGrad(model, work.t, featureLayer) : { lf: featureLossOf(model, work.t, featureLayer), grad: null };
+      let verdict: ReturnType<typeof decide>;
+      try {
+        verdict = decide(await readAndDispose(lf), work, history, needGrad, options);
+        if (grad && verdict.moving > 0) work.step(grad, verdict.move, options);
+      } finally {
+        grad?.dispose();
+      }
+      pass++;
+      po.hooks?.onPass?.({ pass, active: verdict.moving, total: keys.length, meanLf: verdict.meanLf, maxLf: verdict.maxLf });
+      if (grad && verdict.moving > 0) po.hooks?.onStep?.(pass, () => work.inInputOrder());
+      work.compact(compactAt);
+    }
+    return { purified: work.inInputOrder(), records: history.records(), passes: pass };
+  } finally {
+    work.dispose();
+  }
+}
+
+function checkPurifyCall(x: tf.Tensor4D, po: PurifyOptions): { keys: readonly NoiseKey[]; compactAt: number } {
   if (x.rank !== 4) throw new Error(`Active Defense expects a batch of NHWC images, got shape [${x.shape}]`);
   const n = x.shape[0];
   if (n < 1) throw new Error('Active Defense got an empty batch');
@@ -119,122 +153,145 @@ export async function purify(model: FeatureModel, x: tf.Tensor4D, options: Activ
   if (keys.length !== n) throw new Error(`Active Defense got ${keys.length} noise keys for ${n} images`);
   const compactAt = po.compactAt ?? DEFAULT_COMPACT_AT;
   if (!(compactAt > 0 && compactAt <= 1)) throw new Error(`compactAt must be in (0, 1], got ${compactAt}`);
-  const { beta, deltaTilde, maxIters, featureLayer, clip } = options;
+  return { keys, compactAt };
+}
 
-  const trajectories: number[][] = Array.from({ length: n }, () => []);
-  const iterations = new Int32Array(n);
-  const converged = new Uint8Array(n);
-  /** Finished rows, set aside at compaction: their points and original row indices. */
-  const chunks: { t: tf.Tensor4D; rows: number[] }[] = [];
-  let t: tf.Tensor4D | null = noisyStart(x, keys, options.seed, options.sigma, clip);
-  let rows = Array.from({ length: n }, (_, i) => i);
-  let stopped = new Array<boolean>(n).fill(false);
-  let pass = 0;
-
+async function readAndDispose(t: tf.Tensor1D): Promise<Float32Array> {
   try {
-    while (t !== null) {
-      if (po.hooks?.cancelled) {
-        await yieldToEventLoop();
-        if (po.hooks.cancelled()) throw new DefenseCancelledError();
-      }
-      // At the cap no row will move: the forward alone gives the final L_F.
-      const needGrad = pass < maxIters;
-      const { lf, grad } = needGrad ? featureLossAndGrad(model, t, featureLayer) : { lf: featureLossOf(model, t, featureLayer), grad: null };
-      let lfv: Float32Array;
-      try {
-        lfv = (await lf.data()) as Float32Array;
-      } catch (err) {
-        grad?.dispose();
-        throw err;
-      } finally {
-        lf.dispose();
-      }
-
-      const move = new Array<boolean>(rows.length).fill(false);
-      let moving = 0;
-      let evaluated = 0;
-      let lfSum = 0;
-      let lfMax = -Infinity;
-      for (let i = 0; i < rows.length; i++) {
-        if (stopped[i]) continue;
-        const r = rows[i]!;
-        const l = lfv[i]!;
-        evaluated++;
-        lfSum += l;
-        lfMax = Math.max(lfMax, l);
-        if (!Number.isFinite(l)) {
-          grad?.dispose();
-          throw new Error(`Active Defense diverged: L_F is ${l} for example ${keys[r]!.id} (run ${keys[r]!.run}) after ` +
-            `${iterations[r]} steps; the step size beta=${beta} may be too large for this model, or the image holds NaN`);
-        }
-        trajectories[r]!.push(l);
-        if (l <= deltaTilde) {
-          converged[r] = 1;
-          stopped[i] = true;
-        } else if (!needGrad) {
-          stopped[i] = true; // capped
-        } else {
-          move[i] = true;
-          iterations[r]!++;
-          moving++;
-        }
-      }
-      if (grad) {
-        if (moving > 0) {
-          const next: tf.Tensor4D = tf.tidy(() => {
-            let stepped = tf.sub(t!, tf.mul(grad, beta)) as tf.Tensor4D;
-            if (clip) stepped = tf.clipByValue(stepped, 0, 1);
-            if (moving === rows.length) return stepped;
-            // where, not a 0/1 multiply: a stopped row keeps its exact bits.
-            const m = tf.broadcastTo(tf.tensor(move, [rows.length, 1, 1, 1], 'bool'), t!.shape);
-            return tf.where(m, stepped, t!) as tf.Tensor4D;
-          });
-          t.dispose();
-          t = next;
-        }
-        grad.dispose();
-      }
-      pass++;
-      po.hooks?.onPass?.({ pass, active: moving, total: n, meanLf: lfSum / evaluated, maxLf: lfMax });
-
-      const nStopped = stopped.reduce((a, s) => a + (s ? 1 : 0), 0);
-      if (nStopped > 0 && (nStopped === rows.length || nStopped >= compactAt * rows.length)) {
-        const doneIdx: number[] = [];
-        const keepIdx: number[] = [];
-        stopped.forEach((s, i) => (s ? doneIdx : keepIdx).push(i));
-        const cur: tf.Tensor4D = t;
-        chunks.push({ t: tf.gather(cur, doneIdx) as tf.Tensor4D, rows: doneIdx.map((i) => rows[i]!) });
-        t = keepIdx.length > 0 ? (tf.gather(cur, keepIdx) as tf.Tensor4D) : null;
-        cur.dispose();
-        rows = keepIdx.map((i) => rows[i]!);
-        stopped = new Array<boolean>(rows.length).fill(false);
-      }
-    }
-
-    const order = chunks.flatMap((c) => c.rows);
-    const inverse = new Int32Array(n);
-    order.forEach((r, pos) => (inverse[r] = pos));
-    const purified = tf.tidy(() => {
-      const all = chunks.length === 1 ? chunks[0]!.t : tf.concat(chunks.map((c) => c.t));
-      return tf.gather(all, Array.from(inverse)) as tf.Tensor4D;
-    });
-    const records: PurifyRecord[] = keys.map((k, r) => ({
-      id: k.id,
-      run: k.run,
-      iterations: iterations[r]!,
-      initialLf: trajectories[r]![0]!,
-      finalLf: trajectories[r]!.at(-1)!,
-      converged: converged[r] === 1,
-      trajectory: trajectories[r]!,
-    }));
-    return { purified, records, passes: pass };
+    return (await t.data()) as Float32Array;
   } finally {
-    t?.dispose();
-    for (const c of chunks) c.t.dispose();
+    t.dispose();
   }
 }
 
-function yieldToEventLoop(): Promise<void> {
-  // wasm reads resolve as microtasks, so a host's cancel message (a macrotask) needs this.
-  return new Promise((resolve) => setImmediate(resolve));
+/** Per input row: L_F after 0, 1, ... steps, the steps taken, and whether it reached deltaTilde. */
+class RowHistory {
+  readonly lf: number[][];
+  readonly iterations: Int32Array;
+  readonly converged: Uint8Array;
+
+  constructor(readonly keys: readonly NoiseKey[]) {
+    this.lf = keys.map(() => []);
+    this.iterations = new Int32Array(keys.length);
+    this.converged = new Uint8Array(keys.length);
+  }
+
+  records(): PurifyRecord[] {
+    return this.keys.map((k, r) => ({
+      id: k.id,
+      run: k.run,
+      iterations: this.iterations[r]!,
+      initialLf: this.lf[r]![0]!,
+      finalLf: this.lf[r]!.at(-1)!,
+      converged: this.converged[r] === 1,
+      trajectory: this.lf[r]!,
+    }));
+  }
+}
+
+/**
+ * One pass's verdict on the rows of the working batch not stopped before it: L_F at or under
+ * deltaTilde stops a row as converged, the cap stops it as capped, any other row steps. A
+ * non-finite L_F fails the call: descending from it would only spread NaN.
+ */
+function decide(
+  lfv: Float32Array,
+  work: WorkingBatch,
+  history: RowHistory,
+  needGrad: boolean,
+  { beta, deltaTilde }: ActiveDefenseOptions,
+): { move: boolean[]; moving: number; meanLf: number; maxLf: number } {
+  const move = new Array<boolean>(work.rows.length).fill(false);
+  let moving = 0;
+  let evaluated = 0;
+  let lfSum = 0;
+  let maxLf = -Infinity;
+  for (let i = 0; i < work.rows.length; i++) {
+    if (work.stopped[i]) continue;
+    const r = work.rows[i]!;
+    const l = lfv[i]!;
+    evaluated++;
+    lfSum += l;
+    maxLf = Math.max(maxLf, l);
+    if (!Number.isFinite(l)) {
+      const k = history.keys[r]!;
+      throw new Error(`Active Defense diverged: L_F is ${l} for example ${k.id} (run ${k.run}) after ` +
+        `${history.iterations[r]} steps; the step size beta=${beta} may be too large for this model, or the image holds NaN`);
+    }
+    history.lf[r]!.push(l);
+    if (l <= deltaTilde) {
+      history.converged[r] = 1;
+      work.stopped[i] = true;
+    } else if (!needGrad) {
+      work.stopped[i] = true; // capped
+    } else {
+      move[i] = true;
+      history.iterations[r]!++;
+      moving++;
+    }
+  }
+  return { move, moving, meanLf: lfSum / evaluated, maxLf };
+}
+
+/** The rows still in the loop (`t`, input rows `rows`) and the final points of those set aside. */
+class WorkingBatch {
+  t: tf.Tensor4D | null;
+  rows: number[];
+  /** Rows of `t` that have stopped (their points no longer change). */
+  stopped: boolean[];
+  private readonly done: { t: tf.Tensor4D; rows: number[] }[] = [];
+
+  constructor(start: tf.Tensor4D) {
+    this.t = start;
+    this.rows = Array.from({ length: start.shape[0] }, (_, i) => i);
+    this.stopped = new Array<boolean>(this.rows.length).fill(false);
+  }
+
+  /** t = t - beta * grad on the rows that move (clipped to [0,1] with `clip`). */
+  step(grad: tf.Tensor4D, move: boolean[], { beta, clip }: ActiveDefenseOptions): void {
+    const t = this.t!;
+    const moving = move.filter(Boolean).length;
+    const next: tf.Tensor4D = tf.tidy(() => {
+      let stepped = tf.sub(t, tf.mul(grad, beta)) as tf.Tensor4D;
+      if (clip) stepped = tf.clipByValue(stepped, 0, 1);
+      if (moving === move.length) return stepped;
+      // where, not a 0/1 multiply: a stopped row keeps its exact bits.
+      const m = tf.broadcastTo(tf.tensor(move, [move.length, 1, 1, 1], 'bool'), t.shape);
+      return tf.where(m, stepped, t) as tf.Tensor4D;
+    });
+    t.dispose();
+    this.t = next;
+  }
+
+  /** Sets the stopped rows aside once `compactAt` of the batch (or all of it) has stopped. */
+  compact(compactAt: number): void {
+    const nStopped = this.stopped.filter(Boolean).length;
+    if (nStopped === 0 || (nStopped < this.rows.length && nStopped < compactAt * this.rows.length)) return;
+    const doneIdx: number[] = [];
+    const keepIdx: number[] = [];
+    this.stopped.forEach((s, i) => (s ? doneIdx : keepIdx).push(i));
+    const cur = this.t!;
+    this.done.push({ t: tf.gather(cur, doneIdx) as tf.Tensor4D, rows: doneIdx.map((i) => this.rows[i]!) });
+    this.t = keepIdx.length > 0 ? (tf.gather(cur, keepIdx) as tf.Tensor4D) : null;
+    cur.dispose();
+    this.rows = keepIdx.map((i) => this.rows[i]!);
+    this.stopped = new Array<boolean>(this.rows.length).fill(false);
+  }
+
+  /** Every row's current point, in input order (a new tensor). */
+  inInputOrder(): tf.Tensor4D {
+    const parts = this.t === null ? this.done : [...this.done, { t: this.t, rows: this.rows }];
+    const order = parts.flatMap((p) => p.rows);
+    const inverse = new Int32Array(order.length);
+    order.forEach((r, pos) => (inverse[r] = pos));
+    return tf.tidy(() => {
+      const all = parts.length === 1 ? parts[0]!.t : tf.concat(parts.map((p) => p.t));
+      return tf.gather(all, Array.from(inverse)) as tf.Tensor4D;
+    });
+  }
+
+  dispose(): void {
+    this.t?.dispose();
+    for (const d of this.done) d.t.dispose();
+  }
 }

@@ -1,6 +1,5 @@
 export {
   DEFAULT_COMPACT_AT,
-  DefenseCancelledError,
   type FeatureModel,
   featureLossAndGrad,
   featureLossOf,
@@ -11,7 +10,7 @@ export {
   type PurifyRecord,
   type PurifyResult,
 } from './active-defense';
-export { activeDefensePurifier, type DefendedCall, DefendedModel, logMeanSoftmax } from './defended-model';
+export { activeDefensePurifier } from './defended-model';
 export { type NoiseKey, noiseSeed, noisyStart } from './noise';
 export { type ActiveDefenseOptions } from './options';
 export {

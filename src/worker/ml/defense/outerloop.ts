@@ -55,6 +55,8 @@ export interface DefendBatchOptions {
   capture?: DefenseCapture;
   hooks?: PurifyHooks;
   compactAt?: number;
+  /** Stops the loop between passes (CancelledError). */
+  signal?: AbortSignal;
 }
 
 export interface DefendBatchResult {
@@ -96,56 +98,62 @@ export async function defendBatch(model: ClassifierModel, x: tf.Tensor4D, option
   // Row order: all images of run 0, then run 1, ...
   const rowsAll = Array.from({ length: n * K }, (_, r) => ({ index: r % n, key: { id: ids[r % n]!, run: Math.floor(r / n) } }));
   const runs: RunResult[][] = Array.from({ length: n }, () => []);
-
   for (let start = 0; start < rowsAll.length; start += maxRows) {
     const chunk = rowsAll.slice(start, start + maxRows);
-    const keys: NoiseKey[] = chunk.map((c) => c.key);
-    const xs = tf.gather(x, chunk.map((c) => c.index)) as tf.Tensor4D;
-    let purified: tf.Tensor4D | null = null;
-    try {
-      const res = await purify(model, xs, options, { keys, hooks: o.hooks, compactAt: o.compactAt });
-      purified = res.purified;
-      const probs = tf.tidy(() => tf.softmax(model.predict(res.purified)));
-      const pv = (await probs.data()) as Float32Array;
-      probs.dispose();
-      const numClasses = pv.length / chunk.length;
-
-      let views: { noisy?: Float32Array[]; purified?: Float32Array[]; noisyCh?: Float32Array[][]; purifiedCh?: Float32Array[][] } = {};
-      if (o.capture?.images || channels.length > 0) views = await captureRuns(model, xs, purified, keys, options, o.capture ?? {});
-      chunk.forEach((c, i) => {
-        const p = Array.from(pv.subarray(i * numClasses, (i + 1) * numClasses));
-        runs[c.index]!.push({
-          run: c.key.run,
-          prediction: argmax(p),
-          probs: p,
-          record: res.records[i]!,
-          ...(views.noisy ? { noisy: views.noisy[i]!, purified: views.purified![i]! } : {}),
-          ...(views.noisyCh ? { noisyChannels: views.noisyCh[i]!, purifiedChannels: views.purifiedCh![i]! } : {}),
-        });
-      });
-    } finally {
-      xs.dispose();
-      purified?.dispose();
-    }
+    const results = await purifyRows(model, x, chunk, options, o);
+    chunk.forEach((c, i) => runs[c.index]!.push(results[i]!));
   }
-
-  const examples = runs.map((rs, i): DefendedExample => {
-    const c = rs[0]!.probs.length;
-    const mean = new Array<number>(c).fill(0);
-    for (const r of rs) r.probs.forEach((p, j) => (mean[j]! += p / K));
-    const std = mean.map((m, j) => Math.sqrt(rs.reduce((a, r) => a + (r.probs[j]! - m) ** 2, 0) / K));
-    const prediction = argmax(mean);
-    return {
-      id: ids[i]!,
-      prediction,
-      meanProbs: mean,
-      probsStd: std,
-      agreement: rs.filter((r) => r.prediction === prediction).length / K,
-      runs: rs,
-      ...(inputCh ? { inputChannels: inputCh[i]! } : {}),
-    };
-  });
+  const examples = runs.map((rs, i): DefendedExample => ({ id: ids[i]!, ...averageRuns(rs), runs: rs, ...(inputCh ? { inputChannels: inputCh[i]! } : {}) }));
   return { examples, ...(featureShape ? { featureShape } : {}) };
+}
+
+/** Purifies one chunk of (image, run) rows together and classifies each purified point. */
+async function purifyRows(
+  model: ClassifierModel,
+  x: tf.Tensor4D,
+  chunk: readonly { index: number; key: NoiseKey }[],
+  options: ActiveDefenseOptions,
+  o: DefendBatchOptions,
+): Promise<RunResult[]> {
+  const keys: NoiseKey[] = chunk.map((c) => c.key);
+  const xs = tf.gather(x, chunk.map((c) => c.index)) as tf.Tensor4D;
+  let purified: tf.Tensor4D | null = null;
+  try {
+    const res = await purify(model, xs, options, { keys, hooks: o.hooks, compactAt: o.compactAt, signal: o.signal });
+    purified = res.purified;
+    const probs = tf.tidy(() => tf.softmax(model.predict(res.purified)));
+    const pv = (await probs.data()) as Float32Array;
+    probs.dispose();
+    const numClasses = pv.length / chunk.length;
+    const channels = o.capture?.channels ?? [];
+    let views: Awaited<ReturnType<typeof captureRuns>> = {};
+    if (o.capture?.images || channels.length > 0) views = await captureRuns(model, xs, purified, keys, options, o.capture ?? {});
+    return chunk.map((c, i) => {
+      const p = Array.from(pv.subarray(i * numClasses, (i + 1) * numClasses));
+      return {
+        run: c.key.run,
+        prediction: argmax(p),
+        probs: p,
+        record: res.records[i]!,
+        ...(views.noisy ? { noisy: views.noisy[i]!, purified: views.purified![i]! } : {}),
+        ...(views.noisyCh ? { noisyChannels: views.noisyCh[i]!, purifiedChannels: views.purifiedCh![i]! } : {}),
+      };
+    });
+  } finally {
+    xs.dispose();
+    purified?.dispose();
+  }
+}
+
+/** The K runs' softmax averaged (Sec. 5.2), its per-class spread, the defended prediction and how many runs agree with it. */
+function averageRuns(rs: readonly RunResult[]): Pick<DefendedExample, 'prediction' | 'meanProbs' | 'probsStd' | 'agreement'> {
+  const K = rs.length;
+  const c = rs[0]!.probs.length;
+  const mean = new Array<number>(c).fill(0);
+  for (const r of rs) r.probs.forEach((p, j) => (mean[j]! += p / K));
+  const std = mean.map((m, j) => Math.sqrt(rs.reduce((a, r) => a + (r.probs[j]! - m) ** 2, 0) / K));
+  const prediction = argmax(mean);
+  return { prediction, meanProbs: mean, probsStd: std, agreement: rs.filter((r) => r.prediction === prediction).length / K };
 }
 
 async function captureRuns(
