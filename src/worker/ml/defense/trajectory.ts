@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { type FeatureModel, purify, type PurifyResult } from './active-defense';
-import { type ActiveDefenseOptions, checkDefenseOptions } from './options';
+import type { ActiveDefenseOptions } from './options';
 
 /**
  * Active Defense as a purifier that also returns iterates of its descent, for BPDA
@@ -10,7 +10,6 @@ import { type ActiveDefenseOptions, checkDefenseOptions } from './options';
  * noisy start). Row i draws noise keyed by (seed, i, 0), as in `activeDefensePurifier`.
  */
 export function trajectoryPurifier(model: FeatureModel, options: ActiveDefenseOptions, keep = 16, signal?: AbortSignal) {
-  checkDefenseOptions(options);
   const stride = Math.max(1, Math.ceil(options.maxIters / keep));
   return {
     name: `active-defense-trajectory(stride ${stride})`,
