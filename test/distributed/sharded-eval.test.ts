@@ -48,7 +48,7 @@ beforeAll(async () => {
   redis = await startRedis();
   local = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER, { env: { ...process.env, ADLAB_ENGINE: 'wasm' } }), adoptQueue: false });
   const datasetId = (await local.startImport(cifarJpegTarball(), { limit: 200 }).done).id;
-  runId = local.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 64, epochs: 1, batchSize: 50, lr: 0.05, seed: 5 }));
+  runId = local.handlers.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 64, epochs: 1, batchSize: 50, lr: 0.05, seed: 5 })).runId;
   const run = await local.waitForRun(runId);
   if (run.status !== 'completed') throw new Error(`training failed: ${run.error}`);
   coordinator = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 8 });
@@ -66,7 +66,7 @@ afterAll(async () => {
 });
 
 async function evaluate(host: LabHost, name: string): Promise<EvaluationSummary> {
-  const e = await host.waitForEvaluation(host.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name })));
+  const e = await host.waitForEvaluation(host.handlers.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name })).evalId);
   expect(e.error).toBeNull();
   expect(e.status).toBe('completed');
   return e;
@@ -137,7 +137,7 @@ describe('evaluations sharded over BullMQ workers', () => {
   }, 600_000);
 
   it('a worker SIGKILLed mid-shard: the shard is detected as stalled, runs elsewhere, and the result is the same', async () => {
-    const id = coordinator.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name: 'killed' }));
+    const id = coordinator.handlers.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name: 'killed' })).evalId;
     const victim = workers[0]!;
     let killed = false;
     for (let i = 0; i < 2000 && !killed; i++) {
@@ -157,12 +157,12 @@ describe('evaluations sharded over BullMQ workers', () => {
   }, 600_000);
 
   it('cancel removes pending shards and stops running ones: no shard left active, no compute process left', async () => {
-    const id = coordinator.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name: 'cancelled', iterations: 50 }));
+    const id = coordinator.handlers.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name: 'cancelled', iterations: 50 })).evalId;
     for (let i = 0; i < 2000; i++) {
       if ((await queue.getActive()).length > 0) break;
       await new Promise((r) => setTimeout(r, 25));
     }
-    coordinator.cancelEvaluation(id);
+    coordinator.handlers.cancelEvaluation(id);
     const e = await coordinator.waitForEvaluation(id);
     expect(e.status).toBe('cancelled');
     expect(await queue.getActiveCount()).toBe(0);
@@ -175,7 +175,7 @@ describe('evaluations sharded over BullMQ workers', () => {
   it("a two-run sweep on remote workers lands both runs' curves and checkpoints in the coordinator's store", async () => {
     const datasetId = local.runs.get(runId).config.datasetId;
     const ids = [0.05, 0.02].map((lr) =>
-      coordinator.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 32, epochs: 2, batchSize: 50, lr, seed: 7, name: `sweep lr ${lr}` })),
+      coordinator.handlers.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 32, epochs: 2, batchSize: 50, lr, seed: 7, name: `sweep lr ${lr}` })).runId,
     );
     const runs = await Promise.all(ids.map((id) => coordinator.waitForRun(id)));
     for (const run of runs) {
@@ -198,7 +198,7 @@ describe('evaluations sharded over BullMQ workers', () => {
     const finalLoss = runs.map((r) => coordinator.runs.metrics(r.id).filter((m) => m.name === 'loss').at(-1)!.value);
     expect(finalLoss[0]).not.toBe(finalLoss[1]);
     // A checkpoint that came back through Redis is a working checkpoint here.
-    const e = await local.waitForEvaluation(local.startEvaluation(parseEvalConfig({ runId: ids[0]!, split: 'val', n: 16, checkpoint: 'last' })));
+    const e = await local.waitForEvaluation(local.handlers.startEvaluation(parseEvalConfig({ runId: ids[0]!, split: 'val', n: 16, checkpoint: 'last' })).evalId);
     expect(e.status).toBe('completed');
     expect(e.summary.n).toBe(16);
   }, 600_000);
@@ -207,7 +207,7 @@ describe('evaluations sharded over BullMQ workers', () => {
     // tfjs-node is no dependency of the lab (never installed by npm ci): the compute process falls back, and the worker refuses.
     const strict = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 2, remoteEngine: 'tfjs-node' });
     try {
-      const e = await strict.waitForEvaluation(strict.startEvaluation(parseEvalConfig({ runId, split: 'val', n: 8 })));
+      const e = await strict.waitForEvaluation(strict.handlers.startEvaluation(parseEvalConfig({ runId, split: 'val', n: 8 })).evalId);
       expect(e.status).toBe('failed');
       expect(e.error).toMatch(/refused by worker w\d: its engine is [\w-]+, the evaluation runs on tfjs-node$/);
     } finally {
@@ -248,7 +248,7 @@ describe('evaluations sharded over BullMQ workers', () => {
 
   it('a coordinator closed mid-evaluation leaves its shards queued; a new one resumes, adopting the finished shards', async () => {
     const first = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 8 });
-    const id = first.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name: 'restarted' }));
+    const id = first.handlers.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name: 'restarted' })).evalId;
     let done: { index: number; seconds: number | null }[] = [];
     for (let i = 0; i < 4000 && done.length < 2; i++) {
       done = first.shards.list(id).filter((s) => s.status === 'completed' && s.kind === 'images');
@@ -259,7 +259,7 @@ describe('evaluations sharded over BullMQ workers', () => {
     expect(local.evals.get(id).status).toBe('interrupted');
     const second = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 8 });
     try {
-      second.resumeEvaluation(id);
+      second.handlers.resumeEvaluation(id);
       const e = await second.waitForEvaluation(id);
       expect(e.error).toBeNull();
       expect(e.status).toBe('completed');
@@ -274,14 +274,14 @@ describe('evaluations sharded over BullMQ workers', () => {
 
   it('a remote run cancelled after its first checkpoint resumes from it on a worker and ends with each epoch once', async () => {
     const datasetId = local.runs.get(runId).config.datasetId;
-    const id = coordinator.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 32, epochs: 3, batchSize: 25, lr: 0.05, seed: 9, name: 'remote resume' }));
+    const id = coordinator.handlers.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 32, epochs: 3, batchSize: 25, lr: 0.05, seed: 9, name: 'remote resume' })).runId;
     for (let i = 0; i < 4000 && !coordinator.runs.checkpoints(id).some((c) => c.kind === 'last'); i++) await new Promise((r) => setTimeout(r, 25));
     await coordinator.call('cancelRun', [id]);
     const cancelled = await coordinator.waitForRun(id);
     expect(cancelled.status).toBe('cancelled');
     const last = coordinator.runs.checkpoints(id).find((c) => c.kind === 'last')!;
     expect(last.path.startsWith(join(dir, 'runs', id, 'remote'))).toBe(true);
-    coordinator.resumeRun(id);
+    coordinator.handlers.resumeRun(id);
     const run = await coordinator.waitForRun(id);
     expect(run.error).toBeNull();
     expect(run.status).toBe('completed');

@@ -157,7 +157,7 @@ describe('web mode hardening', () => {
     ['previewDataset', [{ id: 'd-404', split: 'train', page: 0, pageSize: 10 }]],
     ['uploadChunk', ['u-404', new Uint8Array(1)]],
     ['uploadEnd', ['u-404']],
-    ['importDataset', [{ kind: 'upload', uploadId: 'u-404' }, {}]],
+    ['importDataset', [{ kind: 'upload', uploadId: 'u-404' }, {}, '6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f']],
   ])('%s of an unknown id is an error naming the id', async (method, args) => {
     const ws = await connect(`?token=${server.token}`);
     const res = await request(ws, encodeWire({ id: 9, method, args }));

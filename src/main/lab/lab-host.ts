@@ -2,7 +2,7 @@ import type { DatasetSummary } from '../../shared/datasets';
 import type { DefendRequest } from '../../shared/defend';
 import type { EvalConfig } from '../../shared/eval-config';
 import type { EvaluationSummary } from '../../shared/evaluations';
-import { LabApiError, parseLabArgs, type LabEvent, type LabMethod, type LabParsedArgs, type LabResults } from '../../shared/lab-api';
+import { LabApiError, parseLabArgs, type ImportOptions, type LabEvent, type LabMethod, type LabParsedArgs, type LabResults } from '../../shared/lab-api';
 import type { RunSummary } from '../../shared/runs';
 import type { TrainConfig } from '../../shared/train-config';
 import type { OfficialArchiveId } from '../../data/download';
@@ -10,7 +10,7 @@ import { previewPage } from '../../data/preview';
 import { Defends } from './defends';
 import { Coordinator } from './distributed/coordinator';
 import { Evaluations } from './evaluations';
-import { DatasetImports, type ImportOptions } from './imports';
+import { DatasetImports } from './imports';
 import { JobQueue } from './job-queue';
 import { LabContext } from './lab-context';
 import { perImageCsv, perImageJson } from './eval-export';
@@ -134,7 +134,8 @@ export class LabHost {
     this.ctx.uploads.discardClient(client);
   }
 
-  readonly handlers: Handlers = {
+  /** The LabApi, method by method, on parsed arguments: what transports (through `call`), the CLI and tests use. */
+  readonly handlers = {
     engineInfo: () => this.ctx.lastEngine,
     listRuns: () => this.runs.list(),
     getRun: (id) => this.runs.get(id),
@@ -172,12 +173,12 @@ export class LabHost {
     getEvaluationImages: (id) => this.evals.perImage(id),
     getAdversarialImage: (id, rowKey, pos) => this.evals.adversarialImage(id, rowKey, pos),
     exportEvaluationImages: (id, format) => (format === 'csv' ? perImageCsv : perImageJson)(this.evals.get(id), this.evals.perImage(id)),
-    defendImage: (request) => ({ jobId: this.defends.start(request) }),
+    defendImage: (request, jobId) => this.defends.start(request, jobId),
     cancelDefend: (jobId) => this.defends.cancel(jobId),
     listDatasets: () => this.datasets.list(),
     pickDatasetSource: (kind) => this.imports.pick(kind),
-    importDataset: (source, opts) => ({ jobId: this.imports.fromSource(source, opts) }),
-    downloadDataset: (archive) => ({ jobId: this.imports.download(archive).jobId }),
+    importDataset: (source, opts, jobId) => this.imports.fromSource(source, opts, jobId),
+    downloadDataset: (archive, jobId) => void this.imports.download(archive, { jobId }),
     cancelImport: (jobId) => this.imports.cancel(jobId),
     previewDataset: (q) => {
       this.datasets.get(q.id);
@@ -193,21 +194,10 @@ export class LabHost {
       this.evals.get(id); // an unknown evaluation is an error, not an empty list
       return { shards: this.shards.list(id), workers: this.shards.throughput(id) };
     },
-  };
+  } satisfies Handlers;
 
-  // Shortcuts the CLI and tests use, named as in the API.
-  startTraining(config: TrainConfig): string {
-    return this.training.start(config);
-  }
-  resumeRun(id: string): void {
-    this.training.resume(id);
-  }
-  cancelRun(id: string): void {
-    this.training.cancel(id);
-  }
-  deleteRun(id: string): void {
-    this.training.delete(id);
-  }
+  // Host-side operations that are no LabApi method (the API is `handlers`, or `call` from a transport).
+  /** Resolves when the run reaches a final status. */
   waitForRun(id: string): Promise<RunSummary> {
     return this.training.waitFor(id);
   }
@@ -215,32 +205,20 @@ export class LabHost {
   workerPid(runId: string): number | undefined {
     return this.ctx.queue.running(runId)?.pid;
   }
-  importWeights(weightsPath: string, config: TrainConfig): Promise<string> {
-    return this.training.importWeights(weightsPath, config);
-  }
-  weightsFile(runId: string, kind: 'best' | 'last'): string {
-    return this.training.weightsFile(runId, kind);
-  }
-  startEvaluation(config: EvalConfig): string {
-    return this.evaluations.start(config);
-  }
-  resumeEvaluation(id: string): void {
-    this.evaluations.resume(id);
-  }
-  cancelEvaluation(id: string): void {
-    this.evaluations.cancel(id);
-  }
   waitForEvaluation(id: string): Promise<EvaluationSummary> {
     return this.evaluations.waitFor(id);
   }
-  startDefend(request: DefendRequest): string {
-    return this.defends.start(request);
+  /** A run from RobustBench-layout weights on disk (the CLI's `runs import`). */
+  importWeights(weightsPath: string, config: TrainConfig): Promise<string> {
+    return this.training.importWeights(weightsPath, config);
   }
+  /** The safetensors file of a run's checkpoint (the CLI's `runs weights`). */
+  weightsFile(runId: string, kind: 'best' | 'last'): string {
+    return this.training.weightsFile(runId, kind);
+  }
+  /** Import a path this process names (the CLI, tests); the renderer can only name uploads and picks (importDataset). */
   startImport(path: string, opts: ImportOptions, cleanup?: () => void): { jobId: string; done: Promise<DatasetSummary> } {
     return this.imports.start(path, opts, cleanup);
-  }
-  startDownload(archive: OfficialArchiveId, fetchImpl?: typeof fetch): { jobId: string; done: Promise<DatasetSummary> } {
-    return this.imports.download(archive, fetchImpl);
   }
 
   /** Stop: running work is killed and marked interrupted (resumable); the database is closed. */

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { DatasetSummary } from '../../../shared/datasets';
-import type { LabEvent } from '../../../shared/lab-api';
+import type { ImportOptions, LabEvent } from '../../../shared/lab-api';
 import type { Progress } from '../../../shared/metrics';
 import { errorMessage } from '../lib/api-error';
 import { hideUploadPaths } from '../lib/dataset-labels';
@@ -25,12 +25,8 @@ export interface ImportJob {
   download?: 'cifar10' | 'cifar100';
 }
 
-/** Optional import settings (lab-api.ts importOptionsSchema). */
-export interface ImportOptions {
-  name?: string;
-  size?: number;
-  limit?: number;
-}
+/** Optional import settings: the LabApi's own type (lab-api.ts importOptionsSchema). */
+export type { ImportOptions };
 
 /** Drop blank names and unset numbers so the host applies its own defaults. */
 export function cleanOptions(options: ImportOptions): ImportOptions {
