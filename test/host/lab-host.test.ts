@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -281,6 +281,39 @@ describe('LabHost defend jobs', () => {
     expect(events.find((e) => e.type === 'defend-warning')).toEqual({ type: 'defend-warning', jobId, warning });
     finish!();
     await vi.waitFor(() => expect(events.some((e) => e.type === 'defend-done')).toBe(true));
+    await host.close();
+  });
+});
+
+describe('LabHost client-minted job ids', () => {
+  it('starts a job under the id the client sent, and refuses that id a second time without touching the upload', async () => {
+    const received: HostToWorker[] = [];
+    const launcher = fakeLauncher((w, msg) => (msg.type === 'cancel' ? w.exit(null, 'SIGTERM') : void received.push(msg)));
+    const host = new LabHost({ dataDir: dir, launcher, adoptQueue: false });
+    const upload = async () => {
+      const { uploadId } = (await host.call('uploadBegin', [{ name: 'x.tar', size: 3 }])) as { uploadId: string };
+      await host.call('uploadChunk', [uploadId, new Uint8Array([1, 2, 3])]);
+      await host.call('uploadEnd', [uploadId]);
+      return uploadId;
+    };
+    const jobId = randomUUID();
+    await host.call('importDataset', [{ kind: 'upload', uploadId: await upload() }, {}, jobId]);
+    await vi.waitFor(() => expect(received.some((m) => m.type === 'import')).toBe(true));
+    expect(received.find((m) => m.type === 'import')).toMatchObject({ jobId });
+
+    const second = await upload();
+    const uploads = join(dir, 'uploads');
+    const before = readdirSync(uploads).sort();
+    // The same id again (any job kind): refused, the second upload kept for a retry, no job started.
+    await expect(host.call('importDataset', [{ kind: 'upload', uploadId: second }, {}, jobId])).rejects.toThrow(/job id '[0-9a-f-]{36}' is already taken/);
+    await expect(host.call('downloadDataset', ['cifar10', jobId.toUpperCase()])).rejects.toThrow(/already taken/);
+    await expect(host.call('defendImage', [{ runId: 'r', image: { kind: 'upload', uploadId: second } }, jobId])).rejects.toThrow(/already taken/);
+    expect(readdirSync(uploads).sort()).toEqual(before);
+    expect(received.filter((m) => m.type === 'import')).toHaveLength(1);
+    // A fresh id imports the kept upload.
+    const next = randomUUID();
+    await host.call('importDataset', [{ kind: 'upload', uploadId: second }, {}, next]);
+    await vi.waitFor(() => expect(received.filter((m) => m.type === 'import').map((m) => m.jobId)).toEqual([jobId, next]));
     await host.close();
   });
 });
