@@ -1,11 +1,8 @@
 import type { DatasetSummary } from '../../shared/datasets';
-import type { DefendRequest } from '../../shared/defend';
-import type { EvalConfig } from '../../shared/eval-config';
 import type { EvaluationSummary } from '../../shared/evaluations';
 import { LabApiError, parseLabArgs, type ImportOptions, type LabEvent, type LabMethod, type LabParsedArgs, type LabResults } from '../../shared/lab-api';
 import type { RunSummary } from '../../shared/runs';
 import type { TrainConfig } from '../../shared/train-config';
-import type { OfficialArchiveId } from '../../data/download';
 import { previewPage } from '../../data/preview';
 import { Defends } from './defends';
 import { Coordinator } from './distributed/coordinator';
