@@ -3,13 +3,16 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { evalsCommand } from '../../src/main/cli/eval-command';
 import { LabHost } from '../../src/main/lab/lab-host';
 import { nodeWorkerLauncher } from '../../src/main/lab/worker-launcher';
 import type { EvalConfigInput } from '../../src/shared/eval-config';
 import type { EvaluationSummary } from '../../src/shared/evaluations';
 import { SHARD_QUEUE } from '../../src/shared/shards';
+import { LAB_VERSION } from '../../src/main/lab/distributed/lab-version';
+import { refusalsKey } from '../../src/main/lab/distributed/refusals';
 import { parseTrainConfig } from '../../src/shared/train-config';
 import { parseEvalConfig } from '../support/configs';
 import { BUILT_WORKER, cifarJpegTarball } from '../support/paths';
@@ -203,18 +206,53 @@ describe('evaluations sharded over BullMQ workers', () => {
     expect(e.summary.n).toBe(16);
   }, 600_000);
 
-  it('a worker refuses a shard whose engine or lab version differs, and says why', async () => {
-    // tfjs-node is no dependency of the lab (never installed by npm ci): the compute process falls back, and the worker refuses.
-    const strict = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 2, remoteEngine: 'tfjs-node' });
+  it('a shard refused for its engine goes to a worker whose engine fits; with none, the evaluation fails naming the need and the workers seen', async () => {
+    const client = new Redis(redis.url);
+    onTestFinished(() => client.disconnect());
+    const refusals = (evalId: string) => client.hgetall(refusalsKey(evalId));
+    // The three workers compute on wasm (ADLAB_ENGINE=wasm): each refuses an evaluation on cpu, which waits for a cpu worker.
+    const onCpu = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 2, remoteEngine: 'cpu', refusalWaitMs: 300_000 });
     try {
-      const e = await strict.waitForEvaluation(strict.handlers.startEvaluation(parseEvalConfig({ runId, split: 'val', n: 8 })).evalId);
+      const id = onCpu.handlers.startEvaluation(parseEvalConfig({ runId, split: 'val', n: 8 })).evalId;
+      await expect.poll(async () => Object.keys(await refusals(id)).length, { timeout: 120_000, interval: 100 }).toBe(3);
+      for (const why of Object.values(await refusals(id))) expect(why).toBe('its engine is wasm, the evaluation runs on cpu');
+      expect(onCpu.evals.get(id).status).toBe('running');
+      const cpu = await startWorker(redis.url, 'c1', join(dir, 'cache-c1'), ['--engine', 'cpu']);
+      try {
+        const e = await onCpu.waitForEvaluation(id);
+        expect(e.error).toBeNull();
+        expect(e.status).toBe('completed');
+        expect(e.engine).toBe('cpu');
+        expect(onCpu.shards.list(id).map((sh) => [sh.worker, sh.engine, sh.status])).toEqual([
+          ['c1', 'cpu', 'completed'],
+          ['c1', 'cpu', 'completed'],
+        ]);
+      } finally {
+        await cpu.stop();
+      }
+    } finally {
+      await onCpu.close();
+    }
+    // tfjs-node is no dependency of the lab (never installed by npm ci): no worker here computes on it.
+    const strict = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 2, remoteEngine: 'tfjs-node', refusalWaitMs: 2000 });
+    try {
+      const id = strict.handlers.startEvaluation(parseEvalConfig({ runId, split: 'val', n: 8 })).evalId;
+      const e = await strict.waitForEvaluation(id);
       expect(e.status).toBe('failed');
-      expect(e.error).toMatch(/refused by worker w\d: its engine is [\w-]+, the evaluation runs on tfjs-node$/);
+      const seen = workers.map((w) => w.name).sort().map((w) => `${w} (its engine is wasm, the evaluation runs on tfjs-node)`);
+      expect(e.error).toBe(
+        `no connected worker can run this evaluation's shards, which need engine tfjs-node and lab version ${LAB_VERSION}; workers seen: ${seen.join(', ')} (waited 2 s)`,
+      );
+      expect(strict.shards.list(id).map((sh) => [sh.status, sh.error])).toEqual([
+        ['failed', e.error],
+        ['failed', e.error],
+      ]);
+      expect(await queue.getJobCounts('active', 'waiting', 'delayed')).toEqual({ active: 0, waiting: 0, delayed: 0 });
     } finally {
       await strict.close();
     }
     const manifest = { id: 'a'.repeat(64), files: [] };
-    const other = await queue.add(
+    await queue.add(
       'shard',
       {
         protocol: 1,
@@ -235,9 +273,13 @@ describe('evaluations sharded over BullMQ workers', () => {
     );
     const events = new QueueEvents(SHARD_QUEUE, { connection: { url: redis.url, maxRetriesPerRequest: null } });
     try {
-      await expect(other.waitUntilFinished(events)).rejects.toThrow(/refused by worker w\d: it runs lab version [\d.]+, the evaluation needs 0\.0\.0-other/);
-      // Refused at once, not retried.
-      expect((await queue.getJob('ev-other.shard-0'))!.attemptsMade).toBe(1);
+      // Another lab version: each worker that takes it refuses with the reason and leaves it on the queue, neither failed nor retried.
+      await expect.poll(async () => Object.keys(await refusals('ev-other')).length, { timeout: 60_000, interval: 100 }).toBeGreaterThan(0);
+      for (const why of Object.values(await refusals('ev-other'))) expect(why).toBe(`it runs lab version ${LAB_VERSION}, the evaluation needs 0.0.0-other`);
+      const other = (await queue.getJob('ev-other.shard-0'))!;
+      expect(['waiting', 'delayed', 'active']).toContain(await other.getState());
+      expect(other.attemptsMade).toBe(0);
+      // A malformed payload no worker can run: failed at once.
       const junk = await queue.add('shard', { protocol: 1, evalId: 'ev-junk', index: 'x' }, { jobId: 'ev-junk.shard-0' });
       await expect(junk.waitUntilFinished(events)).rejects.toThrow(/refused by worker w\d: invalid shard payload: /);
     } finally {

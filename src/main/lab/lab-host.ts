@@ -40,6 +40,8 @@ export interface LabHostOptions {
   remoteSlots?: number;
   /** The engine every remote shard and run must use (default ADLAB_ENGINE, else wasm). */
   remoteEngine?: string;
+  /** How long shards every connected worker refused wait for a fitting one before the evaluation fails (default 30 s). */
+  refusalWaitMs?: number;
 }
 
 type Handlers = { [M in LabMethod]: (...args: LabParsedArgs<M>) => Promise<LabResults[M]> | LabResults[M] };
@@ -65,7 +67,7 @@ export class LabHost {
     if (options.redisUrl) {
       // The engine every shard must run on: results must not depend on which machine ran them.
       const engine = options.remoteEngine ?? process.env.ADLAB_ENGINE ?? 'wasm';
-      this.ctx.remote = new Coordinator({ redisUrl: options.redisUrl, engine, imageShards: options.imageShards, shards: this.ctx.shards });
+      this.ctx.remote = new Coordinator({ redisUrl: options.redisUrl, engine, imageShards: options.imageShards, shards: this.ctx.shards, refusalWaitMs: options.refusalWaitMs });
     }
     this.ctx.queue = new JobQueue(
       (item) => (item.kind === 'train' ? this.training.launch(item.id) : this.evaluations.launch(item.id)),

@@ -11,6 +11,7 @@ import { putFolder } from './blobs';
 import { LAB_VERSION } from './lab-version';
 import { foldSummaries, imageRanges, mergeImageShards } from './merge';
 import { redactedUrl, redisClient, redisOptions } from './redis-url';
+import { readRefusals, refusalsKey, unservedReason } from './refusals';
 import { RemoteTraining } from './remote-training';
 import type { ShardStore } from './shard-store';
 
@@ -25,7 +26,16 @@ export interface CoordinatorOptions {
   shards?: ShardStore;
   /** How long to wait for Redis before an evaluation or run fails with the reason (default 15 s). */
   connectTimeoutMs?: number;
+  /**
+   * How long shards may wait once every connected worker has refused them (another engine or
+   * lab version) before the evaluation fails with the reason (default 30 s): a fitting worker
+   * started meanwhile takes them.
+   */
+  refusalWaitMs?: number;
 }
+
+/** How often a waiting evaluation looks at its shards' refusals and the connected workers. */
+const REFUSAL_CHECK_MS = 1000;
 
 /** Redis key that tells workers to stop an evaluation's shards (read by src/main/lab/distributed/shard-worker.ts). */
 export const cancelKey = (evalId: string) => `adlab:cancel:${evalId}`;
@@ -175,7 +185,7 @@ export class Coordinator {
     let isCancelled = false;
     void cancelled.then(() => (isCancelled = true));
     await this.ready;
-    await this.redis.del(cancelKey(job.jobId));
+    await this.redis.del(cancelKey(job.jobId), refusalsKey(job.jobId));
     const m = readFullManifest(job.datasetDir);
     const split = job.config.split === 'test' ? (m.splits.find((s) => s.name === 'test')?.count ?? 0) : job.train.valSize;
     const count = selectedCount(job.config, split);
@@ -236,9 +246,17 @@ export class Coordinator {
         return result.status;
       });
       const all = Promise.allSettled(finished);
+      const unserved = this.untilUnserved(job.jobId, all, report);
       // A removed (cancelled) shard never finishes: cancel and close end the wait instead.
-      const statuses = await Promise.race([all, this.closed.then(() => 'closed' as const), cancelled.then(() => 'cancelled' as const)]);
+      const statuses = await Promise.race([all, this.closed.then(() => 'closed' as const), cancelled.then(() => 'cancelled' as const), unserved]);
       if (statuses === 'closed') return { status: 'failed', error: 'the coordinating lab closed; its shards stay queued for a resume' };
+      if (!Array.isArray(statuses) && typeof statuses === 'object') {
+        // No connected worker can run them: the shards leave the queue, the evaluation fails with why.
+        await this.cancelShards(job.jobId);
+        await this.untilNoneActive(job.jobId, planned.length);
+        this.options.shards?.failUnfinished(job.jobId, statuses.unserved);
+        return { status: 'failed', error: statuses.unserved };
+      }
       if (statuses === 'cancelled' || isCancelled) {
         await this.untilNoneActive(job.jobId, planned.length);
         this.options.shards?.cancelUnfinished(job.jobId);
@@ -276,6 +294,49 @@ export class Coordinator {
       removeOnComplete: false,
       removeOnFail: false,
     });
+  }
+
+  /**
+   * Resolves with the reason once every connected worker has refused this evaluation's
+   * shards for `refusalWaitMs` in a row (a fitting worker that connects meanwhile resets
+   * the wait); never resolves while one might take them, nor after `finished` settles.
+   */
+  private untilUnserved(evalId: string, finished: Promise<unknown>, report: (message: string) => void): Promise<{ unserved: string }> {
+    const wait = this.options.refusalWaitMs ?? 30_000;
+    const need = { engine: this.options.engine, labVersion: LAB_VERSION };
+    let over = false;
+    void finished.finally(() => (over = true));
+    void this.closed.then(() => (over = true));
+    return new Promise((resolve) => {
+      let since: number | null = null;
+      let told = 0;
+      const check = async () => {
+        if (over) return;
+        const refusals = await readRefusals(this.redis, evalId).catch(() => new Map<string, string>());
+        if (refusals.size > told) {
+          told = refusals.size;
+          report(`shards refused by ${[...refusals.entries()].map(([w, why]) => `${w} (${why})`).join(', ')}; waiting for a worker that can run them`);
+        }
+        const connected = refusals.size ? await this.connectedWorkers() : null;
+        const reason = unservedReason(need, connected, refusals);
+        if (reason === null) since = null;
+        else {
+          since ??= Date.now();
+          if (Date.now() - since >= wait) return resolve({ unserved: `${reason} (waited ${Math.round(wait / 1000)} s)` });
+        }
+        if (!over) setTimeout(() => void check(), REFUSAL_CHECK_MS).unref();
+      };
+      setTimeout(() => void check(), REFUSAL_CHECK_MS).unref();
+    });
+  }
+
+  /** Names of the workers on the shard queue now, or null when Redis cannot tell (CLIENT LIST forbidden). */
+  private async connectedWorkers(): Promise<string[] | null> {
+    try {
+      return workerNames((await this.queue.getWorkers()).map((c) => c.rawname ?? ''));
+    } catch {
+      return null;
+    }
   }
 
   /** Cancel: workers stop running shards (they poll the flag), waiting ones are removed. */
