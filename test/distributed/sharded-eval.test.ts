@@ -68,8 +68,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function evaluate(host: LabHost, name: string): Promise<EvaluationSummary> {
-  const e = await host.waitForEvaluation(host.handlers.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name })).evalId);
+async function evaluate(host: LabHost, name: string, config: EvalConfigInput = { ...CONFIG, runId }): Promise<EvaluationSummary> {
+  const e = await host.waitForEvaluation(host.handlers.startEvaluation(parseEvalConfig({ ...config, name })).evalId);
   expect(e.error).toBeNull();
   expect(e.status).toBe('completed');
   return e;
@@ -137,6 +137,27 @@ describe('evaluations sharded over BullMQ workers', () => {
     expect(shown).toMatch(/worker w\d \(wasm\): \d+ shards, \d+ images in [\d.]+ s, [\d.]+ img\/s/);
     // Finished shards leave nothing on the queue.
     expect(await queue.getJobCounts('active', 'waiting', 'completed', 'failed')).toEqual({ active: 0, waiting: 0, completed: 0, failed: 0 });
+  }, 600_000);
+
+  it('splits a per-record attack row (FGSM on the undefended model) by image range; merged, it equals the local row image for image', async () => {
+    const config = { runId, split: 'val' as const, n: 64, batchSize: 16, seed: 3, attacks: ['fgsm' as const, 'pgd' as const], eps: [8 / 255], iterations: 3 };
+    const alone = await evaluate(local, 'fgsm local', config);
+    const four = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 4 });
+    try {
+      const sharded = await evaluate(four, 'fgsm sharded', config);
+      expect(comparable(four, sharded)).toEqual(comparable(local, alone));
+      expect(sharded.results.map((r) => r.attack)).toEqual(['fgsm', 'pgd']);
+      // FGSM attacks something here (the comparison would be empty otherwise), and its row came back in four parts.
+      expect(sharded.results[0]!.robustAcc).toBeLessThan(sharded.summary.cleanAcc as number);
+      const shards = four.shards.list(sharded.id);
+      const ranges = [0, 16, 32, 48].map((from) => ({ from, to: from + 16 }));
+      expect(shards.map((sh) => sh.spec)).toEqual([...ranges, ...ranges.map((r) => ({ ...r, rows: [{ attack: 'fgsm', eps: 8 / 255 }] })), [{ attack: 'pgd', eps: 8 / 255 }]]);
+      expect(shards.every((sh) => sh.status === 'completed')).toBe(true);
+      // PGD's random start is drawn per batch: its row stays whole on one worker.
+      expect(shards.at(-1)!.images).toBe(64);
+    } finally {
+      await four.close();
+    }
   }, 600_000);
 
   it('a worker SIGKILLed mid-shard: the shard is detected as stalled, runs elsewhere, and the result is the same', async () => {

@@ -3,13 +3,24 @@ import type { Redis } from 'ioredis';
 import { readFullManifest } from '../../../data/manifest';
 import { type EvalConfig, selectionOf } from '../../../shared/eval-config';
 import type { EngineReport } from '../../../shared/engine';
-import type { EvalResultMessage } from '../../../shared/evaluations';
-import { type CoordinatorInfo, type FolderManifest, parseShardResult, SHARD_PROTOCOL, SHARD_QUEUE, type ShardPayload, type ShardResult, shardProgressSchema } from '../../../shared/shards';
-import type { EvalJob } from '../../../shared/worker-protocol';
+import { ADV_PNG_LIMIT, type EvalResultMessage } from '../../../shared/evaluations';
+import {
+  type CoordinatorInfo,
+  type FolderManifest,
+  parseShardResult,
+  rowSplitsByImage,
+  SHARD_PROTOCOL,
+  SHARD_QUEUE,
+  type ShardPayload,
+  type ShardResult,
+  shardProgressSchema,
+} from '../../../shared/shards';
+import type { ShardRecord } from '../../../shared/eval-shards';
+import { type EvalJob, resultKey } from '../../../shared/worker-protocol';
 import type { JobListener, JobOutcome, RunningJob } from '../supervisor';
 import { putFolder } from './blobs';
 import { LAB_VERSION } from './lab-version';
-import { foldSummaries, imageRanges, mergeImageShards } from './merge';
+import { foldSummaries, imageRanges, mergeImageShards, mergeRowShards } from './merge';
 import { redactedUrl, redisClient, redisOptions } from './redis-url';
 import { readRefusals, refusalsKey, unservedReason } from './refusals';
 import { RemoteTraining } from './remote-training';
@@ -47,6 +58,15 @@ interface PlannedShard {
   images: number;
 }
 
+/** What the shard store shows of a planned shard: its positions, its rows, or both. */
+function specOf(p: ShardPayload): ShardRecord['spec'] {
+  if (p.kind === 'images') return p.range!;
+  return p.range ? { ...p.range, rows: p.rowGroups } : p.rowGroups;
+}
+
+/** The (attack, epsilon) group a row shard runs. */
+const groupKey = (g: { attack: string; eps: number }) => `${g.attack}|${g.eps}`;
+
 /** How many images an evaluation selects (the worker's selectRecords, from the split's size). */
 export function selectedCount(config: EvalConfig, splitTotal: number): number {
   const sel = selectionOf(config);
@@ -55,12 +75,12 @@ export function selectedCount(config: EvalConfig, splitTotal: number): number {
 
 /**
  * The lab host as a coordinator: an evaluation becomes image-range shards (clean and
- * Active Defense passes over positions [from, to)) and row shards (every (attack,
- * epsilon) group over all images) on a BullMQ queue; `adlab worker` processes take
- * them. Image shards are exact because Active Defense draws each image's noise from
- * (seed, record index); attack rows are not split by image because the attacks'
- * random starts are drawn per batch, so a row shard runs each row as the single
- * machine would. Results come back as job return values and land in the lab's store.
+ * Active Defense passes over positions [from, to)) and row shards (an (attack, epsilon)
+ * group) on a BullMQ queue; `adlab worker` processes take them. Image shards are exact
+ * because Active Defense draws each image's noise from (seed, record index). A row whose
+ * outcome per image does not depend on its batch (rowSplitsByImage) is split by image
+ * range too and merged back row by row; any other row runs whole on one worker, as the
+ * single machine runs it. Results come back as job return values and land in the lab's store.
  */
 export class Coordinator {
   private readonly queue: Queue;
@@ -156,7 +176,12 @@ export class Coordinator {
     if (!config.calibrate) {
       for (const eps of config.eps) {
         for (const attack of config.attacks) {
-          shards.push({ payload: { ...base, index: shards.length, kind: 'rows', rowGroups: [{ attack, eps }], completed: job.completed }, images: count });
+          const row = { ...base, kind: 'rows' as const, rowGroups: [{ attack, eps }], completed: job.completed };
+          if (!rowSplitsByImage(config, attack)) {
+            shards.push({ payload: { ...row, index: shards.length }, images: count });
+            continue;
+          }
+          for (const range of ranges) shards.push({ payload: { ...row, index: shards.length, range }, images: range.to - range.from });
         }
       }
     }
@@ -197,7 +222,7 @@ export class Coordinator {
     const planned = this.plan(job, checkpoint, dataset, count);
     this.options.shards?.plan(
       job.jobId,
-      planned.map((s) => ({ index: s.payload.index, kind: s.payload.kind, images: s.images, spec: s.payload.range ?? s.payload.rowGroups })),
+      planned.map((s) => ({ index: s.payload.index, kind: s.payload.kind, images: s.images, spec: specOf(s.payload) })),
     );
     const progress = new Map<number, number>();
     const report = (message: string) => {
@@ -219,6 +244,28 @@ export class Coordinator {
       if (isCancelled) await this.cancelShards(job.jobId); // cancelled while the blobs went up
       let engineReported = false;
       const imageResults: (ShardResult | null)[] = planned.map(() => null);
+      // Rows split by image range: each group's parts, merged and stored once the last one is in.
+      const rowParts = new Map<string, { total: number; got: ShardResult[] }>();
+      for (const s of planned) {
+        if (s.payload.kind !== 'rows' || !s.payload.range) continue;
+        const key = groupKey(s.payload.rowGroups[0]!);
+        const parts = rowParts.get(key) ?? { total: 0, got: [] };
+        parts.total++;
+        rowParts.set(key, parts);
+      }
+      const rowPartDone = (payload: ShardPayload, result: ShardResult) => {
+        const parts = rowParts.get(groupKey(payload.rowGroups[0]!))!;
+        parts.got[imageRangeIndex(planned, payload)] = result;
+        if (parts.got.filter(Boolean).length < parts.total) return;
+        const byRow = new Map<string, EvalResultMessage[]>();
+        for (const part of parts.got) {
+          for (const row of part.results) {
+            const key = resultKey(row.attack, row.eps, row.lambda);
+            byRow.set(key, [...(byRow.get(key) ?? []), row as EvalResultMessage]);
+          }
+        }
+        for (const rows of byRow.values()) listener.evalResult?.(mergeRowShards(rows, ADV_PNG_LIMIT));
+      };
       const finished = jobs.map(async (j, i) => {
         const s = planned[i]!;
         let result: ShardResult;
@@ -242,6 +289,7 @@ export class Coordinator {
         progress.set(s.payload.index, 1);
         report(`shard ${s.payload.index + 1}/${planned.length} done on ${result.worker}`);
         if (s.payload.kind === 'images') imageResults[i] = result;
+        else if (s.payload.range) rowPartDone(s.payload, result);
         else for (const row of result.results) listener.evalResult?.(row as EvalResultMessage);
         return result.status;
       });
@@ -354,6 +402,12 @@ export class Coordinator {
       await new Promise((r) => setTimeout(r, 250));
     }
   }
+}
+
+/** Which part (in position order) of its row group a row shard split by image range is. */
+function imageRangeIndex(planned: readonly PlannedShard[], payload: ShardPayload): number {
+  const key = groupKey(payload.rowGroups[0]!);
+  return planned.filter((s) => s.payload.kind === 'rows' && s.payload.range && groupKey(s.payload.rowGroups[0]!) === key).findIndex((s) => s.payload.index === payload.index);
 }
 
 function numericSummary(values: Record<string, number | number[] | string>): Record<string, number> {
