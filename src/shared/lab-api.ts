@@ -11,6 +11,7 @@ import { evalConfigSchema } from './eval-config';
 import type { EvaluationSummary, PerImageTable } from './evaluations';
 import type { EvaluationShards } from './eval-shards';
 import type { CoordinatorInfo } from './shards';
+import { type RedisSetting, redisUrlSchema } from './redis-url';
 import { trainConfigSchema } from './train-config';
 
 /**
@@ -111,6 +112,14 @@ export const labMethodSchemas = {
   getEvaluationShards: z.tuple([id]),
   /** Whether this lab coordinates workers over Redis: the URL (password masked) and the workers connected now; null when local. */
   coordinatorInfo: z.tuple([]),
+  /** The Redis URL setting: the one in use, the one saved (passwords masked), and whether this client may change it. */
+  getRedisSetting: z.tuple([]),
+  /**
+   * Desktop app only: save the Redis URL the lab coordinates workers through when it starts
+   * (null: none, jobs run here). A web client may not: it must not point the lab at a Redis
+   * of its choosing.
+   */
+  setRedisSetting: z.tuple([redisUrlSchema.nullable()]),
 } as const;
 
 export type LabMethod = keyof typeof labMethodSchemas;
@@ -159,6 +168,8 @@ export interface LabResults {
   getValConfusion: ValConfusion | null;
   getEvaluationShards: EvaluationShards;
   coordinatorInfo: CoordinatorInfo | null;
+  getRedisSetting: RedisSetting;
+  setRedisSetting: RedisSetting;
 }
 
 /** Events pushed from the lab host to every window. */

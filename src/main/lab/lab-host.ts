@@ -1,6 +1,7 @@
 import type { DatasetSummary } from '../../shared/datasets';
 import type { EvaluationSummary } from '../../shared/evaluations';
 import { LabApiError, parseLabArgs, type ImportOptions, type LabEvent, type LabMethod, type LabParsedArgs, type LabResults } from '../../shared/lab-api';
+import { redactedUrl, type RedisSetting } from '../../shared/redis-url';
 import type { RunSummary } from '../../shared/runs';
 import type { TrainConfig } from '../../shared/train-config';
 import { previewPage } from '../../data/preview';
@@ -16,6 +17,7 @@ import { sweepStaleCheckpointTemps } from './checkpoint-files';
 import { pidAlive } from './pids';
 import { clip, quote } from './quote';
 import { Training } from './training';
+import { savedRedisUrl, saveRedisUrl } from './settings';
 import { LOCAL_CLIENT } from './uploads';
 import { readValConfusion } from './val-confusion';
 import type { WorkerLauncher } from './worker-launcher';
@@ -42,7 +44,17 @@ export interface LabHostOptions {
   remoteEngine?: string;
   /** How long shards every connected worker refused wait for a fitting one before the evaluation fails (default 30 s). */
   refusalWaitMs?: number;
+  /** Where `redisUrl` came from: ADLAB_REDIS_URL (or --redis), or the desktop app's saved setting. */
+  redisSource?: 'environment' | 'setting';
+  /**
+   * The desktop app: its window may change the saved Redis URL (setRedisSetting). Never in
+   * web mode, where any page that reaches the server could otherwise point the lab at a
+   * Redis of its choosing and hand it the lab's checkpoints and datasets.
+   */
+  redisSettingEditable?: boolean;
 }
+
+const WEB_REDIS_REASON = 'the Redis URL can be changed in the desktop app only (a web client must not point the lab at a Redis of its choosing); start web mode with ADLAB_REDIS_URL instead';
 
 type Handlers = { [M in LabMethod]: (...args: LabParsedArgs<M>) => Promise<LabResults[M]> | LabResults[M] };
 
@@ -58,7 +70,10 @@ export class LabHost {
   readonly defends: Defends;
   readonly imports: DatasetImports;
 
+  private readonly options: LabHostOptions;
+
   constructor(options: LabHostOptions) {
+    this.options = options;
     this.ctx = new LabContext(options.dataDir, options.launcher, options.nativeBinding);
     this.training = new Training(this.ctx);
     this.evaluations = new Evaluations(this.ctx);
@@ -193,7 +208,28 @@ export class LabHost {
       this.evals.get(id); // an unknown evaluation is an error, not an empty list
       return { shards: this.shards.list(id), workers: this.shards.throughput(id) };
     },
+    getRedisSetting: () => this.redisSetting(),
+    setRedisSetting: (url) => {
+      if (!this.options.redisSettingEditable) throw new LabApiError(WEB_REDIS_REASON);
+      saveRedisUrl(this.dataDir, url);
+      return this.redisSetting();
+    },
   } satisfies Handlers;
+
+  /** The Redis URL in use and the one saved, passwords masked: the raw URLs never leave the host. */
+  private redisSetting(): RedisSetting {
+    const { redisUrl, redisSettingEditable } = this.options;
+    const saved = savedRedisUrl(this.dataDir);
+    return {
+      active: redisUrl ? redactedUrl(redisUrl) : null,
+      activeSource: redisUrl ? (this.options.redisSource ?? 'environment') : null,
+      saved: saved ? redactedUrl(saved) : null,
+      editable: redisSettingEditable ?? false,
+      readOnlyReason: redisSettingEditable ? null : WEB_REDIS_REASON,
+      // Only a saved URL applies at start, and only where no ADLAB_REDIS_URL overrides it.
+      restartNeeded: (redisSettingEditable ?? false) && this.options.redisSource !== 'environment' && (saved ?? undefined) !== (redisUrl ?? undefined),
+    };
+  }
 
   // Host-side operations that are no LabApi method (the API is `handlers`, or `call` from a transport).
   /** Resolves when the run reaches a final status. */

@@ -73,7 +73,8 @@ export function mergeImageShards(shards: readonly Values[], config: EvalConfig, 
       }),
     );
   }
-  out.diagnostics = JSON.stringify(warnings);
+  // As the worker sends them: with Active Defense always, undefended only when there is a warning.
+  if (config.defense === 'ad' || warnings.length > 0) out.diagnostics = JSON.stringify(warnings);
   return out;
 }
 
