@@ -77,6 +77,17 @@ describe('web mode server', () => {
     ws.close();
   });
 
+  it('shows the Redis setting read-only, with the reason, and refuses to change it', async () => {
+    const ws = await connect(`?token=${server.token}`, `http://127.0.0.1:${server.port}`);
+    const shown = await request(ws, encodeWire({ id: 8, method: 'getRedisSetting', args: [] }));
+    expect(shown.result).toMatchObject({ active: null, saved: null, editable: false, readOnlyReason: expect.stringMatching(/desktop app only/) });
+    const set = await request(ws, encodeWire({ id: 9, method: 'setRedisSetting', args: ['redis://evil.example:6379'] }));
+    expect(set.ok).toBe(false);
+    expect(set.error).toMatch(/a web client must not point the lab at a Redis of its choosing/);
+    expect(readdirSync(join(dir, 'data'))).not.toContain('settings.json');
+    ws.close();
+  });
+
   it.each([
     ['no token', '', undefined],
     ['a wrong token', '?token=wrong', undefined],
