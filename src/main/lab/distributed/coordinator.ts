@@ -239,6 +239,8 @@ export class Coordinator {
       report(`shard ${s.payload.index + 1}/${planned.length} on ${p.worker}${p.message ? `: ${p.message}` : ''}`);
     };
     this.events.on('progress', onProgress);
+    // Stops the refusal watch however the evaluation ends.
+    const watching = new AbortController();
     try {
       const jobs = await Promise.all(planned.map((s) => this.enqueue(s.payload)));
       if (isCancelled) await this.cancelShards(job.jobId); // cancelled while the blobs went up
@@ -294,7 +296,7 @@ export class Coordinator {
         return result.status;
       });
       const all = Promise.allSettled(finished);
-      const unserved = this.untilUnserved(job.jobId, all, report);
+      const unserved = this.untilUnserved(job.jobId, watching.signal, report);
       // A removed (cancelled) shard never finishes: cancel and close end the wait instead.
       const statuses = await Promise.race([all, this.closed.then(() => 'closed' as const), cancelled.then(() => 'cancelled' as const), unserved]);
       if (statuses === 'closed') return { status: 'failed', error: 'the coordinating lab closed; its shards stay queued for a resume' };
@@ -320,6 +322,7 @@ export class Coordinator {
       await Promise.allSettled(jobs.map((j) => j.remove()));
       return { status: 'completed', summary: numericSummary(merged) };
     } finally {
+      watching.abort();
       this.events.off('progress', onProgress);
     }
   }
@@ -347,19 +350,16 @@ export class Coordinator {
   /**
    * Resolves with the reason once every connected worker has refused this evaluation's
    * shards for `refusalWaitMs` in a row (a fitting worker that connects meanwhile resets
-   * the wait); never resolves while one might take them, nor after `finished` settles.
+   * the wait); never resolves while one might take them, nor once `stop` is aborted.
    */
-  private untilUnserved(evalId: string, finished: Promise<unknown>, report: (message: string) => void): Promise<{ unserved: string }> {
+  private untilUnserved(evalId: string, stop: AbortSignal, report: (message: string) => void): Promise<{ unserved: string }> {
     const wait = this.options.refusalWaitMs ?? 30_000;
     const need = { engine: this.options.engine, labVersion: LAB_VERSION };
-    let over = false;
-    void finished.finally(() => (over = true));
-    void this.closed.then(() => (over = true));
     return new Promise((resolve) => {
       let since: number | null = null;
       let told = 0;
       const check = async () => {
-        if (over) return;
+        if (stop.aborted) return;
         const refusals = await readRefusals(this.redis, evalId).catch(() => new Map<string, string>());
         if (refusals.size > told) {
           told = refusals.size;
@@ -372,7 +372,7 @@ export class Coordinator {
           since ??= Date.now();
           if (Date.now() - since >= wait) return resolve({ unserved: `${reason} (waited ${Math.round(wait / 1000)} s)` });
         }
-        if (!over) setTimeout(() => void check(), REFUSAL_CHECK_MS).unref();
+        if (!stop.aborted) setTimeout(() => void check(), REFUSAL_CHECK_MS).unref();
       };
       setTimeout(() => void check(), REFUSAL_CHECK_MS).unref();
     });
