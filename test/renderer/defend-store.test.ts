@@ -82,6 +82,27 @@ describe('useDefendStore', () => {
     expect(lab.calls.map((c) => c.method)).toEqual(['defendImage', 'cancelDefend']);
     expect(lab.unexpected).toEqual([]);
   });
+  it('a cancel asked while defendImage is in flight is sent once the host has the job', async () => {
+    const answer = deferred<void>();
+    const lab = strictFakeLab({ defendImage: () => answer.promise, cancelDefend: async () => undefined });
+    provideLab(lab.api);
+    connectLabEvents(lab.api);
+    const store = useDefendStore();
+    const running = store.start({ kind: 'dataset', datasetId: 'd', split: 'train', index: 0 }, { runId: 'r' });
+    await new Promise((r) => setTimeout(r, 0));
+    await store.cancel();
+    expect(lab.calls.map((c) => c.method)).toEqual(['defendImage']);
+    answer.resolve();
+    await running;
+    expect(lab.calls.map((c) => [c.method, c.args.at(-1)])).toEqual([
+      ['defendImage', store.jobId],
+      ['cancelDefend', store.jobId],
+    ]);
+    lab.emit({ type: 'defend-failed', jobId: store.jobId!, error: 'defend job cancelled' });
+    expect(store.phase).toBe('cancelled');
+    expect(lab.unexpected).toEqual([]);
+  });
+
   it('shows warnings while the job runs, each once, and does not repeat them from the result', async () => {
     const lab = strictFakeLab({ defendImage: async () => undefined });
     provideLab(lab.api);
