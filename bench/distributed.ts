@@ -41,13 +41,13 @@ export async function benchDistributed(print: (line: string) => void, opts: { qu
   const workers: TestWorker[] = [];
   try {
     const datasetId = (await local.startImport(cifarJpegTarball(), { limit: 200 }).done).id;
-    const runId = local.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 64, epochs: 1, batchSize: 50, seed: 1 }));
+    const runId = local.handlers.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 64, epochs: 1, batchSize: 50, seed: 1 })).runId;
     const run = await local.waitForRun(runId);
     if (run.status !== 'completed') throw new Error(`training failed: ${run.error}`);
     const config = evalConfigSchema.parse({ ...CONFIG, runId });
     const timed = async (host: LabHost) => {
       const t0 = performance.now();
-      const e = await host.waitForEvaluation(host.startEvaluation(config));
+      const e = await host.waitForEvaluation(host.handlers.startEvaluation(config).evalId);
       if (e.status !== 'completed') throw new Error(`evaluation ${e.status}: ${e.error}`);
       return { seconds: (performance.now() - t0) / 1000, e };
     };

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DatasetFormat, DatasetSummary } from '../shared/datasets';
+import type { ImportOptions as ApiImportOptions } from '../shared/lab-api';
 import { detectCifar, importCifar } from './cifar-binary';
 import { DatasetError, badInput, throwIfCancelled } from './errors';
 import { planImageFolder } from './image-folder-layout';
@@ -12,13 +13,13 @@ import { openSource } from './source';
 
 export type { ImportProgress };
 
-export interface ImportOptions {
+/**
+ * The LabApi's import options (name; size: square side of the cached images, default 32,
+ * CIFAR's native size; limit: images kept per split, class-balanced for folders, first
+ * records for CIFAR), plus what only this layer takes.
+ */
+export interface ImportOptions extends ApiImportOptions {
   id: string;
-  name?: string;
-  /** Square side of the cached images (default 32, CIFAR's native size). */
-  size?: number;
-  /** Keep at most this many images per split (class-balanced for folders; first records for CIFAR). */
-  limit?: number;
   signal?: AbortSignal;
   onProgress?: (p: ImportProgress) => void;
 }

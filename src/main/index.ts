@@ -9,6 +9,7 @@ import { utilityWorkerLauncher } from './electron/worker';
 import { acquireAppLock } from './lab/app-lock';
 import { LabHost } from './lab/lab-host';
 import { builtMainDir, defaultDataDir } from './lab/paths';
+import { savedRedisUrl } from './lab/settings';
 
 /**
  * The Electron shell: a window, IPC handlers that forward to the lab host,
@@ -39,11 +40,21 @@ if (!app.requestSingleInstanceLock()) {
       return;
     }
     app.once('will-quit', () => unlock());
+    // ADLAB_REDIS_URL wins over the URL saved in Settings; a broken settings file is reported, not fatal.
+    const envRedis = process.env.ADLAB_REDIS_URL || undefined;
+    let savedRedis: string | null = null;
+    try {
+      savedRedis = savedRedisUrl(dataDir);
+    } catch (err) {
+      dialog.showErrorBox('Active Defense Lab', `The saved Redis setting is ignored: ${(err as Error).message}`);
+    }
     const host = new LabHost({
       dataDir,
       launcher: utilityWorkerLauncher(utilityProcess.fork, join(here, 'worker.js')),
       nativeBinding: electronSqliteBinding(),
-      redisUrl: process.env.ADLAB_REDIS_URL || undefined,
+      redisUrl: envRedis ?? savedRedis ?? undefined,
+      redisSource: envRedis ? 'environment' : 'setting',
+      redisSettingEditable: true,
       pickPath: async (kind) => {
         const result = await dialog.showOpenDialog({
           title: kind === 'folder' ? 'Import an image folder or extracted CIFAR folder' : 'Import a dataset archive',

@@ -10,8 +10,11 @@ export interface ShardRecord {
   evalId: string;
   index: number;
   kind: 'images' | 'rows';
-  /** Positions [from, to) of an image shard, or the (attack, eps) groups of a row shard. */
-  spec: { from: number; to: number } | { attack: string; eps: number }[];
+  /**
+   * Positions [from, to) of an image shard, the (attack, eps) groups of a row shard over every
+   * image, or positions [from, to) with `rows`: a row shard split by image range.
+   */
+  spec: { from: number; to: number; rows?: { attack: string; eps: number }[] } | { attack: string; eps: number }[];
   status: ShardStatus;
   worker: string | null;
   engine: string | null;
@@ -51,8 +54,9 @@ export function workerThroughput(shards: readonly ShardRecord[]): WorkerThroughp
   return [...by.values()].sort((a, b) => (a.worker < b.worker ? -1 : 1));
 }
 
-/** What a shard covered, in words (CLI and app alike): "images 0-7" (inclusive) or "rows apgd-ce@8.0/255, ...". */
+/** What a shard covered, in words (CLI and app alike): "images 0-7" (inclusive), "rows apgd-ce@8.0/255, ..." or "rows fgsm@8.0/255 on images 0-7". */
 export function describeShardSpec(spec: ShardRecord['spec']): string {
-  if (!Array.isArray(spec)) return `images ${spec.from}-${spec.to - 1}`;
-  return `rows ${spec.map((g) => `${g.attack}@${(g.eps * 255).toFixed(1)}/255`).join(', ')}`;
+  const rows = (groups: { attack: string; eps: number }[]) => `rows ${groups.map((g) => `${g.attack}@${(g.eps * 255).toFixed(1)}/255`).join(', ')}`;
+  if (Array.isArray(spec)) return rows(spec);
+  return spec.rows ? `${rows(spec.rows)} on images ${spec.from}-${spec.to - 1}` : `images ${spec.from}-${spec.to - 1}`;
 }

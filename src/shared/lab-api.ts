@@ -11,6 +11,7 @@ import { evalConfigSchema } from './eval-config';
 import type { EvaluationSummary, PerImageTable } from './evaluations';
 import type { EvaluationShards } from './eval-shards';
 import type { CoordinatorInfo } from './shards';
+import { type RedisSetting, redisUrlSchema } from './redis-url';
 import { trainConfigSchema } from './train-config';
 
 /**
@@ -19,6 +20,12 @@ import { trainConfigSchema } from './train-config';
  * WebSocket): unknown fields and wrong types are rejected with the field's name.
  */
 const id = z.string().min(1).max(100);
+/**
+ * The id of a Defend, import or download job, minted by the client (crypto.randomUUID) and
+ * passed with the start call, so every event of the job names an id the client already
+ * knows. The host refuses an id it has seen before.
+ */
+export const jobIdSchema = z.uuid();
 
 /**
  * Where an import reads from. The renderer never names a path itself: it can
@@ -40,6 +47,8 @@ export const importOptionsSchema = z.strictObject({
   /** Keep at most this many images per split (class-balanced for image folders). */
   limit: z.int().min(1).max(10_000_000).optional(),
 });
+/** The one declaration of a dataset import's options: the host, the renderer and src/data derive theirs from it. */
+export type ImportOptions = z.infer<typeof importOptionsSchema>;
 
 export const labMethodSchemas = {
   engineInfo: z.tuple([]),
@@ -73,15 +82,15 @@ export const labMethodSchemas = {
   exportEvaluationImages: z.tuple([id, z.enum(['csv', 'json'])]),
   /** The final (adversarial) point of one record under one result row, as a PNG data URL; null where it was not fooled. */
   getAdversarialImage: z.tuple([id, z.string().min(1).max(200), z.int().min(0).max(10_000_000)]),
-  /** Run Active Defense (optionally after an attack) on one image; the result arrives as a 'defend-done' event. */
-  defendImage: z.tuple([defendRequestSchema]),
+  /** Run Active Defense (optionally after an attack) on one image under the client's job id; the result arrives as a 'defend-done' event. */
+  defendImage: z.tuple([defendRequestSchema, jobIdSchema]),
   cancelDefend: z.tuple([id]),
   listDatasets: z.tuple([]),
   /** Desktop only: a native dialog for an archive or folder. Null when the user cancels. */
   pickDatasetSource: z.tuple([z.enum(['file', 'folder'])]),
-  importDataset: z.tuple([datasetSourceSchema, importOptionsSchema]),
+  importDataset: z.tuple([datasetSourceSchema, importOptionsSchema, jobIdSchema]),
   /** Fetch an official CIFAR archive from its home page (MD5-checked, resumable), then import it. */
-  downloadDataset: z.tuple([z.enum(['cifar10', 'cifar100'])]),
+  downloadDataset: z.tuple([z.enum(['cifar10', 'cifar100']), jobIdSchema]),
   cancelImport: z.tuple([id]),
   previewDataset: z.tuple([
     z.strictObject({
@@ -103,6 +112,14 @@ export const labMethodSchemas = {
   getEvaluationShards: z.tuple([id]),
   /** Whether this lab coordinates workers over Redis: the URL (password masked) and the workers connected now; null when local. */
   coordinatorInfo: z.tuple([]),
+  /** The Redis URL setting: the one in use, the one saved (passwords masked), and whether this client may change it. */
+  getRedisSetting: z.tuple([]),
+  /**
+   * Desktop app only: save the Redis URL the lab coordinates workers through when it starts
+   * (null: none, jobs run here). A web client may not: it must not point the lab at a Redis
+   * of its choosing.
+   */
+  setRedisSetting: z.tuple([redisUrlSchema.nullable()]),
 } as const;
 
 export type LabMethod = keyof typeof labMethodSchemas;
@@ -136,12 +153,12 @@ export interface LabResults {
   getEvaluationImages: PerImageTable;
   exportEvaluationImages: string;
   getAdversarialImage: string | null;
-  defendImage: { jobId: string };
+  defendImage: void;
   cancelDefend: void;
   listDatasets: DatasetSummary[];
   pickDatasetSource: { pickId: string; name: string } | null;
-  importDataset: { jobId: string };
-  downloadDataset: { jobId: string };
+  importDataset: void;
+  downloadDataset: void;
   cancelImport: void;
   previewDataset: DatasetPreviewPage;
   deleteDataset: void;
@@ -151,6 +168,8 @@ export interface LabResults {
   getValConfusion: ValConfusion | null;
   getEvaluationShards: EvaluationShards;
   coordinatorInfo: CoordinatorInfo | null;
+  getRedisSetting: RedisSetting;
+  setRedisSetting: RedisSetting;
 }
 
 /** Events pushed from the lab host to every window. */

@@ -39,6 +39,8 @@ export const LAB_METHOD_NAMES = [
   'getValConfusion',
   'getEvaluationShards',
   'coordinatorInfo',
+  'getRedisSetting',
+  'setRedisSetting',
 ] as const;
 
 export type LabMethodName = (typeof LAB_METHOD_NAMES)[number];

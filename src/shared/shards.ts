@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { evalConfigSchema } from './eval-config';
+import { type EvalConfig, evalConfigSchema } from './eval-config';
 import { trainConfigSchema } from './train-config';
 
 /**
@@ -35,7 +35,10 @@ export const shardPayloadSchema = z.strictObject({
   labVersion: z.string().min(1).max(50),
   evalId: z.string().min(1).max(100),
   index: z.number().int().min(0).max(100_000),
-  /** images: the clean / Active Defense pass over positions [from, to); rows: the listed attack rows over every image. */
+  /**
+   * images: the clean / Active Defense pass over positions [from, to); rows: the listed attack
+   * rows, over positions [from, to) when `range` is set (rowSplitsByImage), else over every image.
+   */
   kind: z.enum(['images', 'rows']),
   range: z.strictObject({ from: z.number().int().min(0), to: z.number().int().min(1) }).optional(),
   /** The (attack, epsilon) groups of a row shard: all their rows (every lambda of a sweep), over every image. */
@@ -50,6 +53,23 @@ export const shardPayloadSchema = z.strictObject({
   engine: z.string().min(1).max(50),
 });
 export type ShardPayload = z.infer<typeof shardPayloadSchema>;
+
+/**
+ * Attacks whose outcome on an image does not depend on the other images of its batch: they
+ * draw nothing at random (FGSM). Their rows are split by image range like the clean and Active
+ * Defense passes. Attacks with random starts join once their draws are keyed per record
+ * (recordKeys: one key per image, its dataset index).
+ */
+export const PER_RECORD_ATTACKS: readonly string[] = ['fgsm'];
+
+/**
+ * Whether an attack row can run as image-range shards and still equal the single-machine row
+ * image for image: a per-record attack on the undefended model (Active Defense's noise inside
+ * the attack is drawn per batch), scored once (the spread over repeats needs every image).
+ */
+export function rowSplitsByImage(config: Pick<EvalConfig, 'defense' | 'repeats'>, attack: string): boolean {
+  return config.defense === 'none' && (config.repeats ?? 1) === 1 && PER_RECORD_ATTACKS.includes(attack);
+}
 
 const summaryValue = z.union([z.number(), z.array(z.number()), z.string()]);
 const finite = z.number().refine(Number.isFinite, 'a finite number');

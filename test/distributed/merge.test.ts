@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/main/cli/cli';
 import { Coordinator, workerNames } from '../../src/main/lab/distributed/coordinator';
-import { imageRanges, mergeImageShards } from '../../src/main/lab/distributed/merge';
-import { workerThroughput } from '../../src/shared/eval-shards';
+import { imageRanges, mergeImageShards, mergeRowShards } from '../../src/main/lab/distributed/merge';
+import { describeShardSpec, workerThroughput } from '../../src/shared/eval-shards';
+import type { EvalResultMessage } from '../../src/shared/evaluations';
 import { checkRedisUrl, redactedUrl } from '../../src/main/lab/distributed/redis-url';
 import { JobQueue } from '../../src/main/lab/job-queue';
 import type { RunningJob } from '../../src/main/lab/supervisor';
-import { parseShardPayload, parseShardResult } from '../../src/shared/shards';
+import { parseShardPayload, parseShardResult, rowSplitsByImage } from '../../src/shared/shards';
 import { parseTrainConfig } from '../../src/shared/train-config';
 import { parseEvalConfig } from '../support/configs';
 
@@ -59,6 +60,67 @@ describe('merging image shards', () => {
 
   it('refuses shards without per-image labels', () => {
     expect(() => mergeImageShards([{ cleanAcc: 1 }], config, 3)).toThrow("image shard 0: no per-image 'labels'");
+  });
+});
+
+describe('merging the image-range shards of one attack row', () => {
+  const part = (robust: number[], clean: number[], linf: number[], maxPerturbation: number, warnings: string[] = []): EvalResultMessage => {
+    const n = robust.length;
+    const share = (a: number[]) => a.reduce((x, y) => x + y, 0) / n;
+    return {
+      attack: 'fgsm',
+      eps: 8 / 255,
+      lambda: null,
+      n,
+      robustAcc: share(robust),
+      robustStd: null,
+      worstAcc: null,
+      majorityAcc: null,
+      seconds: 1.5,
+      warnings,
+      extra: { attackAcc: share(robust), cleanAcc: share(clean), maxPerturbation, 'after:fgsm': share(robust) },
+      perImage: { robust, advPred: robust.map((r, i) => (r ? i : 9)), linf, l2: linf.map((v) => 2 * v), advPng: robust.map((r) => (r ? null : 'data:image/png;base64,x')) },
+    };
+  };
+
+  it('concatenates per-image outcomes and derives the row figures over all images (hand-computed)', () => {
+    // Images 0-2: clean right, right, wrong; robust after FGSM: 1, 0, 0. Images 3-6: clean all right; robust 1, 1, 0, 1.
+    const a = part([1, 0, 0], [1, 1, 0], [0.01, 0.03, 0], 0.03, ['w1']);
+    const b = part([1, 1, 0, 1], [1, 1, 1, 1], [0.02, 0, 0.031, 0.01], 0.031, ['w1', 'w2']);
+    const m = mergeRowShards([a, b], 5);
+    expect(m.n).toBe(7);
+    expect(m.robustAcc).toBe(4 / 7);
+    expect(m.extra).toEqual({ attackAcc: 4 / 7, cleanAcc: 6 / 7, maxPerturbation: 0.031, 'after:fgsm': 4 / 7 });
+    expect(m.seconds).toBe(3);
+    expect(m.warnings).toEqual(['w1', 'w2']);
+    expect(m.perImage!.robust).toEqual([1, 0, 0, 1, 1, 0, 1]);
+    expect(m.perImage!.advPred).toEqual([0, 9, 9, 0, 1, 9, 3]);
+    expect(m.perImage!.linf).toEqual([0.01, 0.03, 0, 0.02, 0, 0.031, 0.01]);
+    // PNGs of fooled points for the first 5 positions of the whole row only (position 5 is fooled: no PNG kept).
+    expect(m.perImage!.advPng).toEqual([null, 'data:image/png;base64,x', 'data:image/png;base64,x', null, null, null, null]);
+  });
+
+  it('refuses parts of different rows, parts without per-image outcomes, and rows scored over repeats', () => {
+    const a = part([1], [1], [0], 0);
+    expect(() => mergeRowShards([a, { ...a, attack: 'pgd' }], 10)).toThrow('row shards of different rows (fgsm and pgd)');
+    expect(() => mergeRowShards([a, { ...a, perImage: undefined }], 10)).toThrow('sent no per-image outcome');
+    expect(() => mergeRowShards([{ ...a, robustStd: 0.1 }], 10)).toThrow('scored over repeats');
+    expect(() => mergeRowShards([], 10)).toThrow('no row shards');
+  });
+});
+
+describe('which attack rows are split by image range', () => {
+  it('rows of an attack with no random draw on the undefended model, scored once; no other', () => {
+    expect(rowSplitsByImage({ defense: 'none', repeats: 1 }, 'fgsm')).toBe(true);
+    expect(rowSplitsByImage({ defense: 'ad', repeats: 1 }, 'fgsm')).toBe(false);
+    expect(rowSplitsByImage({ defense: 'none', repeats: 3 }, 'fgsm')).toBe(false);
+    expect(rowSplitsByImage({ defense: 'none', repeats: 1 }, 'pgd')).toBe(false);
+    expect(rowSplitsByImage({ defense: 'none', repeats: 1 }, 'apgd-ce')).toBe(false);
+  });
+  it('a split row shard is described by its rows and its images', () => {
+    expect(describeShardSpec({ from: 8, to: 16, rows: [{ attack: 'fgsm', eps: 8 / 255 }] })).toBe('rows fgsm@8.0/255 on images 8-15');
+    expect(describeShardSpec({ from: 8, to: 16 })).toBe('images 8-15');
+    expect(describeShardSpec([{ attack: 'pgd', eps: 4 / 255 }])).toBe('rows pgd@4.0/255');
   });
 });
 
@@ -197,6 +259,7 @@ describe('adlab worker options', () => {
       expect(await run(['worker', '--redis', 'http://x:1'])).toMatchObject({ code: 2, err: expect.stringContaining('must start with redis:// or rediss://') });
       expect(await run(['--redis', 'redis://127.0.0.1:1', 'worker', '--concurrency', '0'])).toMatchObject({ code: 2, err: expect.stringContaining('--concurrency must be 1..64, not 0') });
       expect(await run(['worker', '--redis', 'redis://127.0.0.1:1', '--name', 'a b'])).toMatchObject({ code: 2, err: expect.stringContaining('--name may hold') });
+      expect(await run(['worker', '--redis', 'redis://127.0.0.1:1', '--engine', 'tpu'])).toMatchObject({ code: 2, err: expect.stringContaining("--engine must be one of tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu, not 'tpu'") });
     } finally {
       if (saved !== undefined) process.env.ADLAB_REDIS_URL = saved;
     }

@@ -3,13 +3,16 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { evalsCommand } from '../../src/main/cli/eval-command';
 import { LabHost } from '../../src/main/lab/lab-host';
 import { nodeWorkerLauncher } from '../../src/main/lab/worker-launcher';
 import type { EvalConfigInput } from '../../src/shared/eval-config';
 import type { EvaluationSummary } from '../../src/shared/evaluations';
 import { SHARD_QUEUE } from '../../src/shared/shards';
+import { LAB_VERSION } from '../../src/main/lab/distributed/lab-version';
+import { refusalsKey } from '../../src/main/lab/distributed/refusals';
 import { parseTrainConfig } from '../../src/shared/train-config';
 import { parseEvalConfig } from '../support/configs';
 import { BUILT_WORKER, cifarJpegTarball } from '../support/paths';
@@ -48,7 +51,7 @@ beforeAll(async () => {
   redis = await startRedis();
   local = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER, { env: { ...process.env, ADLAB_ENGINE: 'wasm' } }), adoptQueue: false });
   const datasetId = (await local.startImport(cifarJpegTarball(), { limit: 200 }).done).id;
-  runId = local.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 64, epochs: 1, batchSize: 50, lr: 0.05, seed: 5 }));
+  runId = local.handlers.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 64, epochs: 1, batchSize: 50, lr: 0.05, seed: 5 })).runId;
   const run = await local.waitForRun(runId);
   if (run.status !== 'completed') throw new Error(`training failed: ${run.error}`);
   coordinator = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 8 });
@@ -65,8 +68,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function evaluate(host: LabHost, name: string): Promise<EvaluationSummary> {
-  const e = await host.waitForEvaluation(host.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name })));
+async function evaluate(host: LabHost, name: string, config: EvalConfigInput = { ...CONFIG, runId }): Promise<EvaluationSummary> {
+  const e = await host.waitForEvaluation(host.handlers.startEvaluation(parseEvalConfig({ ...config, name })).evalId);
   expect(e.error).toBeNull();
   expect(e.status).toBe('completed');
   return e;
@@ -136,8 +139,29 @@ describe('evaluations sharded over BullMQ workers', () => {
     expect(await queue.getJobCounts('active', 'waiting', 'completed', 'failed')).toEqual({ active: 0, waiting: 0, completed: 0, failed: 0 });
   }, 600_000);
 
+  it('splits a per-record attack row (FGSM on the undefended model) by image range; merged, it equals the local row image for image', async () => {
+    const config = { runId, split: 'val' as const, n: 64, batchSize: 16, seed: 3, attacks: ['fgsm' as const, 'pgd' as const], eps: [8 / 255], iterations: 3 };
+    const alone = await evaluate(local, 'fgsm local', config);
+    const four = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 4 });
+    try {
+      const sharded = await evaluate(four, 'fgsm sharded', config);
+      expect(comparable(four, sharded)).toEqual(comparable(local, alone));
+      expect(sharded.results.map((r) => r.attack)).toEqual(['fgsm', 'pgd']);
+      // FGSM attacks something here (the comparison would be empty otherwise), and its row came back in four parts.
+      expect(sharded.results[0]!.robustAcc).toBeLessThan(sharded.summary.cleanAcc as number);
+      const shards = four.shards.list(sharded.id);
+      const ranges = [0, 16, 32, 48].map((from) => ({ from, to: from + 16 }));
+      expect(shards.map((sh) => sh.spec)).toEqual([...ranges, ...ranges.map((r) => ({ ...r, rows: [{ attack: 'fgsm', eps: 8 / 255 }] })), [{ attack: 'pgd', eps: 8 / 255 }]]);
+      expect(shards.every((sh) => sh.status === 'completed')).toBe(true);
+      // PGD's random start is drawn per batch: its row stays whole on one worker.
+      expect(shards.at(-1)!.images).toBe(64);
+    } finally {
+      await four.close();
+    }
+  }, 600_000);
+
   it('a worker SIGKILLed mid-shard: the shard is detected as stalled, runs elsewhere, and the result is the same', async () => {
-    const id = coordinator.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name: 'killed' }));
+    const id = coordinator.handlers.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name: 'killed' })).evalId;
     const victim = workers[0]!;
     let killed = false;
     for (let i = 0; i < 2000 && !killed; i++) {
@@ -157,12 +181,12 @@ describe('evaluations sharded over BullMQ workers', () => {
   }, 600_000);
 
   it('cancel removes pending shards and stops running ones: no shard left active, no compute process left', async () => {
-    const id = coordinator.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name: 'cancelled', iterations: 50 }));
+    const id = coordinator.handlers.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name: 'cancelled', iterations: 50 })).evalId;
     for (let i = 0; i < 2000; i++) {
       if ((await queue.getActive()).length > 0) break;
       await new Promise((r) => setTimeout(r, 25));
     }
-    coordinator.cancelEvaluation(id);
+    coordinator.handlers.cancelEvaluation(id);
     const e = await coordinator.waitForEvaluation(id);
     expect(e.status).toBe('cancelled');
     expect(await queue.getActiveCount()).toBe(0);
@@ -175,7 +199,7 @@ describe('evaluations sharded over BullMQ workers', () => {
   it("a two-run sweep on remote workers lands both runs' curves and checkpoints in the coordinator's store", async () => {
     const datasetId = local.runs.get(runId).config.datasetId;
     const ids = [0.05, 0.02].map((lr) =>
-      coordinator.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 32, epochs: 2, batchSize: 50, lr, seed: 7, name: `sweep lr ${lr}` })),
+      coordinator.handlers.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 32, epochs: 2, batchSize: 50, lr, seed: 7, name: `sweep lr ${lr}` })).runId,
     );
     const runs = await Promise.all(ids.map((id) => coordinator.waitForRun(id)));
     for (const run of runs) {
@@ -198,23 +222,58 @@ describe('evaluations sharded over BullMQ workers', () => {
     const finalLoss = runs.map((r) => coordinator.runs.metrics(r.id).filter((m) => m.name === 'loss').at(-1)!.value);
     expect(finalLoss[0]).not.toBe(finalLoss[1]);
     // A checkpoint that came back through Redis is a working checkpoint here.
-    const e = await local.waitForEvaluation(local.startEvaluation(parseEvalConfig({ runId: ids[0]!, split: 'val', n: 16, checkpoint: 'last' })));
+    const e = await local.waitForEvaluation(local.handlers.startEvaluation(parseEvalConfig({ runId: ids[0]!, split: 'val', n: 16, checkpoint: 'last' })).evalId);
     expect(e.status).toBe('completed');
     expect(e.summary.n).toBe(16);
   }, 600_000);
 
-  it('a worker refuses a shard whose engine or lab version differs, and says why', async () => {
-    // tfjs-node is no dependency of the lab (never installed by npm ci): the compute process falls back, and the worker refuses.
-    const strict = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 2, remoteEngine: 'tfjs-node' });
+  it('a shard refused for its engine goes to a worker whose engine fits; with none, the evaluation fails naming the need and the workers seen', async () => {
+    const client = new Redis(redis.url);
+    onTestFinished(() => client.disconnect());
+    const refusals = (evalId: string) => client.hgetall(refusalsKey(evalId));
+    // The three workers compute on wasm (ADLAB_ENGINE=wasm): each refuses an evaluation on cpu, which waits for a cpu worker.
+    const onCpu = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 2, remoteEngine: 'cpu', refusalWaitMs: 300_000 });
     try {
-      const e = await strict.waitForEvaluation(strict.startEvaluation(parseEvalConfig({ runId, split: 'val', n: 8 })));
+      const id = onCpu.handlers.startEvaluation(parseEvalConfig({ runId, split: 'val', n: 8 })).evalId;
+      await expect.poll(async () => Object.keys(await refusals(id)).length, { timeout: 120_000, interval: 100 }).toBe(3);
+      for (const why of Object.values(await refusals(id))) expect(why).toBe('its engine is wasm, the evaluation runs on cpu');
+      expect(onCpu.evals.get(id).status).toBe('running');
+      const cpu = await startWorker(redis.url, 'c1', join(dir, 'cache-c1'), ['--engine', 'cpu']);
+      try {
+        const e = await onCpu.waitForEvaluation(id);
+        expect(e.error).toBeNull();
+        expect(e.status).toBe('completed');
+        expect(e.engine).toBe('cpu');
+        expect(onCpu.shards.list(id).map((sh) => [sh.worker, sh.engine, sh.status])).toEqual([
+          ['c1', 'cpu', 'completed'],
+          ['c1', 'cpu', 'completed'],
+        ]);
+      } finally {
+        await cpu.stop();
+      }
+    } finally {
+      await onCpu.close();
+    }
+    // tfjs-node is no dependency of the lab (never installed by npm ci): no worker here computes on it.
+    const strict = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 2, remoteEngine: 'tfjs-node', refusalWaitMs: 2000 });
+    try {
+      const id = strict.handlers.startEvaluation(parseEvalConfig({ runId, split: 'val', n: 8 })).evalId;
+      const e = await strict.waitForEvaluation(id);
       expect(e.status).toBe('failed');
-      expect(e.error).toMatch(/refused by worker w\d: its engine is [\w-]+, the evaluation runs on tfjs-node$/);
+      const seen = workers.map((w) => w.name).sort().map((w) => `${w} (its engine is wasm, the evaluation runs on tfjs-node)`);
+      expect(e.error).toBe(
+        `no connected worker can run this evaluation's shards, which need engine tfjs-node and lab version ${LAB_VERSION}; workers seen: ${seen.join(', ')} (waited 2 s)`,
+      );
+      expect(strict.shards.list(id).map((sh) => [sh.status, sh.error])).toEqual([
+        ['failed', e.error],
+        ['failed', e.error],
+      ]);
+      expect(await queue.getJobCounts('active', 'waiting', 'delayed')).toEqual({ active: 0, waiting: 0, delayed: 0 });
     } finally {
       await strict.close();
     }
     const manifest = { id: 'a'.repeat(64), files: [] };
-    const other = await queue.add(
+    await queue.add(
       'shard',
       {
         protocol: 1,
@@ -235,9 +294,13 @@ describe('evaluations sharded over BullMQ workers', () => {
     );
     const events = new QueueEvents(SHARD_QUEUE, { connection: { url: redis.url, maxRetriesPerRequest: null } });
     try {
-      await expect(other.waitUntilFinished(events)).rejects.toThrow(/refused by worker w\d: it runs lab version [\d.]+, the evaluation needs 0\.0\.0-other/);
-      // Refused at once, not retried.
-      expect((await queue.getJob('ev-other.shard-0'))!.attemptsMade).toBe(1);
+      // Another lab version: each worker that takes it refuses with the reason and leaves it on the queue, neither failed nor retried.
+      await expect.poll(async () => Object.keys(await refusals('ev-other')).length, { timeout: 60_000, interval: 100 }).toBeGreaterThan(0);
+      for (const why of Object.values(await refusals('ev-other'))) expect(why).toBe(`it runs lab version ${LAB_VERSION}, the evaluation needs 0.0.0-other`);
+      const other = (await queue.getJob('ev-other.shard-0'))!;
+      expect(['waiting', 'delayed', 'active']).toContain(await other.getState());
+      expect(other.attemptsMade).toBe(0);
+      // A malformed payload no worker can run: failed at once.
       const junk = await queue.add('shard', { protocol: 1, evalId: 'ev-junk', index: 'x' }, { jobId: 'ev-junk.shard-0' });
       await expect(junk.waitUntilFinished(events)).rejects.toThrow(/refused by worker w\d: invalid shard payload: /);
     } finally {
@@ -248,7 +311,7 @@ describe('evaluations sharded over BullMQ workers', () => {
 
   it('a coordinator closed mid-evaluation leaves its shards queued; a new one resumes, adopting the finished shards', async () => {
     const first = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 8 });
-    const id = first.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name: 'restarted' }));
+    const id = first.handlers.startEvaluation(parseEvalConfig({ ...CONFIG, runId, name: 'restarted' })).evalId;
     let done: { index: number; seconds: number | null }[] = [];
     for (let i = 0; i < 4000 && done.length < 2; i++) {
       done = first.shards.list(id).filter((s) => s.status === 'completed' && s.kind === 'images');
@@ -259,7 +322,7 @@ describe('evaluations sharded over BullMQ workers', () => {
     expect(local.evals.get(id).status).toBe('interrupted');
     const second = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 8 });
     try {
-      second.resumeEvaluation(id);
+      second.handlers.resumeEvaluation(id);
       const e = await second.waitForEvaluation(id);
       expect(e.error).toBeNull();
       expect(e.status).toBe('completed');
@@ -274,14 +337,14 @@ describe('evaluations sharded over BullMQ workers', () => {
 
   it('a remote run cancelled after its first checkpoint resumes from it on a worker and ends with each epoch once', async () => {
     const datasetId = local.runs.get(runId).config.datasetId;
-    const id = coordinator.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 32, epochs: 3, batchSize: 25, lr: 0.05, seed: 9, name: 'remote resume' }));
+    const id = coordinator.handlers.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 32, epochs: 3, batchSize: 25, lr: 0.05, seed: 9, name: 'remote resume' })).runId;
     for (let i = 0; i < 4000 && !coordinator.runs.checkpoints(id).some((c) => c.kind === 'last'); i++) await new Promise((r) => setTimeout(r, 25));
     await coordinator.call('cancelRun', [id]);
     const cancelled = await coordinator.waitForRun(id);
     expect(cancelled.status).toBe('cancelled');
     const last = coordinator.runs.checkpoints(id).find((c) => c.kind === 'last')!;
     expect(last.path.startsWith(join(dir, 'runs', id, 'remote'))).toBe(true);
-    coordinator.resumeRun(id);
+    coordinator.handlers.resumeRun(id);
     const run = await coordinator.waitForRun(id);
     expect(run.error).toBeNull();
     expect(run.status).toBe('completed');

@@ -82,7 +82,7 @@ describe('a full disk', () => {
     const launcher = fakeLauncher(trainer((job) => join(job.artifactsDir, 'last')));
     const host = new LabHost({ dataDir, launcher, adoptQueue: false });
     host.datasets.add(dataset);
-    const runId = host.startTraining(parseTrainConfig({ datasetId: 'ds-f' }));
+    const runId = host.handlers.startTraining(parseTrainConfig({ datasetId: 'ds-f' })).runId;
     await new Promise((r) => setTimeout(r, 50)); // the run starts, saves its checkpoint
     const filler = fill(mountPoint, 64 * 1024);
 
@@ -123,7 +123,7 @@ describe('a full disk', () => {
     const host = new LabHost({ dataDir, launcher, adoptQueue: false });
     host.datasets.add(dataset);
     const filler = fill(mountPoint, 256 * 1024);
-    const runId = host.startTraining(parseTrainConfig({ datasetId: 'ds-f' }));
+    const runId = host.handlers.startTraining(parseTrainConfig({ datasetId: 'ds-f' })).runId;
     const run = await host.waitForRun(runId);
     rmSync(filler);
     expect(run.status).toBe('failed');

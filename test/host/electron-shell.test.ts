@@ -8,7 +8,10 @@ import { isTrustedSender, registerLabIpc } from '../../src/main/electron/ipc';
 import { ownPage } from '../../src/main/electron/own-page';
 import { lockDown, secureWebPreferences } from '../../src/main/electron/window';
 import { utilityWorkerLauncher } from '../../src/main/electron/worker';
+import { LabHost } from '../../src/main/lab/lab-host';
+import { savedRedisUrl } from '../../src/main/lab/settings';
 import { LAB_METHOD_NAMES } from '../../src/shared/lab-methods';
+import { fakeLauncher } from './fake-worker';
 
 /**
  * The Electron shell, with Electron's APIs at the edge replaced by fakes:
@@ -47,6 +50,25 @@ describe('IPC handlers', () => {
     registerLabIpc(ipc as never, { call: async () => 'ok' }, BUILT);
     expect(() => ipc.handlers.get('lab:listRuns')!({ senderFrame: { url: 'https://evil.example/' } })).toThrow(/untrusted frame/);
     expect(() => ipc.handlers.get('lab:listRuns')!({})).toThrow(/untrusted frame/);
+  });
+
+  it("the desktop host's Redis setting over IPC: saved from the app's page, refused from any other frame", async () => {
+    const ipc = fakeIpcMain();
+    const dir = mkdtempSync(join(dataDir, 'redis-'));
+    // As src/main/index.ts builds it: the desktop app may change the saved URL.
+    const host = new LabHost({ dataDir: dir, launcher: fakeLauncher(() => undefined), adoptQueue: false, redisSettingEditable: true, redisSource: 'setting' });
+    try {
+      registerLabIpc(ipc as never, host, BUILT);
+      const own = { senderFrame: { url: 'file:///opt/lab/out/renderer/index.html' } };
+      const set = ipc.handlers.get('lab:setRedisSetting')!;
+      expect(() => set({ senderFrame: { url: 'https://evil.example/' } }, 'redis://evil.example:6379')).toThrow(/untrusted frame/);
+      expect(savedRedisUrl(dir)).toBeNull();
+      await expect(set(own, 'ftp://x')).rejects.toThrow(/must start with redis:\/\/ or rediss:\/\//);
+      await expect(set(own, 'rediss://:pw@10.0.0.5:6380')).resolves.toMatchObject({ saved: 'rediss://:***@10.0.0.5:6380', editable: true, restartNeeded: true });
+      expect(savedRedisUrl(dir)).toBe('rediss://:pw@10.0.0.5:6380');
+    } finally {
+      await host.close();
+    }
   });
 
   // The URLs of issue #12: a prefix match trusted the two "evil" ones.

@@ -64,7 +64,7 @@ describe('the batch size an evaluation runs with', () => {
     expect(jobs[0]!.config.batchSize).toBeUndefined();
     expect(host.evals.get(evalId).summary.batchSize).toBe(256);
 
-    host.resumeEvaluation(evalId);
+    host.handlers.resumeEvaluation(evalId);
     const e = await host.waitForEvaluation(evalId);
     expect(e.status).toBe('completed');
     expect(jobs[1]!.config.batchSize).toBe(256); // not wasm's 50: rows after a resume see the same batches

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -76,8 +77,8 @@ describe('LabHost', () => {
 
   it('queues runs while the worker is busy and cancels a queued one', async () => {
     const { host, launcher } = newHost('hang');
-    const a = host.startTraining((await import('../../src/shared/train-config')).parseTrainConfig({ datasetId: 'ds-test' }));
-    const b = host.startTraining((await import('../../src/shared/train-config')).parseTrainConfig({ datasetId: 'ds-test' }));
+    const a = host.handlers.startTraining((await import('../../src/shared/train-config')).parseTrainConfig({ datasetId: 'ds-test' })).runId;
+    const b = host.handlers.startTraining((await import('../../src/shared/train-config')).parseTrainConfig({ datasetId: 'ds-test' })).runId;
     await new Promise((r) => setTimeout(r, 10));
     expect(host.runs.get(a).status).toBe('running');
     expect(host.runs.get(b).status).toBe('queued');
@@ -92,7 +93,7 @@ describe('LabHost', () => {
 
   it('marks the run failed with the reason when the worker dies, keeping earlier metrics', async () => {
     const { host } = newHost('crash');
-    const runId = host.startTraining((await import('../../src/shared/train-config')).parseTrainConfig({ datasetId: 'ds-test' }));
+    const runId = host.handlers.startTraining((await import('../../src/shared/train-config')).parseTrainConfig({ datasetId: 'ds-test' })).runId;
     const run = await host.waitForRun(runId);
     expect(run.status).toBe('failed');
     expect(run.error).toMatch(/worker killed by SIGKILL: RangeError: wasm memory access out of bounds/);
@@ -189,7 +190,7 @@ describe('LabHost', () => {
 
   it('marks a running run interrupted when the lab closes', async () => {
     const { host } = newHost('hang');
-    const runId = host.startTraining((await import('../../src/shared/train-config')).parseTrainConfig({ datasetId: 'ds-test' }));
+    const runId = host.handlers.startTraining((await import('../../src/shared/train-config')).parseTrainConfig({ datasetId: 'ds-test' })).runId;
     await new Promise((r) => setTimeout(r, 10));
     const waiting = host.waitForRun(runId);
     await host.close();
@@ -271,7 +272,8 @@ describe('LabHost defend jobs', () => {
     host.onEvent((e) => events.push(e));
     const { runId } = (await host.call('startTraining', [{ datasetId: 'ds-test' }])) as { runId: string };
     await host.waitForRun(runId);
-    const { jobId } = (await host.call('defendImage', [{ runId, image: { kind: 'dataset', datasetId: 'ds-test', split: 'train', index: 0 } }])) as { jobId: string };
+    const jobId = randomUUID();
+    await host.call('defendImage', [{ runId, image: { kind: 'dataset', datasetId: 'ds-test', split: 'train', index: 0 } }, jobId]);
     await vi.waitFor(() => expect(finish).not.toBeNull());
     await vi.waitFor(() => expect(events.some((e) => e.type === 'defend-progress')).toBe(true));
     // The job is still running: no result yet, and the warning is already out.
@@ -279,6 +281,39 @@ describe('LabHost defend jobs', () => {
     expect(events.find((e) => e.type === 'defend-warning')).toEqual({ type: 'defend-warning', jobId, warning });
     finish!();
     await vi.waitFor(() => expect(events.some((e) => e.type === 'defend-done')).toBe(true));
+    await host.close();
+  });
+});
+
+describe('LabHost client-minted job ids', () => {
+  it('starts a job under the id the client sent, and refuses that id a second time without touching the upload', async () => {
+    const received: HostToWorker[] = [];
+    const launcher = fakeLauncher((w, msg) => (msg.type === 'cancel' ? w.exit(null, 'SIGTERM') : void received.push(msg)));
+    const host = new LabHost({ dataDir: dir, launcher, adoptQueue: false });
+    const upload = async () => {
+      const { uploadId } = (await host.call('uploadBegin', [{ name: 'x.tar', size: 3 }])) as { uploadId: string };
+      await host.call('uploadChunk', [uploadId, new Uint8Array([1, 2, 3])]);
+      await host.call('uploadEnd', [uploadId]);
+      return uploadId;
+    };
+    const jobId = randomUUID();
+    await host.call('importDataset', [{ kind: 'upload', uploadId: await upload() }, {}, jobId]);
+    await vi.waitFor(() => expect(received.some((m) => m.type === 'import')).toBe(true));
+    expect(received.find((m) => m.type === 'import')).toMatchObject({ jobId });
+
+    const second = await upload();
+    const uploads = join(dir, 'uploads');
+    const before = readdirSync(uploads).sort();
+    // The same id again (any job kind): refused, the second upload kept for a retry, no job started.
+    await expect(host.call('importDataset', [{ kind: 'upload', uploadId: second }, {}, jobId])).rejects.toThrow(/job id '[0-9a-f-]{36}' is already taken/);
+    await expect(host.call('downloadDataset', ['cifar10', jobId.toUpperCase()])).rejects.toThrow(/already taken/);
+    await expect(host.call('defendImage', [{ runId: 'r', image: { kind: 'upload', uploadId: second } }, jobId])).rejects.toThrow(/already taken/);
+    expect(readdirSync(uploads).sort()).toEqual(before);
+    expect(received.filter((m) => m.type === 'import')).toHaveLength(1);
+    // A fresh id imports the kept upload.
+    const next = randomUUID();
+    await host.call('importDataset', [{ kind: 'upload', uploadId: second }, {}, next]);
+    await vi.waitFor(() => expect(received.filter((m) => m.type === 'import').map((m) => m.jobId)).toEqual([jobId, next]));
     await host.close();
   });
 });
@@ -316,7 +351,7 @@ describe('LabHost downloads', () => {
       throw Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('getaddrinfo ENOTFOUND www.cs.toronto.edu'), { code: 'ENOTFOUND' }) });
     };
     const t0 = Date.now();
-    const { jobId, done } = host.startDownload('cifar10', offline as unknown as typeof fetch);
+    const { jobId, done } = host.imports.download('cifar10', { jobId: randomUUID(), fetchImpl: offline as unknown as typeof fetch });
     await expect(done).rejects.toThrow(/cannot reach www\.cs\.toronto\.edu \(offline\?\)/);
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(events).toContainEqual(expect.objectContaining({ type: 'import-failed', jobId }));

@@ -53,8 +53,12 @@ describe('LabApi argument validation', () => {
     ['NaN lr', 'startTraining', [{ datasetId: 'd', lr: Number.NaN }], /at 0\.lr/],
     ['unknown model', 'startTraining', [{ datasetId: 'd', model: 'resnet-1000' }], /at 0\.model/],
     ['oversized chunk', 'uploadChunk', ['u', new Uint8Array(8 * 2 ** 20 + 1)], /chunk over 8 MiB/],
-    ['bad source kind', 'importDataset', [{ kind: 'url', path: 'http://x' }, {}], /importDataset at 0/],
-    ['a path named by the renderer', 'importDataset', [{ kind: 'path', path: '/etc' }, {}], /importDataset at 0/],
+    ['bad source kind', 'importDataset', [{ kind: 'url', path: 'http://x' }, {}, '0b5c3f4e-8a51-4c1e-9d3a-2f6b7e8c9d01'], /importDataset at 0/],
+    ['a path named by the renderer', 'importDataset', [{ kind: 'path', path: '/etc' }, {}, '0b5c3f4e-8a51-4c1e-9d3a-2f6b7e8c9d01'], /importDataset at 0/],
+    ['an import without the client-minted job id', 'importDataset', [{ kind: 'upload', uploadId: 'u' }, {}], /invalid arguments for importDataset/],
+    ['a job id that is not a UUID', 'importDataset', [{ kind: 'upload', uploadId: 'u' }, {}, 'job-1'], /importDataset at 2/],
+    ['a download job id that is not a UUID', 'downloadDataset', ['cifar10', '../x'], /downloadDataset at 1/],
+    ['a defend job id that is not a UUID', 'defendImage', [{ runId: 'r', image: { kind: 'upload', uploadId: 'u' } }, 42], /defendImage at 1/],
     ['page size too big', 'previewDataset', [{ id: 'd', split: 'train', page: 0, pageSize: 100000 }], /pageSize/],
   ])('rejects %s', (_name, method, args, pattern) => {
     expect(() => parseLabArgs(method, args)).toThrow(pattern);

@@ -83,11 +83,11 @@ describe('resume after random kills', () => {
     });
     const host = new LabHost({ dataDir: dir, launcher, adoptQueue: false });
     host.datasets.add(dataset);
-    const runId = host.startTraining(parseTrainConfig({ datasetId: 'ds-k' }));
+    const runId = host.handlers.startTraining(parseTrainConfig({ datasetId: 'ds-k' })).runId;
     let run = await host.waitForRun(runId);
     for (let attempt = 0; run.status !== 'completed' && attempt < 200; attempt++) {
       expect(run.status).toBe('failed');
-      host.resumeRun(runId);
+      host.handlers.resumeRun(runId);
       run = await host.waitForRun(runId);
     }
     expect(run.status).toBe('completed');

@@ -77,6 +77,17 @@ describe('web mode server', () => {
     ws.close();
   });
 
+  it('shows the Redis setting read-only, with the reason, and refuses to change it', async () => {
+    const ws = await connect(`?token=${server.token}`, `http://127.0.0.1:${server.port}`);
+    const shown = await request(ws, encodeWire({ id: 8, method: 'getRedisSetting', args: [] }));
+    expect(shown.result).toMatchObject({ active: null, saved: null, editable: false, readOnlyReason: expect.stringMatching(/desktop app only/) });
+    const set = await request(ws, encodeWire({ id: 9, method: 'setRedisSetting', args: ['redis://evil.example:6379'] }));
+    expect(set.ok).toBe(false);
+    expect(set.error).toMatch(/a web client must not point the lab at a Redis of its choosing/);
+    expect(readdirSync(join(dir, 'data'))).not.toContain('settings.json');
+    ws.close();
+  });
+
   it.each([
     ['no token', '', undefined],
     ['a wrong token', '?token=wrong', undefined],
@@ -157,7 +168,7 @@ describe('web mode hardening', () => {
     ['previewDataset', [{ id: 'd-404', split: 'train', page: 0, pageSize: 10 }]],
     ['uploadChunk', ['u-404', new Uint8Array(1)]],
     ['uploadEnd', ['u-404']],
-    ['importDataset', [{ kind: 'upload', uploadId: 'u-404' }, {}]],
+    ['importDataset', [{ kind: 'upload', uploadId: 'u-404' }, {}, '6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f']],
   ])('%s of an unknown id is an error naming the id', async (method, args) => {
     const ws = await connect(`?token=${server.token}`);
     const res = await request(ws, encodeWire({ id: 9, method, args }));

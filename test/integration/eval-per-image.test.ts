@@ -34,7 +34,7 @@ function io(): CliIo & { text: () => string; errors: () => string } {
 }
 
 async function evaluate(config: Parameters<typeof parseEvalConfig>[0]): Promise<EvaluationSummary> {
-  const e = await host.waitForEvaluation(host.startEvaluation(parseEvalConfig(config)));
+  const e = await host.waitForEvaluation(host.handlers.startEvaluation(parseEvalConfig(config)).evalId);
   expect(e.error).toBeNull();
   expect(e.status).toBe('completed');
   return e;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +26,7 @@ afterAll(async () => {
 describe('evaluation jobs', () => {
   it('reproduces the best validation accuracy and drops it under attack', async () => {
     const best = host.runs.get(runId).bestValAcc!;
-    const id = host.startEvaluation(parseEvalConfig({ runId, split: 'val', n: 100, attacks: ['fgsm', 'apgd-ce'], eps: [8 / 255], iterations: 10 }));
+    const id = host.handlers.startEvaluation(parseEvalConfig({ runId, split: 'val', n: 100, attacks: ['fgsm', 'apgd-ce'], eps: [8 / 255], iterations: 10 })).evalId;
     const e = await host.waitForEvaluation(id);
     expect(e.error).toBeNull();
     expect(e.status).toBe('completed');
@@ -43,9 +44,9 @@ describe('evaluation jobs', () => {
   }, 300_000);
 
   it('evaluates Active Defense: clean accuracy with it, iteration histogram, BPDA attack rows with repeats', async () => {
-    const id = host.startEvaluation(
+    const id = host.handlers.startEvaluation(
       parseEvalConfig({ runId, split: 'val', n: 30, defense: 'ad', ad: { preset: 'fs-cifar10', maxIters: 15 }, attacks: ['pgd'], eps: [8 / 255], repeats: 3, batchSize: 30 }),
-    );
+    ).evalId;
     const e = await host.waitForEvaluation(id);
     expect(e.error).toBeNull();
     expect(typeof e.summary.adCleanAcc).toBe('number');
@@ -58,12 +59,12 @@ describe('evaluation jobs', () => {
   }, 300_000);
 
   it('resumes a cancelled evaluation without redoing stored rows', async () => {
-    const id = host.startEvaluation(parseEvalConfig({ runId, split: 'val', n: 40, attacks: ['fgsm', 'pgd'], eps: [4 / 255, 8 / 255], iterations: 5 }));
+    const id = host.handlers.startEvaluation(parseEvalConfig({ runId, split: 'val', n: 40, attacks: ['fgsm', 'pgd'], eps: [4 / 255, 8 / 255], iterations: 5 })).evalId;
     await new Promise<void>((resolve) => {
       const off = host.onEvent((ev) => {
         if (ev.type === 'evaluation' && ev.evaluation.id === id && ev.evaluation.results.length >= 1) {
           off();
-          host.cancelEvaluation(id);
+          host.handlers.cancelEvaluation(id);
           resolve();
         }
       });
@@ -73,7 +74,7 @@ describe('evaluation jobs', () => {
     const kept = cancelled.results.length;
     expect(kept).toBeGreaterThanOrEqual(1);
     expect(kept).toBeLessThan(4);
-    host.resumeEvaluation(id);
+    host.handlers.resumeEvaluation(id);
     const done = await host.waitForEvaluation(id);
     expect(done.status).toBe('completed');
     expect(done.results.map((r) => `${r.attack}@${(r.eps * 255).toFixed(0)}`).sort()).toEqual(['fgsm@4', 'fgsm@8', 'pgd@4', 'pgd@8']);
@@ -95,7 +96,7 @@ describe('Defend job', () => {
         if (e.type === 'defend-failed') reject(new Error(e.error));
       });
     });
-    await host.call('defendImage', [{ runId, image: { kind: 'upload', uploadId }, ad: { maxIters: 10, outerloop: 2 }, attack: { name: 'fgsm', eps: 8 / 255 } }]);
+    await host.call('defendImage', [{ runId, image: { kind: 'upload', uploadId }, ad: { maxIters: 10, outerloop: 2 }, attack: { name: 'fgsm', eps: 8 / 255 } }, randomUUID()]);
     const r = await done;
     expect(r.size).toBe(32);
     expect(r.rows.map((row) => row.label)).toEqual(['clean', 'adversarial']);
@@ -118,7 +119,7 @@ describe('weights interop', () => {
     const run = host.runs.get(imported);
     expect(run).toMatchObject({ status: 'completed', tags: ['imported'] });
     const score = async (id: string) => {
-      const e = await host.waitForEvaluation(host.startEvaluation(parseEvalConfig({ runId: id, split: 'val', n: 100 })));
+      const e = await host.waitForEvaluation(host.handlers.startEvaluation(parseEvalConfig({ runId: id, split: 'val', n: 100 })).evalId);
       return e.summary.cleanAcc;
     };
     expect(await score(imported)).toBe(await score(runId));

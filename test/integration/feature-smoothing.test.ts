@@ -30,8 +30,8 @@ afterAll(async () => {
 describe('feature smoothing vs cross-entropy on 1,500 real images', () => {
   it('lowers the held-out L_F several times while both models beat chance clearly', async () => {
     const base = { datasetId, model: 'wrn-10-1' as const, subset: 1200, valSize: 300, epochs: 4, batchSize: 50, lr: 0.05, seed: 11 };
-    const fsId = host.startTraining(parseTrainConfig({ ...base, delta: 0.02 }));
-    const ceId = host.startTraining(parseTrainConfig({ ...base, delta: null }));
+    const fsId = host.handlers.startTraining(parseTrainConfig({ ...base, delta: 0.02 })).runId;
+    const ceId = host.handlers.startTraining(parseTrainConfig({ ...base, delta: null })).runId;
     const fs = await host.waitForRun(fsId);
     const ce = await host.waitForRun(ceId);
     expect([fs.status, ce.status]).toEqual(['completed', 'completed']);

@@ -27,7 +27,7 @@ describe('the real worker, SIGKILLed at random moments', () => {
   it('resumes to the end with every (scope, step, name) stored exactly once', async () => {
     // 80 images in batches of 10: 8 steps per epoch, 3 epochs, 24 steps.
     const config = parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 80, valSize: 20, epochs: 3, batchSize: 10, seed: 3 });
-    const runId = host.startTraining(config);
+    const runId = host.handlers.startTraining(config).runId;
     const random = mulberry32(7);
     let kills = 0;
     const stepsSeen = () => host.runs.metrics(runId, 'batch').length;
@@ -44,7 +44,7 @@ describe('the real worker, SIGKILLed at random moments', () => {
       kills++;
       const run = await host.waitForRun(runId);
       expect(run.status).toBe('failed');
-      host.resumeRun(runId);
+      host.handlers.resumeRun(runId);
     }
     const final = await host.waitForRun(runId);
     expect(final.status).toBe('completed');

@@ -57,7 +57,7 @@ describe('real worker on real images', () => {
       delta: 0.02,
       seed: 1,
     });
-    const runId = host.startTraining(config);
+    const runId = host.handlers.startTraining(config).runId;
     const points = collect(runId);
     const run = await host.waitForRun(runId);
     expect(run.error).toBeNull();
@@ -82,7 +82,7 @@ describe('real worker on real images', () => {
 
   it('marks a run failed with its reason when the worker is SIGKILLed, keeping earlier metrics', async () => {
     const config = parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 500, valSize: 200, epochs: 50, batchSize: 25, seed: 2 });
-    const runId = host.startTraining(config);
+    const runId = host.handlers.startTraining(config).runId;
     const points = collect(runId);
     await new Promise<void>((resolve) => {
       const off = host.onEvent((e) => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,9 +98,9 @@ describe('unfinished uploads under a file-descriptor limit', () => {
     const uploadId = (begun.result as { uploadId: string }).uploadId;
     expect((await c.call('uploadChunk', [uploadId, bytes])).ok).toBe(true);
     expect((await c.call('uploadEnd', [uploadId])).ok).toBe(true);
-    const started = await c.call('importDataset', [{ kind: 'upload', uploadId }, { limit: 20 }]);
+    const jobId = randomUUID();
+    const started = await c.call('importDataset', [{ kind: 'upload', uploadId }, { limit: 20 }, jobId]);
     expect(started.ok, started.error).toBe(true);
-    const jobId = (started.result as { jobId: string }).jobId;
     await expect.poll(() => c.events.find((e) => e.jobId === jobId && /^import-(done|failed)$/.test(e.type))?.type, { timeout: 120_000 }).toBe('import-done');
     expect(exited).toBe(false);
     for (const x of [...clients.slice(4), c]) x.ws.close();

@@ -22,6 +22,8 @@ const dataset: DatasetSummary = {
   bytes: 9216,
 };
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 function file(size: number) {
   return Object.assign(new Blob([new Uint8Array(size)]), { name: 'tiny.tar.gz' });
 }
@@ -29,15 +31,18 @@ function file(size: number) {
 describe('useDatasetsStore', () => {
   beforeEach(() => setActivePinia(createPinia()));
 
-  it('uploads, imports, applies events that beat the importDataset reply, and adds the dataset', async () => {
-    const started = deferred<{ jobId: string }>();
+  it('uploads, imports under an id it minted, applies events that beat the importDataset reply, and adds the dataset', async () => {
+    const started = deferred<void>();
+    let j1 = '';
     const lab = strictFakeLab({
       uploadBegin: async () => ({ uploadId: 'u1' }),
       uploadChunk: async () => undefined,
       uploadEnd: async () => undefined,
-      importDataset: async (source, options) => {
+      importDataset: async (source, options, jobId) => {
         expect(source).toEqual({ kind: 'upload', uploadId: 'u1' });
         expect(options).toEqual({ name: 'mine' });
+        expect(jobId).toMatch(UUID);
+        j1 = jobId;
         return started.promise;
       },
     });
@@ -46,12 +51,15 @@ describe('useDatasetsStore', () => {
     const store = useDatasetsStore();
     const importing = store.importFile(file(100), { name: ' mine ' });
     await new Promise((r) => setTimeout(r, 0));
-    lab.emit({ type: 'import-progress', jobId: 'j1', progress: { done: 1, total: 3, etaSeconds: null } });
-    started.resolve({ jobId: 'j1' });
+    // The worker is fast: its first progress comes while importDataset has not answered, and shows at once.
+    lab.emit({ type: 'import-progress', jobId: j1, progress: { done: 1, total: 3, etaSeconds: null } });
+    lab.emit({ type: 'import-progress', jobId: 'another-window', progress: { done: 2, total: 3, etaSeconds: null } });
+    expect(store.imports[0]).toMatchObject({ phase: 'importing', jobId: j1, progress: { done: 1, total: 3 } });
+    started.resolve();
     await importing;
-    expect(store.imports[0]).toMatchObject({ phase: 'importing', jobId: 'j1', progress: { done: 1, total: 3 }, uploaded: 100 });
+    expect(store.imports[0]).toMatchObject({ phase: 'importing', jobId: j1, progress: { done: 1, total: 3 }, uploaded: 100 });
 
-    lab.emit({ type: 'import-done', jobId: 'j1', dataset });
+    lab.emit({ type: 'import-done', jobId: j1, dataset });
     expect(store.imports[0]).toMatchObject({ phase: 'done', datasetId: 'd1' });
     expect(store.datasets).toEqual([dataset]);
     expect(lab.unexpected).toEqual([]);
@@ -62,13 +70,13 @@ describe('useDatasetsStore', () => {
       uploadBegin: async () => ({ uploadId: 'u1' }),
       uploadChunk: async () => undefined,
       uploadEnd: async () => undefined,
-      importDataset: async () => ({ jobId: 'j2' }),
+      importDataset: async () => undefined,
     });
     provideLab(lab.api);
     connectLabEvents(lab.api);
     const store = useDatasetsStore();
     await store.importFile(file(10));
-    lab.emit({ type: 'import-failed', jobId: 'j2', error: 'no class folders found in tiny.tar.gz' });
+    lab.emit({ type: 'import-failed', jobId: store.imports[0].jobId!, error: 'no class folders found in tiny.tar.gz' });
     expect(store.imports[0]).toMatchObject({ phase: 'failed', error: 'no class folders found in tiny.tar.gz' });
   });
 
@@ -77,17 +85,36 @@ describe('useDatasetsStore', () => {
       uploadBegin: async () => ({ uploadId: 'u1' }),
       uploadChunk: async () => undefined,
       uploadEnd: async () => undefined,
-      importDataset: async () => ({ jobId: 'j3' }),
+      importDataset: async () => undefined,
       cancelImport: async () => undefined,
     });
     provideLab(lab.api);
     connectLabEvents(lab.api);
     const store = useDatasetsStore();
     await store.importFile(file(10));
+    const j3 = store.imports[0].jobId!;
     await store.cancelImport(store.imports[0].key);
-    expect(lab.calls.at(-1)).toEqual({ method: 'cancelImport', args: ['j3'] });
-    lab.emit({ type: 'import-failed', jobId: 'j3', error: 'cancelled' });
+    expect(lab.calls.at(-1)).toEqual({ method: 'cancelImport', args: [j3] });
+    lab.emit({ type: 'import-failed', jobId: j3, error: 'cancelled' });
     expect(store.imports[0].phase).toBe('cancelled');
+  });
+
+  it('a cancel asked while importDataset is in flight is sent once the host has the job', async () => {
+    const started = deferred<void>();
+    const lab = strictFakeLab({ pickDatasetSource: async () => ({ pickId: 'p1', name: 'pics' }), importDataset: () => started.promise, cancelImport: async () => undefined });
+    provideLab(lab.api);
+    connectLabEvents(lab.api);
+    const store = useDatasetsStore();
+    const importing = store.importPicked('folder');
+    await new Promise((r) => setTimeout(r, 0));
+    await store.cancelImport(store.imports[0].key);
+    expect(lab.calls.map((c) => c.method)).toEqual(['pickDatasetSource', 'importDataset']);
+    started.resolve();
+    await importing;
+    expect(lab.calls.at(-1)).toEqual({ method: 'cancelImport', args: [store.imports[0].jobId] });
+    lab.emit({ type: 'import-failed', jobId: store.imports[0].jobId!, error: 'cancelled' });
+    expect(store.imports[0].phase).toBe('cancelled');
+    expect(lab.unexpected).toEqual([]);
   });
 
   it('marks the host unreachable when an upload cannot reach it', async () => {
@@ -108,10 +135,10 @@ describe('useDatasetsStore', () => {
         expect(kind).toBe('folder');
         return answer;
       },
-      importDataset: async (source, options) => {
+      importDataset: async (source, options, jobId) => {
         expect(source).toEqual({ kind: 'picked', pickId: 'p1' });
         expect(options).toEqual({ limit: 100 });
-        return { jobId: 'j9' };
+        expect(jobId).toMatch(UUID);
       },
     });
     provideLab(lab.api);
@@ -120,7 +147,7 @@ describe('useDatasetsStore', () => {
     expect(store.imports).toEqual([]);
     answer = { pickId: 'p1', name: 'my-images' };
     await store.importPicked('folder', { name: '  ', limit: 100 });
-    expect(store.imports[0]).toMatchObject({ fileName: 'my-images', phase: 'importing', jobId: 'j9' });
+    expect(store.imports[0]).toMatchObject({ fileName: 'my-images', phase: 'importing', jobId: lab.calls.at(-1)!.args[2] });
     expect(lab.unexpected).toEqual([]);
   });
 
@@ -136,17 +163,15 @@ describe('useDatasetsStore', () => {
   });
 
   it('downloads an official archive: progress under the job id, the offline error, and a cancel', async () => {
+    const ids: Record<string, string> = {};
     const lab = strictFakeLab({
-      downloadDataset: async (archive) => {
-        if (archive === 'cifar100') {
-          // Offline the host fails fast, as an event under the job it just created.
-          queueMicrotask(() => lab.emit({ type: 'import-failed', jobId: 'dl-100', error: 'cannot reach www.cs.toronto.edu: no internet connection' }));
-          return { jobId: 'dl-100' };
-        }
-        return { jobId: 'dl-10' };
+      downloadDataset: async (archive, jobId) => {
+        ids[archive] = jobId;
+        // Offline the host fails fast, as an event under the job's id, before the call has answered.
+        if (archive === 'cifar100') lab.emit({ type: 'import-failed', jobId, error: 'cannot reach www.cs.toronto.edu: no internet connection' });
       },
       cancelImport: async (jobId) => {
-        expect(jobId).toBe('dl-10');
+        expect(jobId).toBe(ids.cifar10);
         lab.emit({ type: 'import-failed', jobId, error: 'download aborted' });
       },
     });
@@ -154,7 +179,8 @@ describe('useDatasetsStore', () => {
     connectLabEvents(lab.api);
     const store = useDatasetsStore();
     await store.download('cifar10');
-    lab.emit({ type: 'import-progress', jobId: 'dl-10', progress: { done: 5e6, total: 1.7e8, etaSeconds: 60, message: 'downloading' } });
+    expect(ids.cifar10).toMatch(UUID);
+    lab.emit({ type: 'import-progress', jobId: ids.cifar10!, progress: { done: 5e6, total: 1.7e8, etaSeconds: 60, message: 'downloading' } });
     const job = store.imports[0];
     expect(job).toMatchObject({ fileName: 'CIFAR-10 (download)', download: 'cifar10', phase: 'importing', progress: { done: 5e6 } });
     await store.download('cifar100');

@@ -20,7 +20,7 @@ export async function labWithTrainedRun(prefix: string, importLimit: number, tra
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const host = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false });
   const datasetId = (await host.startImport(cifarJpegTarball(), { limit: importLimit }).done).id;
-  const runId = host.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', batchSize: 50, lr: 0.05, seed: 3, ...train }));
+  const runId = host.handlers.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', batchSize: 50, lr: 0.05, seed: 3, ...train })).runId;
   const run = await host.waitForRun(runId);
   if (run.status !== 'completed') throw new Error(`training failed: ${run.error}`);
   return { dir, host, runId };

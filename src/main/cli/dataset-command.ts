@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { DatasetSummary } from '../../shared/datasets';
 import type { LabHost } from '../lab/lab-host';
@@ -49,7 +50,7 @@ export async function datasetCommand(host: LabHost, io: CliIo, argv: string[]): 
     case 'download': {
       const which = positionals[0];
       if (which !== 'cifar10' && which !== 'cifar100') throw new UsageError(`dataset download takes cifar10 or cifar100\n${DATASET_HELP}`);
-      const { done } = host.startDownload(which);
+      const { done } = host.imports.download(which, { jobId: randomUUID() });
       const dataset = await done;
       io.out(`${values.json ? JSON.stringify(dataset) : line(dataset)}\n`);
       return 0;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -93,7 +94,8 @@ export async function defendCommand(host: LabHost, io: CliIo, argv: string[]): P
     io.err(`warning: ${w.message} [${w.rows.join(', ')}]\n`);
   };
   const result = await new Promise<DefendResult>((resolve, reject) => {
-    let jobId: string | null = null;
+    // Minted here, as the renderer does: every event of the job names an id already known.
+    const jobId = randomUUID();
     const off = host.onEvent((e) => {
       if (e.type === 'defend-warning' && e.jobId === jobId) warn(e.warning);
       else if (e.type === 'defend-done' && e.jobId === jobId) {
@@ -105,7 +107,7 @@ export async function defendCommand(host: LabHost, io: CliIo, argv: string[]): P
       }
     });
     try {
-      jobId = host.startDefend(config);
+      host.handlers.defendImage(config, jobId);
     } catch (err) {
       off();
       reject(err as Error);

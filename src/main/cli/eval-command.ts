@@ -156,7 +156,7 @@ export async function evalCommand(host: LabHost, io: CliIo, argv: string[]): Pro
 }
 
 async function runEvaluation(host: LabHost, io: CliIo, config: EvalConfig, json: boolean): Promise<number> {
-  const evalId = host.startEvaluation(config);
+  const evalId = host.handlers.startEvaluation(config).evalId;
   const what = config.calibrate ? `delta_tilde calibration (share ${config.calibrate.share})` : config.defense === 'ad' ? `Active Defense (${config.gradient})` : 'undefended';
   io.err(`evaluation ${evalId}: run ${config.runId}, ${what}, ${config.sample === 'first' ? `the first ${config.n} records${config.offset ? ` from ${config.offset}` : ''}` : `${config.n} random records (seed ${config.seed})`} of the ${config.split} split\n`);
   // The defense's diagnostics as soon as the worker finds them (before the attacks), each once.
@@ -174,7 +174,7 @@ async function runEvaluation(host: LabHost, io: CliIo, config: EvalConfig, json:
       }
     }
   });
-  const onSigint = () => host.cancelEvaluation(evalId);
+  const onSigint = () => host.handlers.cancelEvaluation(evalId);
   process.once('SIGINT', onSigint);
   const result = await host.waitForEvaluation(evalId);
   process.removeListener('SIGINT', onSigint);
@@ -218,7 +218,7 @@ export async function evalsCommand(host: LabHost, io: CliIo, argv: string[]): Pr
       return 0;
     }
     case 'resume': {
-      host.resumeEvaluation(id());
+      host.handlers.resumeEvaluation(id());
       const e = await host.waitForEvaluation(id());
       io.out(formatTable(e, host.evals.perImage(e.id)));
       return e.status === 'completed' ? 0 : 1;

@@ -83,12 +83,12 @@ export async function runsCommand(host: LabHost, io: CliIo, argv: string[]): Pro
       return 0;
     }
     case 'rm': {
-      host.deleteRun(needId());
+      host.handlers.deleteRun(needId());
       io.out(`removed ${needId()}\n`);
       return 0;
     }
     case 'resume': {
-      host.resumeRun(needId());
+      host.handlers.resumeRun(needId());
       const run = await host.waitForRun(needId());
       io.out(`${JSON.stringify({ runId: run.id, status: run.status, error: run.error, final: run.final })}\n`);
       return run.status === 'completed' ? 0 : 1;

@@ -80,7 +80,7 @@ export async function trainCommand(host: LabHost, io: CliIo, argv: string[]): Pr
   };
   const config = parseOptions(trainConfigSchema, input, 'training');
   config.datasetId = await datasetId(host, io, values.dataset);
-  const runId = host.startTraining(config);
+  const runId = host.handlers.startTraining(config).runId;
   io.err(`run ${runId}: ${config.model}, ${config.delta === null ? 'CE' : `CE + max(L_F, ${config.delta})`}\n`);
 
   let last = '';
@@ -103,7 +103,7 @@ export async function trainCommand(host: LabHost, io: CliIo, argv: string[]): Pr
   });
   const onSigint = () => {
     io.err('\ncancelling (Ctrl-C again to force) ...\n');
-    host.cancelRun(runId);
+    host.handlers.cancelRun(runId);
     process.once('SIGINT', () => process.exit(130));
   };
   process.once('SIGINT', onSigint);

@@ -1,17 +1,21 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ENGINE_ORDER } from '../../shared/engine';
 import { redactedUrl } from '../lab/distributed/redis-url';
 import { startShardWorker } from '../lab/distributed/shard-worker';
 import { builtMainDir, defaultDataDir } from '../lab/paths';
 import { nodeWorkerLauncher } from '../lab/worker-launcher';
 import { numberOption, UsageError, type CliIo } from './context';
 
-export const WORKER_HELP = `adlab worker --redis URL [--concurrency N] [--name NAME] [--cache-dir DIR] [--stall-timeout S]
+export const WORKER_HELP = `adlab worker --redis URL [--concurrency N] [--name NAME] [--engine ENGINE] [--cache-dir DIR] [--stall-timeout S]
   pull shards of distributed evaluations from a coordinating lab (ADLAB_REDIS_URL there) and run them
   --redis URL         redis://[user:password@]host:port[/db] or rediss://... (TLS); default ADLAB_REDIS_URL
   --concurrency N     shards at once, each in its own compute process (default 1)
   --name NAME         shown as the shard's worker (default <hostname>-<pid>)
+  --engine ENGINE     compute only on this engine (${ENGINE_ORDER.join(', ')}; default ADLAB_ENGINE): shards of an
+                      evaluation on another engine are refused and left for the other workers (default: any engine
+                      an evaluation requires, if this machine has it)
   --cache-dir DIR     fetched checkpoints and datasets (default <data dir>/worker-cache)
   --stall-timeout S   a worker silent this long is presumed dead and its shard runs elsewhere (default 30)`;
 
@@ -24,6 +28,7 @@ export async function workerCommand(io: CliIo, argv: string[], dataDir: string |
       redis: { type: 'string' },
       concurrency: { type: 'string' },
       name: { type: 'string' },
+      engine: { type: 'string' },
       'cache-dir': { type: 'string' },
       'stall-timeout': { type: 'string' },
     },
@@ -36,6 +41,10 @@ export async function workerCommand(io: CliIo, argv: string[], dataDir: string |
   if (!(stall >= 1 && stall <= 3600)) throw new UsageError(`--stall-timeout must be 1..3600 seconds, not ${stall}`);
   const name = values.name ?? `${hostname()}-${process.pid}`;
   if (!/^[\w.@:-]{1,100}$/.test(name)) throw new UsageError('--name may hold letters, digits and . _ - @ : (at most 100)');
+  const engine = values.engine ?? (process.env.ADLAB_ENGINE || undefined);
+  if (engine !== undefined && !(ENGINE_ORDER as readonly string[]).includes(engine)) {
+    throw new UsageError(`--engine must be one of ${ENGINE_ORDER.join(', ')}, not '${engine.slice(0, 40)}'`);
+  }
   let shown: string;
   try {
     shown = redactedUrl(url);
@@ -47,6 +56,7 @@ export async function workerCommand(io: CliIo, argv: string[], dataDir: string |
     redisUrl: url,
     concurrency,
     name,
+    engine,
     cacheDir: values['cache-dir'] ?? join(dataDir ?? defaultDataDir(), 'worker-cache'),
     launcher: (env) => nodeWorkerLauncher(script, { env: { ...process.env, ...env } }),
     lockDurationMs: stall * 1000,
@@ -54,7 +64,7 @@ export async function workerCommand(io: CliIo, argv: string[], dataDir: string |
     log: (line) => io.err(`${line}\n`),
   });
   await w.worker.waitUntilReady();
-  io.err(`worker ${name}: taking shards from ${shown} (concurrency ${concurrency})\n`);
+  io.err(`worker ${name}: taking shards from ${shown} (concurrency ${concurrency}${engine ? `, engine ${engine} only` : ''})\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { DefendRequest } from '../../shared/defend';
 import type { LabContext } from './lab-context';
 import type { RunningJob } from './supervisor';
@@ -13,15 +12,16 @@ export class Defends {
 
   constructor(private readonly ctx: LabContext) {}
 
-  start(request: DefendRequest): string {
+  /** Start a job under the id the client minted (taken before anything is read or consumed). */
+  start(request: DefendRequest, jobId: string): void {
     const { ctx } = this;
     ctx.assertOpen();
+    ctx.jobIds.claim(jobId);
     const run = ctx.runs.get(request.runId);
     const checkpoint = ctx.runs.checkpoints(run.id).find((c) => c.kind === request.checkpoint);
     if (!checkpoint) throw new Error(`run ${run.id} has no '${request.checkpoint}' checkpoint yet`);
     const imagePath = request.image.kind === 'upload' ? ctx.uploads.path(request.image.uploadId) : undefined;
     if (request.image.kind === 'dataset') ctx.datasets.get(request.image.datasetId);
-    const jobId = randomUUID();
     const job = ctx.supervisor.run(
       {
         type: 'defend',
@@ -45,7 +45,6 @@ export class Defends {
       if (outcome.status === 'defended') ctx.emit({ type: 'defend-done', jobId, result: outcome.result });
       else ctx.emit({ type: 'defend-failed', jobId, error: outcome.status === 'failed' ? outcome.error : `defend job ${outcome.status}` });
     });
-    return jobId;
   }
 
   cancel(jobId: string): void {

@@ -3,18 +3,12 @@ import { rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { downloadArchive, OFFICIAL_ARCHIVES, type OfficialArchiveId } from '../../data/download';
 import type { DatasetSummary } from '../../shared/datasets';
-import type { DatasetSource } from '../../shared/lab-api';
+import type { DatasetSource, ImportOptions } from '../../shared/lab-api';
 import { isFinished } from '../../shared/runs';
 import { failureReason } from './disk-full';
 import type { LabContext } from './lab-context';
 import type { RunningJob } from './supervisor';
 import { quote } from './quote';
-
-export interface ImportOptions {
-  name?: string;
-  size?: number;
-  limit?: number;
-}
 
 /** Dataset imports (in a worker: decoding is pure JS), downloads of the official archives, deletion. */
 export class DatasetImports {
@@ -37,19 +31,33 @@ export class DatasetImports {
     return { pickId, name: basename(path) };
   }
 
-  /** Import what the renderer may name: an upload, or a path the user picked (once). */
-  fromSource(source: DatasetSource, opts: ImportOptions): string {
+  /**
+   * Import what the renderer may name: an upload, or a path the user picked (once), under
+   * the job id the client minted. A refused id leaves the upload and the pick as they were.
+   */
+  fromSource(source: DatasetSource, opts: ImportOptions, jobId: string): void {
+    this.ctx.assertOpen();
+    this.ctx.jobIds.claim(jobId);
     if (source.kind === 'upload') {
       const path = this.ctx.uploads.path(source.uploadId);
-      return this.start(path, opts, () => this.ctx.uploads.discard(source.uploadId)).jobId;
+      this.run(path, opts, jobId, () => this.ctx.uploads.discard(source.uploadId));
+      return;
     }
     const path = this.picked.get(source.pickId);
     if (!path) throw new Error(`no picked file ${quote(source.pickId)} (each pick can be imported once)`);
     this.picked.delete(source.pickId);
-    return this.start(path, opts).jobId;
+    this.run(path, opts, jobId);
   }
 
-  start(path: string, opts: ImportOptions, cleanup?: () => void, jobId: string = randomUUID()): { jobId: string; done: Promise<DatasetSummary> } {
+  /** Import a path this process names itself (the CLI): the id is minted here. */
+  start(path: string, opts: ImportOptions, cleanup?: () => void): { jobId: string; done: Promise<DatasetSummary> } {
+    this.ctx.assertOpen();
+    const jobId = randomUUID();
+    this.ctx.jobIds.claim(jobId);
+    return this.run(path, opts, jobId, cleanup);
+  }
+
+  private run(path: string, opts: ImportOptions, jobId: string, cleanup?: () => void): { jobId: string; done: Promise<DatasetSummary> } {
     const { ctx } = this;
     ctx.assertOpen();
     if (opts.name !== undefined) ctx.datasets.assertNameFree(opts.name);
@@ -89,10 +97,12 @@ export class DatasetImports {
    * Download an official archive into `<dataDir>/downloads` (kept: a second
    * import needs no second download), then import it under the same job id.
    */
-  download(archive: OfficialArchiveId, fetchImpl?: typeof fetch): { jobId: string; done: Promise<DatasetSummary> } {
+  download(archive: OfficialArchiveId, opts: { jobId?: string; fetchImpl?: typeof fetch } = {}): { jobId: string; done: Promise<DatasetSummary> } {
     const { ctx } = this;
     ctx.assertOpen();
-    const jobId = randomUUID();
+    const jobId = opts.jobId ?? randomUUID();
+    ctx.jobIds.claim(jobId);
+    const { fetchImpl } = opts;
     const abort = new AbortController();
     this.downloads.set(jobId, abort);
     const t0 = Date.now();
@@ -107,7 +117,7 @@ export class DatasetImports {
     }).then(
       (path) => {
         this.downloads.delete(jobId);
-        return this.start(path, { name: archive === 'cifar10' ? 'CIFAR-10' : 'CIFAR-100' }, undefined, jobId).done;
+        return this.run(path, { name: archive === 'cifar10' ? 'CIFAR-10' : 'CIFAR-100' }, jobId).done;
       },
       (err: Error) => {
         this.downloads.delete(jobId);

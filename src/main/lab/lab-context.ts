@@ -5,6 +5,7 @@ import type { LabEvent } from '../../shared/lab-api';
 import { DatasetRegistry } from './dataset-registry';
 import { openDatabase, type Db } from './db';
 import { EvalStore } from './eval-store';
+import { JobIds } from './job-ids';
 import type { JobQueue } from './job-queue';
 import type { Coordinator } from './distributed/coordinator';
 import { ShardStore } from './distributed/shard-store';
@@ -22,6 +23,8 @@ export class LabContext {
   readonly uploads: UploadStore;
   readonly supervisor: WorkerSupervisor;
   readonly shards: ShardStore;
+  /** Client-minted ids of Defend, import and download jobs, each taken once. */
+  readonly jobIds = new JobIds();
   /** Set when the lab coordinates workers over Redis (ADLAB_REDIS_URL): evaluations run as shards there. */
   remote: Coordinator | null = null;
   /** Set by the host once its queue exists (the queue's launchers need the parts that need the context). */

@@ -1,16 +1,14 @@
 import type { DatasetSummary } from '../../shared/datasets';
-import type { DefendRequest } from '../../shared/defend';
-import type { EvalConfig } from '../../shared/eval-config';
 import type { EvaluationSummary } from '../../shared/evaluations';
-import { LabApiError, parseLabArgs, type LabEvent, type LabMethod, type LabParsedArgs, type LabResults } from '../../shared/lab-api';
+import { LabApiError, parseLabArgs, type ImportOptions, type LabEvent, type LabMethod, type LabParsedArgs, type LabResults } from '../../shared/lab-api';
+import { redactedUrl, type RedisSetting } from '../../shared/redis-url';
 import type { RunSummary } from '../../shared/runs';
 import type { TrainConfig } from '../../shared/train-config';
-import type { OfficialArchiveId } from '../../data/download';
 import { previewPage } from '../../data/preview';
 import { Defends } from './defends';
 import { Coordinator } from './distributed/coordinator';
 import { Evaluations } from './evaluations';
-import { DatasetImports, type ImportOptions } from './imports';
+import { DatasetImports } from './imports';
 import { JobQueue } from './job-queue';
 import { LabContext } from './lab-context';
 import { perImageCsv, perImageJson } from './eval-export';
@@ -19,6 +17,7 @@ import { sweepStaleCheckpointTemps } from './checkpoint-files';
 import { pidAlive } from './pids';
 import { clip, quote } from './quote';
 import { Training } from './training';
+import { savedRedisUrl, saveRedisUrl } from './settings';
 import { LOCAL_CLIENT } from './uploads';
 import { readValConfusion } from './val-confusion';
 import type { WorkerLauncher } from './worker-launcher';
@@ -43,7 +42,19 @@ export interface LabHostOptions {
   remoteSlots?: number;
   /** The engine every remote shard and run must use (default ADLAB_ENGINE, else wasm). */
   remoteEngine?: string;
+  /** How long shards every connected worker refused wait for a fitting one before the evaluation fails (default 30 s). */
+  refusalWaitMs?: number;
+  /** Where `redisUrl` came from: ADLAB_REDIS_URL (or --redis), or the desktop app's saved setting. */
+  redisSource?: 'environment' | 'setting';
+  /**
+   * The desktop app: its window may change the saved Redis URL (setRedisSetting). Never in
+   * web mode, where any page that reaches the server could otherwise point the lab at a
+   * Redis of its choosing and hand it the lab's checkpoints and datasets.
+   */
+  redisSettingEditable?: boolean;
 }
+
+const WEB_REDIS_REASON = 'the Redis URL can be changed in the desktop app only (a web client must not point the lab at a Redis of its choosing); start web mode with ADLAB_REDIS_URL instead';
 
 type Handlers = { [M in LabMethod]: (...args: LabParsedArgs<M>) => Promise<LabResults[M]> | LabResults[M] };
 
@@ -59,7 +70,10 @@ export class LabHost {
   readonly defends: Defends;
   readonly imports: DatasetImports;
 
+  private readonly options: LabHostOptions;
+
   constructor(options: LabHostOptions) {
+    this.options = options;
     this.ctx = new LabContext(options.dataDir, options.launcher, options.nativeBinding);
     this.training = new Training(this.ctx);
     this.evaluations = new Evaluations(this.ctx);
@@ -68,7 +82,7 @@ export class LabHost {
     if (options.redisUrl) {
       // The engine every shard must run on: results must not depend on which machine ran them.
       const engine = options.remoteEngine ?? process.env.ADLAB_ENGINE ?? 'wasm';
-      this.ctx.remote = new Coordinator({ redisUrl: options.redisUrl, engine, imageShards: options.imageShards, shards: this.ctx.shards });
+      this.ctx.remote = new Coordinator({ redisUrl: options.redisUrl, engine, imageShards: options.imageShards, shards: this.ctx.shards, refusalWaitMs: options.refusalWaitMs });
     }
     this.ctx.queue = new JobQueue(
       (item) => (item.kind === 'train' ? this.training.launch(item.id) : this.evaluations.launch(item.id)),
@@ -134,7 +148,8 @@ export class LabHost {
     this.ctx.uploads.discardClient(client);
   }
 
-  readonly handlers: Handlers = {
+  /** The LabApi, method by method, on parsed arguments: what transports (through `call`), the CLI and tests use. */
+  readonly handlers = {
     engineInfo: () => this.ctx.lastEngine,
     listRuns: () => this.runs.list(),
     getRun: (id) => this.runs.get(id),
@@ -172,12 +187,12 @@ export class LabHost {
     getEvaluationImages: (id) => this.evals.perImage(id),
     getAdversarialImage: (id, rowKey, pos) => this.evals.adversarialImage(id, rowKey, pos),
     exportEvaluationImages: (id, format) => (format === 'csv' ? perImageCsv : perImageJson)(this.evals.get(id), this.evals.perImage(id)),
-    defendImage: (request) => ({ jobId: this.defends.start(request) }),
+    defendImage: (request, jobId) => this.defends.start(request, jobId),
     cancelDefend: (jobId) => this.defends.cancel(jobId),
     listDatasets: () => this.datasets.list(),
     pickDatasetSource: (kind) => this.imports.pick(kind),
-    importDataset: (source, opts) => ({ jobId: this.imports.fromSource(source, opts) }),
-    downloadDataset: (archive) => ({ jobId: this.imports.download(archive).jobId }),
+    importDataset: (source, opts, jobId) => this.imports.fromSource(source, opts, jobId),
+    downloadDataset: (archive, jobId) => void this.imports.download(archive, { jobId }),
     cancelImport: (jobId) => this.imports.cancel(jobId),
     previewDataset: (q) => {
       this.datasets.get(q.id);
@@ -193,21 +208,31 @@ export class LabHost {
       this.evals.get(id); // an unknown evaluation is an error, not an empty list
       return { shards: this.shards.list(id), workers: this.shards.throughput(id) };
     },
-  };
+    getRedisSetting: () => this.redisSetting(),
+    setRedisSetting: (url) => {
+      if (!this.options.redisSettingEditable) throw new LabApiError(WEB_REDIS_REASON);
+      saveRedisUrl(this.dataDir, url);
+      return this.redisSetting();
+    },
+  } satisfies Handlers;
 
-  // Shortcuts the CLI and tests use, named as in the API.
-  startTraining(config: TrainConfig): string {
-    return this.training.start(config);
+  /** The Redis URL in use and the one saved, passwords masked: the raw URLs never leave the host. */
+  private redisSetting(): RedisSetting {
+    const { redisUrl, redisSettingEditable } = this.options;
+    const saved = savedRedisUrl(this.dataDir);
+    return {
+      active: redisUrl ? redactedUrl(redisUrl) : null,
+      activeSource: redisUrl ? (this.options.redisSource ?? 'environment') : null,
+      saved: saved ? redactedUrl(saved) : null,
+      editable: redisSettingEditable ?? false,
+      readOnlyReason: redisSettingEditable ? null : WEB_REDIS_REASON,
+      // Only a saved URL applies at start, and only where no ADLAB_REDIS_URL overrides it.
+      restartNeeded: (redisSettingEditable ?? false) && this.options.redisSource !== 'environment' && (saved ?? undefined) !== (redisUrl ?? undefined),
+    };
   }
-  resumeRun(id: string): void {
-    this.training.resume(id);
-  }
-  cancelRun(id: string): void {
-    this.training.cancel(id);
-  }
-  deleteRun(id: string): void {
-    this.training.delete(id);
-  }
+
+  // Host-side operations that are no LabApi method (the API is `handlers`, or `call` from a transport).
+  /** Resolves when the run reaches a final status. */
   waitForRun(id: string): Promise<RunSummary> {
     return this.training.waitFor(id);
   }
@@ -215,32 +240,20 @@ export class LabHost {
   workerPid(runId: string): number | undefined {
     return this.ctx.queue.running(runId)?.pid;
   }
-  importWeights(weightsPath: string, config: TrainConfig): Promise<string> {
-    return this.training.importWeights(weightsPath, config);
-  }
-  weightsFile(runId: string, kind: 'best' | 'last'): string {
-    return this.training.weightsFile(runId, kind);
-  }
-  startEvaluation(config: EvalConfig): string {
-    return this.evaluations.start(config);
-  }
-  resumeEvaluation(id: string): void {
-    this.evaluations.resume(id);
-  }
-  cancelEvaluation(id: string): void {
-    this.evaluations.cancel(id);
-  }
   waitForEvaluation(id: string): Promise<EvaluationSummary> {
     return this.evaluations.waitFor(id);
   }
-  startDefend(request: DefendRequest): string {
-    return this.defends.start(request);
+  /** A run from RobustBench-layout weights on disk (the CLI's `runs import`). */
+  importWeights(weightsPath: string, config: TrainConfig): Promise<string> {
+    return this.training.importWeights(weightsPath, config);
   }
+  /** The safetensors file of a run's checkpoint (the CLI's `runs weights`). */
+  weightsFile(runId: string, kind: 'best' | 'last'): string {
+    return this.training.weightsFile(runId, kind);
+  }
+  /** Import a path this process names (the CLI, tests); the renderer can only name uploads and picks (importDataset). */
   startImport(path: string, opts: ImportOptions, cleanup?: () => void): { jobId: string; done: Promise<DatasetSummary> } {
     return this.imports.start(path, opts, cleanup);
-  }
-  startDownload(archive: OfficialArchiveId, fetchImpl?: typeof fetch): { jobId: string; done: Promise<DatasetSummary> } {
-    return this.imports.download(archive, fetchImpl);
   }
 
   /** Stop: running work is killed and marked interrupted (resumable); the database is closed. */

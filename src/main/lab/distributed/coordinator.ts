@@ -3,14 +3,26 @@ import type { Redis } from 'ioredis';
 import { readFullManifest } from '../../../data/manifest';
 import { type EvalConfig, selectionOf } from '../../../shared/eval-config';
 import type { EngineReport } from '../../../shared/engine';
-import type { EvalResultMessage } from '../../../shared/evaluations';
-import { type CoordinatorInfo, type FolderManifest, parseShardResult, SHARD_PROTOCOL, SHARD_QUEUE, type ShardPayload, type ShardResult, shardProgressSchema } from '../../../shared/shards';
-import type { EvalJob } from '../../../shared/worker-protocol';
+import { ADV_PNG_LIMIT, type EvalResultMessage } from '../../../shared/evaluations';
+import {
+  type CoordinatorInfo,
+  type FolderManifest,
+  parseShardResult,
+  rowSplitsByImage,
+  SHARD_PROTOCOL,
+  SHARD_QUEUE,
+  type ShardPayload,
+  type ShardResult,
+  shardProgressSchema,
+} from '../../../shared/shards';
+import type { ShardRecord } from '../../../shared/eval-shards';
+import { type EvalJob, resultKey } from '../../../shared/worker-protocol';
 import type { JobListener, JobOutcome, RunningJob } from '../supervisor';
 import { putFolder } from './blobs';
 import { LAB_VERSION } from './lab-version';
-import { foldSummaries, imageRanges, mergeImageShards } from './merge';
+import { foldSummaries, imageRanges, mergeImageShards, mergeRowShards } from './merge';
 import { redactedUrl, redisClient, redisOptions } from './redis-url';
+import { readRefusals, refusalsKey, unservedReason } from './refusals';
 import { RemoteTraining } from './remote-training';
 import type { ShardStore } from './shard-store';
 
@@ -25,7 +37,16 @@ export interface CoordinatorOptions {
   shards?: ShardStore;
   /** How long to wait for Redis before an evaluation or run fails with the reason (default 15 s). */
   connectTimeoutMs?: number;
+  /**
+   * How long shards may wait once every connected worker has refused them (another engine or
+   * lab version) before the evaluation fails with the reason (default 30 s): a fitting worker
+   * started meanwhile takes them.
+   */
+  refusalWaitMs?: number;
 }
+
+/** How often a waiting evaluation looks at its shards' refusals and the connected workers. */
+const REFUSAL_CHECK_MS = 1000;
 
 /** Redis key that tells workers to stop an evaluation's shards (read by src/main/lab/distributed/shard-worker.ts). */
 export const cancelKey = (evalId: string) => `adlab:cancel:${evalId}`;
@@ -37,6 +58,15 @@ interface PlannedShard {
   images: number;
 }
 
+/** What the shard store shows of a planned shard: its positions, its rows, or both. */
+function specOf(p: ShardPayload): ShardRecord['spec'] {
+  if (p.kind === 'images') return p.range!;
+  return p.range ? { ...p.range, rows: p.rowGroups } : p.rowGroups;
+}
+
+/** The (attack, epsilon) group a row shard runs. */
+const groupKey = (g: { attack: string; eps: number }) => `${g.attack}|${g.eps}`;
+
 /** How many images an evaluation selects (the worker's selectRecords, from the split's size). */
 export function selectedCount(config: EvalConfig, splitTotal: number): number {
   const sel = selectionOf(config);
@@ -45,12 +75,12 @@ export function selectedCount(config: EvalConfig, splitTotal: number): number {
 
 /**
  * The lab host as a coordinator: an evaluation becomes image-range shards (clean and
- * Active Defense passes over positions [from, to)) and row shards (every (attack,
- * epsilon) group over all images) on a BullMQ queue; `adlab worker` processes take
- * them. Image shards are exact because Active Defense draws each image's noise from
- * (seed, record index); attack rows are not split by image because the attacks'
- * random starts are drawn per batch, so a row shard runs each row as the single
- * machine would. Results come back as job return values and land in the lab's store.
+ * Active Defense passes over positions [from, to)) and row shards (an (attack, epsilon)
+ * group) on a BullMQ queue; `adlab worker` processes take them. Image shards are exact
+ * because Active Defense draws each image's noise from (seed, record index). A row whose
+ * outcome per image does not depend on its batch (rowSplitsByImage) is split by image
+ * range too and merged back row by row; any other row runs whole on one worker, as the
+ * single machine runs it. Results come back as job return values and land in the lab's store.
  */
 export class Coordinator {
   private readonly queue: Queue;
@@ -146,7 +176,12 @@ export class Coordinator {
     if (!config.calibrate) {
       for (const eps of config.eps) {
         for (const attack of config.attacks) {
-          shards.push({ payload: { ...base, index: shards.length, kind: 'rows', rowGroups: [{ attack, eps }], completed: job.completed }, images: count });
+          const row = { ...base, kind: 'rows' as const, rowGroups: [{ attack, eps }], completed: job.completed };
+          if (!rowSplitsByImage(config, attack)) {
+            shards.push({ payload: { ...row, index: shards.length }, images: count });
+            continue;
+          }
+          for (const range of ranges) shards.push({ payload: { ...row, index: shards.length, range }, images: range.to - range.from });
         }
       }
     }
@@ -175,7 +210,7 @@ export class Coordinator {
     let isCancelled = false;
     void cancelled.then(() => (isCancelled = true));
     await this.ready;
-    await this.redis.del(cancelKey(job.jobId));
+    await this.redis.del(cancelKey(job.jobId), refusalsKey(job.jobId));
     const m = readFullManifest(job.datasetDir);
     const split = job.config.split === 'test' ? (m.splits.find((s) => s.name === 'test')?.count ?? 0) : job.train.valSize;
     const count = selectedCount(job.config, split);
@@ -187,7 +222,7 @@ export class Coordinator {
     const planned = this.plan(job, checkpoint, dataset, count);
     this.options.shards?.plan(
       job.jobId,
-      planned.map((s) => ({ index: s.payload.index, kind: s.payload.kind, images: s.images, spec: s.payload.range ?? s.payload.rowGroups })),
+      planned.map((s) => ({ index: s.payload.index, kind: s.payload.kind, images: s.images, spec: specOf(s.payload) })),
     );
     const progress = new Map<number, number>();
     const report = (message: string) => {
@@ -204,11 +239,35 @@ export class Coordinator {
       report(`shard ${s.payload.index + 1}/${planned.length} on ${p.worker}${p.message ? `: ${p.message}` : ''}`);
     };
     this.events.on('progress', onProgress);
+    // Stops the refusal watch however the evaluation ends.
+    const watching = new AbortController();
     try {
       const jobs = await Promise.all(planned.map((s) => this.enqueue(s.payload)));
       if (isCancelled) await this.cancelShards(job.jobId); // cancelled while the blobs went up
       let engineReported = false;
       const imageResults: (ShardResult | null)[] = planned.map(() => null);
+      // Rows split by image range: each group's parts, merged and stored once the last one is in.
+      const rowParts = new Map<string, { total: number; got: ShardResult[] }>();
+      for (const s of planned) {
+        if (s.payload.kind !== 'rows' || !s.payload.range) continue;
+        const key = groupKey(s.payload.rowGroups[0]!);
+        const parts = rowParts.get(key) ?? { total: 0, got: [] };
+        parts.total++;
+        rowParts.set(key, parts);
+      }
+      const rowPartDone = (payload: ShardPayload, result: ShardResult) => {
+        const parts = rowParts.get(groupKey(payload.rowGroups[0]!))!;
+        parts.got[imageRangeIndex(planned, payload)] = result;
+        if (parts.got.filter(Boolean).length < parts.total) return;
+        const byRow = new Map<string, EvalResultMessage[]>();
+        for (const part of parts.got) {
+          for (const row of part.results) {
+            const key = resultKey(row.attack, row.eps, row.lambda);
+            byRow.set(key, [...(byRow.get(key) ?? []), row as EvalResultMessage]);
+          }
+        }
+        for (const rows of byRow.values()) listener.evalResult?.(mergeRowShards(rows, ADV_PNG_LIMIT));
+      };
       const finished = jobs.map(async (j, i) => {
         const s = planned[i]!;
         let result: ShardResult;
@@ -232,13 +291,22 @@ export class Coordinator {
         progress.set(s.payload.index, 1);
         report(`shard ${s.payload.index + 1}/${planned.length} done on ${result.worker}`);
         if (s.payload.kind === 'images') imageResults[i] = result;
+        else if (s.payload.range) rowPartDone(s.payload, result);
         else for (const row of result.results) listener.evalResult?.(row as EvalResultMessage);
         return result.status;
       });
       const all = Promise.allSettled(finished);
+      const unserved = this.untilUnserved(job.jobId, watching.signal, report);
       // A removed (cancelled) shard never finishes: cancel and close end the wait instead.
-      const statuses = await Promise.race([all, this.closed.then(() => 'closed' as const), cancelled.then(() => 'cancelled' as const)]);
+      const statuses = await Promise.race([all, this.closed.then(() => 'closed' as const), cancelled.then(() => 'cancelled' as const), unserved]);
       if (statuses === 'closed') return { status: 'failed', error: 'the coordinating lab closed; its shards stay queued for a resume' };
+      if (!Array.isArray(statuses) && typeof statuses === 'object') {
+        // No connected worker can run them: the shards leave the queue, the evaluation fails with why.
+        await this.cancelShards(job.jobId);
+        await this.untilNoneActive(job.jobId, planned.length);
+        this.options.shards?.failUnfinished(job.jobId, statuses.unserved);
+        return { status: 'failed', error: statuses.unserved };
+      }
       if (statuses === 'cancelled' || isCancelled) {
         await this.untilNoneActive(job.jobId, planned.length);
         this.options.shards?.cancelUnfinished(job.jobId);
@@ -254,6 +322,7 @@ export class Coordinator {
       await Promise.allSettled(jobs.map((j) => j.remove()));
       return { status: 'completed', summary: numericSummary(merged) };
     } finally {
+      watching.abort();
       this.events.off('progress', onProgress);
     }
   }
@@ -278,6 +347,46 @@ export class Coordinator {
     });
   }
 
+  /**
+   * Resolves with the reason once every connected worker has refused this evaluation's
+   * shards for `refusalWaitMs` in a row (a fitting worker that connects meanwhile resets
+   * the wait); never resolves while one might take them, nor once `stop` is aborted.
+   */
+  private untilUnserved(evalId: string, stop: AbortSignal, report: (message: string) => void): Promise<{ unserved: string }> {
+    const wait = this.options.refusalWaitMs ?? 30_000;
+    const need = { engine: this.options.engine, labVersion: LAB_VERSION };
+    return new Promise((resolve) => {
+      let since: number | null = null;
+      let told = 0;
+      const check = async () => {
+        if (stop.aborted) return;
+        const refusals = await readRefusals(this.redis, evalId).catch(() => new Map<string, string>());
+        if (refusals.size > told) {
+          told = refusals.size;
+          report(`shards refused by ${[...refusals.entries()].map(([w, why]) => `${w} (${why})`).join(', ')}; waiting for a worker that can run them`);
+        }
+        const connected = refusals.size ? await this.connectedWorkers() : null;
+        const reason = unservedReason(need, connected, refusals);
+        if (reason === null) since = null;
+        else {
+          since ??= Date.now();
+          if (Date.now() - since >= wait) return resolve({ unserved: `${reason} (waited ${Math.round(wait / 1000)} s)` });
+        }
+        if (!stop.aborted) setTimeout(() => void check(), REFUSAL_CHECK_MS).unref();
+      };
+      setTimeout(() => void check(), REFUSAL_CHECK_MS).unref();
+    });
+  }
+
+  /** Names of the workers on the shard queue now, or null when Redis cannot tell (CLIENT LIST forbidden). */
+  private async connectedWorkers(): Promise<string[] | null> {
+    try {
+      return workerNames((await this.queue.getWorkers()).map((c) => c.rawname ?? ''));
+    } catch {
+      return null;
+    }
+  }
+
   /** Cancel: workers stop running shards (they poll the flag), waiting ones are removed. */
   private async cancelShards(evalId: string): Promise<void> {
     await this.redis.set(cancelKey(evalId), '1', 'EX', 24 * 3600);
@@ -293,6 +402,12 @@ export class Coordinator {
       await new Promise((r) => setTimeout(r, 250));
     }
   }
+}
+
+/** Which part (in position order) of its row group a row shard split by image range is. */
+function imageRangeIndex(planned: readonly PlannedShard[], payload: ShardPayload): number {
+  const key = groupKey(payload.rowGroups[0]!);
+  return planned.filter((s) => s.payload.kind === 'rows' && s.payload.range && groupKey(s.payload.rowGroups[0]!) === key).findIndex((s) => s.payload.index === payload.index);
 }
 
 function numericSummary(values: Record<string, number | number[] | string>): Record<string, number> {

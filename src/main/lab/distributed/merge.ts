@@ -1,6 +1,6 @@
 import { defendedWarnings, type EvalWarning, lfStats, preflightWarnings, selectionWarnings } from '../../../shared/ad-diagnostics';
 import { type EvalConfig, resolveAd, selectionOf } from '../../../shared/eval-config';
-import { PER_IMAGE_KEYS } from '../../../shared/evaluations';
+import { type EvalResultMessage, PER_IMAGE_KEYS } from '../../../shared/evaluations';
 
 type Values = Record<string, number | number[] | string>;
 
@@ -73,7 +73,8 @@ export function mergeImageShards(shards: readonly Values[], config: EvalConfig, 
       }),
     );
   }
-  out.diagnostics = JSON.stringify(warnings);
+  // As the worker sends them: with Active Defense always, undefended only when there is a warning.
+  if (config.defense === 'ad' || warnings.length > 0) out.diagnostics = JSON.stringify(warnings);
   return out;
 }
 
@@ -83,4 +84,61 @@ export function imageRanges(count: number, shards: number): { from: number; to: 
   if (!(Number.isInteger(shards) && shards >= 1)) throw new Error(`imageRanges: shards must be a positive integer, got ${shards}`);
   const k = Math.min(shards, count);
   return Array.from({ length: k }, (_, i) => ({ from: Math.floor((i * count) / k), to: Math.floor(((i + 1) * count) / k) }));
+}
+
+/** A row's extra figures that are a maximum over images; every other one is a share of the images. */
+const MAX_EXTRAS = new Set(['maxPerturbation']);
+
+/** The count behind a share of `n` images (a share is count / n: rounding the product recovers it exactly). */
+function countOf(share: number, n: number): number {
+  return Math.round(share * n);
+}
+
+/**
+ * One attack row from its image-range shards, in position order (rowSplitsByImage: scored once,
+ * no repeats). Per-image arrays are concatenated; the robust accuracy is derived again from the
+ * per-image flags, so it equals the single-machine value; shares in `extra` (clean accuracy,
+ * accuracy after each attack) are the shards' counts summed over the total; maxima are maxima.
+ * A fooled point's PNG is kept for the first ADV_PNG_LIMIT positions of the whole row, as the
+ * single machine keeps them. Warnings are each shard's, once each, in order.
+ */
+export function mergeRowShards(parts: readonly EvalResultMessage[], pngLimit: number): EvalResultMessage {
+  if (parts.length === 0) throw new Error('merge: no row shards');
+  const first = parts[0]!;
+  for (const p of parts) {
+    if (p.attack !== first.attack || p.eps !== first.eps || p.lambda !== first.lambda) throw new Error(`merge: row shards of different rows (${first.attack} and ${p.attack})`);
+    if (!p.perImage) throw new Error(`merge: a shard of row ${p.attack} sent no per-image outcome`);
+    if (p.robustStd !== null) throw new Error(`merge: row ${p.attack} was scored over repeats: it cannot be split by image`);
+  }
+  const n = parts.reduce((a, p) => a + p.n, 0);
+  const images = parts.map((p) => p.perImage!);
+  const robust = images.flatMap((im) => im.robust);
+  if (robust.length !== n) throw new Error(`merge: row ${first.attack}: ${robust.length} per-image flags for ${n} images`);
+  const robustAcc = robust.reduce((a, r) => a + r, 0) / n;
+  const extra: Record<string, number> = {};
+  for (const key of Object.keys(first.extra)) {
+    if (!parts.every((p) => typeof p.extra[key] === 'number')) continue;
+    extra[key] = MAX_EXTRAS.has(key) ? Math.max(...parts.map((p) => p.extra[key]!)) : parts.reduce((a, p) => a + countOf(p.extra[key]!, p.n), 0) / n;
+  }
+  const advPng = images.every((im) => Array.isArray(im.advPng)) ? images.flatMap((im) => im.advPng!).map((png, e) => (e < pngLimit ? png : null)) : undefined;
+  return {
+    attack: first.attack,
+    eps: first.eps,
+    lambda: first.lambda,
+    n,
+    robustAcc,
+    robustStd: null,
+    worstAcc: null,
+    majorityAcc: null,
+    seconds: parts.reduce((a, p) => a + p.seconds, 0),
+    warnings: [...new Set(parts.flatMap((p) => p.warnings))],
+    extra,
+    perImage: {
+      robust,
+      advPred: images.flatMap((im) => im.advPred),
+      linf: images.flatMap((im) => im.linf),
+      l2: images.flatMap((im) => im.l2),
+      ...(advPng ? { advPng } : {}),
+    },
+  };
 }

@@ -45,6 +45,11 @@ export class ShardStore {
     this.db.prepare(`UPDATE eval_shards SET status = 'cancelled', updated_at = ? WHERE eval_id = ? AND status IN ('queued', 'running')`).run(Date.now(), evalId);
   }
 
+  /** When no worker could take them: shards that never finished are failed with the reason. */
+  failUnfinished(evalId: string, error: string): void {
+    this.db.prepare(`UPDATE eval_shards SET status = 'failed', error = ?, updated_at = ? WHERE eval_id = ? AND status IN ('queued', 'running')`).run(error, Date.now(), evalId);
+  }
+
   list(evalId: string): ShardRecord[] {
     const rows = this.db.prepare('SELECT * FROM eval_shards WHERE eval_id = ? ORDER BY idx').all(evalId) as Row[];
     return rows.map((r) => ({

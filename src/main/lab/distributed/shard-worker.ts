@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { EngineReport } from '../../../shared/engine';
 import type { EvalResultMessage } from '../../../shared/evaluations';
 import {
@@ -22,6 +22,7 @@ import { fetchFolder, putFolder } from './blobs';
 import { cancelKey } from './coordinator';
 import { LAB_VERSION } from './lab-version';
 import { redisClient, redisOptions } from './redis-url';
+import { recordRefusal } from './refusals';
 import { trainCancelKey } from './remote-training';
 
 export interface ShardWorkerOptions {
@@ -34,6 +35,11 @@ export interface ShardWorkerOptions {
   cacheDir: string;
   /** Starts a compute process; `env` adds ADLAB_ENGINE, the engine the evaluation requires. */
   launcher: (env: Record<string, string>) => WorkerLauncher;
+  /**
+   * The one engine this worker computes on (`--engine`): shards that require another are
+   * refused at once. Unset: whatever engine each evaluation requires, if this machine has it.
+   */
+  engine?: string;
   /** BullMQ lock: a worker silent this long is stalled and its shard runs elsewhere (default BullMQ's 30 s). */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
@@ -42,6 +48,8 @@ export interface ShardWorkerOptions {
 
 /** How often a running shard looks for the coordinator's cancel flag. */
 const CANCEL_POLL_MS = 300;
+/** A refused shard waits this long before it is offered again (to any worker: BullMQ has no routing). */
+const REFUSED_DELAY_MS = 1000;
 
 /**
  * `adlab worker`: a BullMQ worker on the shard queue. Each shard is checked (schema,
@@ -56,7 +64,22 @@ export function startShardWorker(o: ShardWorkerOptions): { worker: Worker; train
   mkdirSync(blobs, { recursive: true });
   const log = o.log ?? (() => undefined);
 
-  const processor = async (job: Job): Promise<ShardResult> => {
+  /** The engine a compute process started on when asked for an engine: a second shard that needs it is answered at once. */
+  const engineFound = new Map<string, string>();
+
+  /**
+   * A shard this worker cannot run (its engine, its lab version) goes back on the queue for
+   * the others, and the refusal is noted for the coordinator, which fails the evaluation
+   * only when no connected worker can take it. A malformed payload no worker can run: failed.
+   */
+  const refuse = async (job: Job, token: string | undefined, evalId: string, reason: string): Promise<never> => {
+    await recordRefusal(redis, evalId, o.name, reason);
+    log(`shard ${job.id}: refused (${reason}); left for another worker`);
+    await job.moveToDelayed(Date.now() + REFUSED_DELAY_MS, token);
+    throw new DelayedError(`refused by worker ${o.name}: ${reason}`);
+  };
+
+  const processor = async (job: Job, token?: string): Promise<ShardResult> => {
     let payload: ShardPayload;
     try {
       payload = parseShardPayload(job.data);
@@ -64,7 +87,11 @@ export function startShardWorker(o: ShardWorkerOptions): { worker: Worker; train
       throw new UnrecoverableError(`refused by worker ${o.name}: ${(err as Error).message}`);
     }
     if (payload.labVersion !== LAB_VERSION) {
-      throw new UnrecoverableError(`refused by worker ${o.name}: it runs lab version ${LAB_VERSION}, the evaluation needs ${payload.labVersion}`);
+      return refuse(job, token, payload.evalId, `it runs lab version ${LAB_VERSION}, the evaluation needs ${payload.labVersion}`);
+    }
+    const known = o.engine ?? engineFound.get(payload.engine);
+    if (known !== undefined && known !== payload.engine) {
+      return refuse(job, token, payload.evalId, `its engine is ${known}, the evaluation runs on ${payload.engine}`);
     }
     if ((await redis.exists(cancelKey(payload.evalId))) === 1) throw new UnrecoverableError('cancelled by the coordinator');
     const started = performance.now();
@@ -90,8 +117,9 @@ export function startShardWorker(o: ShardWorkerOptions): { worker: Worker; train
     const running = supervisor.run(evalJob, {
       engine: (r) => {
         report = r;
+        engineFound.set(payload.engine, r.engine);
         if (r.engine !== payload.engine) {
-          refused = `refused by worker ${o.name}: its engine is ${r.engine}, the evaluation runs on ${payload.engine}`;
+          refused = `its engine is ${r.engine}, the evaluation runs on ${payload.engine}`;
           running.cancel();
         }
       },
@@ -118,7 +146,7 @@ export function startShardWorker(o: ShardWorkerOptions): { worker: Worker; train
     } finally {
       clearInterval(poll);
     }
-    if (refused) throw new UnrecoverableError(refused);
+    if (refused) return refuse(job, token, payload.evalId, refused);
     if (outcome.status === 'cancelled') throw new UnrecoverableError('cancelled by the coordinator');
     if (outcome.status !== 'completed') throw new Error(outcome.status === 'failed' ? outcome.error : `the compute process answered '${outcome.status}'`);
     const r = report as EngineReport | null;

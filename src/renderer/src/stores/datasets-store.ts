@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { DatasetSummary } from '../../../shared/datasets';
-import type { LabEvent } from '../../../shared/lab-api';
+import type { ImportOptions, LabEvent } from '../../../shared/lab-api';
 import type { Progress } from '../../../shared/metrics';
 import { errorMessage } from '../lib/api-error';
 import { hideUploadPaths } from '../lib/dataset-labels';
@@ -25,12 +25,8 @@ export interface ImportJob {
   download?: 'cifar10' | 'cifar100';
 }
 
-/** Optional import settings (lab-api.ts importOptionsSchema). */
-export interface ImportOptions {
-  name?: string;
-  size?: number;
-  limit?: number;
-}
+/** Optional import settings: the LabApi's own type (lab-api.ts importOptionsSchema). */
+export type { ImportOptions };
 
 /** Drop blank names and unset numbers so the host applies its own defaults. */
 export function cleanOptions(options: ImportOptions): ImportOptions {
@@ -52,8 +48,6 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const loading = ref(false);
   let nextKey = 1;
   const aborts = new Map<number, AbortController>();
-  /** Events for job ids whose importDataset call has not returned yet. */
-  const early = new Map<string, ImportEvent[]>();
 
   async function refresh(): Promise<void> {
     loading.value = true;
@@ -82,14 +76,32 @@ export const useDatasetsStore = defineStore('datasets', () => {
     return key;
   }
 
-  /** The host's job id is known: apply the events that came before it. */
-  function started(key: number, jobId: string): void {
+  /**
+   * Mint the job's id (before the start call: its first events may arrive before the call
+   * returns, and are then matched to this job at once) and mark the job as importing.
+   */
+  function mint(key: number): string {
+    const jobId = crypto.randomUUID();
     const j = job(key);
-    if (!j) return;
-    j.jobId = jobId;
-    j.phase = 'importing';
-    for (const event of early.get(jobId) ?? []) applyImportEvent(event);
-    early.delete(jobId);
+    if (j) {
+      j.jobId = jobId;
+      j.phase = 'importing';
+    }
+    return jobId;
+  }
+
+  /** Keys whose start call is in flight: the host may not know their id yet, so a cancel waits for the answer. */
+  const starting = new Set<number>();
+
+  /** Make the start call under a fresh id; a cancel asked meanwhile is sent once the host has the job. */
+  async function startJob(key: number, call: (jobId: string) => Promise<void>): Promise<void> {
+    starting.add(key);
+    try {
+      await call(mint(key));
+    } finally {
+      starting.delete(key);
+    }
+    if (aborts.get(key)?.signal.aborted && job(key)?.phase === 'importing') await cancelImport(key);
   }
 
   function failed(key: number, e: unknown): void {
@@ -116,9 +128,9 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
     if (!pick) return;
     const key = addJob(pick.name, 0, 'importing');
+    aborts.set(key, new AbortController());
     try {
-      const { jobId } = await lab.importDataset({ kind: 'picked', pickId: pick.pickId }, cleanOptions(options));
-      started(key, jobId);
+      await startJob(key, (jobId) => lab.importDataset({ kind: 'picked', pickId: pick.pickId }, cleanOptions(options), jobId));
     } catch (e) {
       failed(key, e);
     }
@@ -138,9 +150,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
           if (j) j.uploaded = sent;
         },
       });
-      const { jobId } = await lab.importDataset({ kind: 'upload', uploadId }, cleanOptions(options));
-      started(key, jobId);
-      if (abort.signal.aborted) await cancelImport(key);
+      await startJob(key, (jobId) => lab.importDataset({ kind: 'upload', uploadId }, cleanOptions(options), jobId));
     } catch (e) {
       const j = job(key);
       if (!j) return;
@@ -163,8 +173,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     // Marks a cancel as the user's (the host reports it as a failure).
     aborts.set(key, new AbortController());
     try {
-      const { jobId } = await labApi().downloadDataset(archive);
-      started(key, jobId);
+      await startJob(key, (jobId) => labApi().downloadDataset(archive, jobId));
     } catch (e) {
       failed(key, e);
     }
@@ -175,7 +184,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     const j = job(key);
     if (!j) return;
     aborts.get(key)?.abort();
-    if (j.phase !== 'importing' || !j.jobId) return;
+    if (j.phase !== 'importing' || !j.jobId || starting.has(key)) return;
     try {
       await labApi().cancelImport(j.jobId);
     } catch (e) {
@@ -186,12 +195,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
 
   function applyImportEvent(event: ImportEvent): void {
     const j = jobById(event.jobId);
-    if (!j) {
-      const list = early.get(event.jobId) ?? [];
-      list.push(event);
-      early.set(event.jobId, list);
-      return;
-    }
+    if (!j) return; // another window's import
     if (event.type === 'import-progress') {
       if (j.phase === 'importing') j.progress = event.progress;
     } else if (event.type === 'import-done') {

@@ -19,9 +19,6 @@ export type DefendImage =
   | { kind: 'file'; file: UploadSource }
   | { kind: 'dataset'; datasetId: string; split: 'train' | 'test'; index: number };
 
-/** Events kept for job ids not yet known (defendImage has not returned); a handful is plenty. */
-const MAX_EARLY_JOBS = 8;
-
 /** One Defend job at a time: upload, defendImage, then its events. */
 export const useDefendStore = defineStore('defend', () => {
   const phase = ref<DefendPhase>('idle');
@@ -45,7 +42,8 @@ export const useDefendStore = defineStore('defend', () => {
   const file = shallowRef<(UploadSource & Blob) | null>(null);
   let abort: AbortController | null = null;
   let cancelRequested = false;
-  const early = new Map<string, DefendEvent[]>();
+  /** The defendImage call is in flight: the host may not know the id yet, so a cancel waits for it. */
+  let starting = false;
 
   function setFile(next: (UploadSource & Blob) | null): void {
     file.value = next;
@@ -74,10 +72,14 @@ export const useDefendStore = defineStore('defend', () => {
         source = { kind: 'dataset', datasetId: image.datasetId, split: image.split, index: image.index };
       }
       phase.value = 'running';
-      const answer = await lab.defendImage({ ...request, image: source });
-      jobId.value = answer.jobId;
-      for (const event of early.get(answer.jobId) ?? []) apply(event);
-      early.delete(answer.jobId);
+      // Minted here, before the call: the job's first events may arrive before the call returns.
+      jobId.value = crypto.randomUUID();
+      starting = true;
+      try {
+        await lab.defendImage({ ...request, image: source }, jobId.value);
+      } finally {
+        starting = false;
+      }
       if (cancelRequested && phase.value === 'running') await cancel();
     } catch (e) {
       if (e instanceof UploadCancelledError) phase.value = 'cancelled';
@@ -111,19 +113,13 @@ export const useDefendStore = defineStore('defend', () => {
   }
 
   function applyEvent(event: DefendEvent): void {
-    if (jobId.value === event.jobId) return apply(event);
-    if (jobId.value === null && phase.value === 'running') {
-      const list = early.get(event.jobId) ?? [];
-      list.push(event);
-      early.set(event.jobId, list);
-      while (early.size > MAX_EARLY_JOBS) early.delete(early.keys().next().value as string);
-    }
+    if (jobId.value === event.jobId) apply(event);
   }
 
   async function cancel(): Promise<void> {
     cancelRequested = true;
     abort?.abort();
-    if (phase.value !== 'running' || !jobId.value) return;
+    if (phase.value !== 'running' || !jobId.value || starting) return;
     try {
       await labApi().cancelDefend(jobId.value);
     } catch (e) {
