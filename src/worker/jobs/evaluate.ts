@@ -6,7 +6,6 @@ import { type EngineName, resolveBatchSize } from '../../shared/engine';
 import { ADV_PNG_LIMIT, type EvalResultMessage, type RowImages } from '../../shared/evaluations';
 import { type EvalJob, resultKey } from '../../shared/worker-protocol';
 import {
-  AttackCancelledError,
   type AttackTarget,
   autoAttack,
   type AutoAttackOptions,
@@ -22,6 +21,7 @@ import {
   wrnClassifier,
 } from '../ml/attacks';
 import { activeDefensePurifier, type DefenseOptionsInput, featureLossOf, resolveDefenseOptions, trajectoryPurifier } from '../ml/defense';
+import { CancelledError } from '../ml/cancel';
 import type { WideResNet } from '../ml/wrn';
 import { defenseOptionsOf } from './ad-options';
 import { evaluateDefense } from './defend';
@@ -152,10 +152,11 @@ export async function runEvalJob(
             squareQueries: config.squareQueries,
             repeats: config.repeats,
             onProgress,
-            isCancelled: () => ctx.cancelled,
+            // A view of ctx.cancelled until JobContext carries its AbortSignal.
+            signal: { get aborted() { return ctx.cancelled; } } as AbortSignal,
           });
         } catch (err) {
-          if (err instanceof AttackCancelledError) return { status: 'cancelled', summary };
+          if (err instanceof CancelledError) return { status: 'cancelled', summary };
           throw err;
         }
         let perImage: RowImages;

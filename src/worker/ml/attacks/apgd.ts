@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { yieldAndCheck } from '../cancel';
 import { Rng } from '../rng';
-import { type AttackCommon, type AttackOutput, checkBatch, checkCancelled, indicesWhere, predictedLabels, replaceRows, rows } from './common';
+import { type AttackCommon, type AttackOutput, type RunResult, attackWithRestarts } from './common';
 import { ceLoss, dlrLoss } from './losses';
 import { type Norm, ascentDirection, checkEps, normalise, project } from './norms';
 import type { AttackLoss, AttackTarget } from './target';
@@ -9,7 +10,7 @@ import type { AttackLoss, AttackTarget } from './target';
  * APGD (Croce & Hein 2020), ported from fra31/auto-attack @a392200
  * autoattack/autopgd_base.py (APGDAttack). Line numbers below are in that file at that commit.
  */
-/** n_iter=100: autopgd_base.py:108 (APGDAttack.__init__), also autoattack.py AutoAttack.__init__. */
+/** n_iter=100: autopgd_base.py:108 (APGDAttack.__init__), also autoattack.py:33 (AutoAttack.__init__). */
 export const APGD_N_ITER = 100;
 /** rho=.75, the oscillation threshold: autopgd_base.py:115 (`rho=.75`, stored as thr_decr), used at :407. */
 export const APGD_RHO = 0.75;
@@ -27,7 +28,7 @@ export type ApgdLossName = 'ce' | 'dlr';
 export interface ApgdOptions extends AttackCommon {
   /** Default 100. */
   nIter?: number;
-  /** Default 1 (AutoAttack 'standard' and 'rand': autoattack.py set_version). */
+  /** Default 1 (AutoAttack 'standard' and 'rand': autoattack.py:309 and :336, set_version). */
   nRestarts?: number;
   /** Default 0.75. */
   rho?: number;
@@ -88,7 +89,7 @@ interface RunParams {
   norm: Norm;
   nIter: number;
   rho: number;
-  isCancelled?: () => boolean;
+  signal?: AbortSignal;
 }
 
 /**
@@ -134,7 +135,7 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
     s.reducedLastCheck = s.keep(tf.ones([n], 'bool'));
 
     for (let i = 0; i < nIter; i++) {
-      checkCancelled(p.isCancelled);
+      await yieldAndCheck(p.signal);
       const a = i > 0 ? APGD_MOMENTUM : 1;
       const next = tf.tidy(() => {
         const z = proj(tf.add(s.xAdv, tf.mul(s.step, ascentDirection(s.grad, norm))) as tf.Tensor4D);
@@ -267,7 +268,7 @@ export function apgdParams(options: ApgdOptions): RunParams & { nRestarts: numbe
   if (!Number.isInteger(nIter) || nIter < 1) throw new Error(`APGD nIter must be an integer >= 1, got ${nIter}`);
   if (!Number.isInteger(nRestarts) || nRestarts < 1) throw new Error(`APGD nRestarts must be an integer >= 1, got ${nRestarts}`);
   if (!(rho > 0 && rho <= 1)) throw new Error(`APGD rho must be in (0, 1], got ${rho}`);
-  return { eps: options.eps, norm, nIter, rho, nRestarts, isCancelled: options.isCancelled };
+  return { eps: options.eps, norm, nIter, rho, nRestarts, signal: options.signal };
 }
 
 /**
@@ -276,50 +277,20 @@ export function apgdParams(options: ApgdOptions): RunParams & { nRestarts: numbe
  * iterate that fooled the target. EOT is a wrapper on the target (eot.ts), not an option here.
  */
 export async function apgd(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, options: ApgdOptions): Promise<ApgdOutput> {
-  checkBatch(x, y);
   const p = apgdParams(options);
   const loss = resolveApgdLoss(options.loss);
   const rng = new Rng(options.seed ?? 0);
-  const labels = await y.data();
-  const z = await target.logits(x, rng.nextUint32());
-  const pred = await predictedLabels(z);
-  z.dispose();
-  const acc = Array.from(pred, (v, i) => v === labels[i]);
-  let adv = tf.clone(x);
   let zeroGradients = 0;
-  try {
-    for (let r = 0; r < p.nRestarts; r++) {
-      const idx = indicesWhere(acc);
-      if (idx.length === 0) break;
-      const xs = rows(x, idx);
-      const ys = rows(y, idx);
-      try {
-        const res = await apgdSingleRun(target, xs, ys, loss, p, rng);
-        if (r === 0) zeroGradients = res.zeroGradients;
-        adv = mergeFooled(adv, idx, res, acc);
-      } finally {
-        tf.dispose([xs, ys]);
-      }
-    }
-    return { xAdv: adv, fooled: acc.map((a) => !a), zeroGradients };
-  } catch (err) {
-    adv.dispose();
-    throw err;
-  }
+  const out = await attackWithRestarts(target, x, y, { restarts: p.nRestarts, targetClasses: null }, rng, async (slice) => {
+    const res = await apgdSingleRun(target, slice.x, slice.y, loss, p, rng);
+    if (slice.restart === 0) zeroGradients = res.zeroGradients;
+    return fooledBy(res);
+  });
+  return { ...out, zeroGradients };
 }
 
-/** Writes the fooled points of a run back into `adv` and clears their acc flags. Disposes the run's tensors. */
-export function mergeFooled(adv: tf.Tensor4D, idx: number[], res: SingleRunResult, acc: boolean[]): tf.Tensor4D {
-  try {
-    const hit = indicesWhere(res.acc.map((a) => !a));
-    if (hit.length === 0) return adv;
-    const upd = rows(res.xBestAdv, hit);
-    const next = replaceRows(adv, hit.map((h) => idx[h]!), upd);
-    upd.dispose();
-    adv.dispose();
-    for (const h of hit) acc[idx[h]!] = false;
-    return next;
-  } finally {
-    tf.dispose([res.xBest, res.xBestAdv]);
-  }
+/** A run's result as the scaffold merges it: the last fooling iterate of the points it fooled. Disposes xBest. */
+export function fooledBy(res: SingleRunResult): RunResult {
+  res.xBest.dispose();
+  return { xAdv: res.xBestAdv, fooled: res.acc.map((a) => !a) };
 }

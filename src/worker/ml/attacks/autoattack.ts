@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { APGD_N_ITER } from './apgd';
 import { APGD_T_TARGETS } from './apgd-t';
-import { AttackCancelledError, childSeed, indicesWhere, predictedLabels } from './common';
+import { yieldAndCheck } from '../cancel';
+import { childSeed, indicesWhere, predictedLabels } from './common';
 import {
   type AttackWarning,
   checkProbabilityOutput,
@@ -20,12 +21,12 @@ import type { AttackTarget } from './target';
 
 export type AutoAttackVersion = 'standard' | 'rand' | 'custom';
 
-/** fra31/auto-attack autoattack.py @1b76134 set_version: the attacks, in order. */
+/** The attacks, in order: fra31/auto-attack @a392200 autoattack.py:307 (set_version('standard')) and :335 ('rand'). */
 export const AA_STANDARD: EnsembleAttack[] = ['apgd-ce', 'apgd-t', 'fab-t', 'square'];
 export const AA_RAND: EnsembleAttack[] = ['apgd-ce', 'apgd-dlr'];
-/** set_version('rand'): `self.apgd.eot_iter = 20`. */
+/** autoattack.py:337 (set_version('rand'): `self.apgd.eot_iter = 20`). */
 export const AA_RAND_EOT = 20;
-/** run_standard_evaluation(bs=250). */
+/** autoattack.py:84 (run_standard_evaluation(bs=250)). */
 export const AA_BATCH = 250;
 
 export interface AutoAttackProgress {
@@ -53,8 +54,8 @@ export interface AutoAttackOptions {
   /** After the attacks, classify the final points this many times (randomised defenses). Default 1: no repeat pass. */
   repeats?: number;
   onProgress?: (p: AutoAttackProgress) => void;
-  /** Checked between batches (and inside attacks, once per iteration). */
-  isCancelled?: () => boolean;
+  /** Checked between batches (and inside attacks, once per iteration); aborting it throws CancelledError. */
+  signal?: AbortSignal;
 }
 
 export interface AttackStep {
@@ -112,7 +113,7 @@ function resolveAttacks(o: AutoAttackOptions): EnsembleAttack[] {
 }
 
 /**
- * The AutoAttack ensemble (autoattack.py run_standard_evaluation): a clean pass, then each
+ * The AutoAttack ensemble (autoattack.py:81 run_standard_evaluation @a392200): a clean pass, then each
  * attack in order on the points still robust, in batches; the target's output on each
  * attack's points is evaluated once, and robust accuracy is the per-point worst case.
  * The official checks become warnings in the result.
@@ -140,7 +141,7 @@ export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, labels: A
     eotDraws: options.eotDraws ?? (options.version === 'rand' ? AA_RAND_EOT : 1),
     nTargetClasses: options.nTargetClasses ?? Math.min(APGD_T_TARGETS, FAB_T_TARGETS),
     squareQueries: options.squareQueries ?? SQUARE_QUERIES,
-    isCancelled: options.isCancelled,
+    signal: options.signal,
   };
   const total = n * (attacks.length + 1);
   let done = 0;
@@ -148,9 +149,7 @@ export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, labels: A
     done += add;
     options.onProgress?.({ done, total, attack });
   };
-  const cancelCheck = () => {
-    if (options.isCancelled?.()) throw new AttackCancelledError();
-  };
+  const cancelCheck = () => yieldAndCheck(options.signal);
 
   // Checks on the type of defense (run_standard_evaluation, before the clean pass).
   const warnings: AttackWarning[] = [];
@@ -181,7 +180,7 @@ export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, labels: A
   // Clean pass.
   const robust = new Array<boolean>(n).fill(false);
   for (let s = 0; s < n; s += bs) {
-    cancelCheck();
+    await cancelCheck();
     const idx = Array.from({ length: Math.min(bs, n - s) }, (_, k) => s + k);
     const xb = batchOf(idx);
     const z = await target.logits(xb, childSeed(seed, s));
@@ -204,7 +203,7 @@ export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, labels: A
     let fooled = 0;
     let zeroGradients = 0;
     for (let s = 0; s < todo.length; s += bs) {
-      cancelCheck();
+      await cancelCheck();
       const idx = todo.slice(s, s + bs);
       const xb = batchOf(idx);
       const yb = tf.tensor1d(Int32Array.from(idx, (e) => y[e]!), 'int32');
@@ -260,7 +259,7 @@ export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, labels: A
   const repeats = options.repeats ?? 1;
   let repeated: RepeatedScore | null = null;
   if (repeats > 1) {
-    cancelCheck();
+    await cancelCheck();
     repeated = await scoreRepeated(target, xAdv, y, repeats, childSeed(seed, 99), bs);
   }
   return {

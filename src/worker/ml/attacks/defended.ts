@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { childSeed } from './common';
-import type { Purifier, PurifyResult } from './purifier';
+import type { Purifier, PurifierOutput } from './purifier';
 import { type AttackTarget, type Classifier, type LossGrad, SeedStream, featureTap, gradThrough, logMeanSoftmax } from './target';
 
 export interface BpdaOptions {
@@ -28,7 +28,7 @@ export function straightThrough(x: tf.Tensor4D, p: tf.Tensor4D): tf.Tensor4D {
   return f(x) as tf.Tensor4D;
 }
 
-function disposeResult(r: PurifyResult): void {
+function disposeResult(r: PurifierOutput): void {
   r.purified.dispose();
   for (const t of r.trajectory ?? []) if (t !== r.purified) t.dispose();
 }
@@ -51,8 +51,8 @@ export function bpda(purifier: Purifier, classifier: Classifier, options: BpdaOp
   const features = featureTap(classifier);
   const predict = classifier.predict ?? classifier.logits;
 
-  async function purifyAll(x: tf.Tensor4D, seed: number): Promise<PurifyResult[]> {
-    const out: PurifyResult[] = [];
+  async function purifyAll(x: tf.Tensor4D, seed: number): Promise<PurifierOutput[]> {
+    const out: PurifierOutput[] = [];
     try {
       // Run 0 uses the seed itself, so a K = 1 target under seed s is exactly purify(x, s).
       for (let k = 0; k < K; k++) out.push(await purifier.purify(x, k === 0 ? seed : childSeed(seed, k)));

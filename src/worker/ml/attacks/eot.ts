@@ -5,7 +5,7 @@ import { type AttackTarget, type LossGrad, SeedStream } from './target';
 /**
  * Expectation over Transformation (Athalye et al. 2018): averages the gradient, the loss
  * and the logits over E draws of the target's randomness. AutoAttack's `rand` version uses
- * E = 20 (autoattack.py set_version: `self.apgd.eot_iter = 20`). A deterministic target is
+ * E = 20 (autoattack.py:337 @a392200, set_version: `self.apgd.eot_iter = 20`). A deterministic target is
  * returned unchanged: its E draws would be identical.
  */
 export function eot(target: AttackTarget, draws: number, seed = 0): AttackTarget {

@@ -3,7 +3,7 @@ import { featureLoss } from '../losses';
 import { Rng } from '../rng';
 import type { AttackLoss } from './target';
 
-/** 1e-12 in both DLR denominators (autopgd_base.py:191 dlr_loss @a392200, and dlr_loss_targeted). */
+/** 1e-12 in both DLR denominators (autopgd_base.py:197 in dlr_loss and :600 in dlr_loss_targeted @a392200). */
 const DLR_EPS = 1e-12;
 
 /** Per-example softmax cross-entropy [N] (nn.CrossEntropyLoss(reduction='none')). */
@@ -74,7 +74,7 @@ export function dlr(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
 }
 
 /**
- * Targeted DLR (autopgd_base.py APGDAttack_targeted.dlr_loss_targeted):
+ * Targeted DLR (autopgd_base.py:595 APGDAttack_targeted.dlr_loss_targeted @a392200):
  * -(z_y - z_t) / (z_pi1 - (z_pi3 + z_pi4) / 2 + 1e-12).
  */
 export function dlrTargeted(logits: tf.Tensor2D, y: tf.Tensor1D, target: tf.Tensor1D): tf.Tensor1D {
@@ -85,7 +85,7 @@ export function dlrTargeted(logits: tf.Tensor2D, y: tf.Tensor1D, target: tf.Tens
   });
 }
 
-/** z_y - max_{i != y} z_i: positive while correctly classified (Square's 'margin', square.py margin_and_loss). */
+/** z_y - max_{i != y} z_i: positive while correctly classified (Square's 'margin', square.py:68 margin_and_loss @a392200). */
 export function margin(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => tf.sub(pick(logits, y), bestOther(logits, y)) as tf.Tensor1D);
 }
@@ -95,8 +95,6 @@ export const dlrLoss: AttackLoss = ({ logits, y }) => dlr(logits, y);
 export function dlrTargetedLoss(target: tf.Tensor1D): AttackLoss {
   return ({ logits, y }) => dlrTargeted(logits, y, target);
 }
-/** -margin, i.e. the CW loss, maximised by an untargeted attack. */
-export const cwLoss: AttackLoss = ({ logits, y }) => tf.neg(margin(logits, y));
 
 /**
  * The paper's adaptive loss (Eq. 4): CE + lambda * max(L_F, delta), with L_F (Eq. 3) of the

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { yieldAndCheck } from '../cancel';
 import { Rng } from '../rng';
-import { type AttackCommon, type AttackOutput, checkBatch, checkCancelled, predictedLabels, selectRows } from './common';
+import { type AttackCommon, type AttackOutput, checkBatch, predictedLabels, selectRows } from './common';
 import { ceLoss } from './losses';
 import { ascentDirection, checkEps, normalise, project } from './norms';
 import type { AttackLoss, AttackTarget } from './target';
@@ -49,7 +50,7 @@ export async function pgd(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, 
   let best = tf.clone(xk);
   try {
     for (let i = 0; i <= steps; i++) {
-      checkCancelled(options.isCancelled);
+      await yieldAndCheck(options.signal);
       const g = await target.lossGrad(xk, y, loss, rng.nextUint32());
       const pred = await predictedLabels(g.logits);
       const newly = Array.from(pred, (p, j) => !fooled[j] && p !== labels[j]);

@@ -29,7 +29,7 @@ export interface SuiteSettings {
   nTargetClasses: number;
   /** Square queries (AutoAttack: 5000). */
   squareQueries: number;
-  isCancelled?: () => boolean;
+  signal?: AbortSignal;
 }
 
 /** An attack the ensemble can run: a named one, or any function (adaptive, transfer). */
@@ -48,7 +48,7 @@ export function attackLabel(a: EnsembleAttack): string {
 /** Runs one attack of the ensemble on a batch. */
 export async function runAttack(a: EnsembleAttack, target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, s: SuiteSettings): Promise<AttackOutput & { zeroGradients?: number }> {
   if (typeof a !== 'string') return a.run(target, x, y, s);
-  const common = { eps: s.eps, norm: s.norm, seed: s.seed, isCancelled: s.isCancelled };
+  const common = { eps: s.eps, norm: s.norm, seed: s.seed, signal: s.signal };
   const grad = eot(target, s.eotDraws, s.seed);
   switch (a) {
     case 'apgd-ce':

@@ -140,7 +140,12 @@ export function undefended(classifier: Classifier, name = 'undefended'): AttackT
   };
 }
 
-/** log(mean_k softmax(z_k)): the pseudo-logits of a K-run defense (DESIGN.md "Attacks"). */
+/**
+ * log(mean_k softmax(z_k)) = logsumexp_k(log_softmax(z_k)) - log K, the pseudo-logits of a
+ * K-run defense (DESIGN.md "Attacks"). The one implementation in the lab (attacks and Active
+ * Defense both use it). Ownership: `logits` stay the caller's (not disposed, so it can run
+ * inside a gradient tape or tf.tidy); the result is a new tensor the caller disposes.
+ */
 export function logMeanSoftmax(logits: tf.Tensor2D[]): tf.Tensor2D {
   if (logits.length === 0) throw new Error('logMeanSoftmax needs at least one set of logits');
   if (logits.length === 1) return tf.logSoftmax(logits[0]!);
