@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Purifier } from '../../src/worker/ml/attacks/purifier';
+import { recordUniform } from '../../src/worker/ml/attacks/draws';
 import { Rng } from '../../src/worker/ml/rng';
 
 /**
@@ -12,8 +13,9 @@ export function uniformNoisePurifier(sigma: number): Purifier {
   return {
     name: `uniform-noise(${sigma})`,
     isRandomised: sigma > 0,
-    purify(x, seed) {
-      const noise = new Rng(seed).uniform(x.size, -sigma, sigma);
+    // With record keys, each row's noise comes from its own stream (seed, key), as Active Defense draws it.
+    purify(x, seed, keys) {
+      const noise = keys ? recordUniform(seed, keys, 0, x.size / x.shape[0], -sigma, sigma) : new Rng(seed).uniform(x.size, -sigma, sigma);
       return { purified: tf.tidy(() => tf.add(x, tf.tensor(noise, x.shape)) as tf.Tensor4D) };
     },
   };

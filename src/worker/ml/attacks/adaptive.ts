@@ -36,7 +36,7 @@ export function eq4Attack(lambda: number, options: { delta?: number; layer?: num
     name: `apgd-ce-eq4(lambda=${formatLambda(lambda)})`,
     run(target, x, y, s) {
       requireFeatures(target, 'the Eq. 4 attack');
-      return apgd(eot(target, s.eotDraws, s.seed), x, y, { eps: s.eps, norm: s.norm, seed: s.seed, nIter: s.nIter, nRestarts: s.apgdRestarts, loss, signal: s.signal });
+      return apgd(eot(target, s.eotDraws, s.seed), x, y, { eps: s.eps, norm: s.norm, seed: s.seed, nIter: s.nIter, nRestarts: s.apgdRestarts, loss, signal: s.signal, recordKeys: s.recordKeys });
     },
   };
 }
@@ -55,7 +55,7 @@ export function staySmoothAttack(lambda: number, options: { deltaTilde: number; 
       requireFeatures(target, 'the stay-smooth attack');
       // The loss draws its own noise from the seed, so EOT applies even to a deterministic target.
       const averaged = target.isRandomised ? eot(target, Math.max(draws, s.eotDraws), s.seed) : randomisedView(target, draws);
-      return apgd(averaged, x, y, { eps: s.eps, norm: s.norm, seed: s.seed, nIter: s.nIter, nRestarts: s.apgdRestarts, loss, signal: s.signal });
+      return apgd(averaged, x, y, { eps: s.eps, norm: s.norm, seed: s.seed, nIter: s.nIter, nRestarts: s.apgdRestarts, loss, signal: s.signal, recordKeys: s.recordKeys });
     },
   };
 }
@@ -68,8 +68,8 @@ function randomisedView(target: AttackTarget, draws: number): AttackTarget {
     isRandomised: true,
     isDynamic: target.isDynamic,
     hasFeatures: target.hasFeatures,
-    logits: (x, seed) => target.logits(x, seed),
-    lossGrad: (x, y, loss, seed) => target.lossGrad(x, y, loss, seed),
+    logits: (x, seed, keys) => target.logits(x, seed, keys),
+    lossGrad: (x, y, loss, seed, keys) => target.lossGrad(x, y, loss, seed, keys),
   };
   return eot(view, draws);
 }

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../rng';
 import { type AttackOutput, attackWithRestarts } from './common';
 import { type ApgdOptions, apgdParams, apgdSingleRun, fooledBy } from './apgd';
 import { dlrTargetedLoss } from './losses';
@@ -28,12 +27,11 @@ export async function apgdTargeted(target: AttackTarget, x: tf.Tensor4D, y: tf.T
   const K = target.numClasses;
   if (K < 4) throw new Error(`APGD-T needs at least 4 classes for the targeted DLR loss, the model has ${K}`);
   if (!Number.isInteger(nTargets) || nTargets < 1 || nTargets > K - 1) throw new Error(`nTargetClasses must be in 1..${K - 1}, got ${nTargets}`);
-  const rng = new Rng(options.seed ?? 0);
   let zeroGradients = 0;
-  const out = await attackWithRestarts(target, x, y, { restarts: p.nRestarts, targetClasses: nTargets }, rng, async (slice) => {
+  const out = await attackWithRestarts(target, x, y, { restarts: p.nRestarts, targetClasses: nTargets }, options, async (slice) => {
     const yt = tf.tensor1d(slice.targets!, 'int32');
     try {
-      const res = await apgdSingleRun(target, slice.x, slice.y, dlrTargetedLoss(yt), p, rng);
+      const res = await apgdSingleRun(target, slice.x, slice.y, dlrTargetedLoss(yt), p, slice.draws);
       zeroGradients = Math.max(zeroGradients, res.zeroGradients);
       return fooledBy(res);
     } finally {

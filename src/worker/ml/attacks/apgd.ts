@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { yieldAndCheck } from '../cancel';
-import { Rng } from '../rng';
 import { type AttackCommon, type AttackOutput, type RunResult, attackWithRestarts } from './common';
+import type { RunDraws } from './draws';
 import { ceLoss, dlrLoss } from './losses';
 import { type Norm, ascentDirection, checkEps, normalise, project } from './norms';
 import type { AttackLoss, AttackTarget } from './target';
@@ -99,11 +99,12 @@ interface RunParams {
  * elementwise selections, so the loop reads nothing back. A run reads back once, at the
  * end: (acc, lossBest, zero-gradient flags) in one vector.
  */
-export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, loss: AttackLoss, p: RunParams, rng: Rng): Promise<SingleRunResult> {
+export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, loss: AttackLoss, p: RunParams, draws: RunDraws): Promise<SingleRunResult> {
   const n = x.shape[0];
   const { eps, norm, nIter } = p;
-  // Start: L-inf t ~ U[-1,1]^d, L2 t ~ N(0, I); x0 = clip01(x + eps * t / ||t||).
-  const t = norm === 'Linf' ? rng.uniform(x.size, -1, 1) : rng.normal(x.size, 0, 1);
+  // Start: L-inf t ~ U[-1,1]^d, L2 t ~ N(0, I), each image's from its record stream; x0 = clip01(x + eps * t / ||t||).
+  const dim = x.size / n;
+  const t = norm === 'Linf' ? draws.uniform(0, dim, -1, 1) : draws.normal(0, dim, 0, 1);
   const s = new RunState();
   try {
     // L-inf: clip01(min(max(v, x - eps), x + eps)) == min(max(v, lo), hi) with lo = max(x - eps, 0), hi = min(x + eps, 1)
@@ -114,7 +115,7 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
     s.xBest = s.keep(tf.clone(s.xAdv));
     s.xBestAdv = s.keep(tf.clone(s.xAdv));
     s.xAdvOld = s.keep(tf.clone(s.xAdv));
-    const g0 = await target.lossGrad(s.xAdv, y, loss, rng.nextUint32());
+    const g0 = await target.lossGrad(s.xAdv, y, loss, draws.nextSeed(), draws.keys);
     s.grad = s.keep(g0.grad);
     s.gradBest = s.keep(tf.clone(g0.grad));
     s.lossBest = s.keep(g0.loss);
@@ -145,7 +146,7 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
       s.replace('xAdvOld', s.xAdv);
       s.xAdv = s.keep(next);
 
-      const g = await target.lossGrad(s.xAdv, y, loss, rng.nextUint32());
+      const g = await target.lossGrad(s.xAdv, y, loss, draws.nextSeed(), draws.keys);
       s.replace('grad', g.grad);
       const li = s.keep(g.loss);
       lossSteps.push(li);
@@ -279,10 +280,9 @@ export function apgdParams(options: ApgdOptions): RunParams & { nRestarts: numbe
 export async function apgd(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, options: ApgdOptions): Promise<ApgdOutput> {
   const p = apgdParams(options);
   const loss = resolveApgdLoss(options.loss);
-  const rng = new Rng(options.seed ?? 0);
   let zeroGradients = 0;
-  const out = await attackWithRestarts(target, x, y, { restarts: p.nRestarts, targetClasses: null }, rng, async (slice) => {
-    const res = await apgdSingleRun(target, slice.x, slice.y, loss, p, rng);
+  const out = await attackWithRestarts(target, x, y, { restarts: p.nRestarts, targetClasses: null }, options, async (slice) => {
+    const res = await apgdSingleRun(target, slice.x, slice.y, loss, p, slice.draws);
     if (slice.restart === 0) zeroGradients = res.zeroGradients;
     return fooledBy(res);
   });

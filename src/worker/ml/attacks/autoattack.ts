@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { APGD_N_ITER } from './apgd';
 import { APGD_T_TARGETS } from './apgd-t';
 import { yieldAndCheck } from '../cancel';
-import { childSeed, indicesWhere, predictedLabels } from './common';
+import { indicesWhere, predictedLabels } from './common';
+import { batchKeys, childSeed, type RecordKeys } from './draws';
 import {
   type AttackWarning,
   checkProbabilityOutput,
@@ -43,6 +44,12 @@ export interface AutoAttackOptions {
   attacks?: EnsembleAttack[];
   /** Base seed of every attack (AutoAttack's seed=None is time-based; here default 0, reproducible). */
   seed?: number;
+  /**
+   * One key per image: its record index in the evaluated dataset (default 0..n-1). Every draw
+   * for an image is keyed by it, so a shard of images [a, b) run with keys a..b-1 gives those
+   * images exactly the results of the whole evaluation, whatever the batch size.
+   */
+  recordKeys?: RecordKeys;
   batchSize?: number;
   nIter?: number;
   /** EOT draws of the gradient attacks; default 20 for 'rand', 1 otherwise. */
@@ -133,6 +140,8 @@ export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, labels: A
   const bs = options.batchSize ?? AA_BATCH;
   if (!Number.isInteger(bs) || bs < 1) throw new Error(`batchSize must be an integer >= 1, got ${bs}`);
   const seed = options.seed ?? 0;
+  const keys = batchKeys(options.recordKeys, n);
+  const keysOf = (idx: number[]) => Uint32Array.from(idx, (e) => keys[e]!);
   const base: Omit<SuiteSettings, 'seed'> = {
     eps: options.eps,
     norm,
@@ -183,7 +192,7 @@ export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, labels: A
     await cancelCheck();
     const idx = Array.from({ length: Math.min(bs, n - s) }, (_, k) => s + k);
     const xb = batchOf(idx);
-    const z = await target.logits(xb, childSeed(seed, s));
+    const z = await target.logits(xb, childSeed(seed, 0), keysOf(idx));
     const pred = await predictedLabels(z);
     tf.dispose([xb, z]);
     idx.forEach((e, k) => (robust[e] = pred[k] === y[e]));
@@ -208,11 +217,13 @@ export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, labels: A
       const xb = batchOf(idx);
       const yb = tf.tensor1d(Int32Array.from(idx, (e) => y[e]!), 'int32');
       try {
-        const settings: SuiteSettings = { ...base, seed: childSeed(seed, ai * 1_000_003 + s) };
+        // The attack's seed does not depend on the batch: each image's draws come from its key.
+        const idxKeys = keysOf(idx);
+        const settings: SuiteSettings = { ...base, seed: childSeed(seed, (ai + 1) * 1_000_003), recordKeys: idxKeys };
         const out = await runAttack(attack, target, xb, yb, settings);
         zeroGradients += out.zeroGradients ?? 0;
         // Evaluate the returned points once, as AutoAttack does.
-        const z = await target.logits(out.xAdv, childSeed(settings.seed, 7));
+        const z = await target.logits(out.xAdv, childSeed(settings.seed, 7), idxKeys);
         const pred = await predictedLabels(z);
         const advBatch = (await out.xAdv.data()) as Float32Array;
         tf.dispose([z, out.xAdv]);
@@ -260,7 +271,7 @@ export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, labels: A
   let repeated: RepeatedScore | null = null;
   if (repeats > 1) {
     await cancelCheck();
-    repeated = await scoreRepeated(target, xAdv, y, repeats, childSeed(seed, 99), bs);
+    repeated = await scoreRepeated(target, xAdv, y, repeats, childSeed(seed, 99), bs, keys);
   }
   return {
     version: options.version,

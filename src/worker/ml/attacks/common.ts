@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../rng';
+import { type RecordKeys, RunDraws, batchKeys, childSeed } from './draws';
 import type { Norm } from './norms';
 import type { AttackTarget } from './target';
 
@@ -8,8 +8,13 @@ export interface AttackCommon {
   eps: number;
   /** Default 'Linf'. */
   norm?: Norm;
-  /** Seed of the attack's own randomness (start points, Square windows). */
+  /** Seed of the attack's own randomness (start points, Square windows) and of a randomised target's. */
   seed?: number;
+  /**
+   * One key per image (the record's index in the evaluated dataset; default 0..n-1): every
+   * draw for an image is keyed by it, so an image's result does not depend on its batch.
+   */
+  recordKeys?: RecordKeys;
   /** Checked once per iteration (`yieldAndCheck`); aborting it throws CancelledError. */
   signal?: AbortSignal;
 }
@@ -70,14 +75,6 @@ export function selectRows(mask: boolean[] | Uint8Array, a: tf.Tensor4D, b: tf.T
   });
 }
 
-/** splitmix32 of (seed, stream): independent child seeds for draws, restarts, targets. */
-export function childSeed(seed: number, stream: number): number {
-  let z = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca6b)) >>> 0;
-  z = Math.imul(z ^ (z >>> 16), 0x21f0aaad) >>> 0;
-  z = Math.imul(z ^ (z >>> 15), 0x735a2d97) >>> 0;
-  return (z ^ (z >>> 15)) >>> 0;
-}
-
 /** One run of an attack inside the scaffold: the points still robust, for one target class and restart. */
 export interface RunSlice {
   /** Rows of the batch this run attacks. */
@@ -92,6 +89,8 @@ export interface RunSlice {
   restart: number;
   /** 2 .. n+1 for targeted runs, 0 otherwise. */
   targetRank: number;
+  /** This run's draws for these rows (their record keys; the target's seeds in call order). */
+  draws: RunDraws;
 }
 
 /** What one run returns for its slice. */
@@ -126,13 +125,16 @@ export async function attackWithRestarts(
   x: tf.Tensor4D,
   y: tf.Tensor1D,
   plan: RunPlan,
-  rng: Rng,
+  common: Pick<AttackCommon, 'seed' | 'recordKeys'>,
   run: (slice: RunSlice) => Promise<RunResult>,
 ): Promise<AttackOutput> {
   checkBatch(x, y);
   const K = target.numClasses;
+  const keys = batchKeys(common.recordKeys, x.shape[0]);
+  const seed = common.seed ?? 0;
+  const clean = RunDraws.of(childSeed(seed, 0), keys);
   const labels = await y.data();
-  const z = await target.logits(x, rng.nextUint32());
+  const z = await target.logits(x, clean.nextSeed(), clean.keys);
   const pred = await predictedLabels(z);
   z.dispose();
   const acc = Array.from(pred, (v, i) => v === labels[i]);
@@ -145,11 +147,13 @@ export async function attackWithRestarts(
         if (idx.length === 0) break;
         const xs = rows(x, idx);
         const ys = rows(y, idx);
+        // The run's seed depends on (seed, target rank, restart) only, its rows' draws on their keys.
+        const draws = RunDraws.of(childSeed(seed, 1 + targetRank * 0x10000 + restart), keys).rows(idx);
         try {
           let targets: Int32Array | null = null;
           let slicePred: Int32Array | null = null;
           if (targetRank > 0 || plan.recheck) {
-            const zs = await target.logits(xs, rng.nextUint32());
+            const zs = await target.logits(xs, draws.nextSeed(), draws.keys);
             try {
               if (targetRank > 0) targets = rankedClass((await zs.data()) as Float32Array, K, targetRank);
               if (plan.recheck) slicePred = await predictedLabels(zs);
@@ -157,7 +161,7 @@ export async function attackWithRestarts(
               zs.dispose();
             }
           }
-          const res = await run({ idx, x: xs, y: ys, targets, pred: slicePred, restart, targetRank });
+          const res = await run({ idx, x: xs, y: ys, targets, pred: slicePred, restart, targetRank, draws });
           adv = mergeFooled(adv, idx, res, acc);
         } finally {
           tf.dispose([xs, ys]);

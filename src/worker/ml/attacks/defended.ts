@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { childSeed } from './common';
+import { childSeed } from './draws';
 import type { Purifier, PurifierOutput } from './purifier';
 import { type AttackTarget, type Classifier, type LossGrad, SeedStream, featureTap, gradThrough, logMeanSoftmax } from './target';
 
@@ -51,11 +51,11 @@ export function bpda(purifier: Purifier, classifier: Classifier, options: BpdaOp
   const features = featureTap(classifier);
   const predict = classifier.predict ?? classifier.logits;
 
-  async function purifyAll(x: tf.Tensor4D, seed: number): Promise<PurifierOutput[]> {
+  async function purifyAll(x: tf.Tensor4D, seed: number, keys: Uint32Array | undefined): Promise<PurifierOutput[]> {
     const out: PurifierOutput[] = [];
     try {
       // Run 0 uses the seed itself, so a K = 1 target under seed s is exactly purify(x, s).
-      for (let k = 0; k < K; k++) out.push(await purifier.purify(x, k === 0 ? seed : childSeed(seed, k)));
+      for (let k = 0; k < K; k++) out.push(await purifier.purify(x, k === 0 ? seed : childSeed(seed, k), keys));
     } catch (err) {
       out.forEach(disposeResult);
       throw err;
@@ -63,8 +63,8 @@ export function bpda(purifier: Purifier, classifier: Classifier, options: BpdaOp
     return out;
   }
 
-  async function logits(x: tf.Tensor4D, seed?: number): Promise<tf.Tensor2D> {
-    const runs = await purifyAll(x, seed ?? seeds.next());
+  async function logits(x: tf.Tensor4D, seed?: number, keys?: Uint32Array): Promise<tf.Tensor2D> {
+    const runs = await purifyAll(x, seed ?? seeds.next(), keys);
     try {
       return tf.tidy(() => {
         const z = runs.map((r) => predict(r.purified));
@@ -75,13 +75,13 @@ export function bpda(purifier: Purifier, classifier: Classifier, options: BpdaOp
     }
   }
 
-  async function lossGrad(x: tf.Tensor4D, y: tf.Tensor1D, loss: Parameters<AttackTarget['lossGrad']>[2], seed?: number): Promise<LossGrad> {
+  async function lossGrad(x: tf.Tensor4D, y: tf.Tensor1D, loss: Parameters<AttackTarget['lossGrad']>[2], seed?: number, keys?: Uint32Array): Promise<LossGrad> {
     const s = seed ?? seeds.next();
-    const runs = await purifyAll(x, s);
+    const runs = await purifyAll(x, s, keys);
     try {
       const combine = (z: tf.Tensor2D[]) => (K === 1 ? z[0]! : logMeanSoftmax(z));
       if (mode === 'purified') {
-        return gradThrough(x, y, loss, s, (xv) => combine(runs.map((r) => classifier.logits(straightThrough(xv, r.purified)))), features);
+        return gradThrough(x, y, loss, s, (xv) => combine(runs.map((r) => classifier.logits(straightThrough(xv, r.purified)))), features, keys);
       }
       // Trajectory: mean over runs and over each run's iterates of the gradient of the loss
       // of the classifier at that iterate (passed straight through to x).
@@ -90,7 +90,7 @@ export function bpda(purifier: Purifier, classifier: Classifier, options: BpdaOp
       for (const r of runs) {
         const pts = [...(r.trajectory ?? []).filter((_, i) => i % stride === 0), r.purified];
         for (const p of pts) {
-          const g = gradThrough(x, y, loss, s, (xv) => classifier.logits(straightThrough(xv, p)), features);
+          const g = gradThrough(x, y, loss, s, (xv) => classifier.logits(straightThrough(xv, p)), features, keys);
           g.loss.dispose();
           g.logits.dispose();
           const next: tf.Tensor4D = sum ? tf.add(sum, g.grad) : g.grad;
@@ -106,7 +106,7 @@ export function bpda(purifier: Purifier, classifier: Classifier, options: BpdaOp
       sum!.dispose();
       const at = tf.tidy(() => {
         const z = combine(runs.map((r) => predict(r.purified)));
-        return { logits: z, loss: loss({ x, logits: z, y, seed: s, features }) };
+        return { logits: z, loss: loss({ x, logits: z, y, seed: s, keys, features }) };
       });
       return { loss: at.loss, grad, logits: at.logits };
     } finally {

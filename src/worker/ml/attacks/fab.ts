@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { yieldAndCheck } from '../cancel';
-import { Rng } from '../rng';
 import { type AttackCommon, type AttackOutput, type RunSlice, type RunResult, attackWithRestarts, indicesWhere, predictedLabels, replaceRows, rows } from './common';
+import type { RunDraws } from './draws';
 import { projectionLinf } from './fab-projection';
 import { checkEps } from './norms';
 import type { AttackLoss, AttackTarget } from './target';
@@ -61,7 +61,7 @@ async function fabSingleRun(
   targets: Int32Array | null,
   useRandStart: boolean,
   p: FabParams,
-  rng: Rng,
+  draws: RunDraws,
 ): Promise<{ adv: Float32Array; res: Float64Array }> {
   const n = x.shape[0];
   const dim = x.size / n;
@@ -73,7 +73,7 @@ async function fabSingleRun(
   let x1 = Float32Array.from(im2);
   if (useRandStart) {
     for (let e = 0; e < n; e++) {
-      const t = rng.uniform(dim, -1, 1);
+      const t = draws.rng(e, 0).uniform(dim, -1, 1);
       let m = 0;
       for (const v of t) m = Math.max(m, Math.abs(v));
       const r = Math.min(res2[e]!, p.eps);
@@ -92,7 +92,7 @@ async function fabSingleRun(
       try {
         for (const o of others) {
           const ot = tf.tensor1d(o, 'int32');
-          const g = await target.lossGrad(xt, yT, logitDiff(ot), rng.nextUint32());
+          const g = await target.lossGrad(xt, yT, logitDiff(ot), draws.nextSeed(), draws.keys);
           // One read for df and dg together (the projection runs on the host).
           const both = tf.tidy(() => tf.concat([g.loss, tf.reshape(g.grad, [-1])]));
           tf.dispose([ot, g.loss, g.grad, g.logits]);
@@ -134,7 +134,7 @@ async function fabSingleRun(
       }
       x1 = xNew;
       const xn = tf.tensor4d(x1, x.shape);
-      const z = await target.logits(xn, rng.nextUint32());
+      const z = await target.logits(xn, draws.nextSeed(), draws.keys);
       const pred = await predictedLabels(z);
       tf.dispose([xn, z]);
       for (let e = 0; e < n; e++) {
@@ -189,9 +189,8 @@ export async function fab(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, 
     beta: options.beta ?? FAB_BETA,
     signal: options.signal,
   };
-  const rng = new Rng(options.seed ?? 0);
   const plan = { restarts: nRestarts, targetClasses: targeted ? nTargets : null, recheck: true };
-  return attackWithRestarts(target, x, y, plan, rng, (slice) => fabRun(target, slice, p, rng));
+  return attackWithRestarts(target, x, y, plan, options, (slice) => fabRun(target, slice, p));
 }
 
 /**
@@ -199,7 +198,7 @@ export async function fab(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, 
  * perturb, :283-292): only the points the target still classifies correctly are attacked,
  * and a point is fooled when it is misclassified at the returned point within eps.
  */
-async function fabRun(target: AttackTarget, slice: RunSlice, p: FabParams, rng: Rng): Promise<RunResult> {
+async function fabRun(target: AttackTarget, slice: RunSlice, p: FabParams): Promise<RunResult> {
   const { x: xs, y: ys } = slice;
   const dim = xs.size / xs.shape[0];
   const ysd = await ys.data();
@@ -208,16 +207,17 @@ async function fabRun(target: AttackTarget, slice: RunSlice, p: FabParams, rng: 
   if (ok.length === 0) return { xAdv: tf.clone(xs), fooled: new Array<boolean>(xs.shape[0]).fill(false) };
   const xo = rows(xs, ok);
   const yo = rows(ys, ok);
+  const draws = slice.draws.rows(ok);
   let run: { adv: Float32Array; res: Float64Array };
   try {
     const tg = slice.targets;
-    run = await fabSingleRun(target, xo, yo, tg ? Int32Array.from(ok, (o) => tg[o]!) : null, slice.restart > 0, p, rng);
+    run = await fabSingleRun(target, xo, yo, tg ? Int32Array.from(ok, (o) => tg[o]!) : null, slice.restart > 0, p, draws);
   } finally {
     tf.dispose([xo, yo]);
   }
   const cand = tf.tensor4d(run.adv, [ok.length, ...xs.shape.slice(1)] as [number, number, number, number]);
   try {
-    const zc = await target.logits(cand, rng.nextUint32());
+    const zc = await target.logits(cand, draws.nextSeed(), draws.keys);
     const pc = await predictedLabels(zc);
     zc.dispose();
     const fooled = new Array<boolean>(xs.shape[0]).fill(false);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { featureLoss } from '../losses';
 import { Rng } from '../rng';
+import { recordUniform } from './draws';
 import type { AttackLoss } from './target';
 
 /** 1e-12 in both DLR denominators (autopgd_base.py:197 in dlr_loss and :600 in dlr_loss_targeted @a392200). */
@@ -110,16 +111,17 @@ export function eq4Loss(lambda: number, delta: number, layer = 0): AttackLoss {
 
 /**
  * "Stay smooth" (research notes 3.3h, our inference): CE - lambda * relu(L_F(x + eta) - deltaTilde),
- * eta ~ U(-sigma, sigma) drawn from the context's seed (sigma 0: no noise). Active Defense
+ * eta ~ U(-sigma, sigma) drawn from the context's seed, per record when the attack passes keys (sigma 0: no noise). Active Defense
  * only descends while L_F >= deltaTilde, so an example that keeps L_F below it after the
  * defense's noise is left almost untouched. Wrap the target in eot() to average over eta.
  */
 export function staySmoothLoss(lambda: number, deltaTilde: number, sigma: number, layer = 0): AttackLoss {
   if (!(lambda >= 0) || !Number.isFinite(lambda)) throw new Error(`lambda must be a finite number >= 0, got ${lambda}`);
   if (!(sigma >= 0)) throw new Error(`sigma must be >= 0, got ${sigma}`);
-  return ({ x, logits, y, features, seed }) =>
+  return ({ x, logits, y, features, seed, keys }) =>
     tf.tidy(() => {
-      const noisy = sigma > 0 ? tf.add(x, tf.tensor(new Rng(seed).uniform(x.size, -sigma, sigma), x.shape)) : x;
+      const draw = () => (keys ? recordUniform(seed, keys, 0, x.size / x.shape[0], -sigma, sigma) : new Rng(seed).uniform(x.size, -sigma, sigma));
+      const noisy = sigma > 0 ? tf.add(x, tf.tensor(draw(), x.shape)) : x;
       const excess = tf.relu(tf.sub(featureLoss(features(noisy as tf.Tensor4D, layer)), deltaTilde));
       return tf.sub(perExampleCe(logits, y), tf.mul(lambda, excess)) as tf.Tensor1D;
     });

@@ -22,5 +22,9 @@ export interface Purifier {
   readonly name: string;
   /** False for deterministic purifiers (e.g. a fixed blur). */
   readonly isRandomised: boolean;
-  purify(x: tf.Tensor4D, seed: number): PurifierOutput | Promise<PurifierOutput>;
+  /**
+   * With `keys` (one record key per row), row i's randomness must depend on (seed, keys[i])
+   * only, so a record gets the same purification in any batch.
+   */
+  purify(x: tf.Tensor4D, seed: number, keys?: Uint32Array): PurifierOutput | Promise<PurifierOutput>;
 }

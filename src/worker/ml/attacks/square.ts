@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { yieldAndCheck } from '../cancel';
-import { Rng } from '../rng';
+import type { Rng } from '../rng';
 import { type AttackCommon, type AttackOutput, type RunResult, type RunSlice, attackWithRestarts, indicesWhere, predictedLabels } from './common';
+import { type RunDraws, pickKeys } from './draws';
 import { margin } from './losses';
 import { checkEps } from './norms';
 import type { AttackTarget } from './target';
@@ -49,10 +50,10 @@ function randomSign(rng: Rng): number {
   return Math.sign(2 * rng.next() - 1);
 }
 
-async function margins(target: AttackTarget, data: Float32Array, shape: number[], labels: Int32Array, seed: number): Promise<Float32Array> {
+async function margins(target: AttackTarget, data: Float32Array, shape: number[], labels: Int32Array, seed: number, keys: Uint32Array): Promise<Float32Array> {
   const out = tf.tidy(() => tf.tensor4d(data, shape as [number, number, number, number]));
   const y = tf.tensor1d(labels, 'int32');
-  const z = await target.logits(out, seed);
+  const z = await target.logits(out, seed, keys);
   const m = margin(z, y);
   const res = Float32Array.from(await m.data());
   tf.dispose([out, y, z, m]);
@@ -63,17 +64,21 @@ type SquareRunOptions = Required<Pick<SquareOptions, 'eps' | 'nQueries' | 'pInit
 
 /**
  * One Square run (square.py:221 attack_single_run, 'Linf' branch :233-302): vertical-stripe start, then
- * each query moves one random square window (shared by the batch, as in the PyTorch code)
- * to +-2 eps per channel, projected; a change is kept when the margin loss decreases or
- * the point becomes misclassified. Works on host arrays; only the forward pass is tfjs.
+ * each query moves one random square window to +-2 eps per channel, projected; a change is
+ * kept when the margin loss decreases or the point becomes misclassified. Works on host
+ * arrays; only the forward pass is tfjs. One deliberate difference from the official code:
+ * each image draws its own stripes, window and signs from its record stream (the PyTorch
+ * code shares one window per query across the batch), so an image's attack does not depend
+ * on the batch it is in. The windows have the same distribution.
  */
-async function squareSingleRun(target: AttackTarget, xData: Float32Array, shape: [number, number, number, number], labels: Int32Array, o: SquareRunOptions, rng: Rng): Promise<Float32Array> {
+async function squareSingleRun(target: AttackTarget, xData: Float32Array, shape: [number, number, number, number], labels: Int32Array, o: SquareRunOptions, draws: RunDraws): Promise<Float32Array> {
   const [n, h, w, c] = shape;
   const dim = h * w * c;
   const eps = o.eps;
   const xBest = new Float32Array(xData.length);
   // random_choice([B, c, 1, w]) in NCHW (square.py:234): one sign per (example, channel, column).
   for (let e = 0; e < n; e++) {
+    const rng = draws.rng(e, 0);
     for (let col = 0; col < w; col++) {
       for (let ch = 0; ch < c; ch++) {
         const s = randomSign(rng);
@@ -84,7 +89,7 @@ async function squareSingleRun(target: AttackTarget, xData: Float32Array, shape:
       }
     }
   }
-  const marginMin = await margins(target, xBest, shape, labels, rng.nextUint32());
+  const marginMin = await margins(target, xBest, shape, labels, draws.nextSeed(), draws.keys);
   const lossMin = Float32Array.from(marginMin);
   for (let it = 0; it < o.nQueries; it++) {
     await yieldAndCheck(o.signal);
@@ -92,12 +97,13 @@ async function squareSingleRun(target: AttackTarget, xData: Float32Array, shape:
     if (idx.length === 0) break;
     const p = squareP(it, o.pInit, o.nQueries, o.rescaleSchedule);
     const s = squareSide(p, h, w, c);
-    // random_int(0, h - s) (square.py:117, :257-258): floor(U[0, h - s)).
-    const vh = Math.floor(rng.next() * (h - s));
-    const vw = Math.floor(rng.next() * (w - s));
-    const signs = Array.from({ length: c }, () => randomSign(rng));
     const xNew = new Float32Array(idx.length * dim);
     idx.forEach((e, k) => {
+      const rng = draws.rng(e, 1 + it);
+      // random_int(0, h - s) (square.py:117, :257-258): floor(U[0, h - s)); then one sign per channel (:261).
+      const vh = Math.floor(rng.next() * (h - s));
+      const vw = Math.floor(rng.next() * (w - s));
+      const signs = Array.from({ length: c }, () => randomSign(rng));
       xNew.set(xBest.subarray(e * dim, (e + 1) * dim), k * dim);
       for (let row = vh; row < vh + s; row++) {
         for (let col = vw; col < vw + s; col++) {
@@ -110,7 +116,7 @@ async function squareSingleRun(target: AttackTarget, xData: Float32Array, shape:
         }
       }
     });
-    const m = await margins(target, xNew, [idx.length, h, w, c], Int32Array.from(idx, (e) => labels[e]!), rng.nextUint32());
+    const m = await margins(target, xNew, [idx.length, h, w, c], Int32Array.from(idx, (e) => labels[e]!), draws.nextSeed(), pickKeys(draws.keys, idx));
     idx.forEach((e, k) => {
       // margin loss: the loss and the margin are the same quantity.
       const improvedLoss = m[k]! < lossMin[e]!;
@@ -142,16 +148,15 @@ export async function square(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1
   };
   if (!Number.isInteger(o.nQueries) || o.nQueries < 1) throw new Error(`Square nQueries must be an integer >= 1, got ${o.nQueries}`);
   if (!(o.pInit > 0 && o.pInit <= 1)) throw new Error(`Square pInit must be in (0, 1], got ${o.pInit}`);
-  const rng = new Rng(options.seed ?? 0);
-  return attackWithRestarts(target, x, y, { restarts: options.nRestarts ?? 1, targetClasses: null }, rng, (slice) => squareRun(target, slice, o, rng));
+  return attackWithRestarts(target, x, y, { restarts: options.nRestarts ?? 1, targetClasses: null }, options, (slice) => squareRun(target, slice, o));
 }
 
 /** One restart on a slice; perturb judges success by the argmax at the returned point (square.py:597-605). */
-async function squareRun(target: AttackTarget, slice: RunSlice, o: SquareRunOptions, rng: Rng): Promise<RunResult> {
+async function squareRun(target: AttackTarget, slice: RunSlice, o: SquareRunOptions): Promise<RunResult> {
   const ys = Int32Array.from(await slice.y.data());
-  const best = await squareSingleRun(target, Float32Array.from(await slice.x.data()), slice.x.shape, ys, o, rng);
+  const best = await squareSingleRun(target, Float32Array.from(await slice.x.data()), slice.x.shape, ys, o, slice.draws);
   const bt = tf.tensor4d(best, slice.x.shape);
-  const zb = await target.logits(bt, rng.nextUint32());
+  const zb = await target.logits(bt, slice.draws.nextSeed(), slice.draws.keys);
   const pb = await predictedLabels(zb);
   zb.dispose();
   return { xAdv: bt, fooled: Array.from(pb, (p, k) => p !== ys[k]) };

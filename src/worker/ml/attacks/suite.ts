@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { apgd } from './apgd';
 import { apgdTargeted } from './apgd-t';
 import type { AttackOutput } from './common';
+import type { RecordKeys } from './draws';
 import { eot } from './eot';
 import { fab } from './fab';
 import { fgsm } from './fgsm';
@@ -30,6 +31,8 @@ export interface SuiteSettings {
   /** Square queries (AutoAttack: 5000). */
   squareQueries: number;
   signal?: AbortSignal;
+  /** Record keys of the batch's images (per-record draws; default 0..n-1). */
+  recordKeys?: RecordKeys;
 }
 
 /** An attack the ensemble can run: a named one, or any function (adaptive, transfer). */
@@ -48,7 +51,7 @@ export function attackLabel(a: EnsembleAttack): string {
 /** Runs one attack of the ensemble on a batch. */
 export async function runAttack(a: EnsembleAttack, target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, s: SuiteSettings): Promise<AttackOutput & { zeroGradients?: number }> {
   if (typeof a !== 'string') return a.run(target, x, y, s);
-  const common = { eps: s.eps, norm: s.norm, seed: s.seed, signal: s.signal };
+  const common = { eps: s.eps, norm: s.norm, seed: s.seed, signal: s.signal, recordKeys: s.recordKeys };
   const grad = eot(target, s.eotDraws, s.seed);
   switch (a) {
     case 'apgd-ce':
