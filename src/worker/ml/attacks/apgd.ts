@@ -4,7 +4,7 @@ import { type AttackCommon, type AttackOutput, type RunResult, attackWithRestart
 import type { RunDraws } from './draws';
 import { ceLoss, dlrLoss } from './losses';
 import { type Norm, ascentDirection, checkEps, normalise, project } from './norms';
-import type { AttackLoss, AttackTarget } from './target';
+import type { AttackLoss, AttackTarget, LossGrad } from './target';
 
 /*
  * APGD (Croce & Hein 2020), ported from fra31/auto-attack @a392200
@@ -150,40 +150,11 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
       s.replace('grad', g.grad);
       const li = s.keep(g.loss);
       lossSteps.push(li);
-      const upd = tf.tidy(() => {
-        const right = tf.equal(tf.argMax(g.logits, 1), y) as tf.Tensor1D;
-        const improved = tf.greater(li, s.lossBest) as tf.Tensor1D;
-        const improvedRows = rowMask(improved);
-        return {
-          acc: tf.logicalAnd(s.acc, right),
-          // The last iterate that fooled the target.
-          xBestAdv: tf.where(rowMask(right), s.xBestAdv, s.xAdv),
-          xBest: tf.where(improvedRows, s.xAdv, s.xBest),
-          gradBest: tf.where(improvedRows, s.grad, s.gradBest),
-          lossBest: tf.where(improved, li, s.lossBest),
-        };
-      });
-      g.logits.dispose();
-      for (const [key, v] of Object.entries(upd)) s.replace(key as keyof typeof upd, v);
+      updateBest(s, g, li, y);
 
       counter3++;
       if (counter3 === k) {
-        const fl = tf.tidy(() => {
-          // check_oscillation (autopgd_base.py:166): count loss increases over the last k steps; flag when <= rho * k.
-          const incr = lossSteps.slice(1).map((cur, c) => tf.cast(tf.greater(cur, lossSteps[c]!), 'float32'));
-          const osc = tf.lessEqual(tf.addN(incr), Math.floor(k * p.rho));
-          return tf.logicalOr(osc, tf.logicalAnd(tf.logicalNot(s.reducedLastCheck), tf.greaterEqual(s.lossBestLastCheck, s.lossBest))) as tf.Tensor1D;
-        });
-        s.replace('reducedLastCheck', fl);
-        s.replace('lossBestLastCheck', tf.clone(s.lossBest));
-        const reset = tf.tidy(() => {
-          const rows4 = rowMask(fl);
-          return { step: tf.where(rows4, tf.div(s.step, 2), s.step), xAdv: tf.where(rows4, s.xBest, s.xAdv), grad: tf.where(rows4, s.gradBest, s.grad) };
-        });
-        for (const [key, v] of Object.entries(reset)) s.replace(key as keyof typeof reset, v);
-        const last = lossSteps[lossSteps.length - 1]!;
-        for (const old of lossSteps.slice(0, -1)) s.drop(old);
-        lossSteps = [last];
+        lossSteps = stepSizeCheck(s, lossSteps, k, p.rho);
         k = Math.max(k - decr, min);
         counter3 = 0;
       }
@@ -201,6 +172,53 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
   } finally {
     s.disposeAll();
   }
+}
+
+/**
+ * After an iterate's loss and logits (autopgd_base.py:381-401): the running accuracy, the last
+ * iterate that fooled the target, and the best point, its gradient and its loss. Disposes the logits.
+ */
+function updateBest(s: RunState, g: LossGrad, li: tf.Tensor1D, y: tf.Tensor1D): void {
+  const upd = tf.tidy(() => {
+    const right = tf.equal(tf.argMax(g.logits, 1), y) as tf.Tensor1D;
+    const improved = tf.greater(li, s.lossBest) as tf.Tensor1D;
+    const improvedRows = rowMask(improved);
+    return {
+      acc: tf.logicalAnd(s.acc, right),
+      // The last iterate that fooled the target.
+      xBestAdv: tf.where(rowMask(right), s.xBestAdv, s.xAdv),
+      xBest: tf.where(improvedRows, s.xAdv, s.xBest),
+      gradBest: tf.where(improvedRows, s.grad, s.gradBest),
+      lossBest: tf.where(improved, li, s.lossBest),
+    };
+  });
+  g.logits.dispose();
+  for (const [key, v] of Object.entries(upd)) s.replace(key as keyof typeof upd, v);
+}
+
+/**
+ * The step-size check at a checkpoint (autopgd_base.py:405-424): a point whose loss rose in at
+ * most rho * k of the last k steps, or whose best loss did not improve since the last check
+ * while its step was not halved then, gets its step halved and restarts from its best point.
+ * Returns the loss history to keep (the last loss, the reference for the next window).
+ */
+function stepSizeCheck(s: RunState, lossSteps: tf.Tensor1D[], k: number, rho: number): tf.Tensor1D[] {
+  const fl = tf.tidy(() => {
+    // check_oscillation (autopgd_base.py:166): count loss increases over the last k steps; flag when <= rho * k.
+    const incr = lossSteps.slice(1).map((cur, c) => tf.cast(tf.greater(cur, lossSteps[c]!), 'float32'));
+    const osc = tf.lessEqual(tf.addN(incr), Math.floor(k * rho));
+    return tf.logicalOr(osc, tf.logicalAnd(tf.logicalNot(s.reducedLastCheck), tf.greaterEqual(s.lossBestLastCheck, s.lossBest))) as tf.Tensor1D;
+  });
+  s.replace('reducedLastCheck', fl);
+  s.replace('lossBestLastCheck', tf.clone(s.lossBest));
+  const reset = tf.tidy(() => {
+    const rows4 = rowMask(fl);
+    return { step: tf.where(rows4, tf.div(s.step, 2), s.step), xAdv: tf.where(rows4, s.xBest, s.xAdv), grad: tf.where(rows4, s.gradBest, s.grad) };
+  });
+  for (const [key, v] of Object.entries(reset)) s.replace(key as keyof typeof reset, v);
+  const last = lossSteps[lossSteps.length - 1]!;
+  for (const old of lossSteps.slice(0, -1)) s.drop(old);
+  return [last];
 }
 
 /** A per-example [N] flag as [N,1,1,1], to select whole images. */

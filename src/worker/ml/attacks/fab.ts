@@ -70,7 +70,7 @@ async function fabSingleRun(
   const K = target.numClasses;
   const adv = Float32Array.from(im2);
   const res2 = new Float64Array(n).fill(1e10);
-  let x1 = Float32Array.from(im2);
+  let x1: Float32Array = Float32Array.from(im2);
   if (useRandStart) {
     for (let e = 0; e < n; e++) {
       const t = draws.rng(e, 0).uniform(dim, -1, 1);
@@ -85,53 +85,8 @@ async function fabSingleRun(
   try {
     for (let it = 0; it < p.nIter; it++) {
       await yieldAndCheck(p.signal);
-      const xt = tf.tensor4d(x1, x.shape);
-      // df, dg for each candidate hyperplane: f_o - f_y and its gradient.
-      const dfs: Float32Array[] = [];
-      const dgs: Float32Array[] = [];
-      try {
-        for (const o of others) {
-          const ot = tf.tensor1d(o, 'int32');
-          const g = await target.lossGrad(xt, yT, logitDiff(ot), draws.nextSeed(), draws.keys);
-          // One read for df and dg together (the projection runs on the host).
-          const both = tf.tidy(() => tf.concat([g.loss, tf.reshape(g.grad, [-1])]));
-          tf.dispose([ot, g.loss, g.grad, g.logits]);
-          const buf = (await both.data()) as Float32Array;
-          both.dispose();
-          dfs.push(buf.slice(0, n));
-          dgs.push(buf.slice(n));
-        }
-      } finally {
-        xt.dispose();
-      }
-      const xNew = new Float32Array(x1.length);
-      for (let e = 0; e < n; e++) {
-        // Closest hyperplane in L-inf (dist = |df| / ||dg||_1); the true class (df = 0, dg = 0) is skipped.
-        let best = -1;
-        let bestDist = Infinity;
-        for (let c = 0; c < others.length; c++) {
-          if (!targets && c === labels[e]) continue;
-          let l1 = 0;
-          for (let i = 0; i < dim; i++) l1 += Math.abs(dgs[c]![e * dim + i]!);
-          const dist = Math.abs(dfs[c]![e]!) / (1e-12 + l1);
-          if (dist < bestDist) {
-            bestDist = dist;
-            best = c;
-          }
-        }
-        const w = dgs[best]!.subarray(e * dim, (e + 1) * dim);
-        const xe = x1.subarray(e * dim, (e + 1) * dim);
-        const x0 = im2.subarray(e * dim, (e + 1) * dim);
-        let wx = 0;
-        for (let i = 0; i < dim; i++) wx += w[i]! * xe[i]!;
-        const b = -dfs[best]![e]! + wx;
-        const d1 = projectionLinf(xe, w, b);
-        const d2 = projectionLinf(x0, w, b);
-        const a1 = Math.max(maxAbs(d1), 1e-8);
-        const a2 = Math.max(maxAbs(d2), 1e-8);
-        const alpha = Math.min(Math.max(a1 / (a1 + a2), 0), p.alphaMax);
-        for (let i = 0; i < dim; i++) xNew[e * dim + i] = clip01((xe[i]! + p.eta * d1[i]!) * (1 - alpha) + (x0[i]! + d2[i]! * p.eta) * alpha);
-      }
+      const { dfs, dgs } = await hyperplanes(target, x1, x.shape, yT, others, draws);
+      const xNew = fabStep(x1, im2, dfs, dgs, targets ? null : labels, dim, p);
       x1 = xNew;
       const xn = tf.tensor4d(x1, x.shape);
       const z = await target.logits(xn, draws.nextSeed(), draws.keys);
@@ -153,6 +108,66 @@ async function fabSingleRun(
     yT.dispose();
   }
   return { adv, res: res2 };
+}
+
+/** f_o - f_y and its gradient for each candidate class o, read back together (the projection runs on the host). */
+async function hyperplanes(target: AttackTarget, x1: Float32Array, shape: [number, number, number, number], yT: tf.Tensor1D, others: Int32Array[], draws: RunDraws): Promise<{ dfs: Float32Array[]; dgs: Float32Array[] }> {
+  const n = shape[0];
+  const xt = tf.tensor4d(x1, shape);
+  const dfs: Float32Array[] = [];
+  const dgs: Float32Array[] = [];
+  try {
+    for (const o of others) {
+      const ot = tf.tensor1d(o, 'int32');
+      const g = await target.lossGrad(xt, yT, logitDiff(ot), draws.nextSeed(), draws.keys);
+      const both = tf.tidy(() => tf.concat([g.loss, tf.reshape(g.grad, [-1])]));
+      tf.dispose([ot, g.loss, g.grad, g.logits]);
+      const buf = (await both.data()) as Float32Array;
+      both.dispose();
+      dfs.push(buf.slice(0, n));
+      dgs.push(buf.slice(n));
+    }
+  } finally {
+    xt.dispose();
+  }
+  return { dfs, dgs };
+}
+
+/**
+ * One FAB step per row (fab_base.py:170-226 @a392200, L-inf): the closest linearised boundary
+ * (dist = |df| / ||dg||_1; untargeted, the true class `labels[e]` is skipped), its projections
+ * from the iterate and from the clean point, and the biased combination of the two.
+ */
+function fabStep(x1: Float32Array, im2: Float32Array, dfs: Float32Array[], dgs: Float32Array[], labels: ArrayLike<number> | null, dim: number, p: FabParams): Float32Array {
+  const n = x1.length / dim;
+  const xNew = new Float32Array(x1.length);
+  for (let e = 0; e < n; e++) {
+    let best = -1;
+    let bestDist = Infinity;
+    for (let c = 0; c < dfs.length; c++) {
+      if (labels && c === labels[e]) continue;
+      let l1 = 0;
+      for (let i = 0; i < dim; i++) l1 += Math.abs(dgs[c]![e * dim + i]!);
+      const dist = Math.abs(dfs[c]![e]!) / (1e-12 + l1);
+      if (dist < bestDist) {
+        bestDist = dist;
+        best = c;
+      }
+    }
+    const w = dgs[best]!.subarray(e * dim, (e + 1) * dim);
+    const xe = x1.subarray(e * dim, (e + 1) * dim);
+    const x0 = im2.subarray(e * dim, (e + 1) * dim);
+    let wx = 0;
+    for (let i = 0; i < dim; i++) wx += w[i]! * xe[i]!;
+    const b = -dfs[best]![e]! + wx;
+    const d1 = projectionLinf(xe, w, b);
+    const d2 = projectionLinf(x0, w, b);
+    const a1 = Math.max(maxAbs(d1), 1e-8);
+    const a2 = Math.max(maxAbs(d2), 1e-8);
+    const alpha = Math.min(Math.max(a1 / (a1 + a2), 0), p.alphaMax);
+    for (let i = 0; i < dim; i++) xNew[e * dim + i] = clip01((xe[i]! + p.eta * d1[i]!) * (1 - alpha) + (x0[i]! + d2[i]! * p.eta) * alpha);
+  }
+  return xNew;
 }
 
 function clip01(v: number): number {
