@@ -125,6 +125,7 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
     const zeroGrad = s.keep(tf.tidy(() => tf.cast(tf.equal(tf.sum(tf.abs(tf.reshape(s.grad, [n, -1])), 1), 0), 'float32')));
 
     s.step = s.keep(tf.fill([n, 1, 1, 1], APGD_STEP_FACTOR * eps));
+    const ones = s.keep(tf.onesLike(x));
     const { first, decr, min } = checkpointParams(nIter);
     let k = first;
     let counter3 = 0;
@@ -150,11 +151,11 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
       s.replace('grad', g.grad);
       const li = s.keep(g.loss);
       lossSteps.push(li);
-      updateBest(s, g, li, y);
+      updateBest(s, g, li, y, ones);
 
       counter3++;
       if (counter3 === k) {
-        lossSteps = stepSizeCheck(s, lossSteps, k, p.rho);
+        lossSteps = stepSizeCheck(s, lossSteps, k, p.rho, ones);
         k = Math.max(k - decr, min);
         counter3 = 0;
       }
@@ -178,15 +179,15 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
  * After an iterate's loss and logits (autopgd_base.py:381-401): the running accuracy, the last
  * iterate that fooled the target, and the best point, its gradient and its loss. Disposes the logits.
  */
-function updateBest(s: RunState, g: LossGrad, li: tf.Tensor1D, y: tf.Tensor1D): void {
+function updateBest(s: RunState, g: LossGrad, li: tf.Tensor1D, y: tf.Tensor1D, ones: tf.Tensor4D): void {
   const upd = tf.tidy(() => {
     const right = tf.equal(tf.argMax(g.logits, 1), y) as tf.Tensor1D;
     const improved = tf.greater(li, s.lossBest) as tf.Tensor1D;
-    const improvedRows = rowMask(improved);
+    const improvedRows = rowMask(improved, ones);
     return {
       acc: tf.logicalAnd(s.acc, right),
       // The last iterate that fooled the target.
-      xBestAdv: tf.where(rowMask(right), s.xBestAdv, s.xAdv),
+      xBestAdv: tf.where(rowMask(right, ones), s.xBestAdv, s.xAdv),
       xBest: tf.where(improvedRows, s.xAdv, s.xBest),
       gradBest: tf.where(improvedRows, s.grad, s.gradBest),
       lossBest: tf.where(improved, li, s.lossBest),
@@ -202,7 +203,7 @@ function updateBest(s: RunState, g: LossGrad, li: tf.Tensor1D, y: tf.Tensor1D): 
  * while its step was not halved then, gets its step halved and restarts from its best point.
  * Returns the loss history to keep (the last loss, the reference for the next window).
  */
-function stepSizeCheck(s: RunState, lossSteps: tf.Tensor1D[], k: number, rho: number): tf.Tensor1D[] {
+function stepSizeCheck(s: RunState, lossSteps: tf.Tensor1D[], k: number, rho: number, ones: tf.Tensor4D): tf.Tensor1D[] {
   const fl = tf.tidy(() => {
     // check_oscillation (autopgd_base.py:166): count loss increases over the last k steps; flag when <= rho * k.
     const incr = lossSteps.slice(1).map((cur, c) => tf.cast(tf.greater(cur, lossSteps[c]!), 'float32'));
@@ -212,7 +213,7 @@ function stepSizeCheck(s: RunState, lossSteps: tf.Tensor1D[], k: number, rho: nu
   s.replace('reducedLastCheck', fl);
   s.replace('lossBestLastCheck', tf.clone(s.lossBest));
   const reset = tf.tidy(() => {
-    const rows4 = rowMask(fl);
+    const rows4 = rowMask(fl, ones);
     return { step: tf.where(rows4, tf.div(s.step, 2), s.step), xAdv: tf.where(rows4, s.xBest, s.xAdv), grad: tf.where(rows4, s.gradBest, s.grad) };
   });
   for (const [key, v] of Object.entries(reset)) s.replace(key as keyof typeof reset, v);
@@ -221,9 +222,14 @@ function stepSizeCheck(s: RunState, lossSteps: tf.Tensor1D[], k: number, rho: nu
   return [last];
 }
 
-/** A per-example [N] flag as [N,1,1,1], to select whole images. */
-function rowMask(flags: tf.Tensor1D): tf.Tensor4D {
-  return tf.reshape(flags, [-1, 1, 1, 1]);
+/**
+ * A per-example [N] flag as a full [N,H,W,C] mask, to select whole images. tf.where would tile
+ * an [N,1,1,1] condition, and on the wasm backend that Tile (like any broadcasting comparison)
+ * was half the time of an APGD iteration outside the gradient (issue #16); a float broadcast
+ * multiply with `ones` (the batch's shape) and a cast build the same mask in a fraction of it.
+ */
+function rowMask(flags: tf.Tensor1D, ones: tf.Tensor4D): tf.Tensor4D {
+  return tf.cast(tf.mul(ones, tf.reshape(tf.cast(flags, 'float32'), [-1, 1, 1, 1])), 'bool') as tf.Tensor4D;
 }
 
 type StateKey = 'xAdv' | 'xAdvOld' | 'xBest' | 'xBestAdv' | 'grad' | 'gradBest' | 'step' | 'lossBest' | 'lossBestLastCheck' | 'acc' | 'reducedLastCheck';

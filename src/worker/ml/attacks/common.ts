@@ -67,11 +67,15 @@ export function replaceRows<T extends tf.Tensor>(base: T, idx: number[], update:
   });
 }
 
-/** where(mask[i], a[i], b[i]) for a per-example boolean mask over a 4-D batch. */
+/**
+ * where(mask[i], a[i], b[i]) for a per-example boolean mask over a 4-D batch. The full-shape
+ * condition comes from a broadcasting float multiply and a cast: a broadcast bool tensor is
+ * a Tile, slow on the wasm backend.
+ */
 export function selectRows(mask: boolean[] | Uint8Array, a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
-    const m = tf.tensor4d(Array.from(mask, Boolean), [mask.length, 1, 1, 1], 'bool');
-    return tf.where(tf.broadcastTo(m, a.shape), a, b) as tf.Tensor4D;
+    const m = tf.tensor4d(Float32Array.from(mask as ArrayLike<boolean | number>, (v) => (v ? 1 : 0)), [mask.length, 1, 1, 1]);
+    return tf.where(tf.cast(tf.mul(tf.onesLike(a), m), 'bool'), a, b) as tf.Tensor4D;
   });
 }
 
