@@ -1,6 +1,7 @@
 /** Attacks and AutoAttack on tfjs (DESIGN.md "Attacks"). */
 export { type Norm, project, batchNorm } from './norms';
 export { type AttackCommon, type AttackOutput } from './common';
+export { type RecordKeys } from './draws';
 export {
   type AttackLoss,
   type AttackTarget,
