@@ -109,8 +109,9 @@ export interface RunPlan {
   /** Random restarts per target class. */
   restarts: number;
   /**
-   * Targeted attacks: the number of target classes; run t attacks toward the class with the
-   * (t+1)-th largest logit at the clean point (autopgd_base.py:655-668 and fab_base.py:303-313 @a392200).
+   * Targeted attacks: the number of target classes n; the runs of rank r = 2 .. n+1 attack toward
+   * the class with the r-th largest logit at the slice's clean point (autopgd_base.py:655-668 and
+   * fab_base.py:303-319, with :111-114, @a392200). Null: untargeted.
    */
   targetClasses: number | null;
   /** Re-classify each slice before its run (fab_base.py:98-109 @a392200). */

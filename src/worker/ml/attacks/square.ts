@@ -20,7 +20,7 @@ export interface SquareOptions extends AttackCommon {
   nQueries?: number;
   pInit?: number;
   nRestarts?: number;
-  /** Stretch the p schedule to nQueries (square.py `resc_schedule`); AutoAttack passes false. */
+  /** Stretch the p schedule to nQueries (square.py:48 `resc_schedule=True`, :195); AutoAttack passes false (autoattack.py:43). */
   rescaleSchedule?: boolean;
 }
 
