@@ -130,4 +130,32 @@ describe('read-backs per attack iteration', () => {
     const { perIter } = await readsPerIteration((signal) => square(target, x, y, { eps: 0.05, nQueries: queries, signal }));
     expect(perIter).toEqual(new Array(queries - 1).fill(1));
   });
+
+  it('APGD launches no Tile kernel in its loop: its per-image selections build their masks without broadcasting a bool tensor', async () => {
+    // tf.where with an [N,1,1,1] condition tiles it; on wasm that Tile cost more than the rest of the step (issue #16).
+    const engine = tf.engine() as unknown as { runKernel: (name: string, ...rest: unknown[]) => unknown };
+    const runKernel = engine.runKernel;
+    const kernels: string[] = [];
+    const marks: number[] = [];
+    engine.runKernel = function (this: unknown, name: string, ...rest: unknown[]) {
+      kernels.push(name);
+      return runKernel.call(this, name, ...rest);
+    };
+    const signal = {
+      get aborted() {
+        marks.push(kernels.length);
+        return false;
+      },
+    } as AbortSignal;
+    try {
+      const out = await apgd(undefended(m), x, y, { eps: 0.05, nIter: N_ITER, signal });
+      out.xAdv.dispose();
+    } finally {
+      engine.runKernel = runKernel;
+    }
+    const loop = kernels.slice(marks[0], marks[marks.length - 1]);
+    // The counter sees the loop's kernels (selections included), and no Tile among them.
+    expect(loop.filter((k) => k === 'Select').length).toBeGreaterThanOrEqual(N_ITER - 1);
+    expect(loop.filter((k) => k === 'Tile')).toEqual([]);
+  });
 });

@@ -214,7 +214,9 @@ function stepSizeCheck(s: RunState, lossSteps: tf.Tensor1D[], k: number, rho: nu
   s.replace('lossBestLastCheck', tf.clone(s.lossBest));
   const reset = tf.tidy(() => {
     const rows4 = rowMask(fl, ones);
-    return { step: tf.where(rows4, tf.div(s.step, 2), s.step), xAdv: tf.where(rows4, s.xBest, s.xAdv), grad: tf.where(rows4, s.gradBest, s.grad) };
+    // The step is [N,1,1,1]: its mask keeps that shape (a full mask would broadcast, i.e. tile, the step).
+    const step = tf.where(tf.reshape(fl, [-1, 1, 1, 1]), tf.div(s.step, 2), s.step);
+    return { step, xAdv: tf.where(rows4, s.xBest, s.xAdv), grad: tf.where(rows4, s.gradBest, s.grad) };
   });
   for (const [key, v] of Object.entries(reset)) s.replace(key as keyof typeof reset, v);
   const last = lossSteps[lossSteps.length - 1]!;
