@@ -55,20 +55,13 @@ export const shardPayloadSchema = z.strictObject({
 export type ShardPayload = z.infer<typeof shardPayloadSchema>;
 
 /**
- * Attacks whose outcome on an image does not depend on the other images of its batch: they
- * draw nothing at random (FGSM). Their rows are split by image range like the clean and Active
- * Defense passes. Attacks with random starts join once their draws are keyed per record
- * (recordKeys: one key per image, its dataset index).
- */
-export const PER_RECORD_ATTACKS: readonly string[] = ['fgsm'];
-
-/**
  * Whether an attack row can run as image-range shards and still equal the single-machine row
- * image for image: a per-record attack on the undefended model (Active Defense's noise inside
- * the attack is drawn per batch), scored once (the spread over repeats needs every image).
+ * image for image. Every attack draws per record (src/worker/ml/attacks/draws.ts: an image's
+ * start point, restarts, Square's windows and a defense's noise depend on (seed, record) only),
+ * so every row can, unless it is scored over repeats (their spread needs every image at once).
  */
-export function rowSplitsByImage(config: Pick<EvalConfig, 'defense' | 'repeats'>, attack: string): boolean {
-  return config.defense === 'none' && (config.repeats ?? 1) === 1 && PER_RECORD_ATTACKS.includes(attack);
+export function rowSplitsByImage(config: Pick<EvalConfig, 'repeats'>): boolean {
+  return (config.repeats ?? 1) === 1;
 }
 
 const summaryValue = z.union([z.number(), z.array(z.number()), z.string()]);

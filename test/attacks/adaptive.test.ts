@@ -4,7 +4,7 @@ import { eq4Attack, staySmoothAttack } from '../../src/worker/ml/attacks/adaptiv
 import { autoAttack } from '../../src/worker/ml/attacks/autoattack';
 import { bpda } from '../../src/worker/ml/attacks/defended';
 import { eq4Loss, perExampleCe, staySmoothLoss } from '../../src/worker/ml/attacks/losses';
-import { uniformNoisePurifier } from '../../src/worker/ml/attacks/purifier';
+import { uniformNoisePurifier } from './noise-purifier';
 import { type Classifier, undefended } from '../../src/worker/ml/attacks/target';
 import { transferAttack } from '../../src/worker/ml/attacks/transfer';
 import { useWasm } from '../ml/helpers';

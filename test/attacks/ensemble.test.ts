@@ -2,12 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { autoAttack } from '../../src/worker/ml/attacks/autoattack';
 import { classCountWarning, squareWarning } from '../../src/worker/ml/attacks/checks';
-import { AttackCancelledError } from '../../src/worker/ml/attacks/common';
 import { bpda } from '../../src/worker/ml/attacks/defended';
-import { uniformNoisePurifier } from '../../src/worker/ml/attacks/purifier';
+import { uniformNoisePurifier } from './noise-purifier';
 import { scoreRepeated } from '../../src/worker/ml/attacks/scoring';
 import type { CustomAttack } from '../../src/worker/ml/attacks/suite';
 import { type AttackTarget, type Classifier, undefended } from '../../src/worker/ml/attacks/target';
+import { CancelledError } from '../../src/worker/ml/cancel';
 import { Rng } from '../../src/worker/ml/rng';
 import { useWasm } from '../ml/helpers';
 import { linearClassifier } from './linear';
@@ -92,9 +92,13 @@ describe('the AutoAttack ensemble', () => {
       version: 'custom',
       attacks: [marker('A', [], [])],
       batchSize: 1,
-      isCancelled: () => ++calls > 3,
+      signal: {
+        get aborted() {
+          return ++calls > 3;
+        },
+      } as AbortSignal,
     });
-    await expect(run).rejects.toBeInstanceOf(AttackCancelledError);
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
     x.dispose();
   });
 

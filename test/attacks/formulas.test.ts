@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apgdCheckpoints } from '../../src/worker/ml/attacks/apgd';
-import { rankedClass } from '../../src/worker/ml/attacks/apgd-t';
+import { rankedClass } from '../../src/worker/ml/attacks/common';
 import { lambdaGrid, TABLE3_LOG10_LAMBDAS } from '../../src/worker/ml/attacks/adaptive';
 import { dlr, dlrTargeted, margin, perExampleCe } from '../../src/worker/ml/attacks/losses';
-import { squareP } from '../../src/worker/ml/attacks/square';
+import { squareP, squareSide } from '../../src/worker/ml/attacks/square';
 import { logMeanSoftmax } from '../../src/worker/ml/attacks/target';
 import { projectionLinf } from '../../src/worker/ml/attacks/fab-projection';
 import { useWasm } from '../ml/helpers';
@@ -68,6 +68,17 @@ describe('attack formulas against hand-computed values', () => {
     expect(squareP(8001)).toBeCloseTo(0.8 / 512, 12);
     // rescaled: query 250 of 500 behaves like 5000 of 10000
     expect(squareP(250, 0.8, 500, true)).toBeCloseTo(0.8 / 128, 12);
+  });
+
+  it('Square window side: round(sqrt(p h w)), at least 1, at most the shorter image side', () => {
+    // 32x32x3, p 0.8: sqrt(819.2) = 28.62 -> 29.
+    expect(squareSide(0.8, 32, 32, 3)).toBe(29);
+    // p 0.8 / 512 on 32x32: sqrt(1.6) = 1.26 -> 1; and never below 1.
+    expect(squareSide(0.8 / 512, 32, 32, 3)).toBe(1);
+    expect(squareSide(1e-6, 32, 32, 3)).toBe(1);
+    // 2x32: sqrt(0.8 * 64) = 7.16 -> 7 rows would not fit in 2; square.py clamps to min(h, w).
+    expect(squareSide(0.8, 2, 32, 1)).toBe(2);
+    expect(squareSide(0.8, 32, 2, 1)).toBe(2);
   });
 
   it('log(mean softmax) for K runs', () => {

@@ -124,37 +124,40 @@ describe('evaluations sharded over BullMQ workers', () => {
     // The stored means agree to rounding (count-weighted means of the shards' means).
     expect(sharded.summary.meanIterations as number).toBeCloseTo(one.summary.meanIterations as number, 12);
     const shards = coordinator.shards.list(sharded.id);
-    expect(shards.map((s) => s.kind)).toEqual([...Array(8).fill('images'), 'rows', 'rows']);
+    // Two attack rows through BPDA, each split over the same 8 image ranges (per-record draws).
+    expect(shards.map((s) => s.kind)).toEqual([...Array(8).fill('images'), ...Array(16).fill('rows')]);
     expect(shards.every((s) => s.status === 'completed' && s.engine === 'wasm')).toBe(true);
     expect(shards.filter((s) => s.kind === 'images').map((s) => s.spec)).toEqual(Array.from({ length: 8 }, (_, i) => ({ from: i * 8, to: i * 8 + 8 })));
     expect(new Set(shards.map((s) => s.worker)).size).toBeGreaterThan(1);
     const throughput = coordinator.shards.throughput(sharded.id);
-    expect(throughput.reduce((a, w) => a + w.shards, 0)).toBe(10);
+    expect(throughput.reduce((a, w) => a + w.shards, 0)).toBe(24);
     expect(sharded.engine).toBe('wasm');
     let shown = '';
     await evalsCommand(coordinator, { out: (t: string) => void (shown += t), err: () => undefined, isTty: false }, ['show', sharded.id]);
-    expect(shown).toContain('shards: 10 (10 completed)');
+    expect(shown).toContain('shards: 24 (24 completed)');
     expect(shown).toMatch(/worker w\d \(wasm\): \d+ shards, \d+ images in [\d.]+ s, [\d.]+ img\/s/);
     // Finished shards leave nothing on the queue.
     expect(await queue.getJobCounts('active', 'waiting', 'completed', 'failed')).toEqual({ active: 0, waiting: 0, completed: 0, failed: 0 });
   }, 600_000);
 
-  it('splits a per-record attack row (FGSM on the undefended model) by image range; merged, it equals the local row image for image', async () => {
-    const config = { runId, split: 'val' as const, n: 64, batchSize: 16, seed: 3, attacks: ['fgsm' as const, 'pgd' as const], eps: [8 / 255], iterations: 3 };
-    const alone = await evaluate(local, 'fgsm local', config);
+  it('splits attack rows with random starts, targets and windows (APGD-T, Square) by image range; merged, they equal the local rows image for image', async () => {
+    const config = { runId, split: 'val' as const, n: 64, batchSize: 16, seed: 3, attacks: ['apgd-t' as const, 'square' as const], eps: [8 / 255], iterations: 3, squareQueries: 40 };
+    const alone = await evaluate(local, 'split rows local', config);
     const four = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 4 });
     try {
-      const sharded = await evaluate(four, 'fgsm sharded', config);
+      const sharded = await evaluate(four, 'split rows sharded', config);
       expect(comparable(four, sharded)).toEqual(comparable(local, alone));
-      expect(sharded.results.map((r) => r.attack)).toEqual(['fgsm', 'pgd']);
-      // FGSM attacks something here (the comparison would be empty otherwise), and its row came back in four parts.
-      expect(sharded.results[0]!.robustAcc).toBeLessThan(sharded.summary.cleanAcc as number);
+      expect(sharded.results.map((r) => r.attack)).toEqual(['apgd-t', 'square']);
+      // Both attacks fool something here (the comparison would be empty otherwise); each row came back in four parts.
+      for (const r of sharded.results) expect(r.robustAcc).toBeLessThan(sharded.summary.cleanAcc as number);
       const shards = four.shards.list(sharded.id);
       const ranges = [0, 16, 32, 48].map((from) => ({ from, to: from + 16 }));
-      expect(shards.map((sh) => sh.spec)).toEqual([...ranges, ...ranges.map((r) => ({ ...r, rows: [{ attack: 'fgsm', eps: 8 / 255 }] })), [{ attack: 'pgd', eps: 8 / 255 }]]);
+      expect(shards.map((sh) => sh.spec)).toEqual([
+        ...ranges,
+        ...ranges.map((r) => ({ ...r, rows: [{ attack: 'apgd-t', eps: 8 / 255 }] })),
+        ...ranges.map((r) => ({ ...r, rows: [{ attack: 'square', eps: 8 / 255 }] })),
+      ]);
       expect(shards.every((sh) => sh.status === 'completed')).toBe(true);
-      // PGD's random start is drawn per batch: its row stays whole on one worker.
-      expect(shards.at(-1)!.images).toBe(64);
     } finally {
       await four.close();
     }

@@ -31,7 +31,7 @@ describe('per-image outcome of an attack row', () => {
     const xAdv = tf.tensor4d([0.2, 0.2, 0.2, 0.7, 0.1, 0.3], [2, 1, 1, 3]);
     const labels = Int32Array.from([0, 0]);
     const det = threshold();
-    const r = await rowImages(det, x, xAdv, labels, [true, false], 10, 0, true);
+    const r = await rowImages(det, x, xAdv, labels, [0, 1], [true, false], 10, 0, true);
     expect(r.robust).toEqual([1, 0]);
     expect(r.advPred).toEqual([0, 1]);
     expect(r.linf[0]).toBe(0);
@@ -41,7 +41,7 @@ describe('per-image outcome of an attack row', () => {
     expect(r.advPng![0]).toBeNull(); // robust: x_adv is x
     expect(r.advPng![1]).toMatch(/^data:image\/png;base64,/);
     const rand = threshold();
-    const s = await rowImages(rand, x, xAdv, labels, [true, false], 10, 0, false);
+    const s = await rowImages(rand, x, xAdv, labels, [0, 1], [true, false], 10, 0, false);
     expect(s.advPred).toEqual([0, 1]);
     expect(rand.seen).toBe(1); // the robust point keeps its label without another defended pass
     xAdv.dispose();

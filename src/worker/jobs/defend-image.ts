@@ -18,21 +18,21 @@ function greyToPng(grey: Uint8Array, w: number, h: number): string {
   return toPngDataUrl(rgb, w, h);
 }
 
-type DefendRun = (target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, o: { eps: number; seed: number; steps: number }) => Promise<AttackOutput>;
+type DefendRun = (target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, o: { eps: number; seed: number; steps: number; signal: AbortSignal }) => Promise<AttackOutput>;
 
 /** One runner per attack the registry offers the Defend view ('defend' in its uses). */
 const DEFEND_RUNNERS: Record<DefendAttack, DefendRun> = {
-  fgsm: (t, x, y, { eps, seed }) => fgsm(t, x, y, { eps, seed }),
-  pgd: (t, x, y, { eps, seed, steps }) => pgd(t, x, y, { eps, seed, steps }),
-  'apgd-ce': (t, x, y, { eps, seed, steps }) => apgd(t, x, y, { eps, seed, nIter: steps }),
+  fgsm: (t, x, y, { eps, seed, signal }) => fgsm(t, x, y, { eps, seed, signal }),
+  pgd: (t, x, y, { eps, seed, steps, signal }) => pgd(t, x, y, { eps, seed, steps, signal }),
+  'apgd-ce': (t, x, y, { eps, seed, steps, signal }) => apgd(t, x, y, { eps, seed, nIter: steps, signal }),
 };
 
 /** Attack the undefended model first (white-box), so the view can show Figure 4's adversarial row. */
-async function attackFirst(model: WideResNet, x: tf.Tensor4D, label: number, attack: NonNullable<DefendRequest['attack']>, seed: number): Promise<tf.Tensor4D> {
+async function attackFirst(model: WideResNet, x: tf.Tensor4D, label: number, attack: NonNullable<DefendRequest['attack']>, seed: number, signal: AbortSignal): Promise<tf.Tensor4D> {
   const target = undefended(wrnClassifier(model));
   const y = tf.tensor1d([label], 'int32');
   try {
-    const out = await DEFEND_RUNNERS[attack.name](target, x, y, { eps: attack.eps, seed, steps: attack.steps });
+    const out = await DEFEND_RUNNERS[attack.name](target, x, y, { eps: attack.eps, seed, steps: attack.steps, signal });
     return out.xAdv;
   } finally {
     y.dispose();
@@ -78,7 +78,7 @@ export async function runDefendImageJob(job: DefendJob, ctx: JobContext): Promis
     const size = manifest.height;
     const image = request.image.kind === 'upload' ? await loadImageFile(uploadedPath(job), size) : loadDatasetImage(job.datasetDir, request.image.split, request.image.index, size);
     const layer = featureLayer ?? job.train.featureLayer;
-    const rows = await inputRows(model, image, size, request);
+    const rows = await inputRows(model, image, size, request, ctx.signal);
     const images = new Float32Array(rows.length * size * size * 3);
     rows.forEach((r, i) => images.set(r.pixels, i * r.pixels.length));
     const out = await defendImages(
@@ -121,13 +121,13 @@ function uploadedPath(job: DefendJob): string {
 }
 
 /** The clean image, and with an attack in the request the adversarial one after it. */
-async function inputRows(model: WideResNet, image: ModelImage, size: number, request: DefendRequest): Promise<{ label: DefendRow['label']; pixels: Float32Array }[]> {
+async function inputRows(model: WideResNet, image: ModelImage, size: number, request: DefendRequest, signal: AbortSignal): Promise<{ label: DefendRow['label']; pixels: Float32Array }[]> {
   const rows: { label: DefendRow['label']; pixels: Float32Array }[] = [{ label: 'clean', pixels: image.pixels }];
   if (!request.attack) return rows;
   const x = tf.tensor4d(image.pixels, [1, size, size, 3]);
   try {
     const label = image.label ?? (await predictedLabel(model, x));
-    const xAdv = await attackFirst(model, x, label, request.attack, request.seed);
+    const xAdv = await attackFirst(model, x, label, request.attack, request.seed, signal);
     rows.push({ label: 'adversarial', pixels: (await xAdv.data()) as Float32Array });
     xAdv.dispose();
     return rows;

@@ -25,7 +25,6 @@ import type { WideResNet } from '../ml/wrn';
 import { evaluateDefense } from './defend';
 import { loadCheckpointModel } from './defend-model';
 import { type EvalSet, loadEvalSet, sliceEvalSet } from './eval-inputs';
-import { yielding } from './yielding-target';
 import { cancellable, type JobContext, etaSeconds } from './job-context';
 import { CancelledError, yieldAndCheck } from '../ml/cancel';
 
@@ -180,7 +179,7 @@ async function attackRow(run: EvalRun, x: tf.Tensor4D, row: Planned, onProgress:
   const { job, config, model, set, ad, layer, ctx } = run;
   // A fresh target per row: its unseeded draws (AutoAttack's randomness check) then do not
   // depend on the rows before it, so a row run alone (a row shard) gives the same row.
-  const target = yielding(makeTarget(model, config, ad, ctx.signal), ctx.signal);
+  const target = makeTarget(model, config, ad, ctx.signal);
   const started = performance.now();
   const result = await autoAttack(target, x, set.labels, {
     ...ensembleFor(row, model, config, ad, layer, job.train.delta),
@@ -191,10 +190,13 @@ async function attackRow(run: EvalRun, x: tf.Tensor4D, row: Planned, onProgress:
     squareQueries: config.squareQueries,
     repeats: config.repeats,
     onProgress,
+    signal: ctx.signal,
+    // Each image's draws keyed by its record: a row split over shards equals the row run whole.
+    recordKeys: set.indices,
   });
   let perImage: RowImages;
   try {
-    perImage = await rowImages(target, set.images, result.xAdv, set.labels, result.robust, config.batchSize, config.seed, config.defense === 'none');
+    perImage = await rowImages(target, set.images, result.xAdv, set.labels, set.indices, result.robust, config.batchSize, config.seed, config.defense === 'none');
   } finally {
     result.xAdv.dispose();
   }
@@ -251,6 +253,8 @@ export async function rowImages(
   xd: Float32Array,
   xAdv: tf.Tensor4D,
   labels: Int32Array,
+  /** The images' record indices: a randomised target's noise for image e is keyed by keys[e]. */
+  keys: readonly number[],
   robust: boolean[],
   batchSize: number,
   seed: number,
@@ -272,7 +276,7 @@ export async function rowImages(
   for (let s = 0; s < todo.length; s += batchSize) {
     const idx = todo.slice(s, s + batchSize);
     const xb = tf.gather(xAdv, idx);
-    const z = await target.logits(xb, seed + 7919 + s);
+    const z = await target.logits(xb, seed + 7919, Uint32Array.from(idx, (e) => keys[e]!));
     const p = tf.argMax(z, 1);
     const pv = await p.data();
     tf.dispose([xb, z, p]);

@@ -77,10 +77,9 @@ export function selectedCount(config: EvalConfig, splitTotal: number): number {
  * The lab host as a coordinator: an evaluation becomes image-range shards (clean and
  * Active Defense passes over positions [from, to)) and row shards (an (attack, epsilon)
  * group) on a BullMQ queue; `adlab worker` processes take them. Image shards are exact
- * because Active Defense draws each image's noise from (seed, record index). A row whose
- * outcome per image does not depend on its batch (rowSplitsByImage) is split by image
- * range too and merged back row by row; any other row runs whole on one worker, as the
- * single machine runs it. Results come back as job return values and land in the lab's store.
+ * because Active Defense draws each image's noise from (seed, record index). Attack rows are
+ * split by image range too (every attack draws per record) and merged back row by row; a row
+ * scored over repeats (rowSplitsByImage) runs whole on one worker, as the single machine runs it. Results come back as job return values and land in the lab's store.
  */
 export class Coordinator {
   private readonly queue: Queue;
@@ -177,7 +176,7 @@ export class Coordinator {
       for (const eps of config.eps) {
         for (const attack of config.attacks) {
           const row = { ...base, kind: 'rows' as const, rowGroups: [{ attack, eps }], completed: job.completed };
-          if (!rowSplitsByImage(config, attack)) {
+          if (!rowSplitsByImage(config)) {
             shards.push({ payload: { ...row, index: shards.length }, images: count });
             continue;
           }

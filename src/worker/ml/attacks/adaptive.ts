@@ -1,10 +1,7 @@
-import type * as tf from '@tensorflow/tfjs';
 import { PAPER_DELTA } from '../losses';
 import { apgd } from './apgd';
-import { type AutoAttackOptions, autoAttack } from './autoattack';
 import { eot } from './eot';
 import { eq4Loss, staySmoothLoss } from './losses';
-import type { RepeatedScore } from './scoring';
 import type { CustomAttack } from './suite';
 import type { AttackTarget } from './target';
 
@@ -39,7 +36,7 @@ export function eq4Attack(lambda: number, options: { delta?: number; layer?: num
     name: `apgd-ce-eq4(lambda=${formatLambda(lambda)})`,
     run(target, x, y, s) {
       requireFeatures(target, 'the Eq. 4 attack');
-      return apgd(eot(target, s.eotDraws, s.seed), x, y, { eps: s.eps, norm: s.norm, seed: s.seed, nIter: s.nIter, nRestarts: s.apgdRestarts, loss, isCancelled: s.isCancelled });
+      return apgd(eot(target, s.eotDraws, s.seed), x, y, { eps: s.eps, norm: s.norm, seed: s.seed, nIter: s.nIter, nRestarts: s.apgdRestarts, loss, signal: s.signal, recordKeys: s.recordKeys });
     },
   };
 }
@@ -58,7 +55,7 @@ export function staySmoothAttack(lambda: number, options: { deltaTilde: number; 
       requireFeatures(target, 'the stay-smooth attack');
       // The loss draws its own noise from the seed, so EOT applies even to a deterministic target.
       const averaged = target.isRandomised ? eot(target, Math.max(draws, s.eotDraws), s.seed) : randomisedView(target, draws);
-      return apgd(averaged, x, y, { eps: s.eps, norm: s.norm, seed: s.seed, nIter: s.nIter, nRestarts: s.apgdRestarts, loss, isCancelled: s.isCancelled });
+      return apgd(averaged, x, y, { eps: s.eps, norm: s.norm, seed: s.seed, nIter: s.nIter, nRestarts: s.apgdRestarts, loss, signal: s.signal, recordKeys: s.recordKeys });
     },
   };
 }
@@ -71,41 +68,12 @@ function randomisedView(target: AttackTarget, draws: number): AttackTarget {
     isRandomised: true,
     isDynamic: target.isDynamic,
     hasFeatures: target.hasFeatures,
-    logits: (x, seed) => target.logits(x, seed),
-    lossGrad: (x, y, loss, seed) => target.lossGrad(x, y, loss, seed),
+    logits: (x, seed, keys) => target.logits(x, seed, keys),
+    lossGrad: (x, y, loss, seed, keys) => target.lossGrad(x, y, loss, seed, keys),
   };
   return eot(view, draws);
 }
 
 function formatLambda(l: number): string {
   return Number(l.toPrecision(4)).toString();
-}
-
-export interface LambdaSweepRow {
-  lambda: number;
-  cleanAccuracy: number;
-  robustAccuracy: number;
-  repeated: RepeatedScore | null;
-}
-
-/**
- * Table 3: robust accuracy under the Eq. 4 attack for each lambda (default: lambdaGrid()).
- * Each lambda is one custom AutoAttack run with that single attack.
- */
-export async function lambdaSweep(
-  target: AttackTarget,
-  x: tf.Tensor4D,
-  y: Int32Array,
-  options: Omit<AutoAttackOptions, 'version' | 'attacks'> & { lambdas?: number[]; delta?: number; layer?: number; onLambda?: (row: LambdaSweepRow) => void },
-): Promise<LambdaSweepRow[]> {
-  const lambdas = options.lambdas ?? lambdaGrid();
-  const rows: LambdaSweepRow[] = [];
-  for (const lambda of lambdas) {
-    const res = await autoAttack(target, x, y, { ...options, version: 'custom', attacks: [eq4Attack(lambda, { delta: options.delta, layer: options.layer })] });
-    res.xAdv.dispose();
-    const row = { lambda, cleanAccuracy: res.cleanAccuracy, robustAccuracy: res.robustAccuracy, repeated: res.repeated };
-    rows.push(row);
-    options.onLambda?.(row);
-  }
-  return rows;
 }

@@ -1,15 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../rng';
-import { type AttackCommon, type AttackOutput, checkBatch, checkCancelled, indicesWhere, predictedLabels, replaceRows, rows } from './common';
+import { yieldAndCheck } from '../cancel';
+import { type AttackCommon, type AttackOutput, type RunResult, attackWithRestarts } from './common';
+import type { RunDraws } from './draws';
 import { ceLoss, dlrLoss } from './losses';
 import { type Norm, ascentDirection, checkEps, normalise, project } from './norms';
-import type { AttackLoss, AttackTarget } from './target';
+import type { AttackLoss, AttackTarget, LossGrad } from './target';
 
 /*
  * APGD (Croce & Hein 2020), ported from fra31/auto-attack @a392200
  * autoattack/autopgd_base.py (APGDAttack). Line numbers below are in that file at that commit.
  */
-/** n_iter=100: autopgd_base.py:108 (APGDAttack.__init__), also autoattack.py AutoAttack.__init__. */
+/** n_iter=100: autopgd_base.py:108 (APGDAttack.__init__), also autoattack.py:33 (AutoAttack.__init__). */
 export const APGD_N_ITER = 100;
 /** rho=.75, the oscillation threshold: autopgd_base.py:115 (`rho=.75`, stored as thr_decr), used at :407. */
 export const APGD_RHO = 0.75;
@@ -27,7 +28,7 @@ export type ApgdLossName = 'ce' | 'dlr';
 export interface ApgdOptions extends AttackCommon {
   /** Default 100. */
   nIter?: number;
-  /** Default 1 (AutoAttack 'standard' and 'rand': autoattack.py set_version). */
+  /** Default 1 (AutoAttack 'standard' and 'rand': autoattack.py:309 and :336, set_version). */
   nRestarts?: number;
   /** Default 0.75. */
   rho?: number;
@@ -88,7 +89,7 @@ interface RunParams {
   norm: Norm;
   nIter: number;
   rho: number;
-  isCancelled?: () => boolean;
+  signal?: AbortSignal;
 }
 
 /**
@@ -98,11 +99,12 @@ interface RunParams {
  * elementwise selections, so the loop reads nothing back. A run reads back once, at the
  * end: (acc, lossBest, zero-gradient flags) in one vector.
  */
-export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, loss: AttackLoss, p: RunParams, rng: Rng): Promise<SingleRunResult> {
+export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, loss: AttackLoss, p: RunParams, draws: RunDraws): Promise<SingleRunResult> {
   const n = x.shape[0];
   const { eps, norm, nIter } = p;
-  // Start: L-inf t ~ U[-1,1]^d, L2 t ~ N(0, I); x0 = clip01(x + eps * t / ||t||).
-  const t = norm === 'Linf' ? rng.uniform(x.size, -1, 1) : rng.normal(x.size, 0, 1);
+  // Start: L-inf t ~ U[-1,1]^d, L2 t ~ N(0, I), each image's from its record stream; x0 = clip01(x + eps * t / ||t||).
+  const dim = x.size / n;
+  const t = norm === 'Linf' ? draws.uniform(0, dim, -1, 1) : draws.normal(0, dim, 0, 1);
   const s = new RunState();
   try {
     // L-inf: clip01(min(max(v, x - eps), x + eps)) == min(max(v, lo), hi) with lo = max(x - eps, 0), hi = min(x + eps, 1)
@@ -113,7 +115,7 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
     s.xBest = s.keep(tf.clone(s.xAdv));
     s.xBestAdv = s.keep(tf.clone(s.xAdv));
     s.xAdvOld = s.keep(tf.clone(s.xAdv));
-    const g0 = await target.lossGrad(s.xAdv, y, loss, rng.nextUint32());
+    const g0 = await target.lossGrad(s.xAdv, y, loss, draws.nextSeed(), draws.keys);
     s.grad = s.keep(g0.grad);
     s.gradBest = s.keep(tf.clone(g0.grad));
     s.lossBest = s.keep(g0.loss);
@@ -123,6 +125,7 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
     const zeroGrad = s.keep(tf.tidy(() => tf.cast(tf.equal(tf.sum(tf.abs(tf.reshape(s.grad, [n, -1])), 1), 0), 'float32')));
 
     s.step = s.keep(tf.fill([n, 1, 1, 1], APGD_STEP_FACTOR * eps));
+    const ones = s.keep(tf.onesLike(x));
     const { first, decr, min } = checkpointParams(nIter);
     let k = first;
     let counter3 = 0;
@@ -134,7 +137,7 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
     s.reducedLastCheck = s.keep(tf.ones([n], 'bool'));
 
     for (let i = 0; i < nIter; i++) {
-      checkCancelled(p.isCancelled);
+      await yieldAndCheck(p.signal);
       const a = i > 0 ? APGD_MOMENTUM : 1;
       const next = tf.tidy(() => {
         const z = proj(tf.add(s.xAdv, tf.mul(s.step, ascentDirection(s.grad, norm))) as tf.Tensor4D);
@@ -144,44 +147,15 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
       s.replace('xAdvOld', s.xAdv);
       s.xAdv = s.keep(next);
 
-      const g = await target.lossGrad(s.xAdv, y, loss, rng.nextUint32());
+      const g = await target.lossGrad(s.xAdv, y, loss, draws.nextSeed(), draws.keys);
       s.replace('grad', g.grad);
       const li = s.keep(g.loss);
       lossSteps.push(li);
-      const upd = tf.tidy(() => {
-        const right = tf.equal(tf.argMax(g.logits, 1), y) as tf.Tensor1D;
-        const improved = tf.greater(li, s.lossBest) as tf.Tensor1D;
-        const improvedRows = rowMask(improved);
-        return {
-          acc: tf.logicalAnd(s.acc, right),
-          // The last iterate that fooled the target.
-          xBestAdv: tf.where(rowMask(right), s.xBestAdv, s.xAdv),
-          xBest: tf.where(improvedRows, s.xAdv, s.xBest),
-          gradBest: tf.where(improvedRows, s.grad, s.gradBest),
-          lossBest: tf.where(improved, li, s.lossBest),
-        };
-      });
-      g.logits.dispose();
-      for (const [key, v] of Object.entries(upd)) s.replace(key as keyof typeof upd, v);
+      updateBest(s, g, li, y, ones);
 
       counter3++;
       if (counter3 === k) {
-        const fl = tf.tidy(() => {
-          // check_oscillation (autopgd_base.py:166): count loss increases over the last k steps; flag when <= rho * k.
-          const incr = lossSteps.slice(1).map((cur, c) => tf.cast(tf.greater(cur, lossSteps[c]!), 'float32'));
-          const osc = tf.lessEqual(tf.addN(incr), Math.floor(k * p.rho));
-          return tf.logicalOr(osc, tf.logicalAnd(tf.logicalNot(s.reducedLastCheck), tf.greaterEqual(s.lossBestLastCheck, s.lossBest))) as tf.Tensor1D;
-        });
-        s.replace('reducedLastCheck', fl);
-        s.replace('lossBestLastCheck', tf.clone(s.lossBest));
-        const reset = tf.tidy(() => {
-          const rows4 = rowMask(fl);
-          return { step: tf.where(rows4, tf.div(s.step, 2), s.step), xAdv: tf.where(rows4, s.xBest, s.xAdv), grad: tf.where(rows4, s.gradBest, s.grad) };
-        });
-        for (const [key, v] of Object.entries(reset)) s.replace(key as keyof typeof reset, v);
-        const last = lossSteps[lossSteps.length - 1]!;
-        for (const old of lossSteps.slice(0, -1)) s.drop(old);
-        lossSteps = [last];
+        lossSteps = stepSizeCheck(s, lossSteps, k, p.rho, ones);
         k = Math.max(k - decr, min);
         counter3 = 0;
       }
@@ -201,9 +175,63 @@ export async function apgdSingleRun(target: AttackTarget, x: tf.Tensor4D, y: tf.
   }
 }
 
-/** A per-example [N] flag as [N,1,1,1], to select whole images. */
-function rowMask(flags: tf.Tensor1D): tf.Tensor4D {
-  return tf.reshape(flags, [-1, 1, 1, 1]);
+/**
+ * After an iterate's loss and logits (autopgd_base.py:381-401): the running accuracy, the last
+ * iterate that fooled the target, and the best point, its gradient and its loss. Disposes the logits.
+ */
+function updateBest(s: RunState, g: LossGrad, li: tf.Tensor1D, y: tf.Tensor1D, ones: tf.Tensor4D): void {
+  const upd = tf.tidy(() => {
+    const right = tf.equal(tf.argMax(g.logits, 1), y) as tf.Tensor1D;
+    const improved = tf.greater(li, s.lossBest) as tf.Tensor1D;
+    const improvedRows = rowMask(improved, ones);
+    return {
+      acc: tf.logicalAnd(s.acc, right),
+      // The last iterate that fooled the target.
+      xBestAdv: tf.where(rowMask(right, ones), s.xBestAdv, s.xAdv),
+      xBest: tf.where(improvedRows, s.xAdv, s.xBest),
+      gradBest: tf.where(improvedRows, s.grad, s.gradBest),
+      lossBest: tf.where(improved, li, s.lossBest),
+    };
+  });
+  g.logits.dispose();
+  for (const [key, v] of Object.entries(upd)) s.replace(key as keyof typeof upd, v);
+}
+
+/**
+ * The step-size check at a checkpoint (autopgd_base.py:405-424): a point whose loss rose in at
+ * most rho * k of the last k steps, or whose best loss did not improve since the last check
+ * while its step was not halved then, gets its step halved and restarts from its best point.
+ * Returns the loss history to keep (the last loss, the reference for the next window).
+ */
+function stepSizeCheck(s: RunState, lossSteps: tf.Tensor1D[], k: number, rho: number, ones: tf.Tensor4D): tf.Tensor1D[] {
+  const fl = tf.tidy(() => {
+    // check_oscillation (autopgd_base.py:166): count loss increases over the last k steps; flag when <= rho * k.
+    const incr = lossSteps.slice(1).map((cur, c) => tf.cast(tf.greater(cur, lossSteps[c]!), 'float32'));
+    const osc = tf.lessEqual(tf.addN(incr), Math.floor(k * rho));
+    return tf.logicalOr(osc, tf.logicalAnd(tf.logicalNot(s.reducedLastCheck), tf.greaterEqual(s.lossBestLastCheck, s.lossBest))) as tf.Tensor1D;
+  });
+  s.replace('reducedLastCheck', fl);
+  s.replace('lossBestLastCheck', tf.clone(s.lossBest));
+  const reset = tf.tidy(() => {
+    const rows4 = rowMask(fl, ones);
+    // The step is [N,1,1,1]: its mask keeps that shape (a full mask would broadcast, i.e. tile, the step).
+    const step = tf.where(tf.reshape(fl, [-1, 1, 1, 1]), tf.div(s.step, 2), s.step);
+    return { step, xAdv: tf.where(rows4, s.xBest, s.xAdv), grad: tf.where(rows4, s.gradBest, s.grad) };
+  });
+  for (const [key, v] of Object.entries(reset)) s.replace(key as keyof typeof reset, v);
+  const last = lossSteps[lossSteps.length - 1]!;
+  for (const old of lossSteps.slice(0, -1)) s.drop(old);
+  return [last];
+}
+
+/**
+ * A per-example [N] flag as a full [N,H,W,C] mask, to select whole images. tf.where would tile
+ * an [N,1,1,1] condition, and on the wasm backend that Tile (like any broadcasting comparison)
+ * was half the time of an APGD iteration outside the gradient (issue #16); a float broadcast
+ * multiply with `ones` (the batch's shape) and a cast build the same mask in a fraction of it.
+ */
+function rowMask(flags: tf.Tensor1D, ones: tf.Tensor4D): tf.Tensor4D {
+  return tf.cast(tf.mul(ones, tf.reshape(tf.cast(flags, 'float32'), [-1, 1, 1, 1])), 'bool') as tf.Tensor4D;
 }
 
 type StateKey = 'xAdv' | 'xAdvOld' | 'xBest' | 'xBestAdv' | 'grad' | 'gradBest' | 'step' | 'lossBest' | 'lossBestLastCheck' | 'acc' | 'reducedLastCheck';
@@ -267,7 +295,7 @@ export function apgdParams(options: ApgdOptions): RunParams & { nRestarts: numbe
   if (!Number.isInteger(nIter) || nIter < 1) throw new Error(`APGD nIter must be an integer >= 1, got ${nIter}`);
   if (!Number.isInteger(nRestarts) || nRestarts < 1) throw new Error(`APGD nRestarts must be an integer >= 1, got ${nRestarts}`);
   if (!(rho > 0 && rho <= 1)) throw new Error(`APGD rho must be in (0, 1], got ${rho}`);
-  return { eps: options.eps, norm, nIter, rho, nRestarts, isCancelled: options.isCancelled };
+  return { eps: options.eps, norm, nIter, rho, nRestarts, signal: options.signal };
 }
 
 /**
@@ -276,50 +304,19 @@ export function apgdParams(options: ApgdOptions): RunParams & { nRestarts: numbe
  * iterate that fooled the target. EOT is a wrapper on the target (eot.ts), not an option here.
  */
 export async function apgd(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, options: ApgdOptions): Promise<ApgdOutput> {
-  checkBatch(x, y);
   const p = apgdParams(options);
   const loss = resolveApgdLoss(options.loss);
-  const rng = new Rng(options.seed ?? 0);
-  const labels = await y.data();
-  const z = await target.logits(x, rng.nextUint32());
-  const pred = await predictedLabels(z);
-  z.dispose();
-  const acc = Array.from(pred, (v, i) => v === labels[i]);
-  let adv = tf.clone(x);
   let zeroGradients = 0;
-  try {
-    for (let r = 0; r < p.nRestarts; r++) {
-      const idx = indicesWhere(acc);
-      if (idx.length === 0) break;
-      const xs = rows(x, idx);
-      const ys = rows(y, idx);
-      try {
-        const res = await apgdSingleRun(target, xs, ys, loss, p, rng);
-        if (r === 0) zeroGradients = res.zeroGradients;
-        adv = mergeFooled(adv, idx, res, acc);
-      } finally {
-        tf.dispose([xs, ys]);
-      }
-    }
-    return { xAdv: adv, fooled: acc.map((a) => !a), zeroGradients };
-  } catch (err) {
-    adv.dispose();
-    throw err;
-  }
+  const out = await attackWithRestarts(target, x, y, { restarts: p.nRestarts, targetClasses: null }, options, async (slice) => {
+    const res = await apgdSingleRun(target, slice.x, slice.y, loss, p, slice.draws);
+    if (slice.restart === 0) zeroGradients = res.zeroGradients;
+    return fooledBy(res);
+  });
+  return { ...out, zeroGradients };
 }
 
-/** Writes the fooled points of a run back into `adv` and clears their acc flags. Disposes the run's tensors. */
-export function mergeFooled(adv: tf.Tensor4D, idx: number[], res: SingleRunResult, acc: boolean[]): tf.Tensor4D {
-  try {
-    const hit = indicesWhere(res.acc.map((a) => !a));
-    if (hit.length === 0) return adv;
-    const upd = rows(res.xBestAdv, hit);
-    const next = replaceRows(adv, hit.map((h) => idx[h]!), upd);
-    upd.dispose();
-    adv.dispose();
-    for (const h of hit) acc[idx[h]!] = false;
-    return next;
-  } finally {
-    tf.dispose([res.xBest, res.xBestAdv]);
-  }
+/** A run's result as the scaffold merges it: the last fooling iterate of the points it fooled. Disposes xBest. */
+export function fooledBy(res: SingleRunResult): RunResult {
+  res.xBest.dispose();
+  return { xAdv: res.xBestAdv, fooled: res.acc.map((a) => !a) };
 }

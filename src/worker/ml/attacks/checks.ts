@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { AttackTarget } from './target';
 
 /**
- * AutoAttack's sanity checks (fra31/auto-attack autoattack/checks.py @0868d8e, explained in
+ * AutoAttack's sanity checks (fra31/auto-attack autoattack/checks.py @a392200, explained in
  * flags_doc.md), reported as visible warnings instead of Python warnings.
  */
 export type AttackWarningCode =
@@ -19,12 +19,12 @@ export interface AttackWarning {
   message: string;
 }
 
-/** check_randomized: n=5 passes, alpha=1e-4 (checks.py defaults). */
+/** check_randomized: n=5 passes, alpha=1e-4 (checks.py:18 defaults). */
 export const RANDOMISED_PASSES = 5;
 export const RANDOMISED_TOL = 1e-4;
-/** check_range_output: alpha=1e-5. */
+/** check_range_output: alpha=1e-5 (checks.py:44). */
 export const RANGE_TOL = 1e-5;
-/** check_square_sr: alpha=.002 (0.2 percentage points). */
+/** check_square_sr: alpha=.002, 0.2 percentage points (checks.py:73). */
 export const SQUARE_SR_TOL = 0.002;
 
 /**

@@ -1,23 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
+import { type RecordKeys, RunDraws, batchKeys, childSeed } from './draws';
 import type { Norm } from './norms';
-
-/** Thrown when a cancel check fires inside an attack or the ensemble. */
-export class AttackCancelledError extends Error {
-  constructor() {
-    super('attack cancelled');
-    this.name = 'AttackCancelledError';
-  }
-}
+import type { AttackTarget } from './target';
 
 /** Options every attack shares. */
 export interface AttackCommon {
   eps: number;
   /** Default 'Linf'. */
   norm?: Norm;
-  /** Seed of the attack's own randomness (start points, Square windows). */
+  /** Seed of the attack's own randomness (start points, Square windows) and of a randomised target's. */
   seed?: number;
-  /** Polled once per iteration; returning true aborts with AttackCancelledError. */
-  isCancelled?: () => boolean;
+  /**
+   * One key per image (the record's index in the evaluated dataset; default 0..n-1): every
+   * draw for an image is keyed by it, so an image's result does not depend on its batch.
+   */
+  recordKeys?: RecordKeys;
+  /** Checked once per iteration (`yieldAndCheck`); aborting it throws CancelledError. */
+  signal?: AbortSignal;
 }
 
 /** What an attack returns: adversarial points (the clean point where it failed) and per-example success. */
@@ -26,10 +25,6 @@ export interface AttackOutput {
   xAdv: tf.Tensor4D;
   /** fooled[i]: the target misclassified xAdv[i] during the attack (judged on the target's own output). */
   fooled: boolean[];
-}
-
-export function checkCancelled(isCancelled: (() => boolean) | undefined): void {
-  if (isCancelled?.()) throw new AttackCancelledError();
 }
 
 export function checkBatch(x: tf.Tensor4D, y: tf.Tensor1D): void {
@@ -72,18 +67,143 @@ export function replaceRows<T extends tf.Tensor>(base: T, idx: number[], update:
   });
 }
 
-/** where(mask[i], a[i], b[i]) for a per-example boolean mask over a 4-D batch. */
+/**
+ * where(mask[i], a[i], b[i]) for a per-example boolean mask over a 4-D batch. The full-shape
+ * condition comes from a broadcasting float multiply and a cast: a broadcast bool tensor is
+ * a Tile, slow on the wasm backend.
+ */
 export function selectRows(mask: boolean[] | Uint8Array, a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
-    const m = tf.tensor4d(Array.from(mask, Boolean), [mask.length, 1, 1, 1], 'bool');
-    return tf.where(tf.broadcastTo(m, a.shape), a, b) as tf.Tensor4D;
+    const m = tf.tensor4d(Float32Array.from(mask as ArrayLike<boolean | number>, (v) => (v ? 1 : 0)), [mask.length, 1, 1, 1]);
+    return tf.where(tf.cast(tf.mul(tf.onesLike(a), m), 'bool'), a, b) as tf.Tensor4D;
   });
 }
 
-/** splitmix32 of (seed, stream): independent child seeds for draws, restarts, targets. */
-export function childSeed(seed: number, stream: number): number {
-  let z = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca6b)) >>> 0;
-  z = Math.imul(z ^ (z >>> 16), 0x21f0aaad) >>> 0;
-  z = Math.imul(z ^ (z >>> 15), 0x735a2d97) >>> 0;
-  return (z ^ (z >>> 15)) >>> 0;
+/** One run of an attack inside the scaffold: the points still robust, for one target class and restart. */
+export interface RunSlice {
+  /** Rows of the batch this run attacks. */
+  idx: number[];
+  /** Those rows of the batch; the scaffold disposes them. */
+  x: tf.Tensor4D;
+  y: tf.Tensor1D;
+  /** Target class of each row (the class of its `targetRank`-th largest logit), or null untargeted. */
+  targets: Int32Array | null;
+  /** Prediction at the clean rows, when the plan asks for the re-check (FAB's attack_single_run does one). */
+  pred: Int32Array | null;
+  restart: number;
+  /** 2 .. n+1 for targeted runs, 0 otherwise. */
+  targetRank: number;
+  /** This run's draws for these rows (their record keys; the target's seeds in call order). */
+  draws: RunDraws;
+}
+
+/** What one run returns for its slice. */
+export interface RunResult {
+  /** Candidate point per row of the slice; the scaffold disposes it. */
+  xAdv: tf.Tensor4D;
+  /** fooled[k]: row k's candidate counts as adversarial and replaces the clean point. */
+  fooled: boolean[];
+}
+
+export interface RunPlan {
+  /** Random restarts per target class. */
+  restarts: number;
+  /**
+   * Targeted attacks: the number of target classes n; the runs of rank r = 2 .. n+1 attack toward
+   * the class with the r-th largest logit at the slice's clean point (autopgd_base.py:655-668 and
+   * fab_base.py:303-319, with :111-114, @a392200). Null: untargeted.
+   */
+  targetClasses: number | null;
+  /** Re-classify each slice before its run (fab_base.py:98-109 @a392200). */
+  recheck?: boolean;
+}
+
+/**
+ * The loop every AutoAttack attack shares (autopgd_base.py:496-517 APGDAttack.perturb,
+ * :655-678 APGDAttack_targeted.perturb, fab_base.py:265-330 FABAttack.perturb and
+ * square.py:577-605 SquareAttack.perturb, all @a392200): the clean prediction, then for
+ * each target class and restart a run on the points still classified correctly, whose
+ * fooled points replace the clean ones. `run` is the attack's own single run.
+ */
+export async function attackWithRestarts(
+  target: AttackTarget,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  plan: RunPlan,
+  common: Pick<AttackCommon, 'seed' | 'recordKeys'>,
+  run: (slice: RunSlice) => Promise<RunResult>,
+): Promise<AttackOutput> {
+  checkBatch(x, y);
+  const K = target.numClasses;
+  const keys = batchKeys(common.recordKeys, x.shape[0]);
+  const seed = common.seed ?? 0;
+  const clean = RunDraws.of(childSeed(seed, 0), keys);
+  const labels = await y.data();
+  const z = await target.logits(x, clean.nextSeed(), clean.keys);
+  const pred = await predictedLabels(z);
+  z.dispose();
+  const acc = Array.from(pred, (v, i) => v === labels[i]);
+  let adv = tf.clone(x);
+  try {
+    const ranks = plan.targetClasses === null ? [0] : Array.from({ length: plan.targetClasses }, (_, i) => i + 2);
+    for (const targetRank of ranks) {
+      for (let restart = 0; restart < plan.restarts; restart++) {
+        const idx = indicesWhere(acc);
+        if (idx.length === 0) break;
+        const xs = rows(x, idx);
+        const ys = rows(y, idx);
+        // The run's seed depends on (seed, target rank, restart) only, its rows' draws on their keys.
+        const draws = RunDraws.of(childSeed(seed, 1 + targetRank * 0x10000 + restart), keys).rows(idx);
+        try {
+          let targets: Int32Array | null = null;
+          let slicePred: Int32Array | null = null;
+          if (targetRank > 0 || plan.recheck) {
+            const zs = await target.logits(xs, draws.nextSeed(), draws.keys);
+            try {
+              if (targetRank > 0) targets = rankedClass((await zs.data()) as Float32Array, K, targetRank);
+              if (plan.recheck) slicePred = await predictedLabels(zs);
+            } finally {
+              zs.dispose();
+            }
+          }
+          const res = await run({ idx, x: xs, y: ys, targets, pred: slicePred, restart, targetRank, draws });
+          adv = mergeFooled(adv, idx, res, acc);
+        } finally {
+          tf.dispose([xs, ys]);
+        }
+      }
+    }
+    return { xAdv: adv, fooled: acc.map((a) => !a) };
+  } catch (err) {
+    adv.dispose();
+    throw err;
+  }
+}
+
+/** Writes the fooled points of a run back into `adv` and clears their acc flags. Disposes `adv` (when replaced) and the run's tensor. */
+function mergeFooled(adv: tf.Tensor4D, idx: number[], res: RunResult, acc: boolean[]): tf.Tensor4D {
+  try {
+    const hit = indicesWhere(res.fooled);
+    if (hit.length === 0) return adv;
+    const upd = rows(res.xAdv, hit);
+    const next = replaceRows(adv, hit.map((h) => idx[h]!), upd);
+    upd.dispose();
+    adv.dispose();
+    for (const h of hit) acc[idx[h]!] = false;
+    return next;
+  } finally {
+    res.xAdv.dispose();
+  }
+}
+
+/** Index of the t-th largest value of each row (t = 1: the argmax), as `output.sort(dim=1)[1][:, -t]`. */
+export function rankedClass(logits: Float32Array, numClasses: number, t: number): Int32Array {
+  const n = logits.length / numClasses;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = Array.from(logits.subarray(i * numClasses, (i + 1) * numClasses), (v, c) => [v, c] as const);
+    row.sort((a, b) => a[0] - b[0] || a[1] - b[1]); // ascending, like torch.sort
+    out[i] = row[numClasses - t]![1];
+  }
+  return out;
 }

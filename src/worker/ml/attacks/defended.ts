@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { childSeed } from './common';
-import type { Purifier, PurifyResult } from './purifier';
+import { childSeed } from './draws';
+import type { Purifier, PurifierOutput } from './purifier';
 import { type AttackTarget, type Classifier, type LossGrad, SeedStream, featureTap, gradThrough, logMeanSoftmax } from './target';
 
 export interface BpdaOptions {
@@ -28,9 +28,49 @@ export function straightThrough(x: tf.Tensor4D, p: tf.Tensor4D): tf.Tensor4D {
   return f(x) as tf.Tensor4D;
 }
 
-function disposeResult(r: PurifyResult): void {
+function disposeResult(r: PurifierOutput): void {
   r.purified.dispose();
   for (const t of r.trajectory ?? []) if (t !== r.purified) t.dispose();
+}
+
+/** K purifications of x: run 0 under the seed itself (so a K = 1 target under seed s is exactly purify(x, s)), run k under childSeed(seed, k). */
+async function purifyRuns(purifier: Purifier, K: number, x: tf.Tensor4D, seed: number, keys: Uint32Array | undefined): Promise<PurifierOutput[]> {
+  const out: PurifierOutput[] = [];
+  try {
+    for (let k = 0; k < K; k++) out.push(await purifier.purify(x, k === 0 ? seed : childSeed(seed, k), keys));
+  } catch (err) {
+    out.forEach(disposeResult);
+    throw err;
+  }
+  return out;
+}
+
+/**
+ * BPDA on the trajectory: the mean over runs and over each run's iterates (every `stride`-th,
+ * and the purified point) of the gradient of the loss of the classifier at that iterate,
+ * passed straight through to x (`gradAt`).
+ */
+function trajectoryGrad(runs: PurifierOutput[], stride: number, gradAt: (p: tf.Tensor4D) => LossGrad): tf.Tensor4D {
+  let sum: tf.Tensor4D | null = null;
+  let count = 0;
+  for (const r of runs) {
+    const pts = [...(r.trajectory ?? []).filter((_, i) => i % stride === 0), r.purified];
+    for (const p of pts) {
+      const g = gradAt(p);
+      g.loss.dispose();
+      g.logits.dispose();
+      const next: tf.Tensor4D = sum ? tf.add(sum, g.grad) : g.grad;
+      if (sum) {
+        sum.dispose();
+        g.grad.dispose();
+      }
+      sum = next;
+      count++;
+    }
+  }
+  const grad = tf.tidy(() => tf.div(sum!, count) as tf.Tensor4D);
+  sum!.dispose();
+  return grad;
 }
 
 /**
@@ -51,20 +91,8 @@ export function bpda(purifier: Purifier, classifier: Classifier, options: BpdaOp
   const features = featureTap(classifier);
   const predict = classifier.predict ?? classifier.logits;
 
-  async function purifyAll(x: tf.Tensor4D, seed: number): Promise<PurifyResult[]> {
-    const out: PurifyResult[] = [];
-    try {
-      // Run 0 uses the seed itself, so a K = 1 target under seed s is exactly purify(x, s).
-      for (let k = 0; k < K; k++) out.push(await purifier.purify(x, k === 0 ? seed : childSeed(seed, k)));
-    } catch (err) {
-      out.forEach(disposeResult);
-      throw err;
-    }
-    return out;
-  }
-
-  async function logits(x: tf.Tensor4D, seed?: number): Promise<tf.Tensor2D> {
-    const runs = await purifyAll(x, seed ?? seeds.next());
+  async function logits(x: tf.Tensor4D, seed?: number, keys?: Uint32Array): Promise<tf.Tensor2D> {
+    const runs = await purifyRuns(purifier, K, x, seed ?? seeds.next(), keys);
     try {
       return tf.tidy(() => {
         const z = runs.map((r) => predict(r.purified));
@@ -75,38 +103,18 @@ export function bpda(purifier: Purifier, classifier: Classifier, options: BpdaOp
     }
   }
 
-  async function lossGrad(x: tf.Tensor4D, y: tf.Tensor1D, loss: Parameters<AttackTarget['lossGrad']>[2], seed?: number): Promise<LossGrad> {
+  async function lossGrad(x: tf.Tensor4D, y: tf.Tensor1D, loss: Parameters<AttackTarget['lossGrad']>[2], seed?: number, keys?: Uint32Array): Promise<LossGrad> {
     const s = seed ?? seeds.next();
-    const runs = await purifyAll(x, s);
+    const runs = await purifyRuns(purifier, K, x, s, keys);
     try {
       const combine = (z: tf.Tensor2D[]) => (K === 1 ? z[0]! : logMeanSoftmax(z));
       if (mode === 'purified') {
-        return gradThrough(x, y, loss, s, (xv) => combine(runs.map((r) => classifier.logits(straightThrough(xv, r.purified)))), features);
+        return gradThrough(x, y, loss, s, (xv) => combine(runs.map((r) => classifier.logits(straightThrough(xv, r.purified)))), features, keys);
       }
-      // Trajectory: mean over runs and over each run's iterates of the gradient of the loss
-      // of the classifier at that iterate (passed straight through to x).
-      let sum: tf.Tensor4D | null = null;
-      let count = 0;
-      for (const r of runs) {
-        const pts = [...(r.trajectory ?? []).filter((_, i) => i % stride === 0), r.purified];
-        for (const p of pts) {
-          const g = gradThrough(x, y, loss, s, (xv) => classifier.logits(straightThrough(xv, p)), features);
-          g.loss.dispose();
-          g.logits.dispose();
-          const next: tf.Tensor4D = sum ? tf.add(sum, g.grad) : g.grad;
-          if (sum) {
-            sum.dispose();
-            g.grad.dispose();
-          }
-          sum = next;
-          count++;
-        }
-      }
-      const grad = tf.tidy(() => tf.div(sum!, count) as tf.Tensor4D);
-      sum!.dispose();
+      const grad = trajectoryGrad(runs, stride, (p) => gradThrough(x, y, loss, s, (xv) => classifier.logits(straightThrough(xv, p)), features, keys));
       const at = tf.tidy(() => {
         const z = combine(runs.map((r) => predict(r.purified)));
-        return { logits: z, loss: loss({ x, logits: z, y, seed: s, features }) };
+        return { logits: z, loss: loss({ x, logits: z, y, seed: s, keys, features }) };
       });
       return { loss: at.loss, grad, logits: at.logits };
     } finally {

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { childSeed } from './common';
+import { childSeed } from './draws';
 import { type AttackTarget, type LossGrad, SeedStream } from './target';
 
 /**
  * Expectation over Transformation (Athalye et al. 2018): averages the gradient, the loss
  * and the logits over E draws of the target's randomness. AutoAttack's `rand` version uses
- * E = 20 (autoattack.py set_version: `self.apgd.eot_iter = 20`). A deterministic target is
+ * E = 20 (autoattack.py:337 @a392200, set_version: `self.apgd.eot_iter = 20`). A deterministic target is
  * returned unchanged: its E draws would be identical.
  */
 export function eot(target: AttackTarget, draws: number, seed = 0): AttackTarget {
@@ -34,17 +34,18 @@ export function eot(target: AttackTarget, draws: number, seed = 0): AttackTarget
     isRandomised: true,
     isDynamic: target.isDynamic,
     hasFeatures: target.hasFeatures,
-    logits: (x, s) => {
+    // Draw e of every row under seed childSeed(base, e); with keys the target keys each row's draw by its record.
+    logits: (x, s, keys) => {
       const base = s ?? seeds.next();
-      return mean((e) => target.logits(x, childSeed(base, e)));
+      return mean((e) => target.logits(x, childSeed(base, e), keys));
     },
-    async lossGrad(x, y, loss, s): Promise<LossGrad> {
+    async lossGrad(x, y, loss, s, keys): Promise<LossGrad> {
       const base = s ?? seeds.next();
       // Running sums, so memory does not grow with the number of draws.
       let acc: LossGrad | null = null;
       try {
         for (let e = 0; e < draws; e++) {
-          const g = await target.lossGrad(x, y, loss, childSeed(base, e));
+          const g = await target.lossGrad(x, y, loss, childSeed(base, e), keys);
           if (!acc) {
             acc = g;
             continue;

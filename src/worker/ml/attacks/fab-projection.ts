@@ -1,7 +1,7 @@
 /**
  * L-inf projection of a point t onto the hyperplane {z : w.z = b} intersected with the box
  * [0,1]^d: returns the step d (t + d on or across the plane, inside the box), minimising
- * ||d||_inf. Port of fab_projections.py projection_linf (fra31/auto-attack @6cda675), one row at a
+ * ||d||_inf. Port of fab_projections.py:7 projection_linf (fra31/auto-attack @a392200), one row at a
  * time (the PyTorch code vectorises over rows; the arithmetic per row is the same).
  */
 export function projectionLinf(t: Float32Array, wIn: Float32Array, bIn: number): Float32Array {

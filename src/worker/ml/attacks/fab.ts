@@ -1,29 +1,29 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../rng';
-import { type AttackCommon, type AttackOutput, checkBatch, checkCancelled, indicesWhere, predictedLabels, replaceRows, rows } from './common';
+import { yieldAndCheck } from '../cancel';
+import { type AttackCommon, type AttackOutput, type RunSlice, type RunResult, attackWithRestarts, indicesWhere, predictedLabels, replaceRows, rows } from './common';
+import type { RunDraws } from './draws';
 import { projectionLinf } from './fab-projection';
-import { rankedClass } from './apgd-t';
 import { checkEps } from './norms';
 import type { AttackLoss, AttackTarget } from './target';
 
 /*
- * FAB (Croce & Hein 2020), L-inf, ported from fra31/auto-attack autoattack/fab_base.py
- * @0581b8b (FABAttack.attack_single_run / perturb) and fab_pt.py (the logit-difference gradients).
+ * FAB (Croce & Hein 2020), L-inf, ported from fra31/auto-attack @a392200 autoattack/fab_base.py
+ * (FABAttack.attack_single_run :83, perturb :265) and fab_pt.py:77-112 (the logit-difference gradients).
  */
-/** n_iter=100: autoattack.py AutoAttack.__init__ (`FABAttack_PT(..., n_iter=100)`). */
+/** n_iter=100: autoattack.py:38 (AutoAttack.__init__: `FABAttack_PT(..., n_iter=100)`). */
 export const FAB_N_ITER = 100;
-/** alpha_max=0.1, eta=1.05, beta=0.9: fab_base.py FABAttack.__init__. */
+/** alpha_max=0.1, eta=1.05, beta=0.9: fab_base.py:43-45 (FABAttack.__init__). */
 export const FAB_ALPHA_MAX = 0.1;
 export const FAB_ETA = 1.05;
 export const FAB_BETA = 0.9;
-/** n_target_classes=9 and 1 restart for FAB-T: autoattack.py set_version('standard'). */
+/** n_target_classes=9 and 1 restart for FAB-T: autoattack.py:318 and :316 (set_version('standard')). */
 export const FAB_T_TARGETS = 9;
 
 export interface FabOptions extends AttackCommon {
   /** Default true (FAB-T, the one in AutoAttack 'standard'). */
   targeted?: boolean;
   nIter?: number;
-  /** Default 1; restarts after the first start from a random point (fab_base.py perturb). */
+  /** Default 1; restarts after the first start from a random point (fab_base.py:283 and :310, `use_rand_start=(counter > 0)`). */
   nRestarts?: number;
   nTargetClasses?: number;
   alphaMax?: number;
@@ -31,7 +31,7 @@ export interface FabOptions extends AttackCommon {
   beta?: number;
 }
 
-/** Loss whose gradient is that of f_t - f_y (fab_pt.py get_diff_logits_grads_batch[_targeted]: diffy = -(y[la] - y[la_target])). */
+/** Loss whose gradient is that of f_t - f_y (fab_pt.py:77 get_diff_logits_grads_batch and :105 in the targeted one: diffy = -(y[la] - y[la_target])). */
 function logitDiff(other: tf.Tensor1D): AttackLoss {
   return ({ logits, y }) =>
     tf.tidy(() => {
@@ -46,7 +46,7 @@ interface FabParams {
   alphaMax: number;
   eta: number;
   beta: number;
-  isCancelled?: () => boolean;
+  signal?: AbortSignal;
 }
 
 /**
@@ -61,7 +61,7 @@ async function fabSingleRun(
   targets: Int32Array | null,
   useRandStart: boolean,
   p: FabParams,
-  rng: Rng,
+  draws: RunDraws,
 ): Promise<{ adv: Float32Array; res: Float64Array }> {
   const n = x.shape[0];
   const dim = x.size / n;
@@ -70,10 +70,10 @@ async function fabSingleRun(
   const K = target.numClasses;
   const adv = Float32Array.from(im2);
   const res2 = new Float64Array(n).fill(1e10);
-  let x1 = Float32Array.from(im2);
+  let x1: Float32Array = Float32Array.from(im2);
   if (useRandStart) {
     for (let e = 0; e < n; e++) {
-      const t = rng.uniform(dim, -1, 1);
+      const t = draws.rng(e, 0).uniform(dim, -1, 1);
       let m = 0;
       for (const v of t) m = Math.max(m, Math.abs(v));
       const r = Math.min(res2[e]!, p.eps);
@@ -84,57 +84,12 @@ async function fabSingleRun(
   const others = targets ? [targets] : Array.from({ length: K }, (_, k) => new Int32Array(n).fill(k));
   try {
     for (let it = 0; it < p.nIter; it++) {
-      checkCancelled(p.isCancelled);
-      const xt = tf.tensor4d(x1, x.shape);
-      // df, dg for each candidate hyperplane: f_o - f_y and its gradient.
-      const dfs: Float32Array[] = [];
-      const dgs: Float32Array[] = [];
-      try {
-        for (const o of others) {
-          const ot = tf.tensor1d(o, 'int32');
-          const g = await target.lossGrad(xt, yT, logitDiff(ot), rng.nextUint32());
-          // One read for df and dg together (the projection runs on the host).
-          const both = tf.tidy(() => tf.concat([g.loss, tf.reshape(g.grad, [-1])]));
-          tf.dispose([ot, g.loss, g.grad, g.logits]);
-          const buf = (await both.data()) as Float32Array;
-          both.dispose();
-          dfs.push(buf.slice(0, n));
-          dgs.push(buf.slice(n));
-        }
-      } finally {
-        xt.dispose();
-      }
-      const xNew = new Float32Array(x1.length);
-      for (let e = 0; e < n; e++) {
-        // Closest hyperplane in L-inf (dist = |df| / ||dg||_1); the true class (df = 0, dg = 0) is skipped.
-        let best = -1;
-        let bestDist = Infinity;
-        for (let c = 0; c < others.length; c++) {
-          if (!targets && c === labels[e]) continue;
-          let l1 = 0;
-          for (let i = 0; i < dim; i++) l1 += Math.abs(dgs[c]![e * dim + i]!);
-          const dist = Math.abs(dfs[c]![e]!) / (1e-12 + l1);
-          if (dist < bestDist) {
-            bestDist = dist;
-            best = c;
-          }
-        }
-        const w = dgs[best]!.subarray(e * dim, (e + 1) * dim);
-        const xe = x1.subarray(e * dim, (e + 1) * dim);
-        const x0 = im2.subarray(e * dim, (e + 1) * dim);
-        let wx = 0;
-        for (let i = 0; i < dim; i++) wx += w[i]! * xe[i]!;
-        const b = -dfs[best]![e]! + wx;
-        const d1 = projectionLinf(xe, w, b);
-        const d2 = projectionLinf(x0, w, b);
-        const a1 = Math.max(maxAbs(d1), 1e-8);
-        const a2 = Math.max(maxAbs(d2), 1e-8);
-        const alpha = Math.min(Math.max(a1 / (a1 + a2), 0), p.alphaMax);
-        for (let i = 0; i < dim; i++) xNew[e * dim + i] = clip01((xe[i]! + p.eta * d1[i]!) * (1 - alpha) + (x0[i]! + d2[i]! * p.eta) * alpha);
-      }
+      await yieldAndCheck(p.signal);
+      const { dfs, dgs } = await hyperplanes(target, x1, x.shape, yT, others, draws);
+      const xNew = fabStep(x1, im2, dfs, dgs, targets ? null : labels, dim, p);
       x1 = xNew;
       const xn = tf.tensor4d(x1, x.shape);
-      const z = await target.logits(xn, rng.nextUint32());
+      const z = await target.logits(xn, draws.nextSeed(), draws.keys);
       const pred = await predictedLabels(z);
       tf.dispose([xn, z]);
       for (let e = 0; e < n; e++) {
@@ -155,6 +110,66 @@ async function fabSingleRun(
   return { adv, res: res2 };
 }
 
+/** f_o - f_y and its gradient for each candidate class o, read back together (the projection runs on the host). */
+async function hyperplanes(target: AttackTarget, x1: Float32Array, shape: [number, number, number, number], yT: tf.Tensor1D, others: Int32Array[], draws: RunDraws): Promise<{ dfs: Float32Array[]; dgs: Float32Array[] }> {
+  const n = shape[0];
+  const xt = tf.tensor4d(x1, shape);
+  const dfs: Float32Array[] = [];
+  const dgs: Float32Array[] = [];
+  try {
+    for (const o of others) {
+      const ot = tf.tensor1d(o, 'int32');
+      const g = await target.lossGrad(xt, yT, logitDiff(ot), draws.nextSeed(), draws.keys);
+      const both = tf.tidy(() => tf.concat([g.loss, tf.reshape(g.grad, [-1])]));
+      tf.dispose([ot, g.loss, g.grad, g.logits]);
+      const buf = (await both.data()) as Float32Array;
+      both.dispose();
+      dfs.push(buf.slice(0, n));
+      dgs.push(buf.slice(n));
+    }
+  } finally {
+    xt.dispose();
+  }
+  return { dfs, dgs };
+}
+
+/**
+ * One FAB step per row (fab_base.py:170-226 @a392200, L-inf): the closest linearised boundary
+ * (dist = |df| / ||dg||_1; untargeted, the true class `labels[e]` is skipped), its projections
+ * from the iterate and from the clean point, and the biased combination of the two.
+ */
+function fabStep(x1: Float32Array, im2: Float32Array, dfs: Float32Array[], dgs: Float32Array[], labels: ArrayLike<number> | null, dim: number, p: FabParams): Float32Array {
+  const n = x1.length / dim;
+  const xNew = new Float32Array(x1.length);
+  for (let e = 0; e < n; e++) {
+    let best = -1;
+    let bestDist = Infinity;
+    for (let c = 0; c < dfs.length; c++) {
+      if (labels && c === labels[e]) continue;
+      let l1 = 0;
+      for (let i = 0; i < dim; i++) l1 += Math.abs(dgs[c]![e * dim + i]!);
+      const dist = Math.abs(dfs[c]![e]!) / (1e-12 + l1);
+      if (dist < bestDist) {
+        bestDist = dist;
+        best = c;
+      }
+    }
+    const w = dgs[best]!.subarray(e * dim, (e + 1) * dim);
+    const xe = x1.subarray(e * dim, (e + 1) * dim);
+    const x0 = im2.subarray(e * dim, (e + 1) * dim);
+    let wx = 0;
+    for (let i = 0; i < dim; i++) wx += w[i]! * xe[i]!;
+    const b = -dfs[best]![e]! + wx;
+    const d1 = projectionLinf(xe, w, b);
+    const d2 = projectionLinf(x0, w, b);
+    const a1 = Math.max(maxAbs(d1), 1e-8);
+    const a2 = Math.max(maxAbs(d2), 1e-8);
+    const alpha = Math.min(Math.max(a1 / (a1 + a2), 0), p.alphaMax);
+    for (let i = 0; i < dim; i++) xNew[e * dim + i] = clip01((xe[i]! + p.eta * d1[i]!) * (1 - alpha) + (x0[i]! + d2[i]! * p.eta) * alpha);
+  }
+  return xNew;
+}
+
 function clip01(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : v;
 }
@@ -166,12 +181,11 @@ function maxAbs(a: Float32Array): number {
 }
 
 /**
- * FAB / FAB-T (fab_base.py FABAttack.perturb): a point counts as fooled only when its
- * minimal adversarial perturbation found is within eps. FAB-T loops over the 2nd ..
+ * FAB / FAB-T (fab_base.py:265 FABAttack.perturb @a392200): a point counts as fooled only when
+ * its minimal adversarial perturbation found is within eps. FAB-T loops over the 2nd ..
  * (n+1)-th largest clean logits as targets, attacking only points still robust.
  */
 export async function fab(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, options: FabOptions): Promise<AttackOutput> {
-  checkBatch(x, y);
   const norm = options.norm ?? 'Linf';
   checkEps(options.eps, norm);
   if (norm !== 'Linf') throw new Error(`FAB is implemented for L-inf only (got ${norm})`);
@@ -188,70 +202,47 @@ export async function fab(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, 
     alphaMax: options.alphaMax ?? FAB_ALPHA_MAX,
     eta: options.eta ?? FAB_ETA,
     beta: options.beta ?? FAB_BETA,
-    isCancelled: options.isCancelled,
+    signal: options.signal,
   };
-  const rng = new Rng(options.seed ?? 0);
-  const labels = await y.data();
-  const z0 = await target.logits(x, rng.nextUint32());
-  const pred0 = await predictedLabels(z0);
-  z0.dispose();
-  const acc = Array.from(pred0, (v, i) => v === labels[i]);
-  let adv = tf.clone(x);
-  const dim = x.size / x.shape[0];
+  const plan = { restarts: nRestarts, targetClasses: targeted ? nTargets : null, recheck: true };
+  return attackWithRestarts(target, x, y, plan, options, (slice) => fabRun(target, slice, p));
+}
+
+/**
+ * One restart of FAB on a slice (fab_base.py:83 attack_single_run and the success test of
+ * perturb, :283-292): only the points the target still classifies correctly are attacked,
+ * and a point is fooled when it is misclassified at the returned point within eps.
+ */
+async function fabRun(target: AttackTarget, slice: RunSlice, p: FabParams): Promise<RunResult> {
+  const { x: xs, y: ys } = slice;
+  const dim = xs.size / xs.shape[0];
+  const ysd = await ys.data();
+  const xsd = await xs.data();
+  const ok = indicesWhere(Array.from(slice.pred!, (v, i) => v === ysd[i]));
+  if (ok.length === 0) return { xAdv: tf.clone(xs), fooled: new Array<boolean>(xs.shape[0]).fill(false) };
+  const xo = rows(xs, ok);
+  const yo = rows(ys, ok);
+  const draws = slice.draws.rows(ok);
+  let run: { adv: Float32Array; res: Float64Array };
   try {
-    for (const tc of targeted ? Array.from({ length: nTargets }, (_, i) => i + 2) : [0]) {
-      for (let r = 0; r < nRestarts; r++) {
-        const idx = indicesWhere(acc);
-        if (idx.length === 0) break;
-        const xs = rows(x, idx);
-        const ys = rows(y, idx);
-        try {
-          // attack_single_run re-checks the prediction and attacks only correctly classified points.
-          const z = await target.logits(xs, rng.nextUint32());
-          const zd = (await z.data()) as Float32Array;
-          const pr = await predictedLabels(z);
-          z.dispose();
-          const ysd = await ys.data();
-          const xsd = await xs.data();
-          const ok = indicesWhere(Array.from(pr, (v, i) => v === ysd[i]));
-          if (ok.length === 0) continue;
-          const xo = rows(xs, ok);
-          const yo = rows(ys, ok);
-          let run: { adv: Float32Array; res: Float64Array };
-          try {
-            const tg = targeted ? rankedClass(zd, K, tc) : null;
-            run = await fabSingleRun(target, xo, yo, tg ? Int32Array.from(ok, (o) => tg[o]!) : null, r > 0, p, rng);
-          } finally {
-            tf.dispose([xo, yo]);
-          }
-          // perturb: success = misclassified at the returned point and within eps.
-          const cand = tf.tensor4d(run.adv, [ok.length, ...x.shape.slice(1)] as [number, number, number, number]);
-          const zc = await target.logits(cand, rng.nextUint32());
-          const pc = await predictedLabels(zc);
-          zc.dispose();
-          const hit: number[] = [];
-          ok.forEach((o, j) => {
-            let t = 0;
-            for (let i = 0; i < dim; i++) t = Math.max(t, Math.abs(run.adv[j * dim + i]! - xsd[o * dim + i]!));
-            if (pc[j] !== ysd[o] && t <= p.eps) hit.push(j);
-          });
-          if (hit.length) {
-            const upd = rows(cand, hit);
-            const next = replaceRows(adv, hit.map((j) => idx[ok[j]!]!), upd);
-            upd.dispose();
-            adv.dispose();
-            adv = next;
-            for (const j of hit) acc[idx[ok[j]!]!] = false;
-          }
-          cand.dispose();
-        } finally {
-          tf.dispose([xs, ys]);
-        }
-      }
-    }
-    return { xAdv: adv, fooled: acc.map((a) => !a) };
-  } catch (err) {
-    adv.dispose();
-    throw err;
+    const tg = slice.targets;
+    run = await fabSingleRun(target, xo, yo, tg ? Int32Array.from(ok, (o) => tg[o]!) : null, slice.restart > 0, p, draws);
+  } finally {
+    tf.dispose([xo, yo]);
+  }
+  const cand = tf.tensor4d(run.adv, [ok.length, ...xs.shape.slice(1)] as [number, number, number, number]);
+  try {
+    const zc = await target.logits(cand, draws.nextSeed(), draws.keys);
+    const pc = await predictedLabels(zc);
+    zc.dispose();
+    const fooled = new Array<boolean>(xs.shape[0]).fill(false);
+    ok.forEach((o, j) => {
+      let t = 0;
+      for (let i = 0; i < dim; i++) t = Math.max(t, Math.abs(run.adv[j * dim + i]! - xsd[o * dim + i]!));
+      if (pc[j] !== ysd[o] && t <= p.eps) fooled[o] = true;
+    });
+    return { xAdv: replaceRows(xs, ok, cand), fooled };
+  } finally {
+    cand.dispose();
   }
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { type AttackCommon, type AttackOutput, checkBatch, predictedLabels } from './common';
+import { batchKeys } from './draws';
 import { ceLoss } from './losses';
 import { ascentDirection, checkEps, project } from './norms';
 import type { AttackLoss, AttackTarget } from './target';
@@ -14,10 +15,11 @@ export async function fgsm(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D,
   checkBatch(x, y);
   const norm = options.norm ?? 'Linf';
   checkEps(options.eps, norm);
-  const g = await target.lossGrad(x, y, options.loss ?? ceLoss, options.seed);
+  const keys = batchKeys(options.recordKeys, x.shape[0]);
+  const g = await target.lossGrad(x, y, options.loss ?? ceLoss, options.seed, keys);
   const xAdv = tf.tidy(() => project(tf.add(x, tf.mul(ascentDirection(g.grad, norm), options.eps)) as tf.Tensor4D, x, options.eps, norm));
   tf.dispose([g.loss, g.grad, g.logits]);
-  const z = await target.logits(xAdv, options.seed);
+  const z = await target.logits(xAdv, options.seed, keys);
   const pred = await predictedLabels(z);
   z.dispose();
   const labels = await y.data();

@@ -1,6 +1,7 @@
 /** Attacks and AutoAttack on tfjs (DESIGN.md "Attacks"). */
 export { type Norm, project, batchNorm } from './norms';
-export { AttackCancelledError, type AttackCommon, type AttackOutput } from './common';
+export { type AttackCommon, type AttackOutput } from './common';
+export { type RecordKeys } from './draws';
 export {
   type AttackLoss,
   type AttackTarget,
@@ -11,10 +12,10 @@ export {
   undefended,
   wrnClassifier,
 } from './target';
-export { type Purifier, type PurifyResult, uniformNoisePurifier } from './purifier';
+export { type Purifier, type PurifierOutput } from './purifier';
 export { type BpdaOptions, bpda, bpdaTrajectory, straightThrough } from './defended';
 export { eot } from './eot';
-export { ceLoss, cwLoss, dlr, dlrLoss, dlrTargeted, dlrTargetedLoss, eq4Loss, margin, perExampleCe, staySmoothLoss } from './losses';
+export { ceLoss, dlr, dlrLoss, dlrTargeted, dlrTargetedLoss, eq4Loss, margin, perExampleCe, staySmoothLoss } from './losses';
 export { fgsm, type FgsmOptions } from './fgsm';
 export { pgd, type PgdOptions } from './pgd';
 export { APGD_MOMENTUM, APGD_N_ITER, APGD_RHO, apgd, apgdCheckpoints, type ApgdOptions, type ApgdOutput } from './apgd';
@@ -36,5 +37,5 @@ export {
   type AutoAttackVersion,
   autoAttack,
 } from './autoattack';
-export { type LambdaSweepRow, TABLE3_LOG10_LAMBDAS, eq4Attack, lambdaGrid, lambdaSweep, staySmoothAttack } from './adaptive';
+export { TABLE3_LOG10_LAMBDAS, eq4Attack, lambdaGrid, staySmoothAttack } from './adaptive';
 export { transferAttack } from './transfer';

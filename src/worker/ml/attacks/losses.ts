@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { featureLoss } from '../losses';
 import { Rng } from '../rng';
+import { recordUniform } from './draws';
 import type { AttackLoss } from './target';
 
-/** 1e-12 in both DLR denominators (autopgd_base.py:191 dlr_loss @a392200, and dlr_loss_targeted). */
+/** 1e-12 in both DLR denominators (autopgd_base.py:197 in dlr_loss and :600 in dlr_loss_targeted @a392200). */
 const DLR_EPS = 1e-12;
 
 /** Per-example softmax cross-entropy [N] (nn.CrossEntropyLoss(reduction='none')). */
@@ -74,7 +75,7 @@ export function dlr(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
 }
 
 /**
- * Targeted DLR (autopgd_base.py APGDAttack_targeted.dlr_loss_targeted):
+ * Targeted DLR (autopgd_base.py:595 APGDAttack_targeted.dlr_loss_targeted @a392200):
  * -(z_y - z_t) / (z_pi1 - (z_pi3 + z_pi4) / 2 + 1e-12).
  */
 export function dlrTargeted(logits: tf.Tensor2D, y: tf.Tensor1D, target: tf.Tensor1D): tf.Tensor1D {
@@ -85,7 +86,7 @@ export function dlrTargeted(logits: tf.Tensor2D, y: tf.Tensor1D, target: tf.Tens
   });
 }
 
-/** z_y - max_{i != y} z_i: positive while correctly classified (Square's 'margin', square.py margin_and_loss). */
+/** z_y - max_{i != y} z_i: positive while correctly classified (Square's 'margin', square.py:68 margin_and_loss @a392200). */
 export function margin(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => tf.sub(pick(logits, y), bestOther(logits, y)) as tf.Tensor1D);
 }
@@ -95,8 +96,6 @@ export const dlrLoss: AttackLoss = ({ logits, y }) => dlr(logits, y);
 export function dlrTargetedLoss(target: tf.Tensor1D): AttackLoss {
   return ({ logits, y }) => dlrTargeted(logits, y, target);
 }
-/** -margin, i.e. the CW loss, maximised by an untargeted attack. */
-export const cwLoss: AttackLoss = ({ logits, y }) => tf.neg(margin(logits, y));
 
 /**
  * The paper's adaptive loss (Eq. 4): CE + lambda * max(L_F, delta), with L_F (Eq. 3) of the
@@ -112,16 +111,17 @@ export function eq4Loss(lambda: number, delta: number, layer = 0): AttackLoss {
 
 /**
  * "Stay smooth" (research notes 3.3h, our inference): CE - lambda * relu(L_F(x + eta) - deltaTilde),
- * eta ~ U(-sigma, sigma) drawn from the context's seed (sigma 0: no noise). Active Defense
+ * eta ~ U(-sigma, sigma) drawn from the context's seed, per record when the attack passes keys (sigma 0: no noise). Active Defense
  * only descends while L_F >= deltaTilde, so an example that keeps L_F below it after the
  * defense's noise is left almost untouched. Wrap the target in eot() to average over eta.
  */
 export function staySmoothLoss(lambda: number, deltaTilde: number, sigma: number, layer = 0): AttackLoss {
   if (!(lambda >= 0) || !Number.isFinite(lambda)) throw new Error(`lambda must be a finite number >= 0, got ${lambda}`);
   if (!(sigma >= 0)) throw new Error(`sigma must be >= 0, got ${sigma}`);
-  return ({ x, logits, y, features, seed }) =>
+  return ({ x, logits, y, features, seed, keys }) =>
     tf.tidy(() => {
-      const noisy = sigma > 0 ? tf.add(x, tf.tensor(new Rng(seed).uniform(x.size, -sigma, sigma), x.shape)) : x;
+      const draw = () => (keys ? recordUniform(seed, keys, 0, x.size / x.shape[0], -sigma, sigma) : new Rng(seed).uniform(x.size, -sigma, sigma));
+      const noisy = sigma > 0 ? tf.add(x, tf.tensor(draw(), x.shape)) : x;
       const excess = tf.relu(tf.sub(featureLoss(features(noisy as tf.Tensor4D, layer)), deltaTilde));
       return tf.sub(perExampleCe(logits, y), tf.mul(lambda, excess)) as tf.Tensor1D;
     });

@@ -16,7 +16,7 @@ export function batchNorm(d: tf.Tensor, norm: Norm): tf.Tensor1D {
   });
 }
 
-/** d / (||d|| + 1e-12) per example, as AutoAttack's `normalize` (autopgd_base.py APGDAttack.normalize). */
+/** d / (||d|| + 1e-12) per example, as AutoAttack's `normalize` (autopgd_base.py:176 APGDAttack.normalize @a392200). */
 export function normalise(d: tf.Tensor4D, norm: Norm): tf.Tensor4D {
   return tf.tidy(() => tf.div(d, tf.add(tf.reshape(batchNorm(d, norm), [-1, 1, 1, 1]), 1e-12)) as tf.Tensor4D);
 }
@@ -24,7 +24,7 @@ export function normalise(d: tf.Tensor4D, norm: Norm): tf.Tensor4D {
 /**
  * Projection onto {||z - x|| <= eps} then [0,1], as AutoAttack does it: L-inf clips
  * coordinate-wise; L2 rescales the perturbation to min(eps, ||d||) then clips
- * (autopgd_base.py attack_single_run, 'L2' branch).
+ * (autopgd_base.py:336-344 attack_single_run, 'L2' branch @a392200).
  */
 export function project(z: tf.Tensor4D, x: tf.Tensor4D, eps: number, norm: Norm): tf.Tensor4D {
   return tf.tidy(() => {

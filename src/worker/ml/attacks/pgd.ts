@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../rng';
-import { type AttackCommon, type AttackOutput, checkBatch, checkCancelled, predictedLabels, selectRows } from './common';
+import { yieldAndCheck } from '../cancel';
+import { type AttackCommon, type AttackOutput, checkBatch, predictedLabels, selectRows } from './common';
+import { RunDraws, batchKeys } from './draws';
 import { ceLoss } from './losses';
 import { ascentDirection, checkEps, normalise, project } from './norms';
 import type { AttackLoss, AttackTarget } from './target';
@@ -31,16 +32,18 @@ export async function pgd(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, 
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`PGD steps must be an integer >= 1, got ${steps}`);
   if (!(beta > 0)) throw new Error(`PGD step size must be > 0, got ${beta}`);
   const loss = options.loss ?? ceLoss;
-  const rng = new Rng(options.seed ?? 0);
   const labels = await y.data();
   const n = x.shape[0];
+  const dim = x.size / n;
+  // Per-record draws: the start point of an image depends on its key, not on its batch.
+  const draws = RunDraws.of(options.seed ?? 0, batchKeys(options.recordKeys, n));
 
   let xk: tf.Tensor4D;
   if (options.randomStart ?? true) {
-    const t = norm === 'Linf' ? rng.uniform(x.size, -1, 1) : rng.normal(x.size, 0, 1);
+    const t = norm === 'Linf' ? draws.uniform(0, dim, -1, 1) : draws.normal(0, dim, 0, 1);
     xk = tf.tidy(() => {
       const dir = tf.tensor(t, x.shape) as tf.Tensor4D;
-      const d = norm === 'Linf' ? tf.mul(dir, eps) : tf.mul(normalise(dir, 'L2'), tf.mul(eps, tf.sqrt(tf.tensor(rng.uniform(n, 0, 1), [n, 1, 1, 1]))));
+      const d = norm === 'Linf' ? tf.mul(dir, eps) : tf.mul(normalise(dir, 'L2'), tf.mul(eps, tf.sqrt(tf.tensor(draws.uniform(1, 1, 0, 1), [n, 1, 1, 1]))));
       return project(tf.add(x, d) as tf.Tensor4D, x, eps, norm);
     });
   } else xk = tf.clone(x);
@@ -49,8 +52,8 @@ export async function pgd(target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, 
   let best = tf.clone(xk);
   try {
     for (let i = 0; i <= steps; i++) {
-      checkCancelled(options.isCancelled);
-      const g = await target.lossGrad(xk, y, loss, rng.nextUint32());
+      await yieldAndCheck(options.signal);
+      const g = await target.lossGrad(xk, y, loss, draws.nextSeed(), draws.keys);
       const pred = await predictedLabels(g.logits);
       const newly = Array.from(pred, (p, j) => !fooled[j] && p !== labels[j]);
       if (newly.some(Boolean)) {

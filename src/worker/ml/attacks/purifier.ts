@@ -1,15 +1,17 @@
-import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../rng';
+import type * as tf from '@tensorflow/tfjs';
+import type { PurifyResult } from '../defense/active-defense';
 
-export interface PurifyResult {
-  /** The point the classifier sees. */
-  purified: tf.Tensor4D;
+/**
+ * What a purifier hands the attacks: the purified point of Active Defense's PurifyResult
+ * (its per-example records and pass count stay with the defense), plus optional iterates.
+ */
+export type PurifierOutput = Pick<PurifyResult, 'purified'> & {
   /**
    * Intermediate iterates of the purification (e.g. the noisy input and every descent
    * step), excluding `purified`. Used by BPDA-on-trajectory.
    */
   trajectory?: tf.Tensor4D[];
-}
+};
 
 /**
  * A test-time input transformation (Active Defense's noise + descent on L_F, or anything
@@ -20,22 +22,9 @@ export interface Purifier {
   readonly name: string;
   /** False for deterministic purifiers (e.g. a fixed blur). */
   readonly isRandomised: boolean;
-  purify(x: tf.Tensor4D, seed: number): PurifyResult | Promise<PurifyResult>;
-}
-
-/**
- * Step 1 of Active Defense alone: x + U(-sigma, sigma) (Algorithm 1; paper sigma 0.075), no
- * clipping (the paper does not clip). With a classifier behind it, this is the
- * "noise + classifier" model that AutoAttack's `rand` version should face.
- */
-export function uniformNoisePurifier(sigma: number): Purifier {
-  if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new Error(`noise sigma must be a finite number >= 0, got ${sigma}`);
-  return {
-    name: `uniform-noise(${sigma})`,
-    isRandomised: sigma > 0,
-    purify(x, seed) {
-      const noise = new Rng(seed).uniform(x.size, -sigma, sigma);
-      return { purified: tf.tidy(() => tf.add(x, tf.tensor(noise, x.shape)) as tf.Tensor4D) };
-    },
-  };
+  /**
+   * With `keys` (one record key per row), row i's randomness must depend on (seed, keys[i])
+   * only, so a record gets the same purification in any batch.
+   */
+  purify(x: tf.Tensor4D, seed: number, keys?: Uint32Array): PurifierOutput | Promise<PurifierOutput>;
 }

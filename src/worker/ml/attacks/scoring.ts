@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { childSeed, predictedLabels } from './common';
+import { predictedLabels } from './common';
+import { type RecordKeys, batchKeys, childSeed } from './draws';
 import type { AttackTarget } from './target';
 
 export interface RepeatedScore {
@@ -20,11 +21,13 @@ export interface RepeatedScore {
 /**
  * Scores points under a randomised defense by classifying them `repeats` times (research
  * notes 3.3e; AutoAttack judges a single noisy pass, auto-attack PR #105). Batches of
- * `batchSize`; `seed` fixes the defense's draws.
+ * `batchSize`; `seed` fixes the defense's draws, per record with `recordKeys` (default 0..n-1),
+ * so the scores do not depend on the batch size.
  */
-export async function scoreRepeated(target: AttackTarget, x: tf.Tensor4D, y: Int32Array, repeats: number, seed = 0, batchSize = 250): Promise<RepeatedScore> {
+export async function scoreRepeated(target: AttackTarget, x: tf.Tensor4D, y: Int32Array, repeats: number, seed = 0, batchSize = 250, recordKeys?: RecordKeys): Promise<RepeatedScore> {
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`repeats must be an integer >= 1, got ${repeats}`);
   const n = x.shape[0];
+  const keys = batchKeys(recordKeys, n);
   if (y.length !== n) throw new Error(`labels: ${y.length} for ${n} points`);
   const correctCounts = new Array<number>(n).fill(0);
   const accuracies: number[] = [];
@@ -32,7 +35,7 @@ export async function scoreRepeated(target: AttackTarget, x: tf.Tensor4D, y: Int
     let correct = 0;
     for (let s = 0; s < n; s += batchSize) {
       const xb = tf.slice(x, [s, 0, 0, 0], [Math.min(batchSize, n - s), -1, -1, -1]);
-      const z = await target.logits(xb, childSeed(seed, r * 1_000_003 + s));
+      const z = await target.logits(xb, childSeed(seed, r), keys.subarray(s, s + xb.shape[0]));
       const pred = await predictedLabels(z);
       tf.dispose([xb, z]);
       pred.forEach((p, j) => {

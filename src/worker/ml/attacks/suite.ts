@@ -1,9 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
 import { ENSEMBLE_ATTACKS, type EnsembleAttackName } from '../../../shared/registry';
-import { CancelledError, throwIfCancelled } from '../cancel';
+import { throwIfCancelled } from '../cancel';
 import { apgd } from './apgd';
 import { apgdTargeted } from './apgd-t';
-import { AttackCancelledError, type AttackOutput } from './common';
+import type { AttackOutput } from './common';
+import type { RecordKeys } from './draws';
 import { eot } from './eot';
 import { fab } from './fab';
 import { fgsm } from './fgsm';
@@ -33,7 +34,8 @@ export interface SuiteSettings {
   squareQueries: number;
   /** The job's signal: an aborted one stops the attack with CancelledError. */
   signal?: AbortSignal;
-  isCancelled?: () => boolean;
+  /** Record keys of the batch's images (per-record draws; default 0..n-1). */
+  recordKeys?: RecordKeys;
 }
 
 /** An attack the ensemble can run: a named one, or any function (adaptive, transfer). */
@@ -49,7 +51,7 @@ export function attackLabel(a: EnsembleAttack): string {
   return typeof a === 'string' ? a : a.name;
 }
 
-type Common = { eps: number; norm: Norm; seed: number; signal?: AbortSignal; isCancelled?: () => boolean };
+type Common = { eps: number; norm: Norm; seed: number; signal?: AbortSignal; recordKeys?: RecordKeys };
 type Runner = (a: { target: AttackTarget; grad: AttackTarget; x: tf.Tensor4D; y: tf.Tensor1D; s: SuiteSettings; common: Common }) => Promise<AttackOutput & { zeroGradients?: number }>;
 
 /** One runner per registered ensemble attack: a registry entry without one does not type-check. */
@@ -69,15 +71,7 @@ export async function runAttack(a: EnsembleAttack, target: AttackTarget, x: tf.T
   if (typeof a !== 'string') return a.run(target, x, y, s);
   const run = (RUNNERS as Partial<Record<string, Runner>>)[a];
   if (!run) throw new Error(`unknown attack '${String(a)}' (known: ${ATTACK_NAMES.join(', ')})`);
-  const { signal } = s;
-  throwIfCancelled(signal);
-  // Until every attack polls `signal` itself (issue #14, attacks), the signal also answers the old callback.
-  const isCancelled = signal ? () => signal.aborted || (s.isCancelled?.() ?? false) : s.isCancelled;
-  const common: Common = { eps: s.eps, norm: s.norm, seed: s.seed, signal, isCancelled };
-  try {
-    return await run({ target, grad: eot(target, s.eotDraws, s.seed), x, y, s, common });
-  } catch (err) {
-    if (signal?.aborted && err instanceof AttackCancelledError) throw new CancelledError();
-    throw err;
-  }
+  throwIfCancelled(s.signal);
+  const common: Common = { eps: s.eps, norm: s.norm, seed: s.seed, signal: s.signal, recordKeys: s.recordKeys };
+  return run({ target, grad: eot(target, s.eotDraws, s.seed), x, y, s, common });
 }

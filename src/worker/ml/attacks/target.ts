@@ -36,6 +36,8 @@ export interface LossContext {
   y: tf.Tensor1D;
   /** A seed for losses that draw their own noise (e.g. the stay-smooth loss). */
   seed: number;
+  /** Record keys of the rows, when the attack passes them: such noise is then drawn per record from (seed, key). */
+  keys?: Uint32Array;
   /**
    * Feature tap: F^layer of the undefended classifier at `input` (differentiable). Throws
    * when the target has no feature tap.
@@ -70,9 +72,13 @@ export interface AttackTarget {
   readonly isDynamic: boolean;
   /** LossContext.features works. */
   readonly hasFeatures: boolean;
-  /** `seed` fixes the randomness of a randomised target; without it the target draws its own. */
-  logits(x: tf.Tensor4D, seed?: number): Promise<tf.Tensor2D>;
-  lossGrad(x: tf.Tensor4D, y: tf.Tensor1D, loss: AttackLoss, seed?: number): Promise<LossGrad>;
+  /**
+   * `seed` fixes the randomness of a randomised target; without it the target draws its own.
+   * With `keys` (one record key per row), row i's randomness is a function of (seed, keys[i])
+   * alone, whatever else is in the batch.
+   */
+  logits(x: tf.Tensor4D, seed?: number, keys?: Uint32Array): Promise<tf.Tensor2D>;
+  lossGrad(x: tf.Tensor4D, y: tf.Tensor1D, loss: AttackLoss, seed?: number, keys?: Uint32Array): Promise<LossGrad>;
 }
 
 export function featureTap(classifier: Classifier): LossContext['features'] {
@@ -95,13 +101,14 @@ export function gradThrough(
   seed: number,
   logitsOf: (xv: tf.Tensor4D) => tf.Tensor2D,
   features: LossContext['features'],
+  keys?: Uint32Array,
 ): LossGrad {
   const kept: { loss?: tf.Tensor1D; logits?: tf.Tensor2D } = {};
   try {
     const grad = tf.grad((input: tf.Tensor) => {
       const xv = input as tf.Tensor4D;
       const logits = logitsOf(xv);
-      const l = loss({ x: xv, logits, y, seed, features });
+      const l = loss({ x: xv, logits, y, seed, keys, features });
       if (l.rank !== 1 || l.shape[0] !== x.shape[0]) throw new Error(`attack loss must be per-example [${x.shape[0]}], got [${l.shape}]`);
       kept.loss = tf.keep(l);
       kept.logits = tf.keep(logits);
@@ -136,11 +143,16 @@ export function undefended(classifier: Classifier, name = 'undefended'): AttackT
     isDynamic: false,
     hasFeatures: !!classifier.features,
     logits: async (x) => tf.tidy(() => (classifier.predict ?? classifier.logits)(x)),
-    lossGrad: async (x, y, loss, seed = 0) => gradThrough(x, y, loss, seed, (xv) => classifier.logits(xv), features),
+    lossGrad: async (x, y, loss, seed = 0, keys) => gradThrough(x, y, loss, seed, (xv) => classifier.logits(xv), features, keys),
   };
 }
 
-/** log(mean_k softmax(z_k)): the pseudo-logits of a K-run defense (DESIGN.md "Attacks"). */
+/**
+ * log(mean_k softmax(z_k)) = logsumexp_k(log_softmax(z_k)) - log K, the pseudo-logits of a
+ * K-run defense (DESIGN.md "Attacks"). The one implementation in the lab (attacks and Active
+ * Defense both use it). Ownership: `logits` stay the caller's (not disposed, so it can run
+ * inside a gradient tape or tf.tidy); the result is a new tensor the caller disposes.
+ */
 export function logMeanSoftmax(logits: tf.Tensor2D[]): tf.Tensor2D {
   if (logits.length === 0) throw new Error('logMeanSoftmax needs at least one set of logits');
   if (logits.length === 1) return tf.logSoftmax(logits[0]!);
