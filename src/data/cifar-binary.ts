@@ -95,10 +95,6 @@ function parseNames(text: string, file: string, expected: number): string[] {
   return names;
 }
 
-export function cifarFormatOf(layout: CifarLayout): DatasetFormat {
-  return layout.variant.format;
-}
-
 export async function importCifar(layout: CifarLayout, ctx: ImportContext): Promise<ImportedSplits> {
   const { variant, dir, splits } = layout;
   const src = ctx.source;

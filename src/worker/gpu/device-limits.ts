@@ -12,10 +12,6 @@ export function setActiveGpu(gpu: GpuAdapterReport | null): void {
   tensorLimit = gpu ? Math.min(gpu.maxStorageBufferBindingSize, gpu.maxBufferSize) : null;
 }
 
-export function gpuTensorLimit(): number | null {
-  return tensorLimit;
-}
-
 /**
  * float32 bytes of one image's largest WRN activation: the widest of stem (16 channels,
  * full size), group 1 (16k, stride 1), group 2 (32k, stride 2), group 3 (64k, stride 4).

@@ -5,9 +5,6 @@ import { conv2dBackpropInputWasm } from './conv2d-backprop-input';
 export { conv2dBackpropFilterWasm } from './conv2d-backprop-filter';
 export { conv2dBackpropInputWasm } from './conv2d-backprop-input';
 
-/** The stock wasm Conv2DBackpropInput, kept so tests and benchmarks can compare or restore it. */
-let stockBackpropInput: tf.KernelConfig | null = null;
-
 /**
  * Registers the fast convolution gradient kernels for the 'wasm' backend.
  * Idempotent: a second call changes nothing. Returns notes for the engine report.
@@ -23,10 +20,7 @@ export function registerFastWasmKernels(): string[] {
   }
   const input = tf.getKernel('Conv2DBackpropInput', 'wasm');
   if (input?.kernelFunc !== conv2dBackpropInputWasm) {
-    if (input) {
-      stockBackpropInput = input;
-      tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-    }
+    if (input) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
     tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2dBackpropInputWasm });
     notes.push('replaced wasm Conv2DBackpropInput with XNNPACK forward convs (phase split for stride 2)');
   }
@@ -34,10 +28,3 @@ export function registerFastWasmKernels(): string[] {
   return notes;
 }
 
-/** Puts back the stock wasm Conv2DBackpropInput (for comparisons); no-op if never replaced. */
-export function restoreStockBackpropInput(): void {
-  if (!stockBackpropInput) return;
-  tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-  tf.registerKernel(stockBackpropInput);
-  stockBackpropInput = null;
-}
