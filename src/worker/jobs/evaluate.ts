@@ -72,12 +72,13 @@ export async function runEvalJob(
   const { model, featureLayer } = await loadCheckpointModel(job.checkpointPath);
   try {
     const layer = featureLayer ?? train.featureLayer;
-    const set = sliceEvalSet(loadEvalSet(job.datasetDir, config, train), job.range);
+    const whole = loadEvalSet(job.datasetDir, config, train);
+    const set = sliceEvalSet(whole, job.range);
     // The job edge: the preset applied, defaults filled and checked, once; everything below takes `ad` as it is.
     const ad = resolveAdFor(config.ad, { featureLayer: layer, seed: config.seed });
     const summary: Record<string, number> = { n: set.count };
     report.summary({ selection: JSON.stringify(set.selection), indices: set.indices, labels: Array.from(set.labels), batchSize: config.batchSize });
-    const run = { job, config, model, set, ad, layer, ctx, report, summary };
+    const run = { job, config, model, set, checksFrom: firstBatchOf(whole, job.range, config.batchSize), ad, layer, ctx, report, summary };
     return await cancellable<EvalOutcome>(
       () => (config.calibrate ? calibrate(run, config.calibrate.share) : evaluateRows(run)),
       () => ({ status: 'cancelled', summary }),
@@ -85,6 +86,19 @@ export async function runEvalJob(
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * The images of AutoAttack's checks on the type of defense (its first batch): a whole evaluation
+ * leaves them to autoAttack (undefined); of a shard of images [from, to), the one holding position 0
+ * checks the whole evaluation's first batch, the others none (null), so the merged row carries
+ * exactly the single machine's warnings.
+ */
+function firstBatchOf(whole: EvalSet, range: { from: number } | undefined, batchSize: number): { images: Float32Array; labels: Int32Array } | null | undefined {
+  if (!range) return undefined;
+  if (range.from > 0) return null;
+  const m = Math.min(batchSize, whole.count);
+  return { images: whole.images.slice(0, m * whole.height * whole.width * 3), labels: whole.labels.slice(0, m) };
 }
 
 type EvalOutcome = { status: 'completed' | 'cancelled'; summary: Record<string, number> };
@@ -95,6 +109,8 @@ interface EvalRun {
   config: EvalJob['config'] & { batchSize: number };
   model: WideResNet;
   set: EvalSet;
+  /** What AutoAttack's checks on the type of defense run on (see firstBatchOf). */
+  checksFrom: { images: Float32Array; labels: Int32Array } | null | undefined;
   ad: ActiveDefenseOptions;
   layer: number;
   ctx: JobContext;
@@ -176,11 +192,12 @@ async function adClean(run: EvalRun, cleanAcc: number, warnings: EvalWarning[]):
 
 /** One results row: AutoAttack (or one attack under its rules) against what is evaluated, and the per-image record. */
 async function attackRow(run: EvalRun, x: tf.Tensor4D, row: Planned, onProgress: (p: { done: number; total: number; attack: string }) => void): Promise<EvalResultMessage> {
-  const { job, config, model, set, ad, layer, ctx } = run;
+  const { job, config, model, set, ad, layer, ctx, checksFrom } = run;
   // A fresh target per row: its unseeded draws (AutoAttack's randomness check) then do not
   // depend on the rows before it, so a row run alone (a row shard) gives the same row.
   const target = makeTarget(model, config, ad, ctx.signal);
   const started = performance.now();
+  const checks = checksFrom && { x: tf.tensor4d(checksFrom.images, [checksFrom.labels.length, set.height, set.width, 3]), labels: checksFrom.labels };
   const result = await autoAttack(target, x, set.labels, {
     ...ensembleFor(row, model, config, ad, layer, job.train.delta),
     eps: row.eps,
@@ -193,7 +210,8 @@ async function attackRow(run: EvalRun, x: tf.Tensor4D, row: Planned, onProgress:
     signal: ctx.signal,
     // Each image's draws keyed by its record: a row split over shards equals the row run whole.
     recordKeys: set.indices,
-  });
+    defenseChecks: checks,
+  }).finally(() => checks?.x.dispose());
   let perImage: RowImages;
   try {
     perImage = await rowImages(target, set.images, result.xAdv, set.labels, set.indices, result.robust, config.batchSize, config.seed, config.defense === 'none');

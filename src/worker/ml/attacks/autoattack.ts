@@ -63,6 +63,13 @@ export interface AutoAttackOptions {
   onProgress?: (p: AutoAttackProgress) => void;
   /** Checked between batches (and inside attacks, once per iteration); aborting it throws CancelledError. */
   signal?: AbortSignal;
+  /**
+   * The images of the checks on the type of defense (autoattack.py:112-119 runs them on the
+   * first batch). Default: the first batch of x. A shard of an evaluation split by image
+   * range passes the whole evaluation's first batch (the shard holding it) or null (the
+   * others skip them), so the merged row carries the checks once, as one machine's run does.
+   */
+  defenseChecks?: { x: tf.Tensor4D; labels: Int32Array } | null;
 }
 
 export interface AttackStep {
@@ -171,18 +178,20 @@ interface EnsembleRun {
   progress: (attack: string, add: number) => void;
 }
 
-/** Checks on the type of defense (autoattack.py:112-119, before the clean pass), on the first batch. */
-async function preflight(target: AttackTarget, x: tf.Tensor4D, y: Int32Array, bs: number, version: AutoAttackVersion, names: string[], nTargets: number): Promise<AttackWarning[]> {
+/** Checks on the type of defense (autoattack.py:112-119, before the clean pass), on the first batch (none: only those that read no image). */
+async function preflight(target: AttackTarget, on: { x: tf.Tensor4D; labels: Int32Array } | null, bs: number, version: AutoAttackVersion, names: string[], nTargets: number): Promise<AttackWarning[]> {
   const warnings: AttackWarning[] = [];
   const push = (w: AttackWarning | null) => w && warnings.push(w);
-  const m = Math.min(bs, x.shape[0]);
-  const xb = tf.slice(x, [0, 0, 0, 0], [m, -1, -1, -1]);
-  const yb = tf.tensor1d(y.subarray(0, m), 'int32');
-  try {
-    if (version !== 'rand') push(await checkRandomised(target, xb, yb));
-    push(await checkProbabilityOutput(target, xb));
-  } finally {
-    tf.dispose([xb, yb]);
+  if (on) {
+    const m = Math.min(bs, on.x.shape[0]);
+    const xb = tf.slice(on.x, [0, 0, 0, 0], [m, -1, -1, -1]);
+    const yb = tf.tensor1d(on.labels.subarray(0, m), 'int32');
+    try {
+      if (version !== 'rand') push(await checkRandomised(target, xb, yb));
+      push(await checkProbabilityOutput(target, xb));
+    } finally {
+      tf.dispose([xb, yb]);
+    }
   }
   push(dynamicWarning(target));
   push(classCountWarning(target.numClasses, names, nTargets, nTargets));
@@ -304,7 +313,8 @@ export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, labels: A
     options.onProgress?.({ done, total, attack });
   };
 
-  const warnings = await preflight(target, x, y, bs, options.version, names, base.nTargetClasses);
+  const checksOn = options.defenseChecks === undefined ? { x, labels: y } : options.defenseChecks;
+  const warnings = await preflight(target, checksOn, bs, options.version, names, base.nTargetClasses);
   const pool = new ImagePool((await x.data()) as Float32Array, x.shape, y, batchKeys(options.recordKeys, n));
   const run: EnsembleRun = { target, pool, bs, seed, base, signal: options.signal, progress };
 
