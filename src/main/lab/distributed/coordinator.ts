@@ -191,8 +191,8 @@ export class Coordinator {
 
   /**
    * The evaluation's shards, planned over the images it selects, with the checkpoint and
-   * the dataset files it reads uploaded as blobs (once per content: a resume re-uploads
-   * nothing), and recorded in the shard store.
+   * the dataset files it reads uploaded as blobs (once per content: a content Redis holds
+   * already is not sent again), and recorded in the shard store.
    */
   private async prepare(job: EvalJob): Promise<{ planned: PlannedShard[]; classes: number }> {
     const m = readFullManifest(job.datasetDir);

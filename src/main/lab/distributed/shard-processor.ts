@@ -113,7 +113,9 @@ export class ShardProcessor {
     });
     const stopPolling = stopOnCancelFlag(this.w.redis, cancelKey(payload.evalId), running);
     try {
-      return { ...run, outcome: await running.done };
+      // Awaited before the spread: the listeners above fill `run` until the process ends.
+      const outcome = await running.done;
+      return { ...run, outcome };
     } finally {
       stopPolling();
     }
