@@ -5,7 +5,7 @@ import { type FeatureModel, purify } from '../src/worker/ml/defense';
 import { Rng } from '../src/worker/ml/rng';
 import { WideResNet } from '../src/worker/ml/wrn';
 
-interface Row {
+export interface Row {
   preset: string;
   batch: number;
 }
@@ -18,7 +18,7 @@ interface Row {
  * full) and 30.5 (wrn-28-10 b16 truncated); the wasm prototype 96.5 / 41.5 and 8.20 / 4.18.
  * Then the wait of a Defend-view user: one wrn-28-10 image for 300 iterations.
  */
-const ROWS: Record<BenchScale, Row[]> = {
+export const ROWS: Record<BenchScale, Row[]> = {
   cpu: [
     { preset: 'wrn-16-4', batch: 64 },
     { preset: 'wrn-28-10', batch: 16 },
@@ -32,13 +32,13 @@ const ROWS: Record<BenchScale, Row[]> = {
 };
 
 /** The paper's typical count at eps 8/255 is 200-400 (Sec. 5.2). */
-const ONE_IMAGE_ITERS = 300;
+export const ONE_IMAGE_ITERS = 300;
 
 /**
  * The paper's clean-accuracy protocol with Active Defense: the CIFAR-10 test set (10,000
  * images), outerloop K = 10 (Sec. 5.2), each row up to ~300 iterations (Sec. 5.2: 200-400).
  */
-const PROTOCOL_IMAGE_ITERS = 10_000 * 10 * ONE_IMAGE_ITERS;
+export const PROTOCOL_IMAGE_ITERS = 10_000 * 10 * ONE_IMAGE_ITERS;
 
 export async function benchDefense(print: (line: string) => void, opts: { quick: boolean }): Promise<void> {
   const engine = await benchEngine();
@@ -47,12 +47,9 @@ export async function benchDefense(print: (line: string) => void, opts: { quick:
   const scale = benchScale(engine);
 
   for (const row of ROWS[scale]) {
-    const rng = new Rng(0);
-    const model = WideResNet.fromPreset(row.preset, { numClasses: 10, seed: rng });
-    const x = tf.tensor4d(rng.uniform(row.batch * 32 * 32 * 3, 0, 1), [row.batch, 32, 32, 3]);
-    const full: FeatureModel = { features: (t, l) => model.forward(t).features[l as 0 | 1 | 2] };
+    const { model, x } = randomRow(row);
     try {
-      for (const [label, m] of [['truncated', model], ['full forward', full]] as const) {
+      for (const [label, m] of [['truncated', model], ['full forward', fullForward(model)]] as const) {
         try {
           const s = await secondsPerStep(m, x, steps);
           print(`active-defense ${row.preset} b${row.batch} ${label}: ${(row.batch / s).toFixed(2)} img-iter/s (${s.toFixed(3)} s/iteration, median of ${steps - 1}, ${engine.engine})`);
@@ -92,12 +89,25 @@ export async function benchDefense(print: (line: string) => void, opts: { quick:
   }
 }
 
+/** A model of the row's preset with random weights (seed 0), and a batch of random images for it. */
+export function randomRow(row: Row): { model: WideResNet; x: tf.Tensor4D } {
+  const rng = new Rng(0);
+  const model = WideResNet.fromPreset(row.preset, { numClasses: 10, seed: rng });
+  const x = tf.tensor4d(rng.uniform(row.batch * 32 * 32 * 3, 0, 1), [row.batch, 32, 32, 3]);
+  return { model, x };
+}
+
+/** The model with its full forward pass (every group runs; the gradient still flows back through group 0 only). */
+export function fullForward(model: WideResNet): FeatureModel {
+  return { features: (t, l) => model.forward(t).features[l as 0 | 1 | 2] };
+}
+
 /**
  * Median wall time of one gradient pass of the batched loop, from the gaps between pass
  * reports (the first pass also draws the noise and warms kernels and the heap, so it is
  * left out). deltaTilde 0 keeps every row moving.
  */
-async function secondsPerStep(model: FeatureModel, x: tf.Tensor4D, steps: number): Promise<number> {
+export async function secondsPerStep(model: FeatureModel, x: tf.Tensor4D, steps: number): Promise<number> {
   const stamps: number[] = [];
   const res = await purify(model, x, resolveDefenseOptions({ deltaTilde: 0, maxIters: steps }), {
     hooks: { onPass: (p) => void (p.pass <= steps && stamps.push(performance.now())) },

@@ -1,6 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type BenchScale, benchEngine, benchScale, describeEngine } from './bench-engine';
+import { fullForward, PROTOCOL_IMAGE_ITERS, randomRow, type Row, ROWS, secondsPerStep } from './defense';
+import { projectionFigures } from './projection';
 import { LabHost } from '../src/main/lab/lab-host';
 import { builtMainDir } from '../src/main/lab/paths';
 import { nodeWorkerLauncher } from '../src/main/lab/worker-launcher';
@@ -26,6 +29,55 @@ const CONFIG: Omit<EvalConfigInput, 'runId'> = {
 };
 
 export async function benchDistributed(print: (line: string) => void, opts: { quick: boolean }): Promise<void> {
+  await benchWorkers(print, opts);
+  await benchProjection(print, opts);
+}
+
+/** The paper's clean-accuracy protocol projected onto these worker counts (issue 15). */
+const PROJECTED_WORKERS = [1, 4, 16, 64];
+
+/**
+ * The batch a worker's rate is timed at: on a GPU engine the defense bench's wrn-28-10 GPU
+ * row (a batch of 256 keeps a GPU busy); on wasm/cpu a batch of 8, a few steps in ~15 s
+ * on 2 cores (wrn-28-10 full forward is ~2 s per step there). A software WebGPU driver is
+ * not projected: its rates are for the record only.
+ */
+function projectionRow(scale: BenchScale): Row | null {
+  if (scale === 'gpu') return ROWS.gpu.find((r) => r.preset === 'wrn-28-10') ?? null;
+  if (scale === 'cpu') return { preset: 'wrn-28-10', batch: 8 };
+  return null;
+}
+
+/**
+ * One worker's Active Defense rate, measured here on the engine this bench runs on (the
+ * one `adlab worker` picks on this machine): wrn-28-10, full forward, random weights and
+ * images, median step; then the protocol's wall time on N such workers.
+ */
+async function benchProjection(print: (line: string) => void, opts: { quick: boolean }): Promise<void> {
+  const engine = await benchEngine();
+  const row = projectionRow(benchScale(engine));
+  const what = `paper protocol (${PROTOCOL_IMAGE_ITERS.toExponential(0).replace('+', '')} img-iter wrn-28-10)`;
+  if (!row) {
+    print(`distributed: projection ${what}: not projected on ${describeEngine(engine)} (a software driver); run with --engine wasm or on a GPU`);
+    return;
+  }
+  const steps = opts.quick ? 3 : 4;
+  const { model, x } = randomRow(row);
+  try {
+    const rate = row.batch / (await secondsPerStep(fullForward(model), x, steps));
+    print(
+      `distributed: projection ${what} at ${rate.toFixed(2)} img-iter/s per worker (${engine.engine}, b${row.batch} full forward, median of ${steps - 1} steps): ` +
+        projectionFigures(PROTOCOL_IMAGE_ITERS, rate, PROJECTED_WORKERS),
+    );
+  } catch (err) {
+    print(`distributed: projection ${what}: failed: ${(err as Error).message.split('\n')[0]}`);
+  } finally {
+    x.dispose();
+    model.dispose();
+  }
+}
+
+async function benchWorkers(print: (line: string) => void, opts: { quick: boolean }): Promise<void> {
   let redis;
   try {
     redis = await startRedis();

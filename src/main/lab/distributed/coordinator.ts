@@ -1,29 +1,17 @@
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { readFullManifest } from '../../../data/manifest';
-import { type EvalConfig, selectionOf } from '../../../shared/eval-config';
-import type { EngineReport } from '../../../shared/engine';
-import { ADV_PNG_LIMIT, type EvalResultMessage } from '../../../shared/evaluations';
-import {
-  type CoordinatorInfo,
-  type FolderManifest,
-  parseShardResult,
-  rowSplitsByImage,
-  SHARD_PROTOCOL,
-  SHARD_QUEUE,
-  type ShardPayload,
-  type ShardResult,
-  shardProgressSchema,
-} from '../../../shared/shards';
-import type { ShardRecord } from '../../../shared/eval-shards';
-import { type EvalJob, resultKey } from '../../../shared/worker-protocol';
+import { type CoordinatorInfo, parseShardResult, SHARD_QUEUE, type ShardPayload, type ShardResult } from '../../../shared/shards';
+import type { EvalJob } from '../../../shared/worker-protocol';
 import type { JobListener, JobOutcome, RunningJob } from '../supervisor';
 import { putFolder } from './blobs';
 import { LAB_VERSION } from './lab-version';
-import { foldSummaries, imageRanges, mergeImageShards, mergeRowShards } from './merge';
 import { redactedUrl, redisClient, redisOptions } from './redis-url';
 import { readRefusals, refusalsKey, unservedReason } from './refusals';
 import { RemoteTraining } from './remote-training';
+import { type PlannedShard, planShards, selectedCount, specOf } from './shard-plan';
+import { ShardProgressRelay } from './shard-progress';
+import { ShardResults } from './shard-results';
 import type { ShardStore } from './shard-store';
 
 export interface CoordinatorOptions {
@@ -53,25 +41,19 @@ export const cancelKey = (evalId: string) => `adlab:cancel:${evalId}`;
 /** BullMQ job ids: stable per (evaluation, shard), so a restarted coordinator finds the shards it queued. */
 export const shardJobId = (evalId: string, index: number) => `${evalId}.shard-${index}`;
 
-interface PlannedShard {
-  payload: ShardPayload;
-  images: number;
+/** One evaluation while the coordinator drives it. */
+interface Driving {
+  job: EvalJob;
+  planned: PlannedShard[];
+  /** Classes of the dataset: the merged summary's per-class figures. */
+  classes: number;
+  isCancelled(): boolean;
+  progress: ShardProgressRelay;
+  results: ShardResults;
 }
 
-/** What the shard store shows of a planned shard: its positions, its rows, or both. */
-function specOf(p: ShardPayload): ShardRecord['spec'] {
-  if (p.kind === 'images') return p.range!;
-  return p.range ? { ...p.range, rows: p.rowGroups } : p.rowGroups;
-}
-
-/** The (attack, epsilon) group a row shard runs. */
-const groupKey = (g: { attack: string; eps: number }) => `${g.attack}|${g.eps}`;
-
-/** How many images an evaluation selects (the worker's selectRecords, from the split's size). */
-export function selectedCount(config: EvalConfig, splitTotal: number): number {
-  const sel = selectionOf(config);
-  return sel.sample === 'first' ? Math.max(0, Math.min(config.n, splitTotal - sel.offset)) : Math.min(config.n, splitTotal);
-}
+/** What ends the wait for an evaluation's shards: all of them settled, the lab closed, a cancel, or no worker able to take them. */
+type Ending = PromiseSettledResult<ShardResult['status']>[] | 'closed' | 'cancelled' | { unserved: string };
 
 /**
  * The lab host as a coordinator: an evaluation becomes image-range shards (clean and
@@ -152,41 +134,6 @@ export class Coordinator {
     return { redisUrl: redactedUrl(this.options.redisUrl), workers: await names };
   }
 
-  /** The shards of one evaluation, in order: image ranges first, then one row shard per (attack, epsilon). */
-  plan(job: EvalJob, checkpoint: FolderManifest, dataset: FolderManifest, count: number): PlannedShard[] {
-    const { config } = job;
-    const base = {
-      protocol: SHARD_PROTOCOL,
-      labVersion: LAB_VERSION,
-      evalId: job.jobId,
-      config,
-      train: job.train,
-      checkpoint,
-      dataset,
-      engine: this.options.engine,
-    } as const;
-    const shards: PlannedShard[] = [];
-    // delta_tilde calibration reads the lowest L_F of every image at once: it stays one shard.
-    const ranges = config.calibrate ? [{ from: 0, to: count }] : imageRanges(count, this.options.imageShards ?? 8);
-    for (const range of ranges) {
-      // No attack row runs here, so no row key matters: the payload stays the same while rows finish (a restart reuses it).
-      shards.push({ payload: { ...base, index: shards.length, kind: 'images', range, rowGroups: [], completed: [] }, images: range.to - range.from });
-    }
-    if (!config.calibrate) {
-      for (const eps of config.eps) {
-        for (const attack of config.attacks) {
-          const row = { ...base, kind: 'rows' as const, rowGroups: [{ attack, eps }], completed: job.completed };
-          if (!rowSplitsByImage(config)) {
-            shards.push({ payload: { ...row, index: shards.length }, images: count });
-            continue;
-          }
-          for (const range of ranges) shards.push({ payload: { ...row, index: shards.length, range }, images: range.to - range.from });
-        }
-      }
-    }
-    return shards;
-  }
-
   /** Run an evaluation on the workers; the listener gets what a local worker would report. */
   runEval(job: EvalJob, listener: JobListener): RunningJob {
     let cancelled: Promise<void> | null = null;
@@ -210,6 +157,44 @@ export class Coordinator {
     void cancelled.then(() => (isCancelled = true));
     await this.ready;
     await this.redis.del(cancelKey(job.jobId), refusalsKey(job.jobId));
+    const { planned, classes } = await this.prepare(job);
+    const d: Driving = {
+      job,
+      planned,
+      classes,
+      isCancelled: () => isCancelled,
+      progress: new ShardProgressRelay(job.jobId, planned, (i) => shardJobId(job.jobId, i), listener, this.options.shards),
+      results: new ShardResults(planned, listener),
+    };
+    this.events.on('progress', d.progress.onEvent);
+    // Stops the refusal watch however the evaluation ends.
+    const watching = new AbortController();
+    try {
+      const jobs = await Promise.all(planned.map((s) => this.enqueue(s.payload)));
+      if (isCancelled) await this.cancelShards(job.jobId); // cancelled while the blobs went up
+      const all = Promise.allSettled(jobs.map((j, i) => this.awaitShard(d, j, i)));
+      const unserved = this.untilUnserved(job.jobId, watching.signal, d.progress.report);
+      // A removed (cancelled) shard never finishes: cancel and close end the wait instead.
+      const ending = await Promise.race([all, this.closed.then(() => 'closed' as const), cancelled.then(() => 'cancelled' as const), unserved]);
+      const outcome = await this.outcomeOf(d, ending);
+      if (outcome) return outcome;
+      const merged = d.results.summary(job.config, classes);
+      listener.evalSummary?.(merged);
+      // The finished shards' results now live in the lab's store: Redis keeps nothing of them.
+      await Promise.allSettled(jobs.map((j) => j.remove()));
+      return { status: 'completed', summary: numericSummary(merged) };
+    } finally {
+      watching.abort();
+      this.events.off('progress', d.progress.onEvent);
+    }
+  }
+
+  /**
+   * The evaluation's shards, planned over the images it selects, with the checkpoint and
+   * the dataset files it reads uploaded as blobs (once per content: a content Redis holds
+   * already is not sent again), and recorded in the shard store.
+   */
+  private async prepare(job: EvalJob): Promise<{ planned: PlannedShard[]; classes: number }> {
     const m = readFullManifest(job.datasetDir);
     const split = job.config.split === 'test' ? (m.splits.find((s) => s.name === 'test')?.count ?? 0) : job.train.valSize;
     const count = selectedCount(job.config, split);
@@ -218,112 +203,60 @@ export class Coordinator {
     const splitFiles = Object.values(m.files[job.config.split === 'test' ? 'test' : 'train'] ?? {});
     const dataset = await putFolder(this.redis, job.datasetDir, (rel) => rel === 'manifest.json' || splitFiles.includes(rel));
     const checkpoint = await putFolder(this.redis, job.checkpointPath);
-    const planned = this.plan(job, checkpoint, dataset, count);
+    const planned = planShards(job, { checkpoint, dataset }, count, { engine: this.options.engine, imageShards: this.options.imageShards ?? 8 });
     this.options.shards?.plan(
       job.jobId,
       planned.map((s) => ({ index: s.payload.index, kind: s.payload.kind, images: s.images, spec: specOf(s.payload) })),
     );
-    const progress = new Map<number, number>();
-    const report = (message: string) => {
-      const done = [...progress.values()].reduce((a, b) => a + b, 0);
-      listener.progress?.({ done: Math.round(done * 1000) / 1000, total: planned.length, etaSeconds: null, message });
-    };
-    const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
-      const s = planned.find((p) => shardJobId(job.jobId, p.payload.index) === jobId);
-      const parsed = shardProgressSchema.safeParse(data);
-      if (!s || !parsed.success) return;
-      const p = parsed.data;
-      progress.set(s.payload.index, p.total > 0 ? Math.min(1, p.done / p.total) : 0);
-      this.options.shards?.update(job.jobId, s.payload.index, { status: 'running', worker: p.worker });
-      report(`shard ${s.payload.index + 1}/${planned.length} on ${p.worker}${p.message ? `: ${p.message}` : ''}`);
-    };
-    this.events.on('progress', onProgress);
-    // Stops the refusal watch however the evaluation ends.
-    const watching = new AbortController();
+    return { planned, classes: m.classes.length };
+  }
+
+  /** Planned shard `i` to its end: its result into the evaluation, its status into the shard store. */
+  private async awaitShard(d: Driving, j: Job, i: number): Promise<ShardResult['status']> {
+    const s = d.planned[i]!;
+    let result: ShardResult;
     try {
-      const jobs = await Promise.all(planned.map((s) => this.enqueue(s.payload)));
-      if (isCancelled) await this.cancelShards(job.jobId); // cancelled while the blobs went up
-      let engineReported = false;
-      const imageResults: (ShardResult | null)[] = planned.map(() => null);
-      // Rows split by image range: each group's parts, merged and stored once the last one is in.
-      const rowParts = new Map<string, { total: number; got: ShardResult[] }>();
-      for (const s of planned) {
-        if (s.payload.kind !== 'rows' || !s.payload.range) continue;
-        const key = groupKey(s.payload.rowGroups[0]!);
-        const parts = rowParts.get(key) ?? { total: 0, got: [] };
-        parts.total++;
-        rowParts.set(key, parts);
-      }
-      const rowPartDone = (payload: ShardPayload, result: ShardResult) => {
-        const parts = rowParts.get(groupKey(payload.rowGroups[0]!))!;
-        parts.got[imageRangeIndex(planned, payload)] = result;
-        if (parts.got.filter(Boolean).length < parts.total) return;
-        const byRow = new Map<string, EvalResultMessage[]>();
-        for (const part of parts.got) {
-          for (const row of part.results) {
-            const key = resultKey(row.attack, row.eps, row.lambda);
-            byRow.set(key, [...(byRow.get(key) ?? []), row as EvalResultMessage]);
-          }
-        }
-        for (const rows of byRow.values()) listener.evalResult?.(mergeRowShards(rows, ADV_PNG_LIMIT));
-      };
-      const finished = jobs.map(async (j, i) => {
-        const s = planned[i]!;
-        let result: ShardResult;
-        try {
-          result = parseShardResult(await j.waitUntilFinished(this.events));
-        } catch (err) {
-          const reason = (err as Error).message;
-          this.options.shards?.update(job.jobId, s.payload.index, { status: isCancelled ? 'cancelled' : 'failed', error: reason });
-          throw new Error(`shard ${s.payload.index + 1} of ${planned.length} failed: ${reason}`, { cause: err });
-        }
-        if (!engineReported) {
-          engineReported = true;
-          listener.engine?.(result.engineReport as unknown as EngineReport);
-        }
-        this.options.shards?.update(job.jobId, s.payload.index, {
-          status: result.status === 'completed' ? 'completed' : 'cancelled',
-          worker: result.worker,
-          engine: result.engine,
-          seconds: result.seconds,
-        });
-        progress.set(s.payload.index, 1);
-        report(`shard ${s.payload.index + 1}/${planned.length} done on ${result.worker}`);
-        if (s.payload.kind === 'images') imageResults[i] = result;
-        else if (s.payload.range) rowPartDone(s.payload, result);
-        else for (const row of result.results) listener.evalResult?.(row as EvalResultMessage);
-        return result.status;
-      });
-      const all = Promise.allSettled(finished);
-      const unserved = this.untilUnserved(job.jobId, watching.signal, report);
-      // A removed (cancelled) shard never finishes: cancel and close end the wait instead.
-      const statuses = await Promise.race([all, this.closed.then(() => 'closed' as const), cancelled.then(() => 'cancelled' as const), unserved]);
-      if (statuses === 'closed') return { status: 'failed', error: 'the coordinating lab closed; its shards stay queued for a resume' };
-      if (!Array.isArray(statuses) && typeof statuses === 'object') {
-        // No connected worker can run them: the shards leave the queue, the evaluation fails with why.
-        await this.cancelShards(job.jobId);
-        await this.untilNoneActive(job.jobId, planned.length);
-        this.options.shards?.failUnfinished(job.jobId, statuses.unserved);
-        return { status: 'failed', error: statuses.unserved };
-      }
-      if (statuses === 'cancelled' || isCancelled) {
-        await this.untilNoneActive(job.jobId, planned.length);
-        this.options.shards?.cancelUnfinished(job.jobId);
-        return { status: 'cancelled', summary: {} };
-      }
-      const failure = statuses.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      if (failure) return { status: 'failed', error: (failure.reason as Error).message };
-      if (statuses.some((s) => s.status === 'fulfilled' && s.value === 'cancelled')) return { status: 'cancelled', summary: {} };
-      const images = imageResults.filter((r): r is ShardResult => r !== null).map((r) => foldSummaries(r.summaries));
-      const merged = job.config.calibrate ? images[0]! : mergeImageShards(images, job.config, m.classes.length);
-      listener.evalSummary?.(merged);
-      // The finished shards' results now live in the lab's store: Redis keeps nothing of them.
-      await Promise.allSettled(jobs.map((j) => j.remove()));
-      return { status: 'completed', summary: numericSummary(merged) };
-    } finally {
-      watching.abort();
-      this.events.off('progress', onProgress);
+      result = parseShardResult(await j.waitUntilFinished(this.events));
+    } catch (err) {
+      const reason = (err as Error).message;
+      this.options.shards?.update(d.job.jobId, s.payload.index, { status: d.isCancelled() ? 'cancelled' : 'failed', error: reason });
+      throw new Error(`shard ${s.payload.index + 1} of ${d.planned.length} failed: ${reason}`, { cause: err });
     }
+    d.results.noteEngine(result);
+    this.options.shards?.update(d.job.jobId, s.payload.index, {
+      status: result.status === 'completed' ? 'completed' : 'cancelled',
+      worker: result.worker,
+      engine: result.engine,
+      seconds: result.seconds,
+    });
+    d.progress.finished(s.payload.index, result.worker);
+    d.results.add(i, result);
+    return result.status;
+  }
+
+  /**
+   * How the evaluation ends when it does not complete (null when every shard completed).
+   * A cancel or an unserved evaluation waits until no shard is active, so no worker still
+   * computes for it once it is marked.
+   */
+  private async outcomeOf(d: Driving, ending: Ending): Promise<JobOutcome | null> {
+    if (ending === 'closed') return { status: 'failed', error: 'the coordinating lab closed; its shards stay queued for a resume' };
+    if (!Array.isArray(ending) && typeof ending === 'object') {
+      // No connected worker can run them: the shards leave the queue, the evaluation fails with why.
+      await this.cancelShards(d.job.jobId);
+      await this.untilNoneActive(d.job.jobId, d.planned.length);
+      this.options.shards?.failUnfinished(d.job.jobId, ending.unserved);
+      return { status: 'failed', error: ending.unserved };
+    }
+    if (ending === 'cancelled' || d.isCancelled()) {
+      await this.untilNoneActive(d.job.jobId, d.planned.length);
+      this.options.shards?.cancelUnfinished(d.job.jobId);
+      return { status: 'cancelled', summary: {} };
+    }
+    const failure = ending.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failure) return { status: 'failed', error: (failure.reason as Error).message };
+    if (ending.some((s) => s.status === 'fulfilled' && s.value === 'cancelled')) return { status: 'cancelled', summary: {} };
+    return null;
   }
 
   /** Queue a shard, or adopt the one a previous coordinator queued with the same payload. */
@@ -401,12 +334,6 @@ export class Coordinator {
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-}
-
-/** Which part (in position order) of its row group a row shard split by image range is. */
-function imageRangeIndex(planned: readonly PlannedShard[], payload: ShardPayload): number {
-  const key = groupKey(payload.rowGroups[0]!);
-  return planned.filter((s) => s.payload.kind === 'rows' && s.payload.range && groupKey(s.payload.rowGroups[0]!) === key).findIndex((s) => s.payload.index === payload.index);
 }
 
 function numericSummary(values: Record<string, number | number[] | string>): Record<string, number> {

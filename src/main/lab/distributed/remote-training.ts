@@ -1,10 +1,10 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Queue, QueueEvents } from 'bullmq';
+import { type Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { readFullManifest } from '../../../data/manifest';
 import type { EngineReport } from '../../../shared/engine';
-import { SHARD_PROTOCOL, TRAIN_QUEUE, trainEventSchema, type TrainPayload, trainResultSchema } from '../../../shared/shards';
+import { SHARD_PROTOCOL, TRAIN_QUEUE, type TrainEvent, trainEventSchema, type TrainPayload, type TrainResult, trainResultSchema } from '../../../shared/shards';
 import type { TrainJob } from '../../../shared/worker-protocol';
 import type { JobListener, JobOutcome, RunningJob } from '../supervisor';
 import { fetchFolder, putFolder } from './blobs';
@@ -66,6 +66,29 @@ export class RemoteTraining {
     await this.connected;
     await this.ready;
     await this.redis.del(trainCancelKey(job.jobId));
+    const bull = await this.enqueue(job);
+    const events = new RunEventReceiver(bull.id!, listener, this.redis, join(job.artifactsDir, 'remote'));
+    this.events.on('progress', events.onEvent);
+    try {
+      const finished = bull.waitUntilFinished(this.events).then((v: unknown) => trainResultSchema.parse(v));
+      finished.catch(() => undefined);
+      const first = await Promise.race([
+        finished.then((r) => ({ kind: 'done' as const, r })),
+        cancelled.then(() => ({ kind: 'cancel' as const })),
+        this.closed.then(() => ({ kind: 'closed' as const })),
+      ]).catch((err: unknown) => ({ kind: 'failed' as const, error: (err as Error).message }));
+      if (first.kind === 'closed') return { status: 'failed', error: 'the coordinating lab closed during a remote training run' };
+      if (first.kind === 'cancel') return await this.cancelled(bull, finished, events);
+      await events.handled();
+      if (first.kind === 'failed') return { status: 'failed', error: first.error };
+      return { status: first.r.status, summary: first.r.summary };
+    } finally {
+      this.events.off('progress', events.onEvent);
+    }
+  }
+
+  /** The run attempt as a BullMQ job, with its dataset's train files (and the checkpoint it resumes from) uploaded as blobs. */
+  private async enqueue(job: TrainJob): Promise<Job> {
     const m = readFullManifest(job.datasetDir);
     const trainFiles = Object.values(m.files.train ?? {});
     const payload: TrainPayload = {
@@ -80,58 +103,64 @@ export class RemoteTraining {
     const id = `${job.jobId}.train`;
     // A run attempt starts over from its checkpoint: an earlier attempt's job is replaced.
     await (await this.queue.getJob(id))?.remove().catch(() => undefined);
-    const bull = await this.queue.add('train', payload, { jobId: id, attempts: 1, removeOnComplete: true, removeOnFail: true });
+    return this.queue.add('train', payload, { jobId: id, attempts: 1, removeOnComplete: true, removeOnFail: true });
+  }
 
-    // Events are handled one after another: a checkpoint is in the store before the metrics that follow it.
-    let chain = Promise.resolve();
-    const current = new Map<string, string>();
-    const remoteDir = join(job.artifactsDir, 'remote');
-    const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
-      if (jobId !== id) return;
-      const parsed = trainEventSchema.safeParse(data);
-      if (!parsed.success) return listener.log?.('warn', `remote training: ignored a malformed event (${parsed.error.issues[0]?.message})`);
-      const e = parsed.data;
-      chain = chain.then(async () => {
-        if (e.type === 'metric') listener.metric?.(e.point);
-        else if (e.type === 'progress') listener.progress?.(e.progress);
-        // The worker's name travels in the report: Live and History show who ran the run.
-        else if (e.type === 'engine') listener.engine?.({ ...(e.report as unknown as EngineReport), worker: e.worker });
-        else {
-          const path = await fetchFolder(this.redis, e.folder, remoteDir);
-          const previous = current.get(e.kind);
-          current.set(e.kind, path);
-          listener.checkpoint?.({ kind: e.kind, epoch: e.epoch, step: e.step, path, valAcc: e.valAcc });
-          // The replaced copy goes, unless the other kind still points at the same content.
-          if (previous && previous !== path && ![...current.values()].includes(previous)) rmSync(previous, { recursive: true, force: true });
-        }
-      });
-    };
-    this.events.on('progress', onProgress);
-    try {
-      const finished = bull.waitUntilFinished(this.events).then((v: unknown) => trainResultSchema.parse(v));
-      finished.catch(() => undefined);
-      const first = await Promise.race([
-        finished.then((r) => ({ kind: 'done' as const, r })),
-        cancelled.then(() => ({ kind: 'cancel' as const })),
-        this.closed.then(() => ({ kind: 'closed' as const })),
-      ]).catch((err: unknown) => ({ kind: 'failed' as const, error: (err as Error).message }));
-      if (first.kind === 'closed') return { status: 'failed', error: 'the coordinating lab closed during a remote training run' };
-      if (first.kind === 'cancel') {
-        // Waiting: removed here. Running: the worker sees the flag and stops the run at its next step.
-        const state = await bull.getState();
-        if (state === 'waiting' || state === 'delayed' || state === 'prioritized') {
-          await bull.remove().catch(() => undefined);
-          return { status: 'cancelled', summary: {} };
-        }
-        const r = await finished.catch(() => null);
-        await chain;
-        return { status: 'cancelled', summary: r?.summary ?? {} };
-      }
-      await chain;
-      if (first.kind === 'failed') return { status: 'failed', error: first.error };
-      return { status: first.r.status, summary: first.r.summary };
-    } finally {
-      this.events.off('progress', onProgress);
+  /** Waiting: removed here. Running: the worker sees the flag and stops the run at its next step; what it reported until then counts. */
+  private async cancelled(bull: Job, finished: Promise<TrainResult>, events: RunEventReceiver): Promise<JobOutcome> {
+    const state = await bull.getState();
+    if (state === 'waiting' || state === 'delayed' || state === 'prioritized') {
+      await bull.remove().catch(() => undefined);
+      return { status: 'cancelled', summary: {} };
     }
+    const r = await finished.catch(() => null);
+    await events.handled();
+    return { status: 'cancelled', summary: r?.summary ?? {} };
+  }
+}
+
+/**
+ * A remote run's progress events (validated: they come from another machine) into the
+ * listener, one after another, so a checkpoint is in the store before the metrics that
+ * follow it. Each checkpoint arrives as a folder blob and is written under `remoteDir`.
+ */
+class RunEventReceiver {
+  private chain = Promise.resolve();
+  /** The folder each checkpoint kind points at now. */
+  private readonly current = new Map<string, string>();
+
+  constructor(
+    private readonly bullId: string,
+    private readonly listener: JobListener,
+    private readonly redis: Redis,
+    private readonly remoteDir: string,
+  ) {}
+
+  readonly onEvent = ({ jobId, data }: { jobId: string; data: unknown }): void => {
+    if (jobId !== this.bullId) return;
+    const parsed = trainEventSchema.safeParse(data);
+    if (!parsed.success) return this.listener.log?.('warn', `remote training: ignored a malformed event (${parsed.error.issues[0]?.message})`);
+    const e = parsed.data;
+    this.chain = this.chain.then(async () => {
+      if (e.type === 'metric') this.listener.metric?.(e.point);
+      else if (e.type === 'progress') this.listener.progress?.(e.progress);
+      // The worker's name travels in the report: Live and History show who ran the run.
+      else if (e.type === 'engine') this.listener.engine?.({ ...(e.report as unknown as EngineReport), worker: e.worker });
+      else await this.checkpoint(e);
+    });
+  };
+
+  /** Resolves once every event received so far is in the listener. */
+  handled(): Promise<void> {
+    return this.chain;
+  }
+
+  private async checkpoint(e: Extract<TrainEvent, { type: 'checkpoint' }>): Promise<void> {
+    const path = await fetchFolder(this.redis, e.folder, this.remoteDir);
+    const previous = this.current.get(e.kind);
+    this.current.set(e.kind, path);
+    this.listener.checkpoint?.({ kind: e.kind, epoch: e.epoch, step: e.step, path, valAcc: e.valAcc });
+    // The replaced copy goes, unless the other kind still points at the same content.
+    if (previous && previous !== path && ![...this.current.values()].includes(previous)) rmSync(previous, { recursive: true, force: true });
   }
 }
