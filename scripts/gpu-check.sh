@@ -14,8 +14,8 @@
 # Carrying it to a GPU machine without Node or internet (e.g. the lent H200):
 #   1. here: `npm ci && scripts/gpu-check.sh --pack carry` bundles this Node binary, the
 #      built lab (out/main), the runtime node_modules it needs (tfjs's Node bundles only,
-#      Dawn's dawn.node for linux-x64 only) and, when ../shared/bench exists, the PyTorch
-#      peer (bench_torch.py, torch_ref.py): about 50 MB compressed.
+#      Dawn's dawn.node for linux-x64 only) and, when ADLAB_TORCH_BENCH names the PyTorch
+#      peer's bench_torch.py, that file and torch_ref.py beside it: about 50 MB compressed.
 #   2. Vulkan loader: the machine's NVIDIA driver brings its ICD but maybe no libvulkan.so.1.
 #      If `ldconfig -p | grep libvulkan` prints nothing there, download the loader here
 #      (Debian: `apt-get download libvulkan1`) into a folder `.gl` beside the bundle; this
@@ -49,8 +49,8 @@ pack() {
     find "$d" -mindepth 1 -maxdepth 1 ! -name '*.node.js' ! -name '*.wasm' -exec rm -rf {} +
   done
   find "$stage/node_modules/webgpu/dist" -mindepth 1 -maxdepth 1 ! -name "linux-$(uname -m | sed 's/x86_64/x64/;s/aarch64/arm64/')" -exec rm -rf {} +
-  if [ -f ../shared/bench/bench_torch.py ]; then
-    mkdir -p "$stage/torch-bench" && cp ../shared/bench/bench_torch.py ../shared/bench/torch_ref.py "$stage/torch-bench/"
+  if [ -n "${ADLAB_TORCH_BENCH:-}" ] && [ -f "$ADLAB_TORCH_BENCH" ]; then
+    mkdir -p "$stage/torch-bench" && cp "$ADLAB_TORCH_BENCH" "$(dirname "$ADLAB_TORCH_BENCH")/torch_ref.py" "$stage/torch-bench/"
   fi
   tar czf "$dest/$name.tar.gz" -C "$(dirname "$stage")" "$name"
   rm -rf "$(dirname "$stage")"
@@ -113,7 +113,7 @@ say "timing rows (webgpu${QUICK:+, quick})"
 timeout 270 "$NODE" out/main/bench.js --only train,defense,attacks $QUICK || status=1
 
 TORCH_BENCH=${ADLAB_TORCH_BENCH:-}
-for c in torch-bench/bench_torch.py ../shared/bench/bench_torch.py; do [ -z "$TORCH_BENCH" ] && [ -f "$c" ] && TORCH_BENCH=$c; done
+[ -z "$TORCH_BENCH" ] && [ -f torch-bench/bench_torch.py ] && TORCH_BENCH=torch-bench/bench_torch.py
 if [ -n "$TORCH_BENCH" ] && python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
   say "PyTorch peer, FP32 (bench_torch.py --device cuda --batch 256)"
   timeout 60 python3 "$TORCH_BENCH" --device cuda --batch 256 --reps 3 || true

