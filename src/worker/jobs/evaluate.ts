@@ -59,7 +59,7 @@ export interface EvalReporter {
 /**
  * Runs an evaluation on `engine`. An empty batch size becomes the engine's default here, at the
  * job edge (the host does not know the engine), and is reported as the summary's `batchSize`
- * so a resumed evaluation keeps it: attack results depend on which images share a batch.
+ * so a resumed evaluation keeps it (draws are per record, but float rounding may follow the batch).
  */
 export async function runEvalJob(
   job: EvalJob,

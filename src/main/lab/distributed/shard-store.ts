@@ -3,17 +3,11 @@ import { workerThroughput, type ShardRecord, type ShardStatus, type WorkerThroug
 
 export type { ShardRecord, ShardStatus, WorkerThroughput };
 
-interface Row {
+/** A row of eval_shards: the record's fields, with the table's column names where they differ. */
+interface Row extends Pick<ShardRecord, 'kind' | 'status' | 'worker' | 'engine' | 'images' | 'seconds' | 'error'> {
   eval_id: string;
   idx: number;
-  kind: 'images' | 'rows';
   spec_json: string;
-  status: ShardStatus;
-  worker: string | null;
-  engine: string | null;
-  images: number;
-  seconds: number | null;
-  error: string | null;
 }
 
 /** The shards of distributed evaluations, one row each: written again when a shard re-runs (idempotent). */

@@ -51,7 +51,7 @@ export function attackLabel(a: EnsembleAttack): string {
   return typeof a === 'string' ? a : a.name;
 }
 
-type Common = { eps: number; norm: Norm; seed: number; signal?: AbortSignal; recordKeys?: RecordKeys };
+type Common = Pick<SuiteSettings, 'eps' | 'norm' | 'seed' | 'signal' | 'recordKeys'>;
 type Runner = (a: { target: AttackTarget; grad: AttackTarget; x: tf.Tensor4D; y: tf.Tensor1D; s: SuiteSettings; common: Common }) => Promise<AttackOutput & { zeroGradients?: number }>;
 
 /** One runner per registered ensemble attack: a registry entry without one does not type-check. */
