@@ -7,6 +7,7 @@ import { BENCH_SCALES, type BenchScale, forceBenchScale } from './bench-engine';
 import { benchData } from './data';
 import { benchDefense } from './defense';
 import { benchDistributed } from './distributed';
+import { benchProfile } from './profile';
 import { benchTrain } from './train';
 
 /**
@@ -19,6 +20,7 @@ const SUITES = {
   defense: benchDefense,
   attacks: benchAttacks,
   peer: benchPeer,
+  profile: benchProfile,
   conformance: benchConformance,
   distributed: benchDistributed,
 } as const;
@@ -36,7 +38,7 @@ async function main(): Promise<void> {
   }
   // conformance is a correctness check (scripts/gpu-check.sh), not a speed figure.
   // peer runs the official AutoAttack too (minutes): only when asked for, as is conformance.
-  const only = values.only?.split(',').filter(Boolean) ?? Object.keys(SUITES).filter((s) => s !== 'conformance' && s !== 'peer');
+  const only = values.only?.split(',').filter(Boolean) ?? Object.keys(SUITES).filter((s) => s !== 'conformance' && s !== 'peer' && s !== 'profile');
   const unknown = only.filter((name) => !(name in SUITES));
   if (unknown.length) throw new Error(`unknown bench suite(s) ${unknown.join(', ')}; have ${Object.keys(SUITES).join(', ')}`);
   const print = (line: string) => process.stdout.write(`${line}\n`);

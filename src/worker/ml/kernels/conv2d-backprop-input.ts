@@ -1,7 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropInputAttrs, TensorInfo } from '@tensorflow/tfjs';
-import { inputGradPaddingStride1, phaseOf } from './conv-geometry';
-import { type DisposingBackend, WasmCalls } from './wasm-calls';
+import { type Phase, inputGradPaddingStride1, phaseOf } from './conv-geometry';
+import { type CachingBackend, FilterCache } from './filter-cache';
+import { WasmCalls } from './wasm-calls';
+
+/** The rearranged filters of every live weight tensor (see FilterCache). */
+const filters = new FilterCache();
 
 /**
  * Conv2DBackpropInput for the wasm backend as forward convolutions (XNNPACK); the stock
@@ -10,6 +14,7 @@ import { type DisposingBackend, WasmCalls } from './wasm-calls';
  * Stride 1: dx = conv(dy, rot180(W) with in/out swapped).
  * Stride s > 1: sub-pixel (phase) split into s*s stride-1 convolutions, one per output
  * phase (r_h, r_w), interleaved with Pack + Reshape: no FLOPs spent on inserted zeros.
+ * The rearranged filters are cached per weight tensor (FilterCache).
  */
 export function conv2dBackpropInputWasm(args: Parameters<tf.KernelFunc>[0]): TensorInfo {
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
@@ -22,16 +27,17 @@ export function conv2dBackpropInputWasm(args: Parameters<tf.KernelFunc>[0]): Ten
     attrs.inputShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
   const [N, H, W, Cin] = attrs.inputShape;
   const [, OH, OW] = dy.shape as [number, number, number, number];
-  const [KH, KW, , Cout] = filterShape;
+  const [KH, KW] = filterShape;
   const sh = info.strideHeight;
   const sw = info.strideWidth;
-  const k = new WasmCalls(args.backend as DisposingBackend);
+  const backend = args.backend as CachingBackend;
+  const k = new WasmCalls(backend);
 
   if (sh === 1 && sw === 1) {
-    const wT = k.transpose(k.reverse(filter, [0, 1]), [0, 1, 3, 2]);
     const v = inputGradPaddingStride1(H, OH, KH, info.padInfo.top);
     const h = inputGradPaddingStride1(W, OW, KW, info.padInfo.left);
-    const out = k.conv2d(k.crop(dy, v, h), wT, v, h);
+    const [wT] = filters.get(backend, filter.dataId, 's1', () => flipped(backend, [filter]), k);
+    const out = k.conv2d(k.crop(dy, v, h), wT!, v, h);
     checkShape(out, H, W);
     return k.finish(out);
   }
@@ -40,19 +46,42 @@ export function conv2dBackpropInputWasm(args: Parameters<tf.KernelFunc>[0]): Ten
   }
   const Hr = H / sh;
   const Wr = W / sw;
-  const rows: TensorInfo[] = [];
+  const phases: [Phase, Phase][] = [];
   for (let rh = 0; rh < sh; rh++) {
-    const ph = phaseOf(rh, sh, KH, info.padInfo.top, OH, Hr);
+    for (let rw = 0; rw < sw; rw++) phases.push([phaseOf(rh, sh, KH, info.padInfo.top, OH, Hr), phaseOf(rw, sw, KW, info.padInfo.left, OW, Wr)]);
+  }
+  // One sub-kernel per phase that receives gradient (w[c::s], flipped); the phases depend on stride and leading padding only.
+  const live = phases.filter(([ph, pw]) => ph.taps > 0 && pw.taps > 0);
+  const subs = filters.get(backend, filter.dataId, `s${sh}x${sw} p${info.padInfo.top},${info.padInfo.left}`, () => {
+    const t = new WasmCalls(backend);
+    const sliced = live.map(([ph, pw]) => t.stridedSlice(filter, [ph.c, pw.c, 0, 0], filterShape, [sh, sw, 1, 1]));
+    const out = flipped(backend, sliced);
+    t.finishKeeping([]);
+    return out;
+  }, k);
+  if (live.length === 1) {
+    // One phase receives all the gradient (a 1x1 stride-s shortcut): its result with zeros
+    // padded after it on the phase axes, instead of s*s - 1 zero fills and two packs.
+    const [[ph, pw]] = live as [[Phase, Phase]];
+    const out = k.conv2d(k.crop(dy, ph.pad, pw.pad), subs[0]!, ph.pad, pw.pad);
+    checkShape(out, Hr, Wr);
+    const at = phases.indexOf(live[0]!);
+    const rh = Math.floor(at / sw);
+    const rw = at % sw;
+    const spread = k.pad(k.reshape(out, [N, Hr, 1, Wr, 1, Cin]), [[0, 0], [0, 0], [rh, sh - 1 - rh], [0, 0], [rw, sw - 1 - rw], [0, 0]]);
+    return k.finish(k.reshape(spread, [N, H, W, Cin]));
+  }
+  const rows: TensorInfo[] = [];
+  let next = 0;
+  for (let rh = 0; rh < sh; rh++) {
     const cols: TensorInfo[] = [];
     for (let rw = 0; rw < sw; rw++) {
-      const pw = phaseOf(rw, sw, KW, info.padInfo.left, OW, Wr);
+      const [ph, pw] = phases[rh * sw + rw]!;
       if (ph.taps === 0 || pw.taps === 0) {
         cols.push(k.zeros([N, Hr, Wr, Cin]));
         continue;
       }
-      const sub = k.stridedSlice(filter, [ph.c, pw.c, 0, 0], [KH, KW, Cin, Cout], [sh, sw, 1, 1]);
-      const wT = k.transpose(k.reverse(sub, [0, 1]), [0, 1, 3, 2]);
-      const out = k.conv2d(k.crop(dy, ph.pad, pw.pad), wT, ph.pad, pw.pad);
+      const out = k.conv2d(k.crop(dy, ph.pad, pw.pad), subs[next++]!, ph.pad, pw.pad);
       checkShape(out, Hr, Wr);
       cols.push(out);
     }
@@ -60,6 +89,12 @@ export function conv2dBackpropInputWasm(args: Parameters<tf.KernelFunc>[0]): Ten
   }
   const all = k.pack(rows, 2); // [N,Hr,sh,Wr,sw,Cin]
   return k.finish(k.reshape(all, [N, H, W, Cin]));
+}
+
+/** Each [KH,KW,Cin,Cout] filter rotated by 180 degrees with in/out swapped: [KH,KW,Cout,Cin]. */
+function flipped(backend: CachingBackend, ws: TensorInfo[]): TensorInfo[] {
+  const t = new WasmCalls(backend);
+  return t.finishKeeping(ws.map((w) => t.transpose(t.reverse(w, [0, 1]), [0, 1, 3, 2])));
 }
 
 function checkShape(out: TensorInfo, h: number, w: number): void {

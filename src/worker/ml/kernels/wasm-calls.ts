@@ -72,14 +72,31 @@ export class WasmCalls {
     return this.run('Pack', xs, { axis });
   }
 
+  /** Zero padding, [before, after] per axis. */
+  pad(x: TensorInfo, paddings: [number, number][]): TensorInfo {
+    return this.run('PadV2', { x }, { paddings, constantValue: 0 } as unknown as NamedAttrMap);
+  }
+
   zeros(shape: number[]): TensorInfo {
     return this.run('Fill', {}, { shape, value: 0, dtype: 'float32' });
   }
 
+  /** Takes `ts` as intermediates of this call: `finish` frees them. */
+  adopt(ts: TensorInfo[]): TensorInfo[] {
+    this.temps.push(...ts);
+    return ts;
+  }
+
   /** Frees every intermediate except `result`, which the caller hands to tfjs. */
   finish(result: TensorInfo): TensorInfo {
-    for (const t of this.temps) if (t !== result) this.backend.disposeData(t.dataId);
-    this.temps.length = 0;
+    this.finishKeeping([result]);
     return result;
+  }
+
+  /** Frees every intermediate except `kept`, which the caller owns from now on. */
+  finishKeeping(kept: TensorInfo[]): TensorInfo[] {
+    for (const t of this.temps) if (!kept.includes(t)) this.backend.disposeData(t.dataId);
+    this.temps.length = 0;
+    return kept;
   }
 }
