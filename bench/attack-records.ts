@@ -81,13 +81,13 @@ export function countingTarget(inner: AttackTarget): { target: AttackTarget; cou
     isRandomised: inner.isRandomised,
     isDynamic: inner.isDynamic,
     hasFeatures: inner.hasFeatures,
-    logits: (x, seed) => {
+    logits: (x, seed, keys) => {
       counts.forwardImages += x.shape[0];
-      return inner.logits(x, seed);
+      return inner.logits(x, seed, keys);
     },
-    lossGrad: (x: tf.Tensor4D, y: tf.Tensor1D, loss: AttackLoss, seed?: number) => {
+    lossGrad: (x: tf.Tensor4D, y: tf.Tensor1D, loss: AttackLoss, seed?: number, keys?: Uint32Array) => {
       counts.gradImages += x.shape[0];
-      return inner.lossGrad(x, y, loss, seed);
+      return inner.lossGrad(x, y, loss, seed, keys);
     },
   };
   return { target, counts };
