@@ -33,11 +33,21 @@ const ROWS: Record<BenchScale, Row[]> = {
   ],
 };
 
+/** ADLAB_BENCH_TRAIN_ROWS=wrn-28-10:32,wrn-16-4:128 times those rows instead (e.g. to find the largest batch that fits). */
+function rowsFromEnv(env = process.env): Row[] | null {
+  if (!env.ADLAB_BENCH_TRAIN_ROWS) return null;
+  return env.ADLAB_BENCH_TRAIN_ROWS.split(',').map((item) => {
+    const m = /^(wrn-\d+-\d+):(\d+)$/.exec(item.trim());
+    if (!m) throw new Error(`ADLAB_BENCH_TRAIN_ROWS: '${item}' is not preset:batch, like wrn-28-10:16`);
+    return { preset: m[1]!, batch: Number(m[2]) };
+  });
+}
+
 export async function benchTrain(print: (line: string) => void, opts: { quick: boolean }): Promise<void> {
   const engine = await benchEngine();
   print(`train (CE + max(L_F, ${PAPER_DELTA}) at F^0, SGD momentum, 32x32): engine ${describeEngine(engine)}${engine.notes.length ? `; ${engine.notes.join('; ')}` : ''}`);
   const timed = opts.quick ? 1 : 3;
-  for (const row of ROWS[benchScale(engine)]) {
+  for (const row of rowsFromEnv() ?? ROWS[benchScale(engine)]) {
     const rng = new Rng(0);
     const model = WideResNet.fromPreset(row.preset, { numClasses: 10, seed: rng });
     const trainer = new Trainer(model, { momentum: 0.9, weightDecay: 5e-4, nesterov: false, featureLayer: 0, delta: PAPER_DELTA });
