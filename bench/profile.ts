@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { autoAttack } from '../src/worker/ml/attacks/autoattack';
 import type { EnsembleAttack } from '../src/worker/ml/attacks/suite';
 import { undefended, wrnClassifier } from '../src/worker/ml/attacks/target';
-import type { ModelPreset } from '../src/shared/train-config';
+import { MODEL_PRESETS, type ModelPreset } from '../src/shared/train-config';
 import { WideResNet } from '../src/worker/ml/wrn';
 import { presetSize, wrnSpec } from '../src/worker/ml/wrn-spec';
 import { benchEngine, describeEngine } from './bench-engine';
 import { ownPredictions, syntheticImages } from './attack-records';
 
-const ATTACKS: EnsembleAttack[] = ['apgd-ce', 'apgd-t', 'fab-t', 'square'];
+const ATTACKS = ['apgd-ce', 'apgd-t', 'fab-t', 'square'] as const satisfies readonly EnsembleAttack[];
 const READS = ['data', 'dataSync', 'array', 'arraySync'] as const;
 
 interface KernelStat {
@@ -90,8 +90,8 @@ export async function benchProfile(print: (line: string) => void, opts: { quick:
   const nIter = Number(env.ADLAB_PROFILE_ITER ?? (opts.quick ? 5 : 20));
   const squareQueries = Number(env.ADLAB_PROFILE_QUERIES ?? (opts.quick ? 50 : 300));
   const nTargetClasses = Number(env.ADLAB_PROFILE_TARGETS ?? 3);
-  const models = (env.ADLAB_PROFILE_MODELS ?? 'wrn-16-1,wrn-16-4').split(',') as ModelPreset[];
-  const attacks = (env.ADLAB_PROFILE_ATTACKS ?? ATTACKS.join(',')).split(',') as EnsembleAttack[];
+  const models = listFromEnv('ADLAB_PROFILE_MODELS', ['wrn-16-1', 'wrn-16-4'], MODEL_PRESETS) as ModelPreset[];
+  const attacks = listFromEnv('ADLAB_PROFILE_ATTACKS', ATTACKS, ATTACKS) as EnsembleAttack[];
   print(`profile engine: ${describeEngine(engine)}; ${n} images, ${nIter} iter, ${nTargetClasses} targets, ${squareQueries} queries`);
   for (const preset of models) await convRows(print, preset, n);
   for (const preset of models) {
@@ -187,4 +187,11 @@ async function msPerCall(f: () => tf.Tensor): Promise<number> {
     out.dispose();
   }
   return times.sort((a, b) => a - b)[3]!;
+}
+
+function listFromEnv(name: string, dflt: readonly string[], allowed: readonly string[]): string[] {
+  const items = process.env[name]?.split(',').map((v) => v.trim()).filter(Boolean) ?? [...dflt];
+  const unknown = items.filter((v) => !allowed.includes(v));
+  if (unknown.length || items.length === 0) throw new Error(`${name}: unknown ${unknown.join(', ') || '(empty list)'}; have ${allowed.join(', ')}`);
+  return items;
 }
