@@ -6,7 +6,7 @@ import type { DisposingBackend, WasmCalls } from './wasm-calls';
  * or a wrn-34-10 (184 MB), within the wasm heap's 4 GB. Past it, filters are rearranged per
  * call as before, so a bigger model runs, only slower.
  */
-export const FILTER_CACHE_BYTES = 256 * 2 ** 20;
+const FILTER_CACHE_BYTES = 256 * 2 ** 20;
 
 /** The part of the wasm backend the cache needs: whether a tensor's data still exists, and freeing data. */
 export interface CachingBackend extends DisposingBackend {

@@ -3,10 +3,6 @@ import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input';
 import { castWasm, identityWasm } from './shared-data';
 
-export { conv2dBackpropFilterWasm } from './conv2d-backprop-filter';
-export { conv2dBackpropInputWasm } from './conv2d-backprop-input';
-export { castWasm, identityWasm } from './shared-data';
-
 /** The Cast wrappers this module registered (a second registration must not wrap its own wrapper). */
 const ourCasts = new WeakSet<tf.KernelFunc>();
 
