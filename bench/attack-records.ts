@@ -70,11 +70,13 @@ export interface PassCounts {
   gradImages: number;
   /** Images through a forward pass alone (one Square query each). */
   forwardImages: number;
+  /** Calls of either kind (passes through the model, whatever the batch). */
+  calls: number;
 }
 
 /** Counts the images an attack pushes through the target (for image-iterations/s and queries/s). */
 export function countingTarget(inner: AttackTarget): { target: AttackTarget; counts: PassCounts } {
-  const counts: PassCounts = { gradImages: 0, forwardImages: 0 };
+  const counts: PassCounts = { gradImages: 0, forwardImages: 0, calls: 0 };
   const target: AttackTarget = {
     name: inner.name,
     numClasses: inner.numClasses,
@@ -83,10 +85,12 @@ export function countingTarget(inner: AttackTarget): { target: AttackTarget; cou
     hasFeatures: inner.hasFeatures,
     logits: (x, seed, keys) => {
       counts.forwardImages += x.shape[0];
+      counts.calls++;
       return inner.logits(x, seed, keys);
     },
     lossGrad: (x: tf.Tensor4D, y: tf.Tensor1D, loss: AttackLoss, seed?: number, keys?: Uint32Array) => {
       counts.gradImages += x.shape[0];
+      counts.calls++;
       return inner.lossGrad(x, y, loss, seed, keys);
     },
   };

@@ -6,7 +6,7 @@ import { MODEL_PRESETS, type ModelPreset } from '../src/shared/train-config';
 import { WideResNet } from '../src/worker/ml/wrn';
 import { presetSize, wrnSpec } from '../src/worker/ml/wrn-spec';
 import { benchEngine, describeEngine } from './bench-engine';
-import { ownPredictions, syntheticImages } from './attack-records';
+import { countingTarget, ownPredictions, syntheticImages } from './attack-records';
 
 const ATTACKS = ['apgd-ce', 'apgd-t', 'fab-t', 'square'] as const satisfies readonly EnsembleAttack[];
 const READS = ['data', 'dataSync', 'array', 'arraySync'] as const;
@@ -98,33 +98,23 @@ export async function benchProfile(print: (line: string) => void, opts: { quick:
     const model = WideResNet.fromPreset(preset, { numClasses: 10, seed: 0 });
     const x = tf.tensor4d(syntheticImages(n, 1), [n, 32, 32, 3]);
     try {
-      const target = undefended(wrnClassifier(model));
-      const y = await ownPredictions(target, x);
-      let passes = 0;
-      const counted = {
-        ...target,
-        logits: (xx: tf.Tensor4D, seed?: number, keys?: Uint32Array) => {
-          passes++;
-          return target.logits(xx, seed, keys);
-        },
-        lossGrad: (...a: Parameters<typeof target.lossGrad>) => {
-          passes++;
-          return target.lossGrad(...a);
-        },
-      };
+      const bare = undefended(wrnClassifier(model));
+      const y = await ownPredictions(bare, x);
+      const { target, counts } = countingTarget(bare);
       for (const attack of attacks) {
-        passes = 0;
+        counts.calls = 0;
         const p = new KernelProfiler();
         p.start();
         const t0 = performance.now();
         try {
-          const r = await autoAttack(counted, x, y, { eps: 8 / 255, version: 'custom', attacks: [attack], nIter, nTargetClasses, squareQueries, seed: 0 });
+          const r = await autoAttack(target, x, y, { eps: 8 / 255, version: 'custom', attacks: [attack], nIter, nTargetClasses, squareQueries, seed: 0 });
           r.xAdv.dispose();
         } finally {
           p.stop();
         }
         const wall = performance.now() - t0;
         const { calls, ms } = p.totals();
+        const passes = counts.calls;
         const per = (v: number) => (v / Math.max(passes, 1)).toFixed(1);
         print(
           `profile ${attack} ${preset} n${n}: ${passes} passes, ${per(wall)} ms/pass (kernels ${per(ms)}, host ${per(wall - ms)}), ${per(calls)} kernels/pass, ${per(p.reads)} reads/pass`,

@@ -36,7 +36,10 @@ export function conv2dBackpropInputWasm(args: Parameters<tf.KernelFunc>[0]): Ten
   if (sh === 1 && sw === 1) {
     const v = inputGradPaddingStride1(H, OH, KH, info.padInfo.top);
     const h = inputGradPaddingStride1(W, OW, KW, info.padInfo.left);
-    const [wT] = filters.get(backend, filter.dataId, 's1', () => flipped(backend, [filter]), k);
+    const [wT] = filters.get(backend, filter.dataId, 's1', () => {
+      const t = new WasmCalls(backend);
+      return t.finishKeeping(flipped(t, [filter]));
+    }, k);
     const out = k.conv2d(k.crop(dy, v, h), wT!, v, h);
     checkShape(out, H, W);
     return k.finish(out);
@@ -54,10 +57,7 @@ export function conv2dBackpropInputWasm(args: Parameters<tf.KernelFunc>[0]): Ten
   const live = phases.filter(([ph, pw]) => ph.taps > 0 && pw.taps > 0);
   const subs = filters.get(backend, filter.dataId, `s${sh}x${sw} p${info.padInfo.top},${info.padInfo.left}`, () => {
     const t = new WasmCalls(backend);
-    const sliced = live.map(([ph, pw]) => t.stridedSlice(filter, [ph.c, pw.c, 0, 0], filterShape, [sh, sw, 1, 1]));
-    const out = flipped(backend, sliced);
-    t.finishKeeping([]);
-    return out;
+    return t.finishKeeping(flipped(t, live.map(([ph, pw]) => t.stridedSlice(filter, [ph.c, pw.c, 0, 0], filterShape, [sh, sw, 1, 1]))));
   }, k);
   if (live.length === 1) {
     // One phase receives all the gradient (a 1x1 stride-s shortcut): its result with zeros
@@ -91,10 +91,9 @@ export function conv2dBackpropInputWasm(args: Parameters<tf.KernelFunc>[0]): Ten
   return k.finish(k.reshape(all, [N, H, W, Cin]));
 }
 
-/** Each [KH,KW,Cin,Cout] filter rotated by 180 degrees with in/out swapped: [KH,KW,Cout,Cin]. */
-function flipped(backend: CachingBackend, ws: TensorInfo[]): TensorInfo[] {
-  const t = new WasmCalls(backend);
-  return t.finishKeeping(ws.map((w) => t.transpose(t.reverse(w, [0, 1]), [0, 1, 3, 2])));
+/** Each [KH,KW,Cin,Cout] filter rotated by 180 degrees with in/out swapped: [KH,KW,Cout,Cin] (intermediates stay `t`'s). */
+function flipped(t: WasmCalls, ws: TensorInfo[]): TensorInfo[] {
+  return ws.map((w) => t.transpose(t.reverse(w, [0, 1]), [0, 1, 3, 2]));
 }
 
 function checkShape(out: TensorInfo, h: number, w: number): void {

@@ -41,7 +41,7 @@ export class FilterCache {
     const cached = this.entries.get(source)?.get(variant);
     if (cached) return cached;
     const made = make();
-    const bytes = made.reduce((acc, t) => acc + 4 * t.shape.reduce((a, b) => a * b, 1), 0);
+    const bytes = made.reduce((acc, t) => acc + bytesOf(t), 0);
     if (this.held + bytes > this.capBytes) return call.adopt(made);
     this.held += bytes;
     const forSource = this.entries.get(source) ?? new Map<string, TensorInfo[]>();
@@ -61,11 +61,16 @@ export class FilterCache {
       if (backend.dataIdMap.has(source)) continue;
       for (const made of forSource.values()) {
         for (const t of made) {
-          this.held -= 4 * t.shape.reduce((a, b) => a * b, 1);
+          this.held -= bytesOf(t);
           backend.disposeData(t.dataId);
         }
       }
       this.entries.delete(source);
     }
   }
+}
+
+/** A float32 filter's bytes on the heap. */
+function bytesOf(t: TensorInfo): number {
+  return 4 * t.shape.reduce((a, b) => a * b, 1);
 }
