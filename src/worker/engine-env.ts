@@ -6,7 +6,7 @@ import { registerFastWasmKernels } from './ml/kernels';
 /**
  * The engine the worker (and the benchmarks) start with: ADLAB_ENGINE picks the
  * first engine to try; ADLAB_WASM_THREADS the wasm thread count, both cores by
- * default (1.4-1.9x on training and Active Defense: README, Benchmarks).
+ * default (1.4-1.9x on training and Active Defense: docs/benchmarks.md).
  */
 export function engineOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): EngineOptions {
   const prefer = env.ADLAB_ENGINE || undefined;

@@ -7,7 +7,7 @@ import { trainSmoothModel, valImages } from './fixtures';
 
 /**
  * Why the lab offers BPDA instead of an exact gradient through the unrolled loop
- * (README, "Evaluating a defense honestly"): with convolutions, eval-mode BN, ReLU
+ * (docs/evaluating.md): with convolutions, eval-mode BN, ReLU
  * and |.|, L_F is piecewise linear in the input, so dL_F/dt is piecewise constant;
  * d t_{k+1} / d t_k = I - beta * Hessian = I almost everywhere, and the exact
  * gradient with the stopping decisions held fixed equals BPDA's.

@@ -33,7 +33,7 @@ export function enginesUnderTest(): Promise<EngineUnderTest[]> {
     await tf.setBackend('cpu');
     const missing = out.find((e) => e.missing);
     if (missing && !REQUIRE_WEBGPU) {
-      process.stderr.write(`engine tests: ${missing.name} skipped: ${missing.missing} (needs a Vulkan driver, e.g. Mesa's lavapipe: see README, Tests; ADLAB_REQUIRE_WEBGPU=1 fails instead)\n`);
+      process.stderr.write(`engine tests: ${missing.name} skipped: ${missing.missing} (needs a Vulkan driver, e.g. Mesa's lavapipe: see docs/testing.md; ADLAB_REQUIRE_WEBGPU=1 fails instead)\n`);
     }
     return out;
   })();
