@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds test/fixtures/cifar10-sample.tar.gz, the small real CIFAR-10 sample the
+// Builds resources/samples/cifar10-sample.tar.gz, the small real CIFAR-10 sample the
 // tests import, so that a fresh clone needs nothing beside it. Run once; the result
 // is committed. Re-running on the same source gives the same bytes.
 //
@@ -29,7 +29,7 @@ if (!process.argv[2]) {
 }
 const source = resolve(process.argv[2]);
 const PER_CLASS = Number(process.argv[3] ?? 200);
-const out = join(root, 'test', 'fixtures', 'cifar10-sample.tar.gz');
+const out = join(root, 'resources', 'samples', 'cifar10-sample.tar.gz');
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
 const keep = new Map(); // name -> bytes

@@ -11,6 +11,8 @@ export const defendRequestSchema = z.strictObject({
     z.strictObject({ kind: z.literal('upload'), uploadId: id }),
     /** A sample of an imported dataset. */
     z.strictObject({ kind: z.literal('dataset'), datasetId: id, split: z.enum(['train', 'test']), index: z.int().min(0) }),
+    /** The run's own held-out image at this position of its validation split (an evaluation's 'val' record). */
+    z.strictObject({ kind: z.literal('held-out'), index: z.int().min(0) }),
   ]),
   ad: adOptionsSchema.default(AD_OPTION_DEFAULTS),
   seed: z.int().min(0).max(2 ** 31 - 1).default(0),
@@ -60,3 +62,37 @@ export interface DefendResult {
   rows: DefendRow[];
   seconds: number;
 }
+
+const defendRowSchema = z
+  .object({
+    label: z.enum(['clean', 'adversarial']),
+    input: z.string(),
+    noisy: z.array(z.string()),
+    purified: z.array(z.string()),
+    featuresBefore: z.array(z.string()),
+    featuresAfter: z.array(z.string()),
+    probsBefore: z.array(z.number()),
+    probsAfter: z.array(z.number()),
+    probsPerRun: z.array(z.array(z.number())),
+    iterations: z.array(z.number()),
+    lfTrajectory: z.array(z.array(z.number())),
+    lfBefore: z.number(),
+    predictionBefore: z.number(),
+    prediction: z.number(),
+    capped: z.array(z.boolean()),
+  })
+  .loose();
+
+/** A DefendResult read back from where it was kept (a reproduction's figure file): checked, never cast. */
+export const defendResultSchema = z
+  .object({
+    classes: z.array(z.string()),
+    size: z.number(),
+    featureLayer: z.number(),
+    channels: z.array(z.number()),
+    deltaTilde: z.number(),
+    trueLabel: z.number().nullable(),
+    rows: z.array(defendRowSchema),
+    seconds: z.number(),
+  })
+  .loose() satisfies z.ZodType<DefendResult>;

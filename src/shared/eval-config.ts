@@ -47,6 +47,8 @@ export const evalConfigSchema = z.strictObject({
   eps: z.array(ATTACK_SETTINGS.eps.schema).min(1).max(20).default([ATTACK_SETTINGS.eps.value]),
   /** APGD / FAB iterations. */
   iterations: ATTACK_SETTINGS.iterations.schema.default(ATTACK_SETTINGS.iterations.value),
+  /** APGD's random restarts (each attacks the points the earlier ones left robust). Stored configs without it ran 1. */
+  restarts: ATTACK_SETTINGS.apgdRestarts.schema.default(ATTACK_SETTINGS.apgdRestarts.value),
   /** Square's query budget. */
   squareQueries: ATTACK_SETTINGS.squareQueries.schema.default(ATTACK_SETTINGS.squareQueries.value),
   /** lambda values of Eq. 4 for 'lambda-sweep'; absent: log-spaced 0.1..100, both signs (Table 3). */

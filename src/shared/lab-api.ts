@@ -13,6 +13,8 @@ import type { EvaluationShards } from './eval-shards';
 import type { CoordinatorInfo } from './shards';
 import { type RedisSetting, redisUrlSchema } from './redis-url';
 import { trainConfigSchema } from './train-config';
+import { type PlanProgress, type PlanProjection, type ReproductionSummary, reproduceRequestSchema } from './reproduce/plan';
+import type { ReproReport } from './reproduce/report';
 
 /**
  * The one interface the renderer knows. Each method's arguments are a tuple
@@ -120,6 +122,19 @@ export const labMethodSchemas = {
    * of its choosing.
    */
   setRedisSetting: z.tuple([redisUrlSchema.nullable()]),
+  /** Reproduce the paper at a scale (issue 21): the plan's steps are ordinary runs and evaluations; the same options take up the same plan. */
+  startReproduction: z.tuple([reproduceRequestSchema]),
+  /** The plan's projected time per step on this machine's engine (the engine is timed in a worker first: seconds to a minute). */
+  projectReproduction: z.tuple([reproduceRequestSchema]),
+  listReproductions: z.tuple([]),
+  getReproduction: z.tuple([id]),
+  cancelReproduction: z.tuple([id]),
+  resumeReproduction: z.tuple([id]),
+  deleteReproduction: z.tuple([id]),
+  /** The report as data, built from the stored records its steps point at. */
+  getReproductionReport: z.tuple([id]),
+  /** The report as one self-contained HTML file (figures embedded) or as JSON text, for the renderer to save. */
+  exportReproductionReport: z.tuple([id, z.enum(['html', 'json'])]),
 } as const;
 
 export type LabMethod = keyof typeof labMethodSchemas;
@@ -170,6 +185,15 @@ export interface LabResults {
   coordinatorInfo: CoordinatorInfo | null;
   getRedisSetting: RedisSetting;
   setRedisSetting: RedisSetting;
+  startReproduction: { planId: string; state: 'new' | 'resumed' | 'finished' | 'running' };
+  projectReproduction: { projection: PlanProjection; steps: { key: string; title: string; serves: string }[] };
+  listReproductions: ReproductionSummary[];
+  getReproduction: ReproductionSummary;
+  cancelReproduction: void;
+  resumeReproduction: void;
+  deleteReproduction: void;
+  getReproductionReport: ReproReport;
+  exportReproductionReport: string;
 }
 
 /** Events pushed from the lab host to every window. */
@@ -189,7 +213,10 @@ export type LabEvent =
   | { type: 'defend-warning'; jobId: string; warning: EvalWarning }
   | { type: 'defend-done'; jobId: string; result: DefendResult }
   | { type: 'defend-failed'; jobId: string; error: string }
-  | { type: 'engine'; report: EngineReport };
+  | { type: 'engine'; report: EngineReport }
+  /** A reproduction plan changed: its status, a step started or ended, its projection arrived. */
+  | { type: 'reproduction'; plan: ReproductionSummary }
+  | { type: 'reproduction-progress'; progress: PlanProgress };
 
 export type LabApi = {
   [M in LabMethod]: (...args: LabArgs<M>) => Promise<LabResults[M]>;

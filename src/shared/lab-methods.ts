@@ -41,6 +41,15 @@ export const LAB_METHOD_NAMES = [
   'coordinatorInfo',
   'getRedisSetting',
   'setRedisSetting',
+  'startReproduction',
+  'projectReproduction',
+  'listReproductions',
+  'getReproduction',
+  'cancelReproduction',
+  'resumeReproduction',
+  'deleteReproduction',
+  'getReproductionReport',
+  'exportReproductionReport',
 ] as const;
 
 export type LabMethodName = (typeof LAB_METHOD_NAMES)[number];

@@ -79,6 +79,22 @@ export interface ImportWeightsJob {
   destDirs: string[];
 }
 
+/**
+ * Time the passes a reproduction plan is made of (a training step, a forward, an attack
+ * gradient, an Active Defense iteration) on this worker's engine, for the plan's projection.
+ * Answered with 'done' whose summary holds seconds per image (src/worker/jobs/rates.ts).
+ */
+export interface RatesJob {
+  type: 'rates';
+  jobId: string;
+  model: TrainConfig['model'];
+  numClasses: number;
+  /** The plan's training batch (capped at what the engine holds). */
+  trainBatch: number;
+  /** Images per timed forward, gradient and Active Defense pass. */
+  evalBatch: number;
+}
+
 /** The key of one result row: attack, epsilon and lambda. */
 export function resultKey(attack: string, eps: number, lambda: number | null): string {
   return `${attack}|${eps.toFixed(6)}|${lambda ?? ''}`;
@@ -90,6 +106,7 @@ export type HostToWorker =
   | EvalJob
   | DefendJob
   | ImportWeightsJob
+  | RatesJob
   | { type: 'cancel'; jobId: string }
   | { type: 'shutdown' };
 
@@ -111,7 +128,7 @@ export type WorkerToHost =
   | { type: 'diagnostic'; jobId: string; warning: EvalWarning }
   | { type: 'error'; jobId: string | null; message: string; stack?: string };
 
-const HOST_TYPES = new Set(['train', 'import', 'evaluate', 'defend', 'import-weights', 'cancel', 'shutdown']);
+const HOST_TYPES = new Set(['train', 'import', 'evaluate', 'defend', 'import-weights', 'rates', 'cancel', 'shutdown']);
 const WORKER_TYPES = new Set([
   'ready', 'engine', 'metric', 'progress', 'log', 'checkpoint', 'done', 'imported', 'eval-result', 'eval-summary', 'defend-result', 'diagnostic', 'error',
 ]);

@@ -8,6 +8,7 @@ import type { JobContext } from './jobs/job-context';
 import { runDefendImageJob } from './jobs/defend-image';
 import { runEvalJob } from './jobs/evaluate';
 import { runImportWeightsJob } from './jobs/import-weights';
+import { runRatesJob } from './jobs/rates';
 import { runTrainJob } from './jobs/train';
 import { checkTrainBudget } from './jobs/memory-budget';
 import { connectToHost } from './transport';
@@ -110,6 +111,12 @@ async function handle(msg: HostToWorker): Promise<void> {
     case 'import-weights': {
       await ensureEngine();
       const summary = await runImportWeightsJob(msg);
+      host.send({ type: 'done', jobId: msg.jobId, status: 'completed', summary });
+      return;
+    }
+    case 'rates': {
+      const report = await ensureEngine();
+      const summary = await runRatesJob(msg, report, contextFor(msg.jobId));
       host.send({ type: 'done', jobId: msg.jobId, status: 'completed', summary });
       return;
     }

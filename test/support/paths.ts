@@ -11,7 +11,7 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
  * A missing file throws at once, naming the path, instead of hanging a stream.
  */
 export function cifarJpegTarball(): string {
-  const file = process.env.ADLAB_TEST_CIFAR_SAMPLE ?? join(REPO_ROOT, 'test', 'fixtures', 'cifar10-sample.tar.gz');
+  const file = process.env.ADLAB_TEST_CIFAR_SAMPLE ?? join(REPO_ROOT, 'resources', 'samples', 'cifar10-sample.tar.gz');
   if (!existsSync(file)) throw new Error(`CIFAR-10 test sample not found at ${file} (scripts/make-test-sample.mjs builds it)`);
   return file;
 }

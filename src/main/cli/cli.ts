@@ -2,6 +2,7 @@ import { DATASET_HELP, datasetCommand } from './dataset-command';
 import { DEFEND_HELP, defendCommand } from './defend-command';
 import { calibrateCommand, EVAL_HELP, evalCommand, evalsCommand } from './eval-command';
 import { openHost, UsageError, type CliIo } from './context';
+import { REPRODUCE_HELP, reproduceCommand } from './reproduce-command';
 import { RUNS_HELP, runsCommand } from './runs-command';
 import { TRAIN_HELP, trainCommand } from './train-command';
 import { WORKER_HELP, workerCommand } from './worker-command';
@@ -19,6 +20,8 @@ ${EVAL_HELP}
 
 ${DEFEND_HELP}
 
+${REPRODUCE_HELP}
+
 ${WORKER_HELP}
 
 --data-dir DIR   where the database and artifacts live (default: ADLAB_DATA_DIR or the per-user data folder)
@@ -33,6 +36,7 @@ const COMMANDS = {
   evals: evalsCommand,
   calibrate: calibrateCommand,
   defend: defendCommand,
+  reproduce: reproduceCommand,
 } as const;
 
 /** Split global options (before the command) from the command and its arguments. */
@@ -55,13 +59,17 @@ export function splitGlobal(argv: string[]): { dataDir?: string; redis?: string;
     else break;
   }
   const [command, ...rest] = argv.slice(i);
-  // Also accept --data-dir after the command, as people type it.
-  const j = rest.findIndex((a) => a === '--data-dir' || a.startsWith('--data-dir='));
-  if (j >= 0) {
-    const [flag] = rest.splice(j, 1);
-    dataDir = flag!.includes('=') ? flag!.slice(flag!.indexOf('=') + 1) : rest.splice(j, 1)[0];
-    if (!dataDir) throw new UsageError('--data-dir needs a folder');
-  }
+  // Also accept --data-dir (and, but for the worker's own, --redis) after the command, as people type them.
+  const hoist = (flag: string, what: string): string | undefined => {
+    const j = rest.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+    if (j < 0) return undefined;
+    const [given] = rest.splice(j, 1);
+    const value = given!.includes('=') ? given!.slice(given!.indexOf('=') + 1) : rest.splice(j, 1)[0];
+    if (!value) throw new UsageError(`${flag} needs ${what}`);
+    return value;
+  };
+  dataDir = hoist('--data-dir', 'a folder') ?? dataDir;
+  if (command !== 'worker') redis = hoist('--redis', 'a URL') ?? redis;
   return { dataDir, redis, verbose, command, rest };
 }
 

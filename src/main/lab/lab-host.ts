@@ -17,6 +17,9 @@ import { sweepStaleCheckpointTemps } from './checkpoint-files';
 import { pidAlive } from './pids';
 import { clip, quote } from './quote';
 import { Training } from './training';
+import { Reproductions } from './reproduce/runner';
+import { reportOf } from './reproduce/report-input';
+import { renderReportHtml } from './reproduce/report-html';
 import { savedRedisUrl, saveRedisUrl } from './settings';
 import { LOCAL_CLIENT } from './uploads';
 import { readValConfusion } from './val-confusion';
@@ -69,6 +72,7 @@ export class LabHost {
   readonly evaluations: Evaluations;
   readonly defends: Defends;
   readonly imports: DatasetImports;
+  readonly reproductions: Reproductions;
 
   private readonly options: LabHostOptions;
 
@@ -79,6 +83,7 @@ export class LabHost {
     this.evaluations = new Evaluations(this.ctx);
     this.defends = new Defends(this.ctx);
     this.imports = new DatasetImports(this.ctx, options.pickPath);
+    this.reproductions = new Reproductions(this.ctx, { training: this.training, evaluations: this.evaluations, imports: this.imports });
     if (options.redisUrl) {
       // The engine every shard must run on: results must not depend on which machine ran them.
       const engine = options.remoteEngine ?? process.env.ADLAB_ENGINE ?? 'wasm';
@@ -214,6 +219,24 @@ export class LabHost {
       saveRedisUrl(this.dataDir, url);
       return this.redisSetting();
     },
+    startReproduction: (options) => this.reproductions.start(options),
+    projectReproduction: async (options) => {
+      const { projection, steps } = await this.reproductions.project(options);
+      return { projection, steps: steps.map(({ key, title, serves }) => ({ key, title, serves })) };
+    },
+    listReproductions: () => this.reproductions.list(),
+    getReproduction: (id) => this.reproductions.get(id),
+    cancelReproduction: (id) => this.reproductions.cancel(id),
+    resumeReproduction: (id) => void this.reproductions.resume(id),
+    deleteReproduction: (id) => {
+      this.reproductions.delete(id);
+      this.ctx.emit({ type: 'runs-changed' });
+    },
+    getReproductionReport: (id) => reportOf(this.ctx, this.reproductions.store, id),
+    exportReproductionReport: (id, format) => {
+      const report = reportOf(this.ctx, this.reproductions.store, id);
+      return format === 'html' ? renderReportHtml(report) : JSON.stringify(report, null, 1);
+    },
   } satisfies Handlers;
 
   /** The Redis URL in use and the one saved, passwords masked: the raw URLs never leave the host. */
@@ -261,6 +284,8 @@ export class LabHost {
     const { ctx } = this;
     if (ctx.closed) return;
     ctx.closed = true;
+    // Running plans end 'interrupted' now, while the store is open; their runs and evaluations are interrupted below.
+    this.reproductions.close();
     ctx.queue.stop();
     const pending: Promise<unknown>[] = [];
     for (const active of ctx.queue.actives) {

@@ -139,4 +139,41 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (eval_id, idx)
   );
   `,
+  // (repro) reproduction plans: a named list of steps, each pointing at the dataset, run or
+  // evaluation that holds its result, with its wall time and the projection it had.
+  `
+  CREATE TABLE reproductions (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    identity TEXT NOT NULL,
+    options_json TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    ended_at INTEGER,
+    error TEXT,
+    engine TEXT,
+    projection_json TEXT,
+    owner_pid INTEGER
+  );
+  CREATE INDEX reproductions_identity ON reproductions(identity);
+  CREATE TABLE reproduction_steps (
+    plan_id TEXT NOT NULL REFERENCES reproductions(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    serves TEXT NOT NULL,
+    status TEXT NOT NULL,
+    ref_id TEXT,
+    reused INTEGER NOT NULL DEFAULT 0,
+    started_at INTEGER,
+    ended_at INTEGER,
+    seconds REAL,
+    projected_seconds REAL,
+    commit_id TEXT,
+    error TEXT,
+    PRIMARY KEY (plan_id, key)
+  );
+  `,
 ];

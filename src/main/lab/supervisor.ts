@@ -4,7 +4,7 @@ import type { DefendResult } from '../../shared/defend';
 import type { EngineReport } from '../../shared/engine';
 import type { MetricPoint, Progress } from '../../shared/metrics';
 import type { EvalResultRow } from '../../shared/evaluations';
-import { decodeWorkerMessage, type CheckpointKind, type DefendJob, type EvalJob, type ImportJob, type ImportWeightsJob, type TrainJob } from '../../shared/worker-protocol';
+import { decodeWorkerMessage, type CheckpointKind, type DefendJob, type EvalJob, type ImportJob, type ImportWeightsJob, type RatesJob, type TrainJob } from '../../shared/worker-protocol';
 import { failureReason } from './disk-full';
 import { deadWorker, type WorkerHandle, type WorkerLauncher } from './worker-launcher';
 
@@ -53,7 +53,7 @@ function exitReason(code: number | null, signal: string | null, stderrTail: stri
 export class WorkerSupervisor {
   constructor(private readonly launch: WorkerLauncher) {}
 
-  run(job: TrainJob | ImportJob | EvalJob | DefendJob | ImportWeightsJob, listener: JobListener = {}): RunningJob {
+  run(job: TrainJob | ImportJob | EvalJob | DefendJob | ImportWeightsJob | RatesJob, listener: JobListener = {}): RunningJob {
     let worker: WorkerHandle;
     try {
       worker = this.launch();

@@ -10,7 +10,7 @@ import type { WideResNet } from '../ml/wrn';
 import { defendImages, type DefendImageOutput } from './defend';
 import { loadCheckpointModel } from './defend-model';
 import type { JobContext } from './job-context';
-import { loadDatasetImage, loadImageFile, type ModelImage } from './load-image';
+import { loadDatasetImage, loadHeldOutImage, loadImageFile, type ModelImage } from './load-image';
 
 function greyToPng(grey: Uint8Array, w: number, h: number): string {
   const rgb = new Uint8Array(grey.length * 3);
@@ -76,7 +76,13 @@ export async function runDefendImageJob(job: DefendJob, ctx: JobContext): Promis
   const { model, featureLayer } = await loadCheckpointModel(job.checkpointPath);
   try {
     const size = manifest.height;
-    const image = request.image.kind === 'upload' ? await loadImageFile(uploadedPath(job), size) : loadDatasetImage(job.datasetDir, request.image.split, request.image.index, size);
+    const source = request.image;
+    const image =
+      source.kind === 'upload'
+        ? await loadImageFile(uploadedPath(job), size)
+        : source.kind === 'held-out'
+          ? loadHeldOutImage(job.datasetDir, job.train, source.index, size)
+          : loadDatasetImage(job.datasetDir, source.split, source.index, size);
     const layer = featureLayer ?? job.train.featureLayer;
     const rows = await inputRows(model, image, size, request, ctx.signal);
     const images = new Float32Array(rows.length * size * size * 3);

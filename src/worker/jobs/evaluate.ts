@@ -124,9 +124,11 @@ async function evaluateRows(run: EvalRun): Promise<{ status: 'completed'; summar
   // Clean accuracy, and with Active Defense its clean accuracy and iteration statistics (Table 1's first rows).
   const x = tf.tensor4d(set.images, [set.count, set.height, set.width, 3]);
   try {
+    const cleanStart = performance.now();
     const clean = await cleanPass(model, x, set.labels, config.batchSize, layer);
     summary.cleanAcc = clean.accuracy;
-    report.summary({ cleanAcc: clean.accuracy, n: set.count, cleanPred: clean.predictions, cleanLf: clean.lf });
+    // Wall seconds of the undefended pass, beside adCleanSeconds: the cost of the defense per image.
+    report.summary({ cleanAcc: clean.accuracy, n: set.count, cleanPred: clean.predictions, cleanLf: clean.lf, cleanSeconds: (performance.now() - cleanStart) / 1000 });
     const warnings: EvalWarning[] = selectionWarnings(set.labels, set.numClasses, set.selection.sample);
     if (warnings.length) report.summary({ diagnostics: JSON.stringify(warnings) });
     if (config.defense === 'ad') {
@@ -166,7 +168,9 @@ async function evaluateRows(run: EvalRun): Promise<{ status: 'completed'; summar
 /** Active Defense on the clean images: its accuracy, iteration statistics and warnings (Table 1's first rows). */
 async function adClean(run: EvalRun, cleanAcc: number, warnings: EvalWarning[]): Promise<void> {
   const { model, set, config, ctx, report, summary } = run;
+  const started = performance.now();
   const r = await evaluateDefense(model, set, { options: run.ad, batchSize: config.batchSize, histogramBins: 20 }, ctx);
+  const adCleanSeconds = (performance.now() - started) / 1000;
   if (r.status === 'cancelled') throw new CancelledError(); // runEvalJob reports it
   summary.adCleanAcc = r.defendedAccuracy;
   summary.meanIterations = r.meanIterations;
@@ -177,6 +181,7 @@ async function adClean(run: EvalRun, cleanAcc: number, warnings: EvalWarning[]):
   warnings.push(...after);
   report.summary({
     adCleanAcc: r.defendedAccuracy,
+    adCleanSeconds,
     meanIterations: r.meanIterations,
     cappedFraction,
     meanCleanLf: r.meanCleanLf,
@@ -204,6 +209,7 @@ async function attackRow(run: EvalRun, x: tf.Tensor4D, row: Planned, onProgress:
     seed: config.seed,
     batchSize: config.batchSize,
     nIter: config.iterations,
+    apgdRestarts: config.restarts,
     squareQueries: config.squareQueries,
     repeats: config.repeats,
     onProgress,

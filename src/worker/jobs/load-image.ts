@@ -3,6 +3,8 @@ import { basename } from 'node:path';
 import { decodeImage } from '../../data/image-decode';
 import { loadSplit } from '../../data/load-split';
 import { resizeRgb } from '../../data/resize';
+import { openTrainData } from '../../data/train-data';
+import type { TrainConfig } from '../../shared/train-config';
 
 /** One image as the model sees it: HWC float32 in [0,1] at the model's input size. */
 export interface ModelImage {
@@ -32,4 +34,22 @@ export function loadDatasetImage(datasetDir: string, split: 'train' | 'test', in
   const rgb = s.images.subarray(index * per, (index + 1) * per);
   const sized = s.width === size && s.height === size ? rgb : resizeRgb(rgb, s.width, s.height, size, size);
   return { pixels: toFloat(sized), label: s.labels[index]! };
+}
+
+/** The image at `position` of a run's held-out (validation) split, as the run's own validation reads it. */
+export function loadHeldOutImage(datasetDir: string, train: Pick<TrainConfig, 'subset' | 'valSize' | 'seed'>, position: number, size: number): ModelImage {
+  const data = openTrainData(datasetDir, { subset: train.subset, valSize: train.valSize, augment: false, seed: train.seed });
+  if (position >= data.valCount) throw new Error(`the run's held-out split has ${data.valCount} images; there is no position ${position}`);
+  const per = data.height * data.width * data.channels;
+  let seen = 0;
+  for (const b of data.valBatches(256)) {
+    if (position < seen + b.n) {
+      const k = position - seen;
+      const rgb = Uint8Array.from(b.x.subarray(k * per, (k + 1) * per), (v) => Math.round(v * 255));
+      const sized = data.width === size && data.height === size ? rgb : resizeRgb(rgb, data.width, data.height, size, size);
+      return { pixels: toFloat(sized), label: b.y[k]! };
+    }
+    seen += b.n;
+  }
+  throw new Error(`the run's held-out split ended before position ${position}`);
 }

@@ -34,6 +34,20 @@ function refuse(config: TrainConfig, max: number, why: string): never {
 }
 
 /**
+ * The largest training batch of `model` this engine holds (null: no limit known, as on cpu
+ * or a GPU whose limits were not reported): the wasm heap table, or the rows whose largest
+ * activation fits one WebGPU buffer.
+ */
+export function maxTrainBatch(model: TrainConfig['model'], engine: Pick<EngineReport, 'engine' | 'gpu'>, image = { height: 32, width: 32 }): number | null {
+  if (engine.engine === 'wasm') return WASM_MAX_TRAIN_BATCH[model] ?? null;
+  if (engine.engine === 'webgpu' && engine.gpu) {
+    const limit = Math.min(engine.gpu.maxStorageBufferBindingSize, engine.gpu.maxBufferSize);
+    return rowsThatFit(widthsOf(model), image.height, image.width, limit);
+  }
+  return null;
+}
+
+/**
  * Refuse, before any step, a training batch the engine cannot hold, and say how to get
  * the same effective batch: on wasm the measured heap table; on webgpu the adapter's
  * limit on one buffer against the batch's largest activation (its total memory is not

@@ -47,6 +47,10 @@ export function mergeImageShards(shards: readonly Values[], config: EvalConfig, 
   const labels = out.labels as number[];
   out.n = labels.length;
   if (Array.isArray(out.cleanPred)) out.cleanAcc = accuracy(out.cleanPred, labels);
+  // Wall seconds of the clean and defended passes: the shards' work adds up.
+  for (const key of ['cleanSeconds', 'adCleanSeconds']) {
+    if (shards.every((s) => typeof s[key] === 'number')) out[key] = shards.reduce((sum, s) => sum + (s[key] as number), 0);
+  }
   const warnings: EvalWarning[] = selectionWarnings(labels, numClasses, selectionOf(config).sample);
   if (config.defense === 'ad' && Array.isArray(out.cleanLf)) {
     const st = lfStats(out.cleanLf);
