@@ -128,7 +128,7 @@ describe('adlab reproduce --scale smoke', () => {
     for (const r of rowsBefore) expect(rowsAfter).toContainEqual(r);
     expect(peek('SELECT eval_id, attack, eps, lambda FROM eval_results GROUP BY eval_id, attack, eps, lambda HAVING COUNT(*) > 1')).toEqual([]);
     const finished = counts();
-    expect({ runs: finished.runs, evals: finished.evals, datasets: finished.datasets, plans: finished.plans }).toEqual({ runs: 2, evals: 13, datasets: 1, plans: 1 });
+    expect({ runs: finished.runs, evals: finished.evals, datasets: finished.datasets, plans: finished.plans }).toEqual({ runs: 2, evals: 12, datasets: 1, plans: 1 });
 
     // 3. The same command again: every step reused, nothing new stored.
     const again = adlab('reproduce', '--scale', 'smoke');

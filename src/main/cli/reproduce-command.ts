@@ -7,7 +7,8 @@ import { onWorkers } from '../../shared/reproduce/projection';
 import { SCALE_IDS, SCALES } from '../../shared/reproduce/scales';
 import type { Verdict } from '../../shared/reproduce/verdicts';
 import type { LabHost } from '../lab/lab-host';
-import { duration, renderReportHtml } from '../lab/reproduce/report-html';
+import { duration } from '../../shared/reproduce/format';
+import { renderReportHtml } from '../lab/reproduce/report-html';
 import { formatSeconds, numberOption, parseOptions, UsageError, type CliIo } from './context';
 
 export const REPRODUCE_HELP = `adlab reproduce [--scale ${SCALE_IDS.join('|')}] [--dataset <id|name|path|cifar10|cifar100>] [--seed N] [options]

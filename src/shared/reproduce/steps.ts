@@ -191,7 +191,7 @@ export function resolveEval(template: EvalTemplate, runId: string, deltaTilde: n
 }
 
 /** Two configs are the same work when they differ at most in their names. */
-export function sameWork(a: { name?: string }, b: { name?: string }): boolean {
+export function sameWork<T extends { name?: string }>(a: T, b: T): boolean {
   return canonical({ ...a, name: '' }) === canonical({ ...b, name: '' });
 }
 

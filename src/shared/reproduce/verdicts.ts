@@ -195,7 +195,7 @@ export const CLAIMS: readonly ClaimSpec[] = [
     kind: 'relative',
     claim: (ev) => {
       const p = PAPER_SEC51[ds(ev)];
-      return `Feature smoothing costs about one point of clean accuracy (${pc(p.value.cleanFs)} vs ${pc(p.value.cleanCe)}; ${p.cite}).`;
+      return `Feature smoothing costs about one point of clean accuracy (${pc(p.value.cleanFs)} vs ${pc(p.value.cleanCe)}, Sec. 5.1).`;
     },
     judge: (ev) => {
       if (!ev.cleanFs || !ev.cleanCe) return missing('clean accuracy of both models without Active Defense');
@@ -214,7 +214,7 @@ export const CLAIMS: readonly ClaimSpec[] = [
     kind: 'relative',
     claim: (ev) => {
       const p = PAPER_SEC51[ds(ev)];
-      return `The feature loss of the smoothed model is dramatically lower (test L_F ${p.value.lfTestFs} vs ${p.value.lfTestCe}; ${p.cite}).`;
+      return `The feature loss of the smoothed model is dramatically lower (test L_F ${p.value.lfTestFs} vs ${p.value.lfTestCe}, Sec. 5.1).`;
     },
     judge: (ev) => {
       if (!ev.lfTestFs || !ev.lfTestCe) return missing('test L_F of both models');

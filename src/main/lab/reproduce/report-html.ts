@@ -1,4 +1,5 @@
-import type { ReportCell, ReportPanel, ReportTable, ReproReport } from '../../../shared/reproduce/report';
+import { cellText, diffText, duration, intervalText } from '../../../shared/reproduce/format';
+import type { ReportPanel, ReportTable, ReproReport } from '../../../shared/reproduce/report';
 import type { Verdict } from '../../../shared/reproduce/verdicts';
 import { lineChart, type Series } from './svg-chart';
 
@@ -15,31 +16,6 @@ function esc(s: unknown): string {
 
 function when(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
-}
-
-export function duration(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds)) return '-';
-  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
-  if (seconds < 3600) return `${(seconds / 60).toFixed(1)} min`;
-  if (seconds < 86_400) return `${(seconds / 3600).toFixed(1)} h`;
-  return `${(seconds / 86_400).toFixed(1)} d`;
-}
-
-/** How a cell's numbers print: accuracies in percent, other values in 3-4 significant figures. */
-export function cellText(c: ReportCell, v: number | null): string {
-  if (v === null) return '-';
-  return c.kind === 'accuracy' ? `${(100 * v).toFixed(2)}%` : `${+v.toPrecision(4)}`;
-}
-
-export function diffText(c: ReportCell): string {
-  if (c.diff === null) return '-';
-  const s = c.diff >= 0 ? '+' : '';
-  return c.kind === 'accuracy' ? `${s}${(100 * c.diff).toFixed(2)} pts` : `${s}${+c.diff.toPrecision(3)}`;
-}
-
-export function intervalText(c: ReportCell): string {
-  if (c.lo === null || c.hi === null) return '-';
-  return `[${cellText(c, c.lo)}, ${cellText(c, c.hi)}]`;
 }
 
 function tableHtml(t: ReportTable): string {

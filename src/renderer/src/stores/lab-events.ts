@@ -4,6 +4,7 @@ import { useDatasetsStore } from './datasets-store';
 import { useDefendStore } from './defend-store';
 import { useEvaluateStore } from './evaluate-store';
 import { useLiveStore } from './live-store';
+import { useReproduceStore } from './reproduce-store';
 import { useRunsStore } from './runs-store';
 import { useStatusStore } from './status-store';
 
@@ -16,6 +17,7 @@ export function connectLabEvents(lab: LabApi): () => void {
   const compare = useCompareStore();
   const evaluate = useEvaluateStore();
   const defend = useDefendStore();
+  const reproduce = useReproduceStore();
   return lab.onEvent((event: LabEvent) => {
     switch (event.type) {
       case 'run':
@@ -59,6 +61,12 @@ export function connectLabEvents(lab: LabApi): () => void {
         break;
       case 'engine':
         status.setEngine(event.report);
+        break;
+      case 'reproduction':
+        reproduce.upsert(event.plan);
+        break;
+      case 'reproduction-progress':
+        reproduce.onProgress(event.progress);
         break;
     }
   });

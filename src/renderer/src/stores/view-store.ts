@@ -3,7 +3,7 @@ import { ref } from 'vue';
 import { useEvaluateStore } from './evaluate-store';
 import { useLiveStore } from './live-store';
 
-export const VIEWS = ['datasets', 'new-run', 'live', 'history', 'evaluate', 'defend', 'settings'] as const;
+export const VIEWS = ['datasets', 'new-run', 'live', 'history', 'evaluate', 'defend', 'reproduce', 'settings'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 export const VIEW_LABELS: Record<ViewName, string> = {
@@ -13,6 +13,7 @@ export const VIEW_LABELS: Record<ViewName, string> = {
   history: 'History',
   evaluate: 'Evaluate',
   defend: 'Defend',
+  reproduce: 'Reproduce',
   settings: 'Settings',
 };
 
