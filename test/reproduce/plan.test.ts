@@ -17,7 +17,7 @@ describe('the plan: the same steps at every scale', () => {
     const steps = buildSteps(options({ scale: 'small', seed: 7 }), SCALES.small, CIFAR10, { maxTrainBatch: null });
     const fs = resolveTrain(byKey(steps, 'train-fs') as Extract<StepSpec, { kind: 'train' }>, 'ds-1');
     const ce = resolveTrain(byKey(steps, 'train-ce') as Extract<StepSpec, { kind: 'train' }>, 'ds-1');
-    expect(fs).toMatchObject({ model: 'wrn-16-4', delta: 0.02, featureLayer: 0, seed: 7, datasetId: 'ds-1', subset: 10_000, valSize: 1000 });
+    expect(fs).toMatchObject({ model: 'wrn-16-1', delta: 0.02, featureLayer: 0, seed: 7, datasetId: 'ds-1', subset: 10_000, valSize: 1000 });
     expect({ ...ce, delta: 0.02, name: fs.name }).toEqual(fs);
     expect(ce.delta).toBeNull();
   });
@@ -43,7 +43,7 @@ describe('the plan: the same steps at every scale', () => {
     const small = buildSteps(options({ scale: 'small' }), SCALES.small, CIFAR10, { maxTrainBatch: null });
     const kHigh = byKey(small, 'eval-fs-ad-khigh') as Extract<StepSpec, { kind: 'eval' }>;
     expect(kHigh.deltaTildeFrom).toBe('fs');
-    expect(resolveEval(kHigh.config, 'r', 0.0321).ad).toMatchObject({ preset: 'fs-cifar10', deltaTilde: 0.0321, outerloop: 10 });
+    expect(resolveEval(kHigh.config, 'r', 0.0321).ad).toMatchObject({ preset: 'fs-cifar10', deltaTilde: 0.0321, outerloop: 5 });
     const forced = buildSteps(options({ scale: 'small', deltaTilde: 'paper' }), SCALES.small, CIFAR10, { maxTrainBatch: null });
     expect((byKey(forced, 'eval-fs-ad-khigh') as Extract<StepSpec, { kind: 'eval' }>).deltaTildeFrom).toBeNull();
   });
@@ -78,28 +78,28 @@ describe('the projection: passes counted from each step\'s config, times measure
   const p = Object.fromEntries(projectSteps(steps, CIFAR10, rates).map((x) => [x.key, x]));
 
   it('training: epochs x (images x step + held-out x forward) + one job', () => {
-    expect(p['train-fs']!.seconds).toBeCloseTo(30 * (10_000 * 0.1 + 1000 * 0.01) + JOB_OVERHEAD_SECONDS, 6);
+    expect(p['train-fs']!.seconds).toBeCloseTo(20 * (10_000 * 0.1 + 1000 * 0.01) + JOB_OVERHEAD_SECONDS, 6);
     expect(p['train-fs']!.parallelism).toBe(1);
   });
 
   it('calibration: every image to the cap, in one shard', () => {
-    expect(p['calibrate-fs']!.seconds).toBeCloseTo(200 * (300 * 0.002 + 0.01) + JOB_OVERHEAD_SECONDS, 6);
+    expect(p['calibrate-fs']!.seconds).toBeCloseTo(200 * (100 * 0.002 + 0.01) + JOB_OVERHEAD_SECONDS, 6);
   });
 
   it('an undefended evaluation: the clean pass, then each AutoAttack row as an upper bound', () => {
-    const it = 100;
-    const perImage = 0.01 + (it * 0.03 + 9 * it * 0.03 + 9 * it * 2 * 0.03 + 5000 * 0.01 + (it * 0.03 + 9 * it * 0.03 + 9 * it * 2 * 0.03 + 5000 * 0.01)) + 5 * 0.01;
-    expect(p['eval-fs-none']!.seconds).toBeCloseTo(200 * perImage + JOB_OVERHEAD_SECONDS, 6);
-    expect(p['eval-fs-none']!.parallelism).toBe(200);
+    const it = 20;
+    const perImage = 0.01 + (it * 0.03 + 9 * it * 0.03 + 9 * it * 2 * 0.03 + 300 * 0.01 + (it * 0.03 + 9 * it * 0.03 + 9 * it * 2 * 0.03 + 300 * 0.01)) + 5 * 0.01;
+    expect(p['eval-fs-none']!.seconds).toBeCloseTo(50 * perImage + JOB_OVERHEAD_SECONDS, 6);
+    expect(p['eval-fs-none']!.parallelism).toBe(50);
   });
 
   it('Active Defense multiplies each pass by K x (iterations x AD step + the classifier)', () => {
-    const purify = Math.min(300, TYPICAL_AD_ITERATIONS) * 0.002;
-    const forward = 10 * (purify + 0.01);
-    const grad = 10 * (purify + 0.03);
-    const row = 100 * grad + 9 * 100 * grad + 9 * 100 * 2 * grad + 5000 * forward;
+    const purify = Math.min(100, TYPICAL_AD_ITERATIONS) * 0.002;
+    const forward = 5 * (purify + 0.01);
+    const grad = 5 * (purify + 0.03);
+    const row = 20 * grad + 9 * 20 * grad + 9 * 20 * 2 * grad + 300 * forward;
     const perImage = 0.01 + forward + 2 * row + 5 * forward;
-    expect(p['eval-fs-ad-khigh']!.seconds).toBeCloseTo(200 * perImage + JOB_OVERHEAD_SECONDS, 4);
+    expect(p['eval-fs-ad-khigh']!.seconds).toBeCloseTo(50 * perImage + JOB_OVERHEAD_SECONDS, 4);
   });
 
   it('on workers: image shards divide an evaluation; a row scored over repeats and a training do not split', () => {
