@@ -214,7 +214,9 @@ describe('main process', () => {
       restore = vi.fn();
       focus = vi.fn();
     }
+    const paths = new Map<string, string>();
     const app = Object.assign(new EventEmitter(), {
+      setPath: (name: string, value: string) => paths.set(name, value),
       requestSingleInstanceLock: () => true,
       whenReady: () => Promise.resolve(),
       quit: vi.fn(),
@@ -231,6 +233,9 @@ describe('main process', () => {
     await import('../../src/main/index');
     await new Promise((r) => setTimeout(r, 20));
     expect(windows).toHaveLength(1);
+    // Chromium's profile, and so the single-instance lock, belong to the data folder.
+    expect(paths.get('userData')).toBe(join(dataDir, 'electron'));
+    expect(String((windows[0]!.options as { icon?: string }).icon)).toBe(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'resources', 'icon.png'));
     expect(windows[0]!.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false });
     expect(String(windows[0]!.options.webPreferences.preload)).toMatch(/preload[/\\]index\.cjs$/);
     expect(handlers.has('lab:startTraining')).toBe(true);
