@@ -117,7 +117,7 @@ export async function ensureElectronSqlite({ root, electronVersion, platform = p
       rmSync(work, { recursive: true, force: true });
       throw new Error(`No prebuilt ${target} could be downloaded (${reason}), and it cannot be compiled here: missing ${missing.join(', ')}.\n${TOOLCHAIN_HELP}`, { cause: err });
     }
-    log(`No prebuilt binary (${reason}); compiling it with node-gyp against Electron's headers instead ...`);
+    log(`No prebuilt binary (${reason}); compiling it with node-gyp against Electron's headers instead (a few minutes) ...`);
     source = 'compiled';
     try {
       const gyp = nodeGyp(root, env);
