@@ -22,7 +22,7 @@ const ELECTRON_HEADERS = 'https://www.electronjs.org/headers';
 
 /** Platform by platform, what a compile of better-sqlite3 needs and how to get it. */
 export const TOOLCHAIN_HELP = [
-  'Compiling better-sqlite3 needs Python 3 and a C++ toolchain:',
+  "Compiling better-sqlite3 downloads Electron's headers (internet, once) and needs Python 3 and a C++ toolchain:",
   '  Debian/Ubuntu: sudo apt install python3 make g++',
   '  Fedora:        sudo dnf install python3 make gcc-c++',
   '  macOS:         xcode-select --install',
@@ -73,10 +73,24 @@ function readStamp(file) {
   }
 }
 
-/** The last thing a failed command said, for the reason in our message. */
+/** What a failed command said, for the reason in our message. */
 function lastWords(err) {
   const text = `${err.stderr ?? ''}${err.stdout ?? ''}`.trim();
   const lines = text.split('\n').filter((l) => /\S/.test(l));
+  // node-gyp ends with its environment (System, command, cwd, versions) and "not ok": its
+  // reason is the stack's first line, or the first line naming what it was doing.
+  const start = lines.findIndex((l) => /^gyp ERR! stack \w*Error: /.test(l));
+  if (start >= 0) {
+    const message = [];
+    for (const l of lines.slice(start)) {
+      const part = l.replace(/^gyp ERR! stack (\w*Error: )?/, '').trim();
+      if (!l.startsWith('gyp ERR! stack') || part.startsWith('at ')) break;
+      message.push(part);
+    }
+    return message.join(' ');
+  }
+  const gyp = lines.find((l) => /^gyp ERR! /.test(l) && !/^gyp ERR! (stack|System|command|cwd|node -v|node-gyp -v|not ok)\b/.test(l));
+  if (gyp) return gyp.replace(/^gyp ERR! /, '').trim();
   const last = lines.filter((l) => /warn|err/i.test(l)).at(-1) ?? lines.at(-1) ?? err.message;
   return last.replace(/^prebuild-install (warn|info|ERR!?) install /, '').trim();
 }

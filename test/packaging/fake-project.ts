@@ -53,7 +53,11 @@ export function fakeProject(root: string, options: { toolchain: boolean; electro
     join(nm, 'node-gyp', 'bin', 'node-gyp.js'),
     recorder(
       gypLog,
-      `if (process.env.FAKE_GYP_FAIL) { console.error('gyp ERR! find Python: Python is not set from command line or npm configuration'); process.exit(1); }
+      `if (process.env.FAKE_GYP_FAIL) {
+  // node-gyp's own way of failing: the reason, its stack, then its environment and "not ok".
+  for (const l of ['gyp ERR! find Python Python is not set from command line or npm configuration', 'gyp ERR! configure error', 'gyp ERR! stack Error: Could not find any Python installation to use', 'gyp ERR! stack     at PythonFinder.fail', 'gyp ERR! System Linux 6.1.0', 'gyp ERR! cwd /x', 'gyp ERR! not ok']) console.error(l);
+  process.exit(1);
+}
 fs.mkdirSync(path.join('build', 'Release'), { recursive: true });
 fs.writeFileSync(path.join('build', 'Release', 'better_sqlite3.node'), 'compiled by node-gyp');`,
     ),
