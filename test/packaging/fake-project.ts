@@ -129,3 +129,13 @@ export async function releaseServer(files: Map<string, Buffer>): Promise<{ url: 
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
+
+/** Runs `fn` with a release server up, and closes it after, whatever happens. */
+export async function withReleaseServer<T>(files: Map<string, Buffer>, fn: (server: { url: string; requests: string[] }) => Promise<T>): Promise<T> {
+  const server = await releaseServer(files);
+  try {
+    return await fn(server);
+  } finally {
+    await server.close();
+  }
+}
