@@ -47,25 +47,25 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe.runIf(process.platform !== 'win32')('npm start preparation', () => {
   it('fetches Electron, the prebuilt SQLite binding and builds, each as `node <script>`, never through a shell', async () => {
     await withReleaseServer(new Map([[`/v${SQLITE_VERSION}/${prebuiltName(150)}`, await prebuiltTarball('prebuilt')]]), async (server) => {
-    const project = fakeProject(join(tmp, 'project'), { toolchain: false, electronInstalled: false });
-    const { prepareDesktop } = await import('../../scripts/start-desktop.mjs');
-    const bin = await prepareDesktop({ root: project.root, env: isolatedEnv(project, server.url), log: () => undefined });
+      const project = fakeProject(join(tmp, 'project'), { toolchain: false, electronInstalled: false });
+      const { prepareDesktop } = await import('../../scripts/start-desktop.mjs');
+      const bin = await prepareDesktop({ root: project.root, env: isolatedEnv(project, server.url), log: () => undefined });
 
-    expect(bin).toBe(join(project.root, 'node_modules', 'electron', 'dist', 'electron'));
-    expect(readFileSync(join(project.root, '.electron-native', 'better_sqlite3.node'), 'utf8')).toBe('prebuilt');
-    expect(existsSync(join(project.root, 'out', 'main', 'index.js'))).toBe(true);
-    // Three steps, in order: Electron's install.js, prebuild-install, electron-vite build.
-    expect(spawned.map((s) => [s.fn, basename(s.args[0] ?? ''), ...s.args.slice(1, 2)])).toEqual([
-      ['execFileSync', 'install.js'],
-      ['execFile', 'bin.js', '--runtime=electron'],
-      ['execFileSync', 'electron-vite.js', 'build'],
-    ]);
-    for (const s of spawned) {
-      expect(s.command).toBe(process.execPath);
-      expect(s.shell ?? false).toBe(false);
-      expect(s.args[0]).not.toMatch(/np[mx]-cli|\.cmd$|\.sh$/);
-    }
-    expect(spawned.some((s) => s.fn === 'exec' || s.fn === 'execSync')).toBe(false); // both always use a shell
+      expect(bin).toBe(join(project.root, 'node_modules', 'electron', 'dist', 'electron'));
+      expect(readFileSync(join(project.root, '.electron-native', 'better_sqlite3.node'), 'utf8')).toBe('prebuilt');
+      expect(existsSync(join(project.root, 'out', 'main', 'index.js'))).toBe(true);
+      // Three steps, in order: Electron's install.js, prebuild-install, electron-vite build.
+      expect(spawned.map((s) => [s.fn, basename(s.args[0] ?? ''), ...s.args.slice(1, 2)])).toEqual([
+        ['execFileSync', 'install.js'],
+        ['execFile', 'bin.js', '--runtime=electron'],
+        ['execFileSync', 'electron-vite.js', 'build'],
+      ]);
+      for (const s of spawned) {
+        expect(s.command).toBe(process.execPath);
+        expect(s.shell ?? false).toBe(false);
+        expect(s.args[0]).not.toMatch(/np[mx]-cli|\.cmd$|\.sh$/);
+      }
+      expect(spawned.some((s) => s.fn === 'exec' || s.fn === 'execSync')).toBe(false); // both always use a shell
     });
   });
 });
