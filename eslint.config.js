@@ -10,7 +10,7 @@ const layer = (files, patterns) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', '.electron-native/**'] },
+  { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', '.electron-native/**', 'dist-app/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...vue.configs['flat/recommended'],
@@ -46,7 +46,7 @@ export default tseslint.config(
       }],
     },
   },
-  layer(['src/main/lab/**', 'src/worker/**', 'src/data/**', 'src/shared/**'], [
+  layer(['src/main/lab/**', 'src/worker/**', 'src/data/**', 'src/shared/**', 'src/platform/**'], [
     { group: ['electron'], message: 'Only the Electron shell (src/main/index.ts, src/main/electron) may import electron.' },
   ]),
   layer(['src/renderer/**'], [

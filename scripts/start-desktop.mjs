@@ -1,67 +1,64 @@
 #!/usr/bin/env node
-// `npm start`: build, make sure Electron and an Electron-ABI better-sqlite3 exist, launch the desktop app.
-//
-// better-sqlite3 is a V8-ABI addon: node_modules keeps the Node build (tests, CLI,
-// web mode) and the desktop app loads a second build for Electron's ABI from
-// .electron-native/, passed as `nativeBinding`. Nothing flips back and forth.
+// `npm start`: make sure the Electron binary and an Electron-ABI better-sqlite3 exist, build,
+// launch the desktop app. Every step runs a JavaScript file with this Node (or Electron itself),
+// never a shell, so it works the same on Windows, macOS and Linux.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensureElectronSqlite } from './electron-native.mjs';
+import { packageDir, requireNode, runPackage } from './node-tools.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(join(root, 'package.json'));
-const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
-
-function electronBinary() {
-  const pkg = join(root, 'node_modules', 'electron');
+/** The Electron binary the `electron` package downloaded (path.txt names it inside dist/), or null. */
+export function electronBinary(root) {
+  const pkg = packageDir(root, 'electron');
   const pathTxt = join(pkg, 'path.txt');
   if (!existsSync(pathTxt)) return null;
   const bin = join(pkg, 'dist', readFileSync(pathTxt, 'utf8').trim());
   return existsSync(bin) ? bin : null;
 }
 
-let bin = electronBinary();
-if (!bin) {
-  console.error('The Electron binary is not installed yet; fetching it (needs internet) ...');
-  try {
-    run('node', [join(root, 'node_modules', 'electron', 'install.js')]);
-  } catch {
-    /* reported below */
+export function electronVersion(root) {
+  return JSON.parse(readFileSync(join(packageDir(root, 'electron'), 'package.json'), 'utf8')).version;
+}
+
+/**
+ * Everything before the window opens: the Electron binary (downloaded once by the electron
+ * package's install.js), better-sqlite3 for Electron (prebuilt first), the build of out/.
+ * Returns the binary to launch; throws with the reason when one of them cannot be had.
+ */
+export async function prepareDesktop({ root, env = process.env, log = (m) => console.error(m) }) {
+  let bin = electronBinary(root);
+  if (!bin) {
+    log('The Electron binary is not installed yet; fetching it (needs internet) ...');
+    try {
+      execFileSync(process.execPath, [join(packageDir(root, 'electron'), 'install.js')], { cwd: root, stdio: 'inherit', env });
+    } catch {
+      /* reported below */
+    }
+    bin = electronBinary(root);
   }
-  bin = electronBinary();
-}
-if (!bin) {
-  console.error(
-    'Electron could not be downloaded (offline?). The lab also runs in a browser: `npm run web`.\n' +
-      'On a machine with internet, `npx install-electron` fetches the binary once.',
-  );
-  process.exit(1);
-}
-
-const electronVersion = JSON.parse(readFileSync(require.resolve('electron/package.json'), 'utf8')).version;
-const nativeDir = join(root, '.electron-native');
-const binding = join(nativeDir, 'better_sqlite3.node');
-const stamp = join(nativeDir, 'electron-version');
-if (!existsSync(binding) || !existsSync(stamp) || readFileSync(stamp, 'utf8') !== electronVersion) {
-  console.error(`Building better-sqlite3 for Electron ${electronVersion} into .electron-native/ (once) ...`);
-  const src = dirname(require.resolve('better-sqlite3/package.json'));
-  const work = join(nativeDir, 'build-better-sqlite3');
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(nativeDir, { recursive: true });
-  cpSync(src, work, { recursive: true, filter: (p) => !p.includes(`${join('build', 'Release')}`) });
-  // npm_config_nodedir would point node-gyp at Node's headers and silently build the wrong ABI.
-  const env = { ...process.env, npm_config_nodedir: '' };
-  run('npx', ['node-gyp', 'rebuild', '--release', `--target=${electronVersion}`, '--dist-url=https://electronjs.org/headers'], {
-    cwd: work,
-    env,
-  });
-  cpSync(join(work, 'build', 'Release', 'better_sqlite3.node'), binding);
-  execFileSync('sh', ['-c', `printf %s ${electronVersion} > "${stamp}"`]);
-  rmSync(work, { recursive: true, force: true });
+  if (!bin) {
+    throw new Error(
+      'Electron could not be downloaded (offline?). The lab also runs in a browser: `npm run web`.\n' +
+        'On a machine with internet, `npx install-electron` fetches the binary once.',
+    );
+  }
+  await ensureElectronSqlite({ root, electronVersion: electronVersion(root), env, log });
+  runPackage(root, 'electron-vite', ['build'], { env });
+  return bin;
 }
 
-run('npx', ['electron-vite', 'build']);
-const child = spawn(bin, [root], { stdio: 'inherit' });
-child.on('exit', (code) => process.exit(code ?? 0));
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  requireNode(root, '`npm start`');
+  let bin;
+  try {
+    bin = await prepareDesktop({ root });
+  } catch (err) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  const child = spawn(bin, [root], { stdio: 'inherit' });
+  child.on('exit', (code) => process.exit(code ?? 0));
+}

@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, utilityProcess } from 'electron';
+import { appFiles } from '../platform/app-files';
 import { IPC_EVENT_CHANNEL } from '../shared/lab-methods';
 import { registerLabIpc } from './electron/ipc';
 import { isOwnPageUrl, ownPage } from './electron/own-page';
+import { electronSqliteBinding, userDataDir } from './electron/native';
 import { lockDown, secureWebPreferences, windowIcon } from './electron/window';
 import { utilityWorkerLauncher } from './electron/worker';
 import { acquireAppLock } from './lab/app-lock';
@@ -16,21 +17,24 @@ import { savedRedisUrl } from './lab/settings';
  * and nothing else. The lab itself lives in src/main/lab.
  */
 const here = builtMainDir(import.meta.url);
-const root = join(here, '..', '..');
+const files = appFiles(here);
 const devUrl = process.env.ELECTRON_RENDERER_URL;
-
-/** better-sqlite3 built for Electron's ABI by scripts/start-desktop.mjs (Node keeps its own build). */
-function electronSqliteBinding(): string | undefined {
-  const file = join(root, '.electron-native', 'better_sqlite3.node');
-  return existsSync(file) ? file : undefined;
-}
+const dataDir = defaultDataDir();
+// Chromium's profile goes inside the lab's data folder, so the single-instance lock below
+// is per data folder, as its message says, and a test's ADLAB_DATA_DIR keeps it private.
+app.setPath('userData', userDataDir(dataDir));
 
 if (!app.requestSingleInstanceLock()) {
   dialog.showErrorBox('Active Defense Lab', 'The lab is already open on this data folder. Use the open window.');
   app.quit();
 } else {
   void app.whenReady().then(() => {
-    const dataDir = process.env.ADLAB_DATA_DIR ?? defaultDataDir();
+    const sqlite = electronSqliteBinding(files);
+    if ('problem' in sqlite) {
+      dialog.showErrorBox('Active Defense Lab', sqlite.problem);
+      app.exit(1);
+      return;
+    }
     let unlock: () => void;
     try {
       unlock = acquireAppLock(dataDir);
@@ -48,22 +52,31 @@ if (!app.requestSingleInstanceLock()) {
     } catch (err) {
       dialog.showErrorBox('Active Defense Lab', `The saved Redis setting is ignored: ${(err as Error).message}`);
     }
-    const host = new LabHost({
-      dataDir,
-      launcher: utilityWorkerLauncher(utilityProcess.fork, join(here, 'worker.js')),
-      nativeBinding: electronSqliteBinding(),
-      redisUrl: envRedis ?? savedRedis ?? undefined,
-      redisSource: envRedis ? 'environment' : 'setting',
-      redisSettingEditable: true,
-      pickPath: async (kind) => {
-        const result = await dialog.showOpenDialog({
-          title: kind === 'folder' ? 'Import an image folder or extracted CIFAR folder' : 'Import a dataset archive',
-          properties: [kind === 'folder' ? 'openDirectory' : 'openFile'],
-          filters: kind === 'file' ? [{ name: 'Dataset archives', extensions: ['gz', 'tgz', 'tar'] }] : undefined,
-        });
-        return result.canceled ? null : (result.filePaths[0] ?? null);
-      },
-    });
+    let host: LabHost;
+    try {
+      host = new LabHost({
+        dataDir,
+        launcher: utilityWorkerLauncher(utilityProcess.fork, join(here, 'worker.js')),
+        nativeBinding: sqlite.binding,
+        redisUrl: envRedis ?? savedRedis ?? undefined,
+        redisSource: envRedis ? 'environment' : 'setting',
+        redisSettingEditable: true,
+        pickPath: async (kind) => {
+          const result = await dialog.showOpenDialog({
+            title: kind === 'folder' ? 'Import an image folder or extracted CIFAR folder' : 'Import a dataset archive',
+            properties: [kind === 'folder' ? 'openDirectory' : 'openFile'],
+            filters: kind === 'file' ? [{ name: 'Dataset archives', extensions: ['gz', 'tgz', 'tar'] }] : undefined,
+          });
+          return result.canceled ? null : (result.filePaths[0] ?? null);
+        },
+      });
+    } catch (err) {
+      // A binding for another Electron (NODE_MODULE_VERSION), an unreadable database: said, not a silent hang.
+      dialog.showErrorBox('Active Defense Lab', `The lab could not open ${dataDir}: ${(err as Error).message}`);
+      unlock();
+      app.exit(1);
+      return;
+    }
     const page = ownPage(devUrl, join(here, '..', 'renderer', 'index.html'));
     registerLabIpc(ipcMain, host, page);
 
@@ -71,7 +84,7 @@ if (!app.requestSingleInstanceLock()) {
       width: 1360,
       height: 900,
       title: 'Active Defense Lab',
-      icon: windowIcon(here),
+      icon: windowIcon(files),
       webPreferences: secureWebPreferences(join(here, '..', 'preload', 'index.cjs')),
     });
     lockDown(win.webContents, (url) => isOwnPageUrl(url, page));

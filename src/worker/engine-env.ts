@@ -1,7 +1,21 @@
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { appFiles, UNPACKED_FILES, type AppFiles } from '../platform/app-files';
 import { ENGINE_ORDER, type EngineName } from '../shared/engine';
 import type { EngineOptions } from './engine';
+import { importModule, type ModuleLoader } from './gpu/webgpu-adapter';
 import { registerFastWasmKernels } from './ml/kernels';
+
+/**
+ * The wasm binaries and Dawn's `webgpu` package by path through the app's file resolver:
+ * in an installed app they are outside app.asar, where the OS and fs can open them.
+ */
+export function engineFiles(files: AppFiles = appFiles(dirname(fileURLToPath(import.meta.url)))): Pick<EngineOptions, 'wasmDir' | 'loadModule'> {
+  const webgpu = pathToFileURL(files.unpacked(...UNPACKED_FILES.webgpuEntry)).href;
+  const loadModule: ModuleLoader = (specifier) => importModule(specifier === 'webgpu' ? webgpu : specifier);
+  return { wasmDir: files.unpacked(...UNPACKED_FILES.wasmDir), loadModule };
+}
 
 /**
  * The engine the worker (and the benchmarks) start with: ADLAB_ENGINE picks the
@@ -17,5 +31,5 @@ export function engineOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Engi
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
     throw new Error(`ADLAB_WASM_THREADS must be an integer 1..64, not '${env.ADLAB_WASM_THREADS}'`);
   }
-  return { prefer: prefer as EngineName | undefined, onWasmReady: registerFastWasmKernels, wasmThreads: threads };
+  return { prefer: prefer as EngineName | undefined, onWasmReady: registerFastWasmKernels, wasmThreads: threads, ...engineFiles() };
 }

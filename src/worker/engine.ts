@@ -23,11 +23,11 @@ async function tryNative(pkg: string): Promise<void> {
 /** Set once the wasm backend module is loaded (its thread count is a module-level fact). */
 let wasmThreadsCount: (() => number) | null = null;
 
-async function tryWasm(threads: number): Promise<void> {
+async function tryWasm(threads: number, wasmDir: string | undefined): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   wasmThreadsCount = wasm.getThreadsCount;
   // The .wasm binaries sit beside the package's main file; tfjs must be told where in Node.
-  const dir = dirname(requireCjs.resolve('@tensorflow/tfjs-backend-wasm'));
+  const dir = wasmDir ?? dirname(requireCjs.resolve('@tensorflow/tfjs-backend-wasm'));
   wasm.setWasmPaths(join(dir, '/'));
   if (threads <= 1) {
     if (!(await tf.setBackend('wasm'))) throw new Error('setBackend(wasm) failed');
@@ -76,6 +76,8 @@ export interface EngineOptions {
    * A wasm out-of-memory abort can hang a threaded process instead of exiting it.
    */
   wasmThreads?: number;
+  /** The folder of tfjs-backend-wasm's .wasm files (default: beside the package's main file). */
+  wasmDir?: string;
   /** Use a software WebGPU adapter (default: only when `prefer` is 'webgpu', i.e. forced). */
   allowSoftwareGpu?: boolean;
   /** Loads the optional packages (`webgpu`, the tfjs webgpu backend); a seam for tests. */
@@ -94,7 +96,7 @@ export async function selectEngine(options: EngineOptions = {}): Promise<EngineR
     ['tfjs-node-gpu', () => tryNative('@tensorflow/tfjs-node-gpu')],
     ['webgpu', () => tryWebGpu(load, allowSoftware, found)],
     ['tfjs-node', () => tryNative('@tensorflow/tfjs-node')],
-    ['wasm', () => tryWasm(options.wasmThreads ?? 1)],
+    ['wasm', () => tryWasm(options.wasmThreads ?? 1, options.wasmDir)],
     ['cpu', tryCpu],
   ];
   const start = options.prefer ? order.findIndex(([name]) => name === options.prefer) : 0;

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { windowIcon } from '../../src/main/electron/window';
+import { appFiles } from '../../src/platform/app-files';
 
 const ROOT = resolve(__dirname, '..', '..');
 const RESOURCES = join(ROOT, 'resources');
@@ -15,7 +16,7 @@ function pngSize(bytes: Buffer): { width: number; height: number } {
 
 describe('app icon in resources/', () => {
   it('the window icon resolves from the built main process to a 512x512 PNG', () => {
-    const file = windowIcon(join(ROOT, 'out', 'main'));
+    const file = windowIcon(appFiles(join(ROOT, 'out', 'main')));
     expect(file).toBe(join(RESOURCES, 'icon.png'));
     expect(pngSize(readFileSync(file))).toEqual({ width: 512, height: 512 });
   });

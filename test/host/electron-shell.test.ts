@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -214,7 +214,9 @@ describe('main process', () => {
       restore = vi.fn();
       focus = vi.fn();
     }
+    const paths = new Map<string, string>();
     const app = Object.assign(new EventEmitter(), {
+      setPath: (name: string, value: string) => paths.set(name, value),
       requestSingleInstanceLock: () => true,
       whenReady: () => Promise.resolve(),
       quit: vi.fn(),
@@ -231,6 +233,9 @@ describe('main process', () => {
     await import('../../src/main/index');
     await new Promise((r) => setTimeout(r, 20));
     expect(windows).toHaveLength(1);
+    // Chromium's profile, and so the single-instance lock, belong to the data folder.
+    expect(paths.get('userData')).toBe(join(dataDir, 'electron'));
+    expect(String((windows[0]!.options as { icon?: string }).icon)).toBe(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'resources', 'icon.png'));
     expect(windows[0]!.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false });
     expect(String(windows[0]!.options.webPreferences.preload)).toMatch(/preload[/\\]index\.cjs$/);
     expect(handlers.has('lab:startTraining')).toBe(true);
@@ -244,5 +249,38 @@ describe('main process', () => {
     expect(app.exit).toHaveBeenCalledWith(0);
     vi.doUnmock('electron');
     vi.unstubAllEnvs();
+  });
+
+  it('without its Electron SQLite binding, says so and quits before opening anything', async () => {
+    vi.resetModules();
+    const dir = mkdtempSync(join(dataDir, 'no-binding-'));
+    const app = Object.assign(new EventEmitter(), {
+      setPath: vi.fn(),
+      requestSingleInstanceLock: () => true,
+      whenReady: () => Promise.resolve(),
+      quit: vi.fn(),
+      exit: vi.fn(),
+    });
+    const showErrorBox = vi.fn();
+    const BrowserWindow = vi.fn();
+    vi.stubEnv('ADLAB_DATA_DIR', dir);
+    vi.doMock('electron', () => ({ app, BrowserWindow, dialog: { showErrorBox }, ipcMain: { handle: vi.fn(), removeHandler: vi.fn() }, utilityProcess: { fork: vi.fn() } }));
+    // As in Electron (process.versions.electron set) on an installation that lost the file.
+    vi.doMock('../../src/main/electron/native', async (importOriginal) => {
+      const real = await importOriginal<typeof import('../../src/main/electron/native')>();
+      return { ...real, electronSqliteBinding: (files: never) => real.electronSqliteBinding(files, { ...process.versions, electron: '45.5.0' }, () => false) };
+    });
+    try {
+      await import('../../src/main/index');
+      await vi.waitFor(() => expect(app.exit).toHaveBeenCalledWith(1));
+      expect(showErrorBox).toHaveBeenCalledWith('Active Defense Lab', expect.stringMatching(/better-sqlite3 is not built for Electron yet .*better_sqlite3\.node is missing\)\. Start the app with `npm start`/));
+      expect(BrowserWindow).not.toHaveBeenCalled();
+      // Neither the data folder's lock nor its database was touched.
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      vi.doUnmock('electron');
+      vi.doUnmock('../../src/main/electron/native');
+      vi.unstubAllEnvs();
+    }
   });
 });

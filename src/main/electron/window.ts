@@ -1,13 +1,12 @@
-import { join } from 'node:path';
 import type { BrowserWindowConstructorOptions, WebContents } from 'electron';
+import type { AppFiles } from '../../platform/app-files';
 
 /**
- * The window's icon: resources/icon.png at the repository root (the
- * electron-vite layout; scripts/make-icons.mjs draws it), two levels above the
- * built main process in out/main.
+ * The window's icon: resources/icon.png at the app's root (the electron-vite layout;
+ * scripts/make-icons.mjs draws it), in the repository or inside app.asar when installed.
  */
-export function windowIcon(builtMainDir: string): string {
-  return join(builtMainDir, '..', '..', 'resources', 'icon.png');
+export function windowIcon(files: AppFiles): string {
+  return files.inApp('resources', 'icon.png');
 }
 
 /** The Electron security checklist, in one place (electronjs.org/docs/latest/tutorial/security). */

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LAB_VERSION } from '../distributed/lab-version';
-import { labRoot } from '../lab-files';
+import { labFiles } from '../lab-files';
 
 let cached: string | null = null;
 
@@ -12,9 +12,9 @@ let cached: string | null = null;
  */
 export function labCommit(): string {
   if (cached !== null) return cached;
-  const root = labRoot();
+  const { root, layout } = labFiles();
   let id = `version ${LAB_VERSION}`;
-  if (root && existsSync(join(root, '.git'))) {
+  if (layout === 'development' && existsSync(join(root, '.git'))) {
     try {
       const git = (...args: string[]) => execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
       const head = git('rev-parse', '--short=12', 'HEAD');
