@@ -7,9 +7,9 @@ import { join, resolve } from 'node:path';
 import type { ModelPreset } from '../src/shared/train-config';
 import { autoAttack } from '../src/worker/ml/attacks/autoattack';
 import type { AttackName } from '../src/worker/ml/attacks/suite';
-import { undefended, wrnClassifier } from '../src/worker/ml/attacks/target';
-import { exportWrnSafetensors, importWrnSafetensors } from '../src/worker/ml/wrn-weights';
-import { WideResNet } from '../src/worker/ml/wrn';
+import { undefended, networkClassifier } from '../src/worker/ml/attacks/target';
+import { exportSafetensors, importSafetensors } from '../src/worker/ml/models/weights';
+import { buildModel } from '../src/worker/ml/models';
 import { cifarRecords, ownPredictions, syntheticImages } from './attack-records';
 
 /** The official AutoAttack's attack names, in the standard order (autoattack.py set_version). */
@@ -71,13 +71,13 @@ export async function benchPeer(print: (line: string) => void, opts: { quick: bo
   const aaSrc = process.env.AA_SRC;
   const out = process.env.ADLAB_PEER_OUT ? resolve(process.env.ADLAB_PEER_OUT) : mkdtempSync(join(tmpdir(), 'adlab-peer-'));
   mkdirSync(out, { recursive: true });
-  const model = WideResNet.fromPreset(s.preset, { numClasses: 10, seed: s.seed });
-  if (process.env.ADLAB_PEER_WEIGHTS) importWrnSafetensors(model, readFileSync(process.env.ADLAB_PEER_WEIGHTS), process.env.ADLAB_PEER_WEIGHTS);
+  const model = buildModel(s.preset, { numClasses: 10, seed: s.seed });
+  if (process.env.ADLAB_PEER_WEIGHTS) importSafetensors(model, readFileSync(process.env.ADLAB_PEER_WEIGHTS), process.env.ADLAB_PEER_WEIGHTS);
   const x = tf.tensor4d(syntheticImages(s.n, s.seed + 1), [s.n, 32, 32, 3]);
   try {
-    const target = undefended(wrnClassifier(model));
+    const target = undefended(networkClassifier(model));
     const y = await ownPredictions(target, x);
-    writeFileSync(join(out, 'model.safetensors'), await exportWrnSafetensors(model));
+    writeFileSync(join(out, 'model.safetensors'), await exportSafetensors(model));
     writeFileSync(join(out, 'records.bin'), cifarRecords((await x.data()) as Float32Array, y));
     print(`peer: ${s.preset} (seed ${s.seed}), ${s.n} synthetic records (labels = own predictions), eps ${s.eps}, ${s.nIter} iter, ${s.nTargetClasses} targets, ${s.squareQueries} queries; lab engine ${describeEngine(engine)}; files in ${out}`);
 

@@ -4,11 +4,11 @@ import { autoAttack } from '../src/worker/ml/attacks/autoattack';
 import { bpda } from '../src/worker/ml/attacks/defended';
 import { eot } from '../src/worker/ml/attacks/eot';
 import type { EnsembleAttack } from '../src/worker/ml/attacks/suite';
-import { type AttackTarget, undefended, wrnClassifier } from '../src/worker/ml/attacks/target';
+import { type AttackTarget, undefended, networkClassifier } from '../src/worker/ml/attacks/target';
 import { resolveDefenseOptions } from '../src/shared/registry';
 import { activeDefensePurifier } from '../src/worker/ml/defense';
 import type { ModelPreset } from '../src/shared/train-config';
-import { WideResNet } from '../src/worker/ml/wrn';
+import { buildModel } from '../src/worker/ml/models';
 import { apgd } from '../src/worker/ml/attacks/apgd';
 import { Rng } from '../src/worker/ml/rng';
 import type { EngineReport } from '../src/shared/engine';
@@ -49,10 +49,10 @@ export async function benchAttacks(print: (line: string) => void, opts: { quick:
   // Full: AutoAttack's defaults (100 iterations, 9 targets, 5000 queries) on 16 images.
   const s: Settings = opts.quick ? { n: 4, nIter: 10, squareQueries: 100 } : { n: 16, nIter: 100, squareQueries: 5000 };
   for (const preset of ['wrn-16-1', 'wrn-16-4'] as ModelPreset[]) {
-    const model = WideResNet.fromPreset(preset, { numClasses: 10, seed: 0 });
+    const model = buildModel(preset, { numClasses: 10, seed: 0 });
     const x = tf.tensor4d(syntheticImages(s.n, 1), [s.n, 32, 32, 3]);
     try {
-      const bare = undefended(wrnClassifier(model));
+      const bare = undefended(networkClassifier(model));
       const y = await ownPredictions(bare, x);
       for (const attack of [...ATTACKS, 'standard'] as const) {
         await row(print, `${attack} ${preset} n${s.n}`, engine.engine, bare, x, y, attack, s);
@@ -92,10 +92,10 @@ async function defendedRows(print: (line: string) => void, engine: string, quick
   const n = quick ? 2 : 4;
   const nIter = quick ? 2 : 5;
   const draws = 4;
-  const model = WideResNet.fromPreset('wrn-16-1', { numClasses: 10, seed: 0 });
+  const model = buildModel('wrn-16-1', { numClasses: 10, seed: 0 });
   const x = tf.tensor4d(syntheticImages(n, 2), [n, 32, 32, 3]);
   try {
-    const classifier = wrnClassifier(model);
+    const classifier = networkClassifier(model);
     // deltaTilde 0: purification runs every one of its maxIters steps (a fixed cost per pass).
     const purifier = activeDefensePurifier(model, resolveDefenseOptions({ deltaTilde: 0, maxIters: 30 }));
     const bp = bpda(purifier, classifier, { seed: 0 });
@@ -127,11 +127,11 @@ async function scaledApgdRow(print: (line: string) => void, engine: EngineReport
   // quick: time 10 iterations and scale to 100 (per-iteration cost is constant).
   const nIter = quick ? 10 : 100;
   const rng = new Rng(0);
-  const model = WideResNet.fromPreset(preset, { numClasses: 10, seed: rng });
+  const model = buildModel(preset, { numClasses: 10, seed: rng });
   const x = tf.tensor4d(rng.uniform(batch * 32 * 32 * 3, 0, 1), [batch, 32, 32, 3]);
   const y = tf.tensor1d(Int32Array.from({ length: batch }, (_, i) => i % 10), 'int32');
   try {
-    const target = undefended(wrnClassifier(model));
+    const target = undefended(networkClassifier(model));
     const t0 = performance.now();
     const out = await apgd(target, x, y, { eps: 8 / 255, nIter, seed: 0 });
     const ms = ((performance.now() - t0) * 100) / nIter;

@@ -1,6 +1,6 @@
 import { describeEngineReport, type EngineReport, GPU_ENGINES } from '../src/shared/engine';
 import { selectEngine } from '../src/worker/engine';
-import { engineOptionsFromEnv } from '../src/worker/engine-env';
+import { engineOptionsFromEnv } from '../src/worker/engine/env';
 
 let engine: Promise<EngineReport> | null = null;
 

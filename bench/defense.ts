@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { resolveDefenseOptions } from '../src/shared/registry';
 import { type FeatureModel, purify } from '../src/worker/ml/defense';
 import { Rng } from '../src/worker/ml/rng';
-import { WideResNet } from '../src/worker/ml/wrn';
+import { buildModel, type Network } from '../src/worker/ml/models';
 
 export interface Row {
   preset: string;
@@ -70,7 +70,7 @@ export async function benchDefense(print: (line: string) => void, opts: { quick:
   // A Defend-view wait on the software driver would be hours of wrn-28-10: not a figure anyone needs.
   if (scale === 'software') return;
   const rng = new Rng(1);
-  const model = WideResNet.fromPreset('wrn-28-10', { numClasses: 10, seed: rng });
+  const model = buildModel('wrn-28-10', { numClasses: 10, seed: rng });
   const x = tf.tensor4d(rng.uniform(32 * 32 * 3, 0, 1), [1, 32, 32, 3]);
   try {
     const iters = opts.quick ? 2 : ONE_IMAGE_ITERS;
@@ -90,15 +90,15 @@ export async function benchDefense(print: (line: string) => void, opts: { quick:
 }
 
 /** A model of the row's preset with random weights (seed 0), and a batch of random images for it. */
-export function randomRow(row: Row): { model: WideResNet; x: tf.Tensor4D } {
+export function randomRow(row: Row): { model: Network; x: tf.Tensor4D } {
   const rng = new Rng(0);
-  const model = WideResNet.fromPreset(row.preset, { numClasses: 10, seed: rng });
+  const model = buildModel(row.preset, { numClasses: 10, seed: rng });
   const x = tf.tensor4d(rng.uniform(row.batch * 32 * 32 * 3, 0, 1), [row.batch, 32, 32, 3]);
   return { model, x };
 }
 
 /** The model with its full forward pass (every group runs; the gradient still flows back through group 0 only). */
-export function fullForward(model: WideResNet): FeatureModel {
+export function fullForward(model: Network): FeatureModel {
   return { features: (t, l) => model.forward(t).features[l as 0 | 1 | 2] };
 }
 

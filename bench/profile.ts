@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { autoAttack } from '../src/worker/ml/attacks/autoattack';
 import type { EnsembleAttack } from '../src/worker/ml/attacks/suite';
-import { undefended, wrnClassifier } from '../src/worker/ml/attacks/target';
+import { undefended, networkClassifier } from '../src/worker/ml/attacks/target';
 import { MODEL_PRESETS, type ModelPreset } from '../src/shared/train-config';
-import { WideResNet } from '../src/worker/ml/wrn';
-import { presetSize, wrnSpec } from '../src/worker/ml/wrn-spec';
+import { buildModel, modelSpec } from '../src/worker/ml/models';
 import { benchEngine, describeEngine } from './bench-engine';
 import { countingTarget, ownPredictions, syntheticImages } from './attack-records';
 
@@ -95,10 +94,10 @@ export async function benchProfile(print: (line: string) => void, opts: { quick:
   print(`profile engine: ${describeEngine(engine)}; ${n} images, ${nIter} iter, ${nTargetClasses} targets, ${squareQueries} queries`);
   for (const preset of models) await convRows(print, preset, n);
   for (const preset of models) {
-    const model = WideResNet.fromPreset(preset, { numClasses: 10, seed: 0 });
+    const model = buildModel(preset, { numClasses: 10, seed: 0 });
     const x = tf.tensor4d(syntheticImages(n, 1), [n, 32, 32, 3]);
     try {
-      const bare = undefended(wrnClassifier(model));
+      const bare = undefended(networkClassifier(model));
       const y = await ownPredictions(bare, x);
       const { target, counts } = countingTarget(bare);
       for (const attack of attacks) {
@@ -135,14 +134,13 @@ export async function benchProfile(print: (line: string) => void, opts: { quick:
  * GFLOP/s (2 * MACs). Both should run at the engine's convolution rate.
  */
 async function convRows(print: (line: string) => void, preset: ModelPreset, n: number): Promise<void> {
-  const { depth, widen } = presetSize(preset);
-  const spec = wrnSpec(depth, widen, 10);
+  const spec = modelSpec(preset, 10);
   const seen = new Set<string>();
-  const layers: { h: number; cin: number; cout: number; stride: number; k: number }[] = [{ h: 32, cin: 3, cout: 16, stride: 1, k: 3 }];
+  const layers: { h: number; cin: number; cout: number; stride: number; k: number }[] = [{ h: 32, cin: 3, cout: spec.stem.channels, stride: 1, k: 3 }];
   let h = 32;
   for (const b of spec.blocks) {
     layers.push({ h, cin: b.cin, cout: b.cout, stride: b.stride, k: 3 }, { h: h / b.stride, cin: b.cout, cout: b.cout, stride: 1, k: 3 });
-    if (!b.equal) layers.push({ h, cin: b.cin, cout: b.cout, stride: b.stride, k: 1 });
+    if (b.shortcut) layers.push({ h, cin: b.cin, cout: b.cout, stride: b.stride, k: 1 });
     h /= b.stride;
   }
   for (const l of layers) {

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { PAPER_DELTA } from '../src/worker/ml/losses';
 import { Rng } from '../src/worker/ml/rng';
 import { Trainer } from '../src/worker/ml/trainer';
-import { WideResNet } from '../src/worker/ml/wrn';
+import { buildModel } from '../src/worker/ml/models';
 
 interface Row {
   preset: string;
@@ -49,7 +49,7 @@ export async function benchTrain(print: (line: string) => void, opts: { quick: b
   const timed = opts.quick ? 1 : 3;
   for (const row of rowsFromEnv() ?? ROWS[benchScale(engine)]) {
     const rng = new Rng(0);
-    const model = WideResNet.fromPreset(row.preset, { numClasses: 10, seed: rng });
+    const model = buildModel(row.preset, { numClasses: 10, seed: rng });
     const trainer = new Trainer(model, { momentum: 0.9, weightDecay: 5e-4, nesterov: false, featureLayer: 0, delta: PAPER_DELTA });
     const x = tf.tensor4d(rng.uniform(row.batch * 32 * 32 * 3, 0, 1), [row.batch, 32, 32, 3]);
     const y = tf.tensor1d(Int32Array.from({ length: row.batch }, (_, i) => i % 10), 'int32');

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { featureLayerProblem, MAX_FEATURE_LAYER, MODEL_PRESETS } from './models';
 
-/** Model presets (DESIGN.md "WideResNet-d-k"); `wrn-10-1` is the tiny one for tests. */
-export const MODEL_PRESETS = ['wrn-10-1', 'wrn-16-1', 'wrn-16-4', 'wrn-28-10', 'wrn-34-10'] as const;
-export type ModelPreset = (typeof MODEL_PRESETS)[number];
+/** The model list lives in ./models; re-exported here, where the training settings read it. */
+export { MODEL_PRESETS, type ModelPreset } from './models';
 
 export const SCHEDULES = ['cosine', 'step', 'constant'] as const;
 export type Schedule = (typeof SCHEDULES)[number];
@@ -29,12 +29,15 @@ export const trainConfigSchema = z.strictObject({
   nesterov: z.boolean().default(false),
   schedule: z.enum(SCHEDULES).default('cosine'),
   warmupEpochs: z.number().min(0).max(1000).default(0),
-  /** Feature map F^l whose smoothness Eq. 3 measures (paper: l = 0). */
-  featureLayer: z.int().min(0).max(2).default(0),
+  /** Feature map F^l whose smoothness Eq. 3 measures (paper: l = 0); the model's own range is checked below. */
+  featureLayer: z.int().min(0).max(MAX_FEATURE_LAYER).default(0),
   /** delta of Eq. 2 (paper: 0.02); null trains the plain CE baseline. */
   delta: z.number().min(0).max(100).nullable().default(0.02),
   augment: z.boolean().default(true),
   seed: z.int().min(0).max(2 ** 31 - 1).default(0),
+}).superRefine((c, ctx) => {
+  const problem = featureLayerProblem(c.model, c.featureLayer);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['featureLayer'], message: problem });
 });
 
 export type TrainConfig = z.infer<typeof trainConfigSchema>;

@@ -3,13 +3,14 @@ import { importDataset } from '../data/import';
 import type { EngineReport } from '../shared/engine';
 import { decodeHostMessage, type DefendJob, type EvalJob, type HostToWorker, type ImportJob, type TrainJob } from '../shared/worker-protocol';
 import { selectEngine } from './engine';
-import { engineOptionsFromEnv } from './engine-env';
+import { engineOptionsFromEnv } from './engine/env';
 import type { JobContext } from './jobs/job-context';
 import { runDefendImageJob } from './jobs/defend-image';
 import { runEvalJob } from './jobs/evaluate';
 import { runImportWeightsJob } from './jobs/import-weights';
 import { runRatesJob } from './jobs/rates';
 import { runTrainJob } from './jobs/train';
+import { deviceLimits } from './jobs/device';
 import { checkTrainBudget } from './jobs/memory-budget';
 import { connectToHost } from './transport';
 
@@ -57,7 +58,7 @@ async function train(job: TrainJob): Promise<void> {
     augment: config.augment,
     seed: config.seed,
   });
-  checkTrainBudget(config, report, data);
+  checkTrainBudget(config, deviceLimits(report), data);
   const result = await runTrainJob(job, contextFor(job.jobId), data);
   host.send({ type: 'done', jobId: job.jobId, status: result.status, summary: result.summary });
 }
@@ -89,14 +90,14 @@ async function evaluate(job: EvalJob): Promise<void> {
       summary: (values) => host.send({ type: 'eval-summary', jobId: job.jobId, values }),
       result: (row) => host.send({ type: 'eval-result', jobId: job.jobId, row }),
     },
-    report.engine,
+    deviceLimits(report),
   );
   host.send({ type: 'done', jobId: job.jobId, status: result.status, summary: result.summary });
 }
 
 async function defend(job: DefendJob): Promise<void> {
-  await ensureEngine();
-  const result = await runDefendImageJob(job, contextFor(job.jobId));
+  const report = await ensureEngine();
+  const result = await runDefendImageJob(job, contextFor(job.jobId), deviceLimits(report));
   host.send({ type: 'defend-result', jobId: job.jobId, result });
 }
 
@@ -116,7 +117,7 @@ async function handle(msg: HostToWorker): Promise<void> {
     }
     case 'rates': {
       const report = await ensureEngine();
-      const summary = await runRatesJob(msg, report, contextFor(msg.jobId));
+      const summary = await runRatesJob(msg, deviceLimits(report), contextFor(msg.jobId));
       host.send({ type: 'done', jobId: msg.jobId, status: 'completed', summary });
       return;
     }

@@ -4,22 +4,22 @@ import { autoAttack } from '../../src/worker/ml/attacks/autoattack';
 import { bpda } from '../../src/worker/ml/attacks/defended';
 import { ceLoss } from '../../src/worker/ml/attacks/losses';
 import type { Purifier } from '../../src/worker/ml/attacks/purifier';
-import { undefended, wrnClassifier } from '../../src/worker/ml/attacks/target';
+import { undefended, networkClassifier } from '../../src/worker/ml/attacks/target';
 import { activeDefensePurifier } from '../../src/worker/ml/defense';
 import { Rng } from '../../src/worker/ml/rng';
-import { WideResNet } from '../../src/worker/ml/wrn';
+import { buildModel } from '../../src/worker/ml/models';
 import { relError, useWasm } from '../ml/helpers';
 
 describe("the attacks plug into the Active Defense purifier (src/worker/ml/defense)", () => {
   beforeAll(useWasm);
 
   it('BPDA through Active Defense: classifier gradient at the purified point; AutoAttack flags it', async () => {
-    const model = WideResNet.fromPreset('wrn-10-1', { numClasses: 4, seed: 2 });
+    const model = buildModel('wrn-10-1', { numClasses: 4, seed: 2 });
     const x = tf.tensor4d(new Rng(1).uniform(4 * 16 * 16 * 3, 0, 1), [4, 16, 16, 3]);
     const y = tf.tensor1d([0, 1, 2, 3], 'int32');
     // Few steps keep it fast; the loop and the noise are the real ones.
     const purifier: Purifier = activeDefensePurifier(model, { sigma: 0.075, beta: 80, deltaTilde: 0.0124, maxIters: 3, featureLayer: 0, clip: false, outerloop: 1, seed: 0 });
-    const clf = wrnClassifier(model);
+    const clf = networkClassifier(model);
     const target = bpda(purifier, clf, { seed: 1 });
     const before = tf.memory().numTensors;
 

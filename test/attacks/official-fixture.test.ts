@@ -6,9 +6,9 @@ import { readCifarRecords } from '../../bench/attack-records';
 import { parseEps } from '../../bench/attacks-peer';
 import { autoAttack } from '../../src/worker/ml/attacks/autoattack';
 import type { AttackName } from '../../src/worker/ml/attacks/suite';
-import { type AttackTarget, undefended, wrnClassifier } from '../../src/worker/ml/attacks/target';
-import { importWrnSafetensors } from '../../src/worker/ml/wrn-weights';
-import { WideResNet } from '../../src/worker/ml/wrn';
+import { type AttackTarget, undefended, networkClassifier } from '../../src/worker/ml/attacks/target';
+import { importSafetensors } from '../../src/worker/ml/models/weights';
+import { buildModel, type Network } from '../../src/worker/ml/models';
 import { useWasm } from '../ml/helpers';
 
 /**
@@ -32,20 +32,20 @@ interface Official {
 
 describe('the lab gives the official AutoAttack per-image results on the fixture model', () => {
   const official = JSON.parse(readFileSync(join(DIR, 'official.json'), 'utf8')) as Official;
-  let model: WideResNet;
+  let model: Network;
   let target: AttackTarget;
   let x: tf.Tensor4D;
   let y: Int32Array;
 
   beforeAll(async () => {
     await useWasm();
-    model = WideResNet.fromPreset(official.model, { numClasses: 10, seed: 0 });
-    importWrnSafetensors(model, readFileSync(join(DIR, 'model.safetensors')), 'fixture');
+    model = buildModel(official.model, { numClasses: 10, seed: 0 });
+    importSafetensors(model, readFileSync(join(DIR, 'model.safetensors')), 'fixture');
     const rec = readCifarRecords(readFileSync(join(DIR, 'records.bin')));
     expect(rec.y.length).toBe(official.n);
     x = tf.tensor4d(rec.x, [official.n, 32, 32, 3]);
     y = rec.y;
-    target = undefended(wrnClassifier(model));
+    target = undefended(networkClassifier(model));
   });
   afterAll(() => {
     x.dispose();

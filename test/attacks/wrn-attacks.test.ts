@@ -4,9 +4,9 @@ import { eq4Attack } from '../../src/worker/ml/attacks/adaptive';
 import { apgd } from '../../src/worker/ml/attacks/apgd';
 import { autoAttack } from '../../src/worker/ml/attacks/autoattack';
 import { pgd } from '../../src/worker/ml/attacks/pgd';
-import { type AttackTarget, undefended, wrnClassifier } from '../../src/worker/ml/attacks/target';
+import { type AttackTarget, undefended, networkClassifier } from '../../src/worker/ml/attacks/target';
 import { Trainer } from '../../src/worker/ml/trainer';
-import { WideResNet } from '../../src/worker/ml/wrn';
+import { buildModel, type Network } from '../../src/worker/ml/models';
 import { useWasm } from '../ml/helpers';
 import { tintData } from './tint-data';
 
@@ -17,7 +17,7 @@ const EPOCHS = 4;
 const LR = 0.05;
 
 describe('a small CE-trained WRN falls to PGD and APGD at 8/255', () => {
-  let model: WideResNet;
+  let model: Network;
   let target: AttackTarget;
   let x: tf.Tensor4D;
   let y: tf.Tensor1D;
@@ -25,7 +25,7 @@ describe('a small CE-trained WRN falls to PGD and APGD at 8/255', () => {
 
   beforeAll(async () => {
     await useWasm();
-    model = WideResNet.fromPreset('wrn-10-1', { numClasses: 4, seed: 1 });
+    model = buildModel('wrn-10-1', { numClasses: 4, seed: 1 });
     const trainer = new Trainer(model, { momentum: 0.9, weightDecay: 5e-4, nesterov: false, featureLayer: 0, delta: null });
     const train = tintData(TRAIN, 16, 1);
     const px = 16 * 16 * 3;
@@ -42,7 +42,7 @@ describe('a small CE-trained WRN falls to PGD and APGD at 8/255', () => {
     const val = tintData(N_EVAL, 16, 2);
     x = tf.tensor4d(val.x, [N_EVAL, 16, 16, 3]);
     y = tf.tensor1d(val.y, 'int32');
-    target = undefended(wrnClassifier(model));
+    target = undefended(networkClassifier(model));
     const z = await target.logits(x);
     const pred = tf.argMax(z, 1).dataSync();
     clean = Array.from(pred).filter((p, i) => p === val.y[i]).length / N_EVAL;

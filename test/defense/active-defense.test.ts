@@ -12,13 +12,13 @@ import {
 } from '../../src/worker/ml/defense';
 import { resolveDefenseOptions } from '../../src/shared/registry';
 import { bpda } from '../../src/worker/ml/attacks/defended';
-import { logMeanSoftmax, wrnClassifier } from '../../src/worker/ml/attacks/target';
+import { logMeanSoftmax, networkClassifier } from '../../src/worker/ml/attacks/target';
 import { CancelledError } from '../../src/worker/ml/cancel';
-import type { WideResNet } from '../../src/worker/ml/wrn';
+import type { Network } from '../../src/worker/ml/models';
 import { lcgArray, useWasm } from '../ml/helpers';
 import { trainSmoothModel, valImages } from './fixtures';
 
-let model: WideResNet;
+let model: Network;
 let x: tf.Tensor4D;
 let labels: number[];
 /** Options scaled to this tiny model (see beforeAll). */
@@ -262,7 +262,7 @@ describe('Active Defense (Algorithm 1) on a small feature-smoothing wrn-10-1', (
         return r;
       },
     };
-    const logits = await bpda(spy, wrnClassifier(model), { outerloop: K }).logits(xs, 99);
+    const logits = await bpda(spy, networkClassifier(model), { outerloop: K }).logits(xs, 99);
     expect(seen.length).toBe(K);
     const probs = seen.map((p) => tf.tidy(() => tf.softmax(model.predict(p)).arraySync() as number[][]));
     tf.dispose(seen);
@@ -272,7 +272,7 @@ describe('Active Defense (Algorithm 1) on a small feature-smoothing wrn-10-1', (
       expect(maxAbsDiff(row.map(Math.exp), mean)).toBeLessThan(1e-5);
     });
     // K = 1 under a seed is defendBatch's single run with that seed and ids 0..n-1.
-    const one = await bpda(purifier, wrnClassifier(model)).logits(xs, 7);
+    const one = await bpda(purifier, networkClassifier(model)).logits(xs, 7);
     const out = await defendBatch(model, xs, { ...opts, seed: 7 });
     const p1 = tf.tidy(() => tf.softmax(one).arraySync());
     out.examples.forEach((e, i) => expect(maxAbsDiff(p1[i]!, e.meanProbs)).toBeLessThan(1e-5));

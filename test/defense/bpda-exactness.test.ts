@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { featureLossAndGrad } from '../../src/worker/ml/defense';
-import type { WideResNet } from '../../src/worker/ml/wrn';
+import type { Network } from '../../src/worker/ml/models';
 import { useWasm } from '../ml/helpers';
 import { trainSmoothModel, valImages } from './fixtures';
 
@@ -12,7 +12,7 @@ import { trainSmoothModel, valImages } from './fixtures';
  * d t_{k+1} / d t_k = I - beta * Hessian = I almost everywhere, and the exact
  * gradient with the stopping decisions held fixed equals BPDA's.
  */
-let model: WideResNet;
+let model: Network;
 let x: tf.Tensor4D;
 
 beforeAll(async () => {

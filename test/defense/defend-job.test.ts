@@ -11,8 +11,8 @@ import type { JobContext } from '../../src/worker/jobs/job-context';
 import { MODEL_FILE, STATE_FILE } from '../../src/worker/ml/checkpoint';
 import { type ResolvedAd, resolveDefenseOptions } from '../../src/shared/registry';
 import { defendBatch, featureLossOf } from '../../src/worker/ml/defense';
-import type { WideResNet } from '../../src/worker/ml/wrn';
-import { exportWrnSafetensors } from '../../src/worker/ml/wrn-weights';
+import type { Network } from '../../src/worker/ml/models';
+import { exportSafetensors } from '../../src/worker/ml/models/weights';
 import { useWasm } from '../ml/helpers';
 import { CLASSES, data, SIZE, trainSmoothModel, valImages } from './fixtures';
 
@@ -52,7 +52,7 @@ function recorder(cancelWhen?: (r: { metrics: MetricPoint[]; progressLog: Progre
 /** The fixture's validation split as evaluateDefense reads a split. */
 const valSplit: EvalSplit = { count: data.valCount, numClasses: data.numClasses, height: data.height, width: data.width, batches: (b) => data.valBatches(b) };
 
-let model: WideResNet;
+let model: Network;
 let options: ResolvedAd;
 
 describe('defend jobs (wrn-10-1 feature-smoothing model, wasm)', () => {
@@ -192,7 +192,7 @@ describe('defend jobs (wrn-10-1 feature-smoothing model, wasm)', () => {
   it('loads a checkpoint folder for defending', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'adlab-defend-'));
     try {
-      writeFileSync(join(dir, MODEL_FILE), await exportWrnSafetensors(model));
+      writeFileSync(join(dir, MODEL_FILE), await exportSafetensors(model));
       const state = { version: 1, model: 'wrn-10-1', numClasses: CLASSES, epochsDone: 1, batchesIntoEpoch: 0, step: 8, bestValAcc: null, rng: [1, 2, 3, 4], config: { featureLayer: 0 }, savedAt: '' };
       writeFileSync(join(dir, STATE_FILE), JSON.stringify(state));
       const loaded = await loadCheckpointModel(dir);

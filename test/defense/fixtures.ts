@@ -4,7 +4,7 @@ import type { Batch } from '../../src/shared/train-data';
 import { PAPER_DELTA } from '../../src/worker/ml/losses';
 import { Rng } from '../../src/worker/ml/rng';
 import { Trainer } from '../../src/worker/ml/trainer';
-import { WideResNet } from '../../src/worker/ml/wrn';
+import { buildModel, type Network } from '../../src/worker/ml/models';
 import { syntheticData } from '../ml/synthetic-data';
 
 export const SIZE = 16;
@@ -27,8 +27,8 @@ export function valImages(n: number): { x: tf.Tensor4D; y: number[] } {
  * A wrn-10-1 trained with Eq. 2 (CE + max(L_F, 0.02) at F^0) for a few epochs: a small
  * feature-smoothing model, as in the paper but tiny. A few seconds on wasm.
  */
-export async function trainSmoothModel(epochs = 8, seed = 7): Promise<WideResNet> {
-  const model = WideResNet.fromPreset('wrn-10-1', { numClasses: CLASSES, seed: new Rng(seed) });
+export async function trainSmoothModel(epochs = 8, seed = 7): Promise<Network> {
+  const model = buildModel('wrn-10-1', { numClasses: CLASSES, seed: new Rng(seed) });
   const trainer = new Trainer(model, { momentum: 0.9, weightDecay: 5e-4, nesterov: false, featureLayer: 0, delta: PAPER_DELTA });
   const steps = epochs * Math.ceil(data.trainCount / 16);
   let step = 0;

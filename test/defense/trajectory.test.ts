@@ -2,15 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bpdaTrajectory } from '../../src/worker/ml/attacks/defended';
 import { ceLoss } from '../../src/worker/ml/attacks/losses';
-import { wrnClassifier } from '../../src/worker/ml/attacks/target';
+import { networkClassifier } from '../../src/worker/ml/attacks/target';
 import { resolveDefenseOptions } from '../../src/shared/registry';
 import { type ActiveDefenseOptions, featureLossOf, purify, trajectoryPurifier } from '../../src/worker/ml/defense';
 import { CancelledError } from '../../src/worker/ml/cancel';
-import type { WideResNet } from '../../src/worker/ml/wrn';
+import type { Network } from '../../src/worker/ml/models';
 import { lcgArray, useWasm } from '../ml/helpers';
 import { trainSmoothModel, valImages } from './fixtures';
 
-let model: WideResNet;
+let model: Network;
 let x: tf.Tensor4D;
 let y: tf.Tensor1D;
 let opts: ActiveDefenseOptions;
@@ -117,7 +117,7 @@ describe('Active Defense trajectory for BPDA (wrn-10-1 feature-smoothing model, 
       expect(Math.floor(r.records[0]!.iterations / 8) + 1).toBe(want.iterates.length);
       closeTo([r.records[0]!.finalLf], [want.purifiedLf]);
       tf.dispose([r.purified, ...r.trajectory]);
-      const g = await bpdaTrajectory(purifier, wrnClassifier(model), { seed: 5 }).lossGrad(xi, yi, ceLoss, 1234);
+      const g = await bpdaTrajectory(purifier, networkClassifier(model), { seed: 5 }).lossGrad(xi, yi, ceLoss, 1234);
       closeTo(fingerprint(g.grad), want.grad);
       closeTo([g.loss.dataSync()[0]!], [want.loss]);
       tf.dispose([g.grad, g.loss, g.logits, xi, yi]);
@@ -165,7 +165,7 @@ describe('Active Defense trajectory for BPDA (wrn-10-1 feature-smoothing model, 
   it('gives BPDA a loss and a finite gradient on a batch', async () => {
     const before = tf.memory().numTensors;
     const purifier = trajectoryPurifier(model, opts, 8);
-    const g = await bpdaTrajectory(purifier, wrnClassifier(model), { seed: 5 }).lossGrad(x, y, ceLoss, 1234);
+    const g = await bpdaTrajectory(purifier, networkClassifier(model), { seed: 5 }).lossGrad(x, y, ceLoss, 1234);
     const r = await purifier.purify(x, 1234);
     // The loss is the attack's loss at each row's purified point.
     const want = tf.tidy(() => ceLoss({ x, logits: model.predict(r.purified), y, seed: 1234, features: (t, l) => model.features(t, l) }).dataSync());

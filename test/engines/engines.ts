@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectEngine } from '../../src/worker/engine';
-import { registerFastWasmKernels } from '../../src/worker/ml/kernels';
+import { registerFastWasmKernels } from '../../src/worker/engine/kernels';
 
 /**
  * The engines a conformance case runs on: every one that loads here, cpu first as the

@@ -1,15 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GpuAdapterReport } from '../../src/shared/engine';
 import { parseTrainConfig } from '../../src/shared/train-config';
-import { largestActivationBytes, rowsThatFit, setActiveGpu } from '../../src/worker/gpu/device-limits';
-import { checkTrainBudget } from '../../src/worker/jobs/memory-budget';
+import { deviceLimits } from '../../src/worker/jobs/device';
+import { checkTrainBudget, maxTrainBatch } from '../../src/worker/jobs/memory-budget';
 import { resolveDefenseOptions } from '../../src/shared/registry';
 import { defendBatch } from '../../src/worker/ml/defense';
 import { Rng } from '../../src/worker/ml/rng';
-import { WideResNet } from '../../src/worker/ml/wrn';
+import { activationBytesPerImage, buildModel, modelSpec, rowsThatFit } from '../../src/worker/ml/models';
 
-const wasm = { engine: 'wasm' as const };
+const wasm = deviceLimits({ engine: 'wasm' });
 const gpu = (bytes: number): GpuAdapterReport => ({
   vendor: 'v', architecture: 'a', device: '', description: 'test GPU', software: false, maxBufferSize: 2 ** 40, maxStorageBufferBindingSize: bytes,
 });
@@ -25,42 +25,50 @@ describe('wasm heap budget for training', () => {
   it('lets what fits through, and engines without a known limit decide for themselves', () => {
     expect(() => checkTrainBudget(parseTrainConfig({ datasetId: 'd', model: 'wrn-28-10', batchSize: 16, accumulate: 4 }), wasm)).not.toThrow();
     expect(() => checkTrainBudget(parseTrainConfig({ datasetId: 'd', model: 'wrn-16-4', batchSize: 256 }), wasm)).not.toThrow();
-    expect(() => checkTrainBudget(parseTrainConfig({ datasetId: 'd', model: 'wrn-28-10', batchSize: 128 }), { engine: 'tfjs-node-gpu' })).not.toThrow();
+    expect(() => checkTrainBudget(parseTrainConfig({ datasetId: 'd', model: 'wrn-28-10', batchSize: 128 }), deviceLimits({ engine: 'tfjs-node-gpu' }))).not.toThrow();
   });
 });
 
 describe('GPU adapter limits', () => {
-  afterEach(() => setActiveGpu(null));
+  it('reads the limit on one tensor from the engine report, for webgpu only', () => {
+    expect(deviceLimits({ engine: 'webgpu', gpu: { ...gpu(LAVAPIPE_BINDING), maxBufferSize: 2 ** 26 } })).toEqual({ engine: 'webgpu', maxTensorBytes: 2 ** 26 });
+    expect(deviceLimits({ engine: 'webgpu', gpu: gpu(LAVAPIPE_BINDING) }).maxTensorBytes).toBe(LAVAPIPE_BINDING);
+    expect(deviceLimits({ engine: 'webgpu' }).maxTensorBytes).toBeNull(); // limits not reported
+    expect(deviceLimits({ engine: 'wasm', gpu: gpu(LAVAPIPE_BINDING) }).maxTensorBytes).toBeNull();
+  });
 
-  it('sizes the largest activation: group 1 at full resolution for CIFAR', () => {
+  it('sizes the largest activation of each family: the widest full-resolution map for CIFAR', () => {
     // wrn-28-10: widths 16, 160, 320, 640; 32x32: max(16*1024, 160*1024, 320*256, 640*64) = 163,840 floats.
-    expect(largestActivationBytes([16, 160, 320, 640], 32, 32)).toBe(655_360);
+    const wrn = modelSpec('wrn-28-10', 10);
+    expect(activationBytesPerImage(wrn, 32, 32)).toBe(655_360);
     // 7x7 input: group 3 at stride 4 is ceil(7/4)^2 = 4 pixels; group 1 still 49 * 160.
-    expect(largestActivationBytes([16, 160, 320, 640], 7, 7)).toBe(4 * 49 * 160);
-    expect(rowsThatFit([16, 160, 320, 640], 32, 32, LAVAPIPE_BINDING)).toBe(204); // floor(134217728 / 655360)
-    expect(rowsThatFit([16, 160, 320, 640], 32, 32, null)).toBeNull();
+    expect(activationBytesPerImage(wrn, 7, 7)).toBe(4 * 49 * 160);
+    expect(rowsThatFit(655_360, LAVAPIPE_BINDING)).toBe(204); // floor(134217728 / 655360)
+    expect(rowsThatFit(655_360, null)).toBeNull();
+    // preactresnet-18: the stem and layer1 are 64 channels at 32x32 = 65,536 floats; layer4 512 x 4x4 = 8,192.
+    expect(activationBytesPerImage(modelSpec('preactresnet-18', 10), 32, 32)).toBe(262_144);
+    expect(maxTrainBatch('preactresnet-18', deviceLimits({ engine: 'webgpu', gpu: gpu(LAVAPIPE_BINDING) }))).toBe(512);
   });
 
   it('refuses a training batch whose activation exceeds one GPU buffer, naming the batch that fits', () => {
     const c = parseTrainConfig({ datasetId: 'd', model: 'wrn-28-10', batchSize: 256, accumulate: 2 });
-    expect(() => checkTrainBudget(c, { engine: 'webgpu', gpu: gpu(LAVAPIPE_BINDING) })).toThrow(
+    expect(() => checkTrainBudget(c, deviceLimits({ engine: 'webgpu', gpu: gpu(LAVAPIPE_BINDING) }))).toThrow(
       /wrn-28-10 at batch 256 needs a 160 MiB activation, more than this GPU binds in one buffer \(128 MiB, maxStorageBufferBindingSize\) \(at most 204\); train with batch 204 and accumulate 3 for the same effective batch of 612/,
     );
-    expect(() => checkTrainBudget(parseTrainConfig({ datasetId: 'd', model: 'wrn-28-10', batchSize: 204 }), { engine: 'webgpu', gpu: gpu(LAVAPIPE_BINDING) })).not.toThrow();
-    expect(() => checkTrainBudget(c, { engine: 'webgpu', gpu: gpu(2 ** 31) })).not.toThrow();
+    expect(() => checkTrainBudget(parseTrainConfig({ datasetId: 'd', model: 'wrn-28-10', batchSize: 204 }), deviceLimits({ engine: 'webgpu', gpu: gpu(LAVAPIPE_BINDING) }))).not.toThrow();
+    expect(() => checkTrainBudget(c, deviceLimits({ engine: 'webgpu', gpu: gpu(2 ** 31) }))).not.toThrow();
   });
 
   it('cuts Active Defense rows to what one buffer holds, without changing any result', async () => {
     await tf.setBackend('cpu');
-    const model = WideResNet.fromPreset('wrn-10-1', { numClasses: 10, seed: new Rng(1) });
+    const model = buildModel('wrn-10-1', { numClasses: 10, seed: new Rng(1) });
     const x = tf.tensor4d(new Rng(2).uniform(3 * 8 * 8 * 3, 0, 1), [3, 8, 8, 3]);
     const options = resolveDefenseOptions({ deltaTilde: 0, maxIters: 2, outerloop: 2 });
     try {
       const whole = await defendBatch(model, x, options);
       // wrn-10-1 at 8x8: 16 * 64 floats = 4 KiB per row; a 9 KiB buffer holds 2 of the 6 rows.
-      setActiveGpu(gpu(9 * 1024));
       const passes: number[] = [];
-      const cut = await defendBatch(model, x, options, { hooks: { onPass: (p) => void passes.push(p.total) } });
+      const cut = await defendBatch(model, x, options, { maxTensorBytes: 9 * 1024, hooks: { onPass: (p) => void passes.push(p.total) } });
       expect(new Set(passes)).toEqual(new Set([2])); // every purify call got 2 rows
       expect(cut.examples.map((e) => e.prediction)).toEqual(whole.examples.map((e) => e.prediction));
       expect(cut.examples.map((e) => e.runs.map((r) => r.record.finalLf))).toEqual(whole.examples.map((e) => e.runs.map((r) => r.record.finalLf)));

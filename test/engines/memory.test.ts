@@ -5,7 +5,7 @@ import { type FeatureModel, purify } from '../../src/worker/ml/defense';
 import { PAPER_DELTA } from '../../src/worker/ml/losses';
 import { Rng } from '../../src/worker/ml/rng';
 import { Trainer } from '../../src/worker/ml/trainer';
-import { WideResNet } from '../../src/worker/ml/wrn';
+import { buildModel } from '../../src/worker/ml/models';
 import { REQUIRE_WEBGPU, enginesUnderTest, onEngine } from './engines';
 
 /**
@@ -73,7 +73,7 @@ for (const e of engines) {
     it("Active Defense reads back once per pass (each row's L_F) and nothing else", async () => {
       if (e.missing) throw new Error(`ADLAB_REQUIRE_WEBGPU=1 but the webgpu engine did not start: ${e.missing}`);
       await onEngine(e.backend, async () => {
-        const model = WideResNet.fromPreset('wrn-10-1', { numClasses: 10, seed: new Rng(1) });
+        const model = buildModel('wrn-10-1', { numClasses: 10, seed: new Rng(1) });
         const x = tf.tensor4d(new Rng(6).uniform(4 * 8 * 8 * 3, 0, 1), [4, 8, 8, 3]);
         const backend = tf.engine().backend as tf.KernelBackend;
         const read = backend.read.bind(backend);
@@ -99,7 +99,7 @@ for (const e of engines) {
     it('30 training steps of wrn-10-1 leave memory where the first steps left it', async () => {
       if (e.missing) throw new Error(`ADLAB_REQUIRE_WEBGPU=1 but the webgpu engine did not start: ${e.missing}`);
       await onEngine(e.backend, async () => {
-        const model = WideResNet.fromPreset('wrn-10-1', { numClasses: 10, seed: new Rng(1) });
+        const model = buildModel('wrn-10-1', { numClasses: 10, seed: new Rng(1) });
         const trainer = new Trainer(model, { momentum: 0.9, weightDecay: 5e-4, nesterov: false, featureLayer: 0, delta: PAPER_DELTA });
         const x = tf.tensor4d(new Rng(2).uniform(2 * 32 * 32 * 3, 0, 1), [2, 32, 32, 3]);
         const y = tf.tensor1d([1, 7], 'int32');

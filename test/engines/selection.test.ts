@@ -3,9 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { describeEngineReport, type EngineReport } from '../../src/shared/engine';
 import { selectEngine } from '../../src/worker/engine';
-import { engineOptionsFromEnv } from '../../src/worker/engine-env';
-import { adapterReport, importModule, installWebGpu, isSoftwareAdapter, type ModuleLoader } from '../../src/worker/gpu/webgpu-adapter';
-import { registerFastWasmKernels } from '../../src/worker/ml/kernels';
+import { engineOptionsFromEnv } from '../../src/worker/engine/env';
+import { adapterReport, importModule, installWebGpu, isSoftwareAdapter, type ModuleLoader } from '../../src/worker/engine/webgpu';
+import { registerFastWasmKernels } from '../../src/worker/engine/kernels';
 import { REQUIRE_WEBGPU } from './engines';
 
 /** An install without the optional packages: the loader fails as Node does for a missing package. */
@@ -15,12 +15,18 @@ const missingWebgpu: ModuleLoader = async (specifier) => {
   throw err;
 };
 
-/** Dawn's binding with a given adapter (or none), for selection logic without a GPU. */
+/** Dawn's binding with a given adapter (or none) and one of its globals, for selection logic without a GPU. */
 function fakeDawn(adapter: object | null): ModuleLoader {
   return async (specifier) => {
-    if (specifier === 'webgpu') return { create: () => ({ requestAdapter: async () => adapter }), globals: {} };
+    if (specifier === 'webgpu') return { create: () => ({ requestAdapter: async () => adapter }), globals: { GPUBufferUsage: { STORAGE: 128 } } };
     throw new Error(`unexpected import of '${specifier}'`);
   };
+}
+
+/** What Dawn's set-up puts on globalThis, as a test sees it. */
+function webGpuGlobals(): { gpu: unknown; usage: unknown } {
+  const g = globalThis as { navigator?: { gpu?: unknown }; GPUBufferUsage?: unknown };
+  return { gpu: g.navigator?.gpu, usage: g.GPUBufferUsage };
 }
 
 const LAVAPIPE = {
@@ -51,22 +57,29 @@ describe('engine selection', () => {
     expect(report.attempts[0]).toMatchObject({ engine: 'webgpu', ok: false, reason: expect.stringMatching(/Cannot find package 'webgpu'/) });
   });
 
-  it('no adapter at all (no Vulkan/Metal/D3D12 device) is a recorded failure', async () => {
+  it('no adapter at all (no Vulkan/Metal/D3D12 device) is a recorded failure that leaves no WebGPU globals', async () => {
+    const before = webGpuGlobals();
     const report = await selectEngine({ ...wasmOnly, loadModule: fakeDawn(null) });
     expect(report.engine).toBe('wasm');
     expect(report.attempts.find((a) => a.engine === 'webgpu')!.reason).toMatch(/no WebGPU adapter/);
+    expect(webGpuGlobals()).toEqual(before);
   });
 
-  it('skips a software adapter by default, naming it, before loading the tfjs backend', async () => {
+  it('skips a software adapter by default, naming it, before loading the tfjs backend, and takes its globals out again', async () => {
+    const before = webGpuGlobals();
+    expect(before.usage).toBeUndefined();
     // fakeDawn throws on any other import: reaching '@tensorflow/tfjs-backend-webgpu' would fail differently.
     const report = await selectEngine({ ...wasmOnly, loadModule: fakeDawn(LAVAPIPE) });
     expect(report.engine).toBe('wasm');
     expect(report.attempts.find((a) => a.engine === 'webgpu')!.reason).toMatch(/software adapter 'llvmpipe: Mesa 25.0.7' skipped: slower than wasm \(ADLAB_ENGINE=webgpu forces it\)/);
+    expect(webGpuGlobals()).toEqual(before);
   });
 
-  it('a hardware adapter goes on to load the tfjs backend', async () => {
+  it('a hardware adapter goes on to load the tfjs backend; when that fails, the globals go too', async () => {
+    const before = webGpuGlobals();
     const report = await selectEngine({ ...wasmOnly, loadModule: fakeDawn(H200) });
     expect(report.attempts.find((a) => a.engine === 'webgpu')!.reason).toMatch(/unexpected import of '@tensorflow\/tfjs-backend-webgpu'/);
+    expect(webGpuGlobals()).toEqual(before);
   });
 
   it('ADLAB_ENGINE=webgpu is accepted and forces software adapters', () => {
@@ -79,15 +92,19 @@ describe('engine selection', () => {
 describe('Dawn set-up', () => {
   it('gives Dawn a private XDG_RUNTIME_DIR when there is none, and puts navigator.gpu in place', async () => {
     const env: NodeJS.ProcessEnv = {};
-    const adapter = await installWebGpu(fakeDawn(H200), env);
-    expect(adapter).toBe(H200);
+    const before = webGpuGlobals();
+    const installed = await installWebGpu(fakeDawn(H200), env);
+    expect(installed.adapter).toBe(H200);
     if (process.platform === 'linux') {
       expect(env.XDG_RUNTIME_DIR).toMatch(/adlab-xdg-\d+$/);
       expect(statSync(env.XDG_RUNTIME_DIR!).mode & 0o777).toBe(0o700);
     }
-    expect((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu).toBeDefined();
+    expect(webGpuGlobals().gpu).toBeDefined();
+    expect(webGpuGlobals().usage).toEqual({ STORAGE: 128 });
+    installed.uninstall();
+    expect(webGpuGlobals()).toEqual(before);
     const kept = { XDG_RUNTIME_DIR: '/run/user/1000' };
-    await installWebGpu(fakeDawn(H200), kept);
+    (await installWebGpu(fakeDawn(H200), kept)).uninstall();
     expect(kept.XDG_RUNTIME_DIR).toBe('/run/user/1000');
   });
 });

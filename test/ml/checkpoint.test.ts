@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, saveCheckpoint, STATE_FILE } from '../../src/worker/ml/checkpoint';
 import { Rng } from '../../src/worker/ml/rng';
 import { Trainer } from '../../src/worker/ml/trainer';
-import { WideResNet } from '../../src/worker/ml/wrn';
+import { buildModel } from '../../src/worker/ml/models';
 import { useWasm } from './helpers';
 import { syntheticData } from './synthetic-data';
 
@@ -33,7 +33,7 @@ describe('checkpoints', () => {
 
   it('restore weights, BN state, momentum and rng: the next step matches exactly', async () => {
     const rng = new Rng(11);
-    const a = new Trainer(WideResNet.fromPreset('wrn-10-1', { numClasses: 3, seed: rng }), OPTS);
+    const a = new Trainer(buildModel('wrn-10-1', { numClasses: 3, seed: rng }), OPTS);
     await steps(a, 0);
     const path = await saveCheckpoint(join(dir, 'last'), a.model, a.optimizer, {
       model: 'wrn-10-1', numClasses: 3, epochsDone: 1, batchesIntoEpoch: 0, step: 3, bestValAcc: 0.5, rng: rng.state(), config: {},
@@ -43,7 +43,7 @@ describe('checkpoints', () => {
       model: 'wrn-10-1', numClasses: 3, epochsDone: 1, batchesIntoEpoch: 0, step: 3, bestValAcc: 0.5, rng: rng.state(), config: {},
     });
 
-    const b = new Trainer(WideResNet.fromPreset('wrn-10-1', { numClasses: 3, seed: 999 }), OPTS);
+    const b = new Trainer(buildModel('wrn-10-1', { numClasses: 3, seed: 999 }), OPTS);
     const state = await loadCheckpoint(path, b.model, b.optimizer);
     expect(state).toMatchObject({ epochsDone: 1, step: 3, bestValAcc: 0.5 });
     expect(Rng.fromState(state.rng).nextUint32()).toBe(rng.nextUint32());
@@ -62,8 +62,8 @@ describe('checkpoints', () => {
   });
 
   it('refuses a checkpoint for another class count or a damaged state file', async () => {
-    const t = new Trainer(WideResNet.fromPreset('wrn-10-1', { numClasses: 3, seed: 0 }), OPTS);
-    const other = new Trainer(WideResNet.fromPreset('wrn-10-1', { numClasses: 5, seed: 0 }), OPTS);
+    const t = new Trainer(buildModel('wrn-10-1', { numClasses: 3, seed: 0 }), OPTS);
+    const other = new Trainer(buildModel('wrn-10-1', { numClasses: 5, seed: 0 }), OPTS);
     await expect(loadCheckpoint(join(dir, 'last'), other.model, other.optimizer)).rejects.toThrow(/for 3 classes, the model has 5/);
     await expect(loadCheckpoint(join(dir, 'nope'), t.model, t.optimizer)).rejects.toThrow(/cannot read state.json/);
     writeFileSync(join(dir, 'last', STATE_FILE), '{"version": 1, "epochsDone": -1');

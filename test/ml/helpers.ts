@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { registerFastWasmKernels } from '../../src/worker/ml/kernels';
+import { registerFastWasmKernels } from '../../src/worker/engine/kernels';
 import { selectEngine } from '../../src/worker/engine';
 
 /**

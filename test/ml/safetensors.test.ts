@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '../../src/worker/ml/safetensors';
-import { WideResNet } from '../../src/worker/ml/wrn';
-import { exportWrnSafetensors, importWrnSafetensors } from '../../src/worker/ml/wrn-weights';
+import { buildModel, type Network } from '../../src/worker/ml/models';
+import { exportSafetensors, importSafetensors } from '../../src/worker/ml/models/weights';
 import { lcgArray, useWasm } from './helpers';
 
 function handMade(header: object, data: number[]): Uint8Array {
@@ -49,10 +49,10 @@ describe('safetensors format', () => {
 });
 
 describe('WideResNet weights as RobustBench safetensors', () => {
-  let model: WideResNet;
+  let model: Network;
   beforeAll(async () => {
     await useWasm();
-    model = WideResNet.fromPreset('wrn-10-1', { numClasses: 10, seed: 1 });
+    model = buildModel('wrn-10-1', { numClasses: 10, seed: 1 });
     // Non-trivial BN statistics and counters, so they are part of what must round-trip.
     tf.tidy(() => {
       model.param('block2.layer.0.bn2.running_mean').assign(tf.tensor1d(lcgArray(32, 3)));
@@ -63,7 +63,7 @@ describe('WideResNet weights as RobustBench safetensors', () => {
   afterAll(() => model.dispose());
 
   it('exports PyTorch layouts: OIHW convs, [out,in] fc, I64 num_batches_tracked', async () => {
-    const { tensors, metadata } = decodeSafetensors(await exportWrnSafetensors(model));
+    const { tensors, metadata } = decodeSafetensors(await exportSafetensors(model));
     expect(metadata.architecture).toBe('WideResNet-10-1');
     const conv = tensors.get('block2.layer.0.conv1.weight')!;
     expect(conv.shape).toEqual([32, 16, 3, 3]);
@@ -81,10 +81,10 @@ describe('WideResNet weights as RobustBench safetensors', () => {
   });
 
   it('export then import gives bit-identical logits', async () => {
-    const other = WideResNet.fromPreset('wrn-10-1', { numClasses: 10, seed: 99 });
+    const other = buildModel('wrn-10-1', { numClasses: 10, seed: 99 });
     const x = tf.tensor4d(lcgArray(2 * 32 * 32 * 3, 5), [2, 32, 32, 3]);
     const before = tf.tidy(() => Array.from(other.predict(x).dataSync()));
-    importWrnSafetensors(other, await exportWrnSafetensors(model));
+    importSafetensors(other, await exportSafetensors(model));
     const ours = tf.tidy(() => Array.from(model.predict(x).dataSync()));
     const theirs = tf.tidy(() => Array.from(other.predict(x).dataSync()));
     expect(theirs).not.toEqual(before);
@@ -95,15 +95,15 @@ describe('WideResNet weights as RobustBench safetensors', () => {
   });
 
   it('names the problem on mismatched weights and leaves the model untouched', async () => {
-    const wide = WideResNet.fromPreset('wrn-16-1', { numClasses: 10, seed: 0 });
-    const bytes = await exportWrnSafetensors(wide);
+    const wide = buildModel('wrn-16-1', { numClasses: 10, seed: 0 });
+    const bytes = await exportSafetensors(wide);
     wide.dispose();
-    const target = WideResNet.fromPreset('wrn-10-1', { numClasses: 10, seed: 7 });
+    const target = buildModel('wrn-10-1', { numClasses: 10, seed: 7 });
     const w0 = target.param('conv1.weight').dataSync().slice();
-    expect(() => importWrnSafetensors(target, bytes, 'w.safetensors')).toThrow(/w.safetensors: unexpected tensors for WideResNet-10-1.*block1.layer.1/);
-    const hundred = WideResNet.fromPreset('wrn-10-1', { numClasses: 100, seed: 0 });
-    const hundredBytes = await exportWrnSafetensors(hundred);
-    expect(() => importWrnSafetensors(target, hundredBytes)).toThrow(/'fc.weight' has shape \[100,64\].*needs \[10,64\]/);
+    expect(() => importSafetensors(target, bytes, 'w.safetensors')).toThrow(/w.safetensors: unexpected tensors for WideResNet-10-1.*block1.layer.1/);
+    const hundred = buildModel('wrn-10-1', { numClasses: 100, seed: 0 });
+    const hundredBytes = await exportSafetensors(hundred);
+    expect(() => importSafetensors(target, hundredBytes)).toThrow(/'fc.weight' has shape \[100,64\].*needs \[10,64\]/);
     hundred.dispose();
     expect(target.param('conv1.weight').dataSync()).toEqual(w0);
     target.dispose();

@@ -2,14 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type BnBatchStats, disposeBnStats } from '../../src/worker/ml/batchnorm';
 import { trainingLoss } from '../../src/worker/ml/losses';
-import { WideResNet } from '../../src/worker/ml/wrn';
+import { buildModel } from '../../src/worker/ml/models';
 import { lcgArray, onBackend, relError, useWasm } from './helpers';
 
 describe('whole-model training gradient: wasm + fast kernels vs cpu', () => {
   beforeAll(useWasm);
 
   it('every parameter gradient of Eq. 2 agrees (rel. L2 < 1e-4)', async () => {
-    const model = WideResNet.fromPreset('wrn-10-1', { numClasses: 4, seed: 8 });
+    const model = buildModel('wrn-10-1', { numClasses: 4, seed: 8 });
     const xs = lcgArray(3 * 16 * 16 * 3, 21).map((v) => (v + 1) / 2);
     const grads = () => tf.tidy(() => {
       const x = tf.tensor4d(xs, [3, 16, 16, 3]);

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MODEL_PRESETS } from '../../src/shared/train-config';
+import { MODEL_PRESETS, MODELS } from '../../src/shared/models';
 import { type BnBatchStats, commitBnStats } from '../../src/worker/ml/batchnorm';
-import { WideResNet } from '../../src/worker/ml/wrn';
-import { countTrainable, PRESET_SIZES, trainableClosedForm, wrnSpec } from '../../src/worker/ml/wrn-spec';
+import { buildModel, type Network } from '../../src/worker/ml/models';
+import { countTrainable } from '../../src/worker/ml/models';
+import { trainableClosedForm, wrnSpec } from '../../src/worker/ml/models/wideresnet';
 import { lcgArray, useWasm } from './helpers';
 
 describe('WideResNet spec', () => {
@@ -13,7 +14,9 @@ describe('WideResNet spec', () => {
 
   it('every preset matches the closed form, for 10 and 100 classes', () => {
     for (const preset of MODEL_PRESETS) {
-      const { depth, widen } = PRESET_SIZES[preset];
+      const a = MODELS[preset].architecture;
+      if (a.family !== 'wideresnet') continue;
+      const { depth, widen } = a;
       for (const k of [10, 100]) expect(countTrainable(wrnSpec(depth, widen, k))).toBe(trainableClosedForm(depth, widen, k));
     }
     // An independent hand count for wrn-10-1 (one block per group, widths 16/32/64, 10 classes):
@@ -29,16 +32,16 @@ describe('WideResNet spec', () => {
       'bn1.running_var', 'fc.weight', 'fc.bias']) expect(names).toContain(n);
     expect(wrnSpec(10, 1, 10).params.map((p) => p.name)).not.toContain('block1.layer.0.convShortcut.weight');
     expect(() => wrnSpec(12, 1, 10)).toThrow(/6n\+4/);
-    expect(() => WideResNet.fromPreset('wrn-99-9', { numClasses: 10, seed: 0 })).toThrow(/unknown model preset/);
+    expect(() => buildModel('wrn-99-9', { numClasses: 10, seed: 0 })).toThrow(/unknown model preset/);
   });
 });
 
 describe('WideResNet on wasm', () => {
-  let model: WideResNet;
+  let model: Network;
   let x: tf.Tensor4D;
   beforeAll(async () => {
     await useWasm();
-    model = WideResNet.fromPreset('wrn-10-1', { numClasses: 10, seed: 3 });
+    model = buildModel('wrn-10-1', { numClasses: 10, seed: 3 });
     x = tf.tensor4d(lcgArray(2 * 32 * 32 * 3, 5).map((v) => (v + 1) / 2), [2, 32, 32, 3]);
   });
   afterAll(() => {
@@ -69,9 +72,9 @@ describe('WideResNet on wasm', () => {
   });
 
   it('initialises deterministically per seed with RobustBench statistics', () => {
-    const same = WideResNet.fromPreset('wrn-10-1', { numClasses: 10, seed: 3 });
-    const other = WideResNet.fromPreset('wrn-10-1', { numClasses: 10, seed: 4 });
-    const w = (m: WideResNet, n: string) => m.param(n).dataSync() as Float32Array;
+    const same = buildModel('wrn-10-1', { numClasses: 10, seed: 3 });
+    const other = buildModel('wrn-10-1', { numClasses: 10, seed: 4 });
+    const w = (m: Network, n: string) => m.param(n).dataSync() as Float32Array;
     expect(w(same, 'block3.layer.0.conv1.weight')).toEqual(w(model, 'block3.layer.0.conv1.weight'));
     expect(w(other, 'block3.layer.0.conv1.weight')).not.toEqual(w(model, 'block3.layer.0.conv1.weight'));
     // kaiming normal, fan_out: std = sqrt(2 / (3*3*64)) for block3's 64-channel convs
@@ -96,7 +99,7 @@ describe('WideResNet on wasm', () => {
   });
 
   it('training-mode BN normalises with batch stats and updates running stats as PyTorch', () => {
-    const m = WideResNet.fromPreset('wrn-10-1', { numClasses: 10, seed: 1 });
+    const m = buildModel('wrn-10-1', { numClasses: 10, seed: 1 });
     const stats: BnBatchStats[] = [];
     const stem = tf.tidy(() => tf.conv2d(x, m.param('conv1.weight') as tf.Tensor4D, 1, 1));
     const mean = tf.tidy(() => tf.mean(stem, [0, 1, 2]).dataSync());

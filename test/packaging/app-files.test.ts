@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { electronSqliteBinding, userDataDir } from '../../src/main/electron/native';
 import { appFiles, dawnNodeSegments, UNPACKED_FILES, WASM_BINARIES } from '../../src/platform/app-files';
-import { engineFiles } from '../../src/worker/engine-env';
+import { engineFiles } from '../../src/worker/engine/env';
 import { REPO_ROOT } from '../support/paths';
 
 /**

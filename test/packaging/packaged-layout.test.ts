@@ -5,7 +5,7 @@ import { listPackage } from '@electron/asar';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { appFiles, dawnNodeSegments, UNPACKED_FILES, WASM_BINARIES, type AppFiles } from '../../src/platform/app-files';
 import { selectEngine } from '../../src/worker/engine';
-import { engineFiles } from '../../src/worker/engine-env';
+import { engineFiles } from '../../src/worker/engine/env';
 import { packApp } from '../support/pack-app';
 
 /**

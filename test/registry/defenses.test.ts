@@ -44,10 +44,11 @@ describe('Active Defense presets and defaults (one table)', () => {
     expect(() => resolveDefenseOptions({ sigma: -1 })).toThrow(/'sigma' must be a finite number >= 0, got -1/);
     expect(() => resolveDefenseOptions({ beta: NaN })).toThrow(/'beta'/);
     expect(() => resolveDefenseOptions({ maxIters: 2.5 })).toThrow(/'maxIters' must be an integer >= 0/);
-    expect(() => resolveDefenseOptions({ featureLayer: 3 })).toThrow(/'featureLayer' must be 0, 1 or 2, got 3/);
+    expect(() => resolveDefenseOptions({ featureLayer: 4 })).toThrow(/'featureLayer' must be an integer in 0..3, got 4/);
+    expect(() => resolveDefenseOptions({ featureLayer: 1.5 })).toThrow(/'featureLayer' must be an integer in 0..3, got 1.5/);
     expect(() => resolveDefenseOptions({ outerloop: 0 })).toThrow(/'outerloop' must be an integer >= 1/);
     expect(() => resolveDefenseOptions({ seed: -3 })).toThrow(/'seed'/);
-    expect(() => resolveAdFor(adOptionsSchema.parse({}), { featureLayer: 4, seed: 0 })).toThrow(/'featureLayer' must be 0, 1 or 2, got 4/);
+    expect(() => resolveAdFor(adOptionsSchema.parse({}), { featureLayer: 4, seed: 0 })).toThrow(/'featureLayer' must be an integer in 0..3, got 4/);
     expect(() => adOptionsSchema.parse({ preset: 'cifar10-smooth' })).toThrow(/preset/);
   });
 

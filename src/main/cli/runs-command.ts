@@ -15,7 +15,7 @@ adlab runs resume <id>
 adlab runs export-weights <id> --out model.safetensors [--checkpoint best|last]
       RobustBench parameter names and PyTorch layouts: load_state_dict after safetensors.torch.load_file
 adlab runs import-weights <file.safetensors> --dataset <id|name> --model <preset> [--name N] [--feature-layer L] [--delta X|off]
-      a RobustBench WideResNet (converted with safetensors.torch.save_file) as a run to evaluate and defend`;
+      a RobustBench WideResNet or PreActResNet-18 (converted with safetensors.torch.save_file) as a run to evaluate and defend`;
 
 function fmt(v: number | null | undefined, digits = 4): string {
   return v === null || v === undefined ? '-' : v.toFixed(digits);

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { RunSummary } from '../../shared/runs';
+import { featureLayerCount, MODEL_PRESETS, modelPresetsText } from '../../shared/models';
 import { trainConfigSchema, type TrainConfigInput } from '../../shared/train-config';
 import type { LabHost } from '../lab/lab-host';
 import { formatSeconds, numberOption, parseOptions, UsageError, type CliIo } from './context';
@@ -8,14 +9,21 @@ import { describeEngineReport } from '../../shared/engine';
 
 export const TRAIN_HELP = `adlab train --dataset <id|name|path> [options]
   --dataset        a dataset id or name, or an archive/folder to import first
-  --model          wrn-10-1 | wrn-16-1 | wrn-16-4 | wrn-28-10 | wrn-34-10   (default wrn-16-1)
+  --model          ${modelPresetsText()}   (default ${trainConfigSchema.shape.model.parse(undefined)})
   --subset N       training images to use (0 = all; default 0)
   --val-size N     images held out for validation (default 500)
   --epochs N  --batch-size N  --accumulate N  --lr X  --schedule cosine|step|constant  --warmup E
   --delta X|off    delta of Eq. 2 (paper 0.02); 'off' trains plain CE
-  --feature-layer L   F^l measured by the feature loss (0..2, paper 0)
+  --feature-layer L   F^l measured by the feature loss (the output of group l: ${featureLayerRanges()}; paper 0)
   --no-augment     no crop/flip augmentation
   --nesterov  --momentum X  --weight-decay X  --seed N  --name TEXT`;
+
+/** "0..2 for wrn-*, 0..3 for preactresnet-18": each model's feature layers, grouped by range. */
+function featureLayerRanges(): string {
+  const byRange = new Map<number, string[]>();
+  for (const m of MODEL_PRESETS) byRange.set(featureLayerCount(m), [...(byRange.get(featureLayerCount(m)) ?? []), m]);
+  return [...byRange].map(([n, models]) => `0..${n - 1} for ${models.every((m) => m.startsWith('wrn-')) ? 'wrn-*' : models.join(', ')}`).join(', ');
+}
 
 /** Resolve --dataset: an existing dataset, or a path to import now. */
 async function datasetId(host: LabHost, io: CliIo, ref: string): Promise<string> {

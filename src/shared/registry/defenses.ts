@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_FEATURE_LAYER } from '../models';
 import { type Cited, lab, paper } from './cite';
 
 /**
@@ -131,7 +132,8 @@ export function checkResolvedAd(o: ResolvedAd): void {
   if (!(Number.isFinite(o.beta) && o.beta >= 0)) bad('beta', 'a finite number >= 0', o.beta);
   if (!(Number.isFinite(o.deltaTilde) && o.deltaTilde >= 0)) bad('deltaTilde', 'a finite number >= 0', o.deltaTilde);
   if (!(Number.isInteger(o.maxIters) && o.maxIters >= 0)) bad('maxIters', 'an integer >= 0', o.maxIters);
-  if (![0, 1, 2].includes(o.featureLayer)) bad('featureLayer', '0, 1 or 2', o.featureLayer);
+  // The model's own range (3 layers for a WideResNet, 4 for PreActResNet-18) is checked where it runs the features.
+  if (!(Number.isInteger(o.featureLayer) && o.featureLayer >= 0 && o.featureLayer <= MAX_FEATURE_LAYER)) bad('featureLayer', `an integer in 0..${MAX_FEATURE_LAYER}`, o.featureLayer);
   if (typeof o.clip !== 'boolean') bad('clip', 'true or false', o.clip);
   if (!(Number.isInteger(o.outerloop) && o.outerloop >= 1)) bad('outerloop', 'an integer >= 1', o.outerloop);
   if (!(Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffffffff)) bad('seed', 'an integer in [0, 2^32)', o.seed);

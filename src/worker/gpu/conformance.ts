@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { apgd, bpda, ceLoss, eot, undefended, wrnClassifier } from '../ml/attacks';
+import { apgd, bpda, ceLoss, eot, undefended, networkClassifier } from '../ml/attacks';
 import { loadCheckpoint, saveCheckpoint } from '../ml/checkpoint';
 import { resolveDefenseOptions } from '../../shared/registry';
 import { activeDefensePurifier, featureLossAndGrad, purify } from '../ml/defense';
@@ -10,7 +10,7 @@ import { PAPER_DELTA } from '../ml/losses';
 import { Sgd } from '../ml/optim';
 import { Rng } from '../ml/rng';
 import { Trainer } from '../ml/trainer';
-import { WideResNet } from '../ml/wrn';
+import { buildModel, type Network } from '../ml/models';
 
 /**
  * Engine conformance: the same small cases on any engine, compared with the cpu backend.
@@ -31,8 +31,8 @@ export interface ConformanceCase {
 const N = 2;
 const CLASSES = 10;
 
-function model(seed = 1): WideResNet {
-  return WideResNet.fromPreset('wrn-10-1', { numClasses: CLASSES, seed: new Rng(seed) });
+function model(seed = 1): Network {
+  return buildModel('wrn-10-1', { numClasses: CLASSES, seed: new Rng(seed) });
 }
 
 function images(n = N, seed = 2): tf.Tensor4D {
@@ -127,7 +127,7 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
       const x = images();
       const y = labels();
       try {
-        const res = await apgd(undefended(wrnClassifier(m)), x, y, { eps: 8 / 255, nIter: 1, seed: 5 });
+        const res = await apgd(undefended(networkClassifier(m)), x, y, { eps: 8 / 255, nIter: 1, seed: 5 });
         return { xAdv: await read(res.xAdv) };
       } finally {
         tf.dispose([x, y]);
@@ -144,7 +144,7 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
       const x = images();
       const y = labels();
       try {
-        const target = bpda(activeDefensePurifier(m, AD), wrnClassifier(m), { seed: 11 });
+        const target = bpda(activeDefensePurifier(m, AD), networkClassifier(m), { seed: 11 });
         const b = await target.lossGrad(x, y, ceLoss, 3);
         const e = await eot(target, 2, 13).lossGrad(x, y, ceLoss, 3);
         tf.dispose([b.logits, e.logits]);

@@ -4,11 +4,12 @@ import { toPngDataUrl } from '../../data/preview';
 import type { DefendRequest, DefendResult, DefendRow } from '../../shared/defend';
 import { type DefendAttack, resolveAdFor } from '../../shared/registry';
 import type { DefendJob } from '../../shared/worker-protocol';
-import { apgd, type AttackOutput, type AttackTarget, fgsm, pgd, undefended, wrnClassifier } from '../ml/attacks';
+import { apgd, type AttackOutput, type AttackTarget, fgsm, pgd, undefended, networkClassifier } from '../ml/attacks';
 import { mapToGray8 } from '../ml/defense';
-import type { WideResNet } from '../ml/wrn';
+import { inputProblem, type Network } from '../ml/models';
 import { defendImages, type DefendImageOutput } from './defend';
 import { loadCheckpointModel } from './defend-model';
+import type { DeviceLimits } from './device';
 import type { JobContext } from './job-context';
 import { loadDatasetImage, loadHeldOutImage, loadImageFile, type ModelImage } from './load-image';
 
@@ -28,8 +29,8 @@ const DEFEND_RUNNERS: Record<DefendAttack, DefendRun> = {
 };
 
 /** Attack the undefended model first (white-box), so the view can show Figure 4's adversarial row. */
-async function attackFirst(model: WideResNet, x: tf.Tensor4D, label: number, attack: NonNullable<DefendRequest['attack']>, seed: number, signal: AbortSignal): Promise<tf.Tensor4D> {
-  const target = undefended(wrnClassifier(model));
+async function attackFirst(model: Network, x: tf.Tensor4D, label: number, attack: NonNullable<DefendRequest['attack']>, seed: number, signal: AbortSignal): Promise<tf.Tensor4D> {
+  const target = undefended(networkClassifier(model));
   const y = tf.tensor1d([label], 'int32');
   try {
     const out = await DEFEND_RUNNERS[attack.name](target, x, y, { eps: attack.eps, seed, steps: attack.steps, signal });
@@ -69,13 +70,15 @@ function rowOf(label: DefendRow['label'], input: Float32Array, ex: DefendImageOu
 }
 
 /** The Defend view's job: load the checkpoint and the image, optionally attack it, purify, render. */
-export async function runDefendImageJob(job: DefendJob, ctx: JobContext): Promise<DefendResult> {
+export async function runDefendImageJob(job: DefendJob, ctx: JobContext, device: DeviceLimits): Promise<DefendResult> {
   const t0 = performance.now();
   const { request } = job;
   const manifest = readManifest(job.datasetDir);
+  const size = manifest.height;
+  const misfit = inputProblem(job.train.model, size, size);
+  if (misfit) throw new Error(misfit);
   const { model, featureLayer } = await loadCheckpointModel(job.checkpointPath);
   try {
-    const size = manifest.height;
     const source = request.image;
     const image =
       source.kind === 'upload'
@@ -101,6 +104,7 @@ export async function runDefendImageJob(job: DefendJob, ctx: JobContext): Promis
         imageFormat: 'uint8',
         channels: request.channels,
         labels: rows.map((r) => r.label),
+        maxTensorBytes: device.maxTensorBytes,
       },
       ctx,
     );
@@ -127,7 +131,7 @@ function uploadedPath(job: DefendJob): string {
 }
 
 /** The clean image, and with an attack in the request the adversarial one after it. */
-async function inputRows(model: WideResNet, image: ModelImage, size: number, request: DefendRequest, signal: AbortSignal): Promise<{ label: DefendRow['label']; pixels: Float32Array }[]> {
+async function inputRows(model: Network, image: ModelImage, size: number, request: DefendRequest, signal: AbortSignal): Promise<{ label: DefendRow['label']; pixels: Float32Array }[]> {
   const rows: { label: DefendRow['label']; pixels: Float32Array }[] = [{ label: 'clean', pixels: image.pixels }];
   if (!request.attack) return rows;
   const x = tf.tensor4d(image.pixels, [1, size, size, 3]);
@@ -142,7 +146,7 @@ async function inputRows(model: WideResNet, image: ModelImage, size: number, req
   }
 }
 
-async function predictedLabel(model: WideResNet, x: tf.Tensor4D): Promise<number> {
+async function predictedLabel(model: Network, x: tf.Tensor4D): Promise<number> {
   const pred = tf.tidy(() => tf.argMax(model.predict(x), 1));
   try {
     return (await pred.data())[0]!;

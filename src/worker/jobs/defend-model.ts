@@ -2,21 +2,21 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MODEL_FILE, readCheckpointState } from '../ml/checkpoint';
 import { Rng } from '../ml/rng';
-import { importWrnSafetensors } from '../ml/wrn-weights';
-import { WideResNet } from '../ml/wrn';
+import { importSafetensors } from '../ml/models/weights';
+import { buildModel, type Network } from '../ml/models';
 
 /**
  * The model of a checkpoint folder (checkpoint.ts layout), for defending and evaluating:
  * the preset and class count come from its state.json, the weights (and BN running
  * statistics, which eval mode uses) from model.safetensors. The caller disposes it.
  */
-export async function loadCheckpointModel(dir: string): Promise<{ model: WideResNet; preset: string; numClasses: number; featureLayer: number | null }> {
+export async function loadCheckpointModel(dir: string): Promise<{ model: Network; preset: string; numClasses: number; featureLayer: number | null }> {
   const state = await readCheckpointState(dir);
   // The init seed is irrelevant: every parameter is overwritten below.
-  const model = WideResNet.fromPreset(state.model, { numClasses: state.numClasses, seed: new Rng(0) });
+  const model = buildModel(state.model, { numClasses: state.numClasses, seed: new Rng(0) });
   try {
     const path = join(dir, MODEL_FILE);
-    importWrnSafetensors(model, new Uint8Array(await readFile(path)), path);
+    importSafetensors(model, new Uint8Array(await readFile(path)), path);
   } catch (err) {
     model.dispose();
     throw err;

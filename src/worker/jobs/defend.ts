@@ -35,6 +35,8 @@ export interface DefendImagesInput {
   channels?: number[];
   /** Most rows (image x run) purified at once (default all); bounds memory for big models. */
   maxRows?: number;
+  /** Bytes one tensor may hold on this engine (DeviceLimits): rows are cut to fit it. */
+  maxTensorBytes?: number | null;
   /** Row names ('clean', 'adversarial') of the images: with them, diagnostics go to ctx.diagnostic while the job runs. */
   labels?: string[];
 }
@@ -104,6 +106,7 @@ export async function defendImages(model: ClassifierModel, input: DefendImagesIn
         defendBatch(model, x, options, {
           ids,
           maxRows: input.maxRows,
+          maxTensorBytes: input.maxTensorBytes,
           capture: { images: input.captureImages ?? false, channels: input.channels ?? [] },
           hooks: { onPass: watch ? (p) => (live(p), watch(p)) : live },
           signal: ctx.signal,
@@ -155,6 +158,8 @@ export interface EvaluateDefenseInput {
   limit?: number;
   /** Most rows (image x run) purified at once (default batchSize * K). */
   maxRows?: number;
+  /** Bytes one tensor may hold on this engine (DeviceLimits): rows are cut to fit it. */
+  maxTensorBytes?: number | null;
   /** Bins of the iteration histogram over [0, maxIters] (default 20). */
   histogramBins?: number;
 }
@@ -223,7 +228,7 @@ export async function evaluateDefense(model: ClassifierModel, split: EvalSplit, 
       for (const b of split.batches(input.batchSize)) {
         if (rows.labels.length >= total) break;
         throwIfCancelled(ctx.signal);
-        await defendSplitBatch(model, split, b, { total, options, maxRows: input.maxRows, batchIndex: batchIndex++, start }, rows, ctx);
+        await defendSplitBatch(model, split, b, { total, options, maxRows: input.maxRows, maxTensorBytes: input.maxTensorBytes, batchIndex: batchIndex++, start }, rows, ctx);
       }
       return 'completed' as const;
     },
@@ -269,7 +274,7 @@ async function defendSplitBatch(
   model: ClassifierModel,
   split: EvalSplit,
   b: Batch,
-  at: { total: number; options: ActiveDefenseOptions; maxRows: number | undefined; batchIndex: number; start: number },
+  at: { total: number; options: ActiveDefenseOptions; maxRows: number | undefined; maxTensorBytes: number | null | undefined; batchIndex: number; start: number },
   rows: SplitRows,
   ctx: JobContext,
 ): Promise<void> {
@@ -287,6 +292,7 @@ async function defendSplitBatch(
     const res = await defendBatch(model, x, at.options, {
       ids: split.indices ? split.indices.slice(first, first + n) : Array.from({ length: n }, (_, i) => first + i),
       maxRows: at.maxRows,
+      maxTensorBytes: at.maxTensorBytes,
       hooks: { onPass: live },
       signal: ctx.signal,
     });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ATTACK_SETTINGS, type EvalAttack, resolveAdFor } from '../../shared/registry';
 import { calibrateDeltaTilde, defendedWarnings, type EvalWarning, lfStats, preflightWarnings, selectionWarnings, valueHistogram } from '../../shared/ad-diagnostics';
 import { toPngDataUrl } from '../../data/preview';
-import { type EngineName, resolveBatchSize } from '../../shared/engine';
+import { resolveBatchSize } from '../../shared/engine';
 import { ADV_PNG_LIMIT, type EvalResultMessage, type RowImages } from '../../shared/evaluations';
 import { type EvalJob, resultKey } from '../../shared/worker-protocol';
 import {
@@ -18,12 +18,13 @@ import {
   staySmoothAttack,
   transferAttack,
   undefended,
-  wrnClassifier,
+  networkClassifier,
 } from '../ml/attacks';
 import { type ActiveDefenseOptions, activeDefensePurifier, featureLossOf, trajectoryPurifier } from '../ml/defense';
-import type { WideResNet } from '../ml/wrn';
+import { inputProblem, type Network } from '../ml/models';
 import { evaluateDefense } from './defend';
 import { loadCheckpointModel } from './defend-model';
+import type { DeviceLimits } from './device';
 import { type EvalSet, loadEvalSet, sliceEvalSet } from './eval-inputs';
 import { cancellable, type JobContext, etaSeconds } from './job-context';
 import { CancelledError, yieldAndCheck } from '../ml/cancel';
@@ -65,20 +66,22 @@ export async function runEvalJob(
   job: EvalJob,
   ctx: JobContext,
   report: EvalReporter,
-  engine: EngineName,
+  device: DeviceLimits,
 ): Promise<EvalOutcome> {
   const { train } = job;
-  const config = { ...job.config, batchSize: resolveBatchSize(job.config.batchSize, engine) };
+  const config = { ...job.config, batchSize: resolveBatchSize(job.config.batchSize, device.engine) };
   const { model, featureLayer } = await loadCheckpointModel(job.checkpointPath);
   try {
     const layer = featureLayer ?? train.featureLayer;
     const whole = loadEvalSet(job.datasetDir, config, train);
+    const misfit = inputProblem(train.model, whole.height, whole.width);
+    if (misfit) throw new Error(misfit);
     const set = sliceEvalSet(whole, job.range);
     // The job edge: the preset applied, defaults filled and checked, once; everything below takes `ad` as it is.
     const ad = resolveAdFor(config.ad, { featureLayer: layer, seed: config.seed });
     const summary: Record<string, number> = { n: set.count };
     report.summary({ selection: JSON.stringify(set.selection), indices: set.indices, labels: Array.from(set.labels), batchSize: config.batchSize });
-    const run = { job, config, model, set, checksFrom: firstBatchOf(whole, job.range, config.batchSize), ad, layer, ctx, report, summary };
+    const run = { job, config, model, set, checksFrom: firstBatchOf(whole, job.range, config.batchSize), ad, layer, ctx, report, summary, device };
     return await cancellable<EvalOutcome>(
       () => (config.calibrate ? calibrate(run, config.calibrate.share) : evaluateRows(run)),
       () => ({ status: 'cancelled', summary }),
@@ -107,7 +110,7 @@ type EvalOutcome = { status: 'completed' | 'cancelled'; summary: Record<string, 
 interface EvalRun {
   job: EvalJob;
   config: EvalJob['config'] & { batchSize: number };
-  model: WideResNet;
+  model: Network;
   set: EvalSet;
   /** What AutoAttack's checks on the type of defense run on (see firstBatchOf). */
   checksFrom: { images: Float32Array; labels: Int32Array } | null | undefined;
@@ -116,6 +119,7 @@ interface EvalRun {
   ctx: JobContext;
   report: EvalReporter;
   summary: Record<string, number>;
+  device: DeviceLimits;
 }
 
 /** Clean accuracy, Active Defense's clean figures, then one results row per (attack, eps, lambda) not stored yet. */
@@ -169,7 +173,7 @@ async function evaluateRows(run: EvalRun): Promise<{ status: 'completed'; summar
 async function adClean(run: EvalRun, cleanAcc: number, warnings: EvalWarning[]): Promise<void> {
   const { model, set, config, ctx, report, summary } = run;
   const started = performance.now();
-  const r = await evaluateDefense(model, set, { options: run.ad, batchSize: config.batchSize, histogramBins: 20 }, ctx);
+  const r = await evaluateDefense(model, set, { options: run.ad, batchSize: config.batchSize, histogramBins: 20, maxTensorBytes: run.device.maxTensorBytes }, ctx);
   const adCleanSeconds = (performance.now() - started) / 1000;
   if (r.status === 'cancelled') throw new CancelledError(); // runEvalJob reports it
   summary.adCleanAcc = r.defendedAccuracy;
@@ -248,7 +252,7 @@ async function attackRow(run: EvalRun, x: tf.Tensor4D, row: Planned, onProgress:
 }
 
 /** Clean predictions, accuracy and per-image clean L_F at F^l (the diagnostics compare it with delta_tilde). */
-async function cleanPass(model: WideResNet, x: tf.Tensor4D, labels: Int32Array, batchSize: number, layer: number): Promise<{ accuracy: number; predictions: number[]; lf: number[] }> {
+async function cleanPass(model: Network, x: tf.Tensor4D, labels: Int32Array, batchSize: number, layer: number): Promise<{ accuracy: number; predictions: number[]; lf: number[] }> {
   const predictions: number[] = [];
   const lf: number[] = [];
   for (let i = 0; i < labels.length; i += batchSize) {
@@ -336,7 +340,7 @@ export function perturbationNorms(x: ArrayLike<number>, xAdv: ArrayLike<number>)
 async function calibrate(run: EvalRun, share: number): Promise<{ status: 'completed'; summary: Record<string, number> }> {
   const { model, set, ad, ctx, report, summary } = run;
   const batchSize = run.config.batchSize;
-  const r = await evaluateDefense(model, set, { options: { ...ad, deltaTilde: 0 }, batchSize }, ctx);
+  const r = await evaluateDefense(model, set, { options: { ...ad, deltaTilde: 0 }, batchSize, maxTensorBytes: run.device.maxTensorBytes }, ctx);
   if (r.status === 'cancelled') throw new CancelledError(); // runEvalJob reports it
   const lowest = r.lowestLf.flat();
   const c = calibrateDeltaTilde(lowest, share);
@@ -366,8 +370,8 @@ async function calibrate(run: EvalRun, share: number): Promise<{ status: 'comple
 }
 
 /** What the attacks see: the model, or Active Defense + classifier through BPDA / BPDA-trajectory / EOT. */
-function makeTarget(model: WideResNet, config: EvalJob['config'], ad: ActiveDefenseOptions, signal: AbortSignal): AttackTarget {
-  const classifier = wrnClassifier(model);
+function makeTarget(model: Network, config: EvalJob['config'], ad: ActiveDefenseOptions, signal: AbortSignal): AttackTarget {
+  const classifier = networkClassifier(model);
   if (config.defense === 'none') return undefended(classifier);
   const { outerloop } = ad;
   const base =
@@ -380,7 +384,7 @@ function makeTarget(model: WideResNet, config: EvalJob['config'], ad: ActiveDefe
 /** Which ensemble one results row runs: an AutoAttack version, or one attack under AutoAttack's rules. */
 function ensembleFor(
   row: Planned,
-  model: WideResNet,
+  model: Network,
   config: EvalJob['config'],
   ad: ActiveDefenseOptions,
   layer: number,
@@ -399,7 +403,7 @@ function ensembleFor(
       return custom(staySmoothAttack(row.lambda ?? 1, { deltaTilde: ad.deltaTilde, sigma: ad.sigma, layer }));
     case 'transfer':
       // Adversarial points found on the undefended model, scored on what is evaluated.
-      return custom(transferAttack(undefended(wrnClassifier(model)), 'apgd-ce', 'transfer(apgd-ce)'));
+      return custom(transferAttack(undefended(networkClassifier(model)), 'apgd-ce', 'transfer(apgd-ce)'));
     default:
       return custom(row.attack);
   }

@@ -3,18 +3,18 @@ import type { ImportWeightsJob } from '../../shared/worker-protocol';
 import { saveCheckpoint } from '../ml/checkpoint';
 import { Sgd } from '../ml/optim';
 import { Rng } from '../ml/rng';
-import { importWrnSafetensors } from '../ml/wrn-weights';
-import { WideResNet } from '../ml/wrn';
+import { buildModel } from '../ml/models';
+import { importSafetensors } from '../ml/models/weights';
 
 /**
- * A RobustBench-layout safetensors file (OIHW convs, BN running stats) as a
- * checkpoint of this lab: loading it into the WRN checks every name and shape,
- * and the checkpoint gets a fresh optimiser (no momentum was exported).
+ * A RobustBench-layout safetensors file (OIHW convs, BN running stats) as a checkpoint of
+ * this lab: loading it into the configured model checks every name and shape, and the
+ * checkpoint gets a fresh optimiser (no momentum was exported).
  */
 export async function runImportWeightsJob(job: ImportWeightsJob): Promise<Record<string, number>> {
-  const model = WideResNet.fromPreset(job.config.model, { numClasses: job.numClasses, seed: new Rng(0) });
+  const model = buildModel(job.config.model, { numClasses: job.numClasses, seed: new Rng(0) });
   try {
-    importWrnSafetensors(model, new Uint8Array(await readFile(job.weightsPath)), job.weightsPath);
+    importSafetensors(model, new Uint8Array(await readFile(job.weightsPath)), job.weightsPath);
     const opt = new Sgd({ momentum: job.config.momentum, weightDecay: job.config.weightDecay, nesterov: job.config.nesterov });
     for (const dir of job.destDirs) {
       await saveCheckpoint(dir, model, opt, {

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import type { EngineReport } from '../../shared/engine';
 import type { RatesJob } from '../../shared/worker-protocol';
 import { resolveDefenseOptions } from '../../shared/registry';
 import { purify } from '../ml/defense';
 import { PAPER_DELTA } from '../ml/losses';
 import { Rng } from '../ml/rng';
 import { Trainer } from '../ml/trainer';
-import { WideResNet } from '../ml/wrn';
+import { buildModel, type Network } from '../ml/models';
 import { yieldAndCheck } from '../ml/cancel';
+import type { DeviceLimits } from './device';
 import type { JobContext } from './job-context';
 import { maxTrainBatch } from './memory-budget';
 
@@ -32,10 +32,10 @@ async function medianSeconds(run: () => Promise<void>, signal: AbortSignal): Pro
   return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 }
 
-export async function runRatesJob(job: RatesJob, engine: EngineReport, ctx: JobContext): Promise<Record<string, number>> {
+export async function runRatesJob(job: RatesJob, device: DeviceLimits, ctx: JobContext): Promise<Record<string, number>> {
   const rng = new Rng(0);
-  const model = WideResNet.fromPreset(job.model, { numClasses: job.numClasses, seed: rng });
-  const max = maxTrainBatch(job.model, engine);
+  const model = buildModel(job.model, { numClasses: job.numClasses, seed: rng });
+  const max = maxTrainBatch(job.model, device);
   const trainBatch = Math.min(job.trainBatch, max ?? job.trainBatch);
   const batch = job.evalBatch;
   const images = (n: number) => tf.tensor4d(rng.uniform(n * 32 * 32 * 3, 0, 1), [n, 32, 32, 3]);
@@ -76,7 +76,7 @@ export async function runRatesJob(job: RatesJob, engine: EngineReport, ctx: JobC
 }
 
 /** One Active Defense iteration on the batch: the median gap between pass reports of a purification that never stops (delta_tilde 0). */
-async function adSecondsPerIteration(model: WideResNet, x: tf.Tensor4D, signal: AbortSignal): Promise<number> {
+async function adSecondsPerIteration(model: Network, x: tf.Tensor4D, signal: AbortSignal): Promise<number> {
   const stamps: number[] = [];
   const passes = 2 + TIMED;
   const res = await purify(model, x, resolveDefenseOptions({ deltaTilde: 0, maxIters: passes }), {
@@ -88,7 +88,7 @@ async function adSecondsPerIteration(model: WideResNet, x: tf.Tensor4D, signal: 
   return gaps[Math.floor(gaps.length / 2)]!;
 }
 
-async function trainSeconds(model: WideResNet, batch: number, numClasses: number, rng: Rng, signal: AbortSignal): Promise<number> {
+async function trainSeconds(model: Network, batch: number, numClasses: number, rng: Rng, signal: AbortSignal): Promise<number> {
   const trainer = new Trainer(model, { momentum: 0.9, weightDecay: 5e-4, nesterov: false, featureLayer: 0, delta: PAPER_DELTA });
   const x = tf.tensor4d(rng.uniform(batch * 32 * 32 * 3, 0, 1), [batch, 32, 32, 3]);
   const y = tf.tensor1d(Int32Array.from({ length: batch }, (_, i) => i % numClasses), 'int32');
@@ -96,7 +96,7 @@ async function trainSeconds(model: WideResNet, batch: number, numClasses: number
     return await medianSeconds(async () => {
       await trainer.accumulate(x, y);
       trainer.step(0.01);
-      await model.param('fc.bias').data(); // the step's writes are done
+      await model.param(model.spec.head.bias).data(); // the step's writes are done
     }, signal);
   } finally {
     tf.dispose([x, y]);

@@ -10,7 +10,7 @@ import { Rng } from '../ml/rng';
 import { learningRate } from '../ml/schedule';
 import { type MicroBatchStats, Trainer } from '../ml/trainer';
 import { featureLoss } from '../ml/losses';
-import { WideResNet } from '../ml/wrn';
+import { buildModel, inputProblem, type Network } from '../ml/models';
 import { cancellable, type JobContext, etaSeconds } from './job-context';
 import { yieldAndCheck } from '../ml/cancel';
 
@@ -53,15 +53,14 @@ function toTensors(b: Batch, data: TrainData): { x: tf.Tensor4D; y: tf.Tensor1D 
 }
 
 /**
- * Trains a WideResNet with Eq. 2 (or plain CE) on `data`, reporting per-step and
+ * Trains the configured model (any family of ml/models) with Eq. 2 (or plain CE) on `data`, reporting per-step and
  * per-epoch metrics, progress with ETA, and checkpoints ('last' every epoch and on
  * cancel, 'best' on a new best validation accuracy) in job.artifactsDir.
  */
 export async function runTrainJob(job: TrainJob, ctx: JobContext, data: TrainData): Promise<TrainJobResult> {
   if (data.channels !== 3) throw new Error(`training needs RGB images, the dataset has ${data.channels} channels`);
-  if (data.height % 4 !== 0 || data.width % 4 !== 0) {
-    throw new Error(`a WideResNet needs image sides divisible by 4 (two stride-2 groups), got ${data.height}x${data.width}`);
-  }
+  const misfit = inputProblem(job.config.model, data.height, data.width);
+  if (misfit) throw new Error(misfit);
   if (data.trainCount < 1) throw new Error('the dataset has no training images');
   const session = new TrainSession(job, ctx, data);
   try {
@@ -81,7 +80,7 @@ class TrainSession {
   private readonly microPerEpoch: number;
   private readonly totalSteps: number;
   private readonly schedule: Parameters<typeof learningRate>[1];
-  private readonly model: WideResNet;
+  private readonly model: Network;
   private readonly trainer: Trainer;
   private readonly confusionPath: string;
   private runRng: Rng;
@@ -114,7 +113,7 @@ class TrainSession {
       warmupSteps: Math.min(this.totalSteps, Math.round(cfg.warmupEpochs * stepsPerEpoch)),
     };
     this.runRng = new Rng(cfg.seed);
-    this.model = WideResNet.fromPreset(cfg.model, { numClasses: data.numClasses, seed: this.runRng });
+    this.model = buildModel(cfg.model, { numClasses: data.numClasses, seed: this.runRng });
     this.trainer = new Trainer(this.model, {
       momentum: cfg.momentum,
       weightDecay: cfg.weightDecay,
@@ -303,7 +302,7 @@ function classIndices(n: number): string[] {
  * pass per batch.
  */
 async function validate(
-  model: WideResNet,
+  model: Network,
   data: TrainData,
   batchSize: number,
   featureLayer: number,

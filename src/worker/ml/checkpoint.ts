@@ -1,17 +1,17 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import type { Network } from './models';
+import { exportSafetensors, fromTorchLayout, importSafetensors, readTorchLayout } from './models/weights';
 import type { Sgd } from './optim';
 import type { RngState } from './rng';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors';
-import type { WideResNet } from './wrn';
-import { exportWrnSafetensors, importWrnSafetensors, readTorchLayout } from './wrn-weights';
 
 /**
  * A checkpoint is a folder: `model.safetensors` (RobustBench names, PyTorch layouts:
  * loads straight into PyTorch), `optimizer.safetensors` (SGD momentum buffers, same
  * names and layouts as the parameters they belong to) and `state.json` (everything
  * else). The buffers are binary because for wrn-28-10 they are 146 MB of floats.
+ * The same for every model family (src/worker/ml/models): the spec names the tensors.
  */
 export const MODEL_FILE = 'model.safetensors';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
@@ -36,7 +36,7 @@ export interface CheckpointState {
 }
 
 /** Momentum buffers in PyTorch layout (so they could seed torch's SGD state too). */
-async function optimizerTensors(model: WideResNet, opt: Sgd): Promise<Map<string, SafeTensor>> {
+async function optimizerTensors(model: Network, opt: Sgd): Promise<Map<string, SafeTensor>> {
   const out = new Map<string, SafeTensor>();
   for (const p of model.spec.params) {
     const buf = opt.buffers.get(p.name);
@@ -50,11 +50,11 @@ async function optimizerTensors(model: WideResNet, opt: Sgd): Promise<Map<string
  * Writes the checkpoint to `dir`, replacing any previous one there only once the new one
  * is completely written (a crash mid-save leaves the old checkpoint intact).
  */
-export async function saveCheckpoint(dir: string, model: WideResNet, opt: Sgd, state: Omit<CheckpointState, 'version' | 'savedAt'>): Promise<string> {
+export async function saveCheckpoint(dir: string, model: Network, opt: Sgd, state: Omit<CheckpointState, 'version' | 'savedAt'>): Promise<string> {
   const tmp = `${dir}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
-  await writeFile(join(tmp, MODEL_FILE), await exportWrnSafetensors(model));
+  await writeFile(join(tmp, MODEL_FILE), await exportSafetensors(model));
   await writeFile(join(tmp, OPTIMIZER_FILE), encodeSafetensors(await optimizerTensors(model, opt), {
     optimizer: 'SGD',
     momentum: String(opt.options.momentum),
@@ -94,13 +94,13 @@ export async function readCheckpointState(dir: string): Promise<CheckpointState>
 }
 
 /** Loads weights and optimiser buffers into `model` and `opt`; returns the saved state. */
-export async function loadCheckpoint(dir: string, model: WideResNet, opt: Sgd): Promise<CheckpointState> {
+export async function loadCheckpoint(dir: string, model: Network, opt: Sgd): Promise<CheckpointState> {
   const state = await readCheckpointState(dir);
   if (state.numClasses !== model.spec.numClasses) {
     throw new Error(`checkpoint ${dir} is for ${state.numClasses} classes, the model has ${model.spec.numClasses}`);
   }
   const modelPath = join(dir, MODEL_FILE);
-  importWrnSafetensors(model, new Uint8Array(await readFile(modelPath)), modelPath);
+  importSafetensors(model, new Uint8Array(await readFile(modelPath)), modelPath);
   const optPath = join(dir, OPTIMIZER_FILE);
   const { tensors } = decodeSafetensors(new Uint8Array(await readFile(optPath)), optPath);
   const known = new Set(model.spec.params.map((p) => p.name));
@@ -113,12 +113,7 @@ export async function loadCheckpoint(dir: string, model: WideResNet, opt: Sgd): 
     if (t.shape.join(',') !== p.torchShape.join(',') || !(t.data instanceof Float32Array)) {
       throw new Error(`${optPath}: buffer '${p.name}' has shape [${t.shape}] (${t.dtype}), expected F32 [${p.torchShape}]`);
     }
-    const value = tf.tidy(() => {
-      const torch = tf.tensor(t.data as Float32Array, p.torchShape, 'float32');
-      if (p.kind === 'conv') return tf.transpose(torch, [2, 3, 1, 0]);
-      if (p.kind === 'fcWeight') return tf.transpose(torch);
-      return torch;
-    });
+    const value = fromTorchLayout(p, t.data);
     opt.setBuffer(p.name, value);
     value.dispose();
   }

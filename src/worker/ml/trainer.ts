@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type BnBatchStats, commitBnStats, disposeBnStats } from './batchnorm';
 import { trainingLoss } from './losses';
 import { Sgd, type SgdOptions } from './optim';
-import type { WideResNet } from './wrn';
+import type { Network } from './models';
 
 export interface TrainerOptions extends SgdOptions {
   /** Feature map F^l of Eq. 3 (paper: l = 0). */
@@ -32,9 +32,10 @@ export class Trainer {
   private acc: Record<string, tf.Tensor> | null = null;
   private accCount = 0;
 
-  constructor(readonly model: WideResNet, readonly options: TrainerOptions) {
-    if (!Number.isInteger(options.featureLayer) || options.featureLayer < 0 || options.featureLayer > 2) {
-      throw new Error(`feature layer must be 0, 1 or 2, got ${options.featureLayer}`);
+  constructor(readonly model: Network, readonly options: TrainerOptions) {
+    const layers = model.spec.features.length;
+    if (!Number.isInteger(options.featureLayer) || options.featureLayer < 0 || options.featureLayer >= layers) {
+      throw new Error(`feature layer must be 0..${layers - 1} for ${model.spec.label}, got ${options.featureLayer}`);
     }
     this.optimizer = new Sgd(options);
     this.vars = model.trainable();

@@ -10,7 +10,7 @@ export {
   type LossGrad,
   logMeanSoftmax,
   undefended,
-  wrnClassifier,
+  networkClassifier,
 } from './target';
 export { type Purifier, type PurifierOutput } from './purifier';
 export { type BpdaOptions, bpda, bpdaTrajectory, straightThrough } from './defended';

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import type { WideResNet } from '../wrn';
+import type { Network } from '../models';
 import { Rng } from '../rng';
 
 /**
  * A differentiable classifier on NHWC images in [0,1]: what the defenses wrap. Tests
- * build these from hand-written tfjs functions; `wrnClassifier` adapts a WideResNet.
+ * build these from hand-written tfjs functions; `networkClassifier` adapts a network of any family.
  */
 export interface Classifier {
   readonly numClasses: number;
@@ -16,7 +16,7 @@ export interface Classifier {
   features?(x: tf.Tensor4D, layer: number): tf.Tensor4D;
 }
 
-export function wrnClassifier(model: WideResNet): Classifier {
+export function networkClassifier(model: Network): Classifier {
   return {
     numClasses: model.spec.numClasses,
     // forward also returns the group outputs; callers run this inside tf.tidy or a gradient tape, which frees them.

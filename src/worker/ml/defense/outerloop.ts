@@ -3,12 +3,13 @@ import { type FeatureModel, type PurifyHooks, type PurifyRecord, purify } from '
 import { noisyStart, type NoiseKey } from './noise';
 import type { ActiveDefenseOptions } from './options';
 import { featureChannels, rowsOf } from './views';
-import { rowsThatFit } from '../../gpu/device-limits';
-import type { WideResNet } from '../wrn';
+import { rowsThatFit } from '../models';
 
 /** A model Active Defense can purify for (truncated forward) and classify with (full, eval mode). */
 export interface ClassifierModel extends FeatureModel {
   predict(x: tf.Tensor4D): tf.Tensor2D;
+  /** float32 bytes of one row's largest activation (a `Network` knows; a test double may not). */
+  activationBytes?(height: number, width: number): number;
 }
 
 /** What to keep for a viewer (the paper's Figures 4-5). */
@@ -52,6 +53,8 @@ export interface DefendBatchOptions {
   ids?: readonly number[];
   /** Most rows (example x run) purified together; default all n*K at once. */
   maxRows?: number;
+  /** Bytes one tensor may hold on this engine (the job's DeviceLimits; null or absent: no limit). */
+  maxTensorBytes?: number | null;
   capture?: DefenseCapture;
   hooks?: PurifyHooks;
   compactAt?: number;
@@ -81,8 +84,7 @@ export async function defendBatch(model: ClassifierModel, x: tf.Tensor4D, option
   if (!(Number.isInteger(asked) && asked >= 1)) throw new Error(`maxRows must be an integer >= 1, got ${asked}`);
   // On a GPU one tensor is one buffer: cut the rows so the widest activation fits it. Rows are
   // independent (eval-mode BN, per-row noise), so the cut changes no result.
-  const widths = (model as Partial<Pick<WideResNet, 'spec'>>).spec?.widths;
-  const fit = widths ? rowsThatFit(widths, x.shape[1], x.shape[2]) : null;
+  const fit = model.activationBytes ? rowsThatFit(model.activationBytes(x.shape[1], x.shape[2]), o.maxTensorBytes ?? null) : null;
   const maxRows = fit === null ? asked : Math.min(asked, fit);
   const channels = o.capture?.channels ?? [];
   let featureShape: [number, number, number] | undefined;

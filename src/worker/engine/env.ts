@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { appFiles, UNPACKED_FILES, type AppFiles } from '../platform/app-files';
-import { ENGINE_ORDER, type EngineName } from '../shared/engine';
-import type { EngineOptions } from './engine';
-import { importModule, type ModuleLoader } from './gpu/webgpu-adapter';
-import { registerFastWasmKernels } from './ml/kernels';
+import { appFiles, UNPACKED_FILES, type AppFiles } from '../../platform/app-files';
+import { ENGINE_ORDER, type EngineName } from '../../shared/engine';
+import type { EngineOptions } from './index';
+import { importModule, type ModuleLoader } from './webgpu';
+import { registerFastWasmKernels } from './kernels';
 
 /**
  * The wasm binaries and Dawn's `webgpu` package by path through the app's file resolver:

@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import type { DataId, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import type { WasmBackendInternals } from '../tfjs-internals';
 import type { CropPad } from './conv-geometry';
 
 /** The part of the wasm backend a composed kernel touches. */
-export interface DisposingBackend {
-  disposeData(dataId: DataId, force?: boolean): boolean;
-}
+export type DisposingBackend = Pick<WasmBackendInternals, 'disposeData'>;
 
 function kernelFunc(name: string): tf.KernelFunc {
   const k = tf.getKernel(name, 'wasm');

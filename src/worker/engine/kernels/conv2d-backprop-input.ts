@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropInputAttrs, TensorInfo } from '@tensorflow/tfjs';
 import { type Phase, inputGradPaddingStride1, phaseOf } from './conv-geometry';
-import { type CachingBackend, FilterCache } from './filter-cache';
+import { wasmInternals } from '../tfjs-internals';
+import { FilterCache } from './filter-cache';
 import { WasmCalls } from './wasm-calls';
 
 /** The rearranged filters of every live weight tensor (see FilterCache). */
@@ -30,7 +31,7 @@ export function conv2dBackpropInputWasm(args: Parameters<tf.KernelFunc>[0]): Ten
   const [KH, KW] = filterShape;
   const sh = info.strideHeight;
   const sw = info.strideWidth;
-  const backend = args.backend as CachingBackend;
+  const backend = wasmInternals(args.backend);
   const k = new WasmCalls(backend);
 
   if (sh === 1 && sw === 1) {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, TensorInfo } from '@tensorflow/tfjs';
 import { filterGradPadding, needsCrop } from './conv-geometry';
-import { type DisposingBackend, WasmCalls } from './wasm-calls';
+import { wasmInternals } from '../tfjs-internals';
+import { WasmCalls } from './wasm-calls';
 
 /**
  * Conv2DBackpropFilter for the wasm backend (tfjs-backend-wasm 4.22 has none).
@@ -28,7 +29,7 @@ export function conv2dBackpropFilterWasm(args: Parameters<tf.KernelFunc>[0]): Te
   const v = filterGradPadding(H, OH, KH, info.strideHeight, info.padInfo.top);
   const h = filterGradPadding(W, OW, KW, info.strideWidth, info.padInfo.left);
 
-  const k = new WasmCalls(args.backend as DisposingBackend);
+  const k = new WasmCalls(wasmInternals(args.backend));
   let xT = k.transpose(x, [3, 1, 2, 0]); // [Cin,H,W,N]
   // A 1x1 stride-2 conv never reads the last row/col: crop it instead of negative padding.
   if (needsCrop(v, h)) xT = k.crop(xT, v, h);

@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { COMMONJS_GLOBAL, HOISTED_REQUIRES, THREADED_FACTORY_PREFIX, THREADED_WORKER_MARKER } from './tfjs-internals';
 
 /**
  * Lets tfjs-backend-wasm run its threaded-SIMD build in Node, for the duration of the
@@ -16,18 +17,16 @@ import { join } from 'node:path';
  * 3. The C++ side caps XNNPACK's pool at logical_cores / 2 (it assumes SMT pairs), so a
  *    2-vCPU machine always gets one thread; os.cpus() reports `threads * 2` CPUs meanwhile.
  *
- * bench/README ("wasm threads in Node") measured the same mechanism at 1.4-2.0x.
+ * bench/README ("wasm threads in Node") measured the same mechanism at 1.4-2.0x. The strings of
+ * the bundle it depends on are named in tfjs-internals.ts and checked by its guard test.
  */
 export interface WasmThreadsPatch {
   dir: string;
   restore(): void;
 }
 
-const MAIN_PREFIX = 'var WasmBackendModuleThreadedSimd = ';
-const WORKER_MARKER = 'WasmBackendModuleThreadedSimd(Module)';
 // The bundle (tf-backend-wasm.node.js) hoists these requires; the factory source uses them.
-const MAIN_PRELUDE = "var require$$0 = require('fs'), require$$1 = require('path'), require$$3 = require('perf_hooks'), " +
-  "require$$4 = require('os'), commonjsGlobal = globalThis;\n";
+const MAIN_PRELUDE = `var ${HOISTED_REQUIRES.map(([name, module]) => `${name} = require('${module}')`).join(', ')}, ${COMMONJS_GLOBAL} = globalThis;\n`;
 
 const DIR_PREFIX = 'adlab-wasm-threads-';
 
@@ -73,7 +72,7 @@ export function patchForWasmThreads(threads: number): WasmThreadsPatch {
       if (Array.isArray(parts) && parts.every((p) => typeof p === 'string')) {
         const text = parts.join('');
         texts.set(this, text);
-        if (text.startsWith(MAIN_PREFIX)) writeFileSync(mainPath, MAIN_PRELUDE + text);
+        if (text.startsWith(THREADED_FACTORY_PREFIX)) writeFileSync(mainPath, MAIN_PRELUDE + text);
       }
     }
   }
@@ -82,7 +81,7 @@ export function patchForWasmThreads(threads: number): WasmThreadsPatch {
     const text = texts.get(obj);
     if (text === undefined) return origCreate(obj);
     const path = join(dir, `blob${fileCount++}.js`);
-    const prelude = text.includes(WORKER_MARKER)
+    const prelude = text.includes(THREADED_WORKER_MARKER)
       ? `URL.createObjectURL = function () { return ${JSON.stringify(mainPath)}; }; URL.revokeObjectURL = function () {};\n`
       : '';
     writeFileSync(path, prelude + text);

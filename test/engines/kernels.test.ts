@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registerFastWasmKernels } from '../../src/worker/ml/kernels';
-import { filterGradPadding, phaseOf } from '../../src/worker/ml/kernels/conv-geometry';
-import { lcgArray, onBackend, relError, useWasm } from './helpers';
+import { registerFastWasmKernels } from '../../src/worker/engine/kernels';
+import { filterGradPadding, phaseOf } from '../../src/worker/engine/kernels/conv-geometry';
+import { lcgArray, onBackend, relError, useWasm } from '../ml/helpers';
 
 interface Case { n: number; h: number; w: number; cin: number; cout: number; k: number; s: number; p: number }
 

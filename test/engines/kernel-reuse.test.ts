@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CachingBackend, FilterCache } from '../../src/worker/ml/kernels/filter-cache';
-import { WasmCalls } from '../../src/worker/ml/kernels/wasm-calls';
-import { lcgArray, onBackend, relError, useWasm } from './helpers';
+import { type CachingBackend, FilterCache } from '../../src/worker/engine/kernels/filter-cache';
+import { WasmCalls } from '../../src/worker/engine/kernels/wasm-calls';
+import { lcgArray, onBackend, relError, useWasm } from '../ml/helpers';
 
 /** The wasm backend's count of live data buffers (engine tensors, kernel caches and all). */
 function buffers(): number {

@@ -63,23 +63,56 @@ function ensureRuntimeDir(env: NodeJS.ProcessEnv): void {
   env.XDG_RUNTIME_DIR = dir;
 }
 
+/** Dawn's adapter, and how to take its globals back out (a refused adapter must leave Node as it found it). */
+export interface WebGpuInstall {
+  adapter: AdapterLike;
+  uninstall(): void;
+}
+
 /**
  * Puts Dawn's WebGPU in place as the browser globals tfjs-backend-webgpu looks for
  * (`navigator.gpu`, GPUBufferUsage, ...) and asks for a high-performance adapter.
  * Must run before the backend module is imported: it registers itself at load only
- * when `navigator.gpu` exists.
+ * when `navigator.gpu` exists. Without an adapter the globals are removed again; the
+ * caller uninstalls when it refuses the adapter (a software one) or the backend fails, so
+ * that nothing downstream (a later tfjs import, a library sniffing `navigator.gpu`) sees a
+ * GPU the lab is not using.
  */
-export async function installWebGpu(load: ModuleLoader, env: NodeJS.ProcessEnv = process.env): Promise<AdapterLike> {
+export async function installWebGpu(load: ModuleLoader, env: NodeJS.ProcessEnv = process.env): Promise<WebGpuInstall> {
   ensureRuntimeDir(env);
   const dawn = (await load('webgpu')) as DawnModule;
   if (typeof dawn.create !== 'function') throw new Error("package 'webgpu' has no create(): not Dawn's Node binding");
   const gpu = dawn.create([]);
-  Object.assign(globalThis, dawn.globals);
+  const uninstall = installGlobals(dawn.globals, gpu);
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch((err: unknown) => {
+    uninstall();
+    throw err;
+  });
+  if (!adapter) {
+    uninstall();
+    throw new Error('no WebGPU adapter (Dawn found no Vulkan, Metal or D3D12 device)');
+  }
+  return { adapter, uninstall };
+}
+
+/** Dawn's globals and `navigator.gpu` on globalThis; returns what puts the previous state back. */
+function installGlobals(globals: object, gpu: GpuLike): () => void {
+  const g = globalThis as Record<string, unknown> & { navigator?: object };
+  const saved = Object.keys(globals).map((key) => [key, Object.getOwnPropertyDescriptor(g, key)] as const);
   // Node 20 has no navigator; Node >= 21 and Electron's utility process have one without gpu.
-  const g = globalThis as { navigator?: object };
-  if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
-  Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error('no WebGPU adapter (Dawn found no Vulkan, Metal or D3D12 device)');
-  return adapter;
+  const madeNavigator = !g.navigator;
+  if (madeNavigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
+  const navigator = g.navigator!;
+  const savedGpu = Object.getOwnPropertyDescriptor(navigator, 'gpu');
+  Object.assign(globalThis, globals);
+  Object.defineProperty(navigator, 'gpu', { value: gpu, configurable: true, writable: true });
+  return () => {
+    for (const [key, descriptor] of saved) {
+      if (descriptor) Object.defineProperty(g, key, descriptor);
+      else delete g[key];
+    }
+    if (savedGpu) Object.defineProperty(navigator, 'gpu', savedGpu);
+    else delete (navigator as { gpu?: unknown }).gpu;
+    if (madeNavigator) delete g.navigator;
+  };
 }

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { EngineAttempt, EngineName, EngineReport, GpuAdapterReport } from '../shared/engine';
-import { setActiveGpu } from './gpu/device-limits';
-import { adapterReport, importModule, installWebGpu, type ModuleLoader } from './gpu/webgpu-adapter';
-import { patchForWasmThreads } from './ml/wasm-threads';
+import type { EngineAttempt, EngineName, EngineReport, GpuAdapterReport } from '../../shared/engine';
+import { adapterReport, importModule, installWebGpu, type ModuleLoader } from './webgpu';
+import { WASM_THREADS_FLAG } from './tfjs-internals';
+import { patchForWasmThreads } from './wasm-threads';
 
 const requireCjs = createRequire(import.meta.url);
 
@@ -33,7 +33,7 @@ async function tryWasm(threads: number, wasmDir: string | undefined): Promise<vo
     if (!(await tf.setBackend('wasm'))) throw new Error('setBackend(wasm) failed');
     return;
   }
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+  tf.env().set(WASM_THREADS_FLAG, true);
   wasm.setThreadsCount(threads);
   const patch = patchForWasmThreads(threads);
   try {
@@ -45,20 +45,26 @@ async function tryWasm(threads: number, wasmDir: string | undefined): Promise<vo
 
 /**
  * Dawn's WebGPU, then tfjs's webgpu backend on it. A software adapter (lavapipe,
- * SwiftShader) is 10-40x slower than wasm here, so it is refused unless forced.
+ * SwiftShader) is 10-40x slower than wasm here, so it is refused unless forced; a refused
+ * or failing adapter's globals are taken out again.
  */
 async function tryWebGpu(load: ModuleLoader, allowSoftware: boolean, found: { gpu?: GpuAdapterReport }): Promise<void> {
-  const adapter = await installWebGpu(load);
-  const gpu = adapterReport(adapter);
-  found.gpu = gpu;
-  if (gpu.software && !allowSoftware) {
-    throw new Error(`software adapter '${gpu.description || gpu.architecture || gpu.device}' skipped: slower than wasm (ADLAB_ENGINE=webgpu forces it)`);
+  const { adapter, uninstall } = await installWebGpu(load);
+  try {
+    const gpu = adapterReport(adapter);
+    found.gpu = gpu;
+    if (gpu.software && !allowSoftware) {
+      throw new Error(`software adapter '${gpu.description || gpu.architecture || gpu.device}' skipped: slower than wasm (ADLAB_ENGINE=webgpu forces it)`);
+    }
+    await load('@tensorflow/tfjs-backend-webgpu');
+    if (!tf.findBackendFactory('webgpu')) {
+      throw new Error("@tensorflow/tfjs-backend-webgpu loaded but registered no 'webgpu' backend (was it imported before navigator.gpu existed?)");
+    }
+    if (!(await tf.setBackend('webgpu'))) throw new Error("setBackend('webgpu') failed");
+  } catch (err) {
+    uninstall();
+    throw err;
   }
-  await load('@tensorflow/tfjs-backend-webgpu');
-  if (!tf.engine().registryFactory.webgpu) {
-    throw new Error("@tensorflow/tfjs-backend-webgpu loaded but registered no 'webgpu' backend (was it imported before navigator.gpu existed?)");
-  }
-  if (!(await tf.setBackend('webgpu'))) throw new Error("setBackend('webgpu') failed");
 }
 
 async function tryCpu(): Promise<void> {
@@ -72,7 +78,7 @@ export interface EngineOptions {
   onWasmReady?: () => string[];
   /**
    * wasm threads (XNNPACK pool size). Default 1: tfjs has no supported multi-threaded
-   * path in Node, and >1 relies on patching its pthread start-up (ml/wasm-threads.ts).
+   * path in Node, and >1 relies on patching its pthread start-up (wasm-threads.ts).
    * A wasm out-of-memory abort can hang a threaded process instead of exiting it.
    */
   wasmThreads?: number;
@@ -110,8 +116,6 @@ export async function selectEngine(options: EngineOptions = {}): Promise<EngineR
       attempts.push({ engine, ok: true, ms: performance.now() - t0 });
       const notes = engine === 'wasm' && options.onWasmReady ? options.onWasmReady() : [];
       if (engine === 'webgpu' && found.gpu?.software) notes.push('software WebGPU adapter (forced): for tests, slower than wasm');
-      // Batches of rows are then cut to what one GPU buffer holds (Active Defense, training's pre-flight check).
-      setActiveGpu(engine === 'webgpu' ? (found.gpu ?? null) : null);
       return {
         engine,
         backend: tf.getBackend(),

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sweepWasmThreadDirs } from '../../src/worker/ml/wasm-threads';
+import { sweepWasmThreadDirs } from '../../src/worker/engine/wasm-threads';
 
 let tmp: string;
 afterEach(() => rmSync(tmp, { recursive: true, force: true }));

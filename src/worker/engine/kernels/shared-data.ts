@@ -1,13 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import type { DataId, TensorInfo } from '@tensorflow/tfjs';
-
-/** The part of the wasm backend a shared-data kernel touches. */
-interface RefCountingBackend {
-  incRef(dataId: DataId): void;
-}
+import type { TensorInfo } from '@tensorflow/tfjs';
+import { type WasmBackendInternals, wasmInternals } from '../tfjs-internals';
 
 function share(x: TensorInfo, backend: unknown): TensorInfo {
-  (backend as RefCountingBackend).incRef(x.dataId);
+  wasmInternals(backend).incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
@@ -26,13 +22,6 @@ export function identityWasm(args: Parameters<tf.KernelFunc>[0]): TensorInfo {
   return share(x, args.backend);
 }
 
-/** The part of the wasm backend the bool cast touches. */
-interface AllocatingBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): tf.TypedArray;
-  disposeData(dataId: DataId): boolean;
-}
-
 /**
  * Cast for the wasm backend: a cast to the tensor's own dtype shares the data (the ReLU
  * gradient, mul(dy, cast(step(x), 'float32')), copied a full activation per layer with the
@@ -44,12 +33,12 @@ export function castWasm(stock: tf.KernelFunc): tf.KernelFunc {
     const { x } = args.inputs as { x: TensorInfo };
     const { dtype } = args.attrs as unknown as { dtype: tf.DataType };
     if (x.dtype === dtype && dtype !== 'string') return share(x, args.backend);
-    if (dtype === 'bool' && (x.dtype === 'float32' || x.dtype === 'int32')) return nonZero(x, args.backend as AllocatingBackend);
+    if (dtype === 'bool' && (x.dtype === 'float32' || x.dtype === 'int32')) return nonZero(x, wasmInternals(args.backend));
     return stock(args);
   };
 }
 
-function nonZero(x: TensorInfo, backend: AllocatingBackend): TensorInfo {
+function nonZero(x: TensorInfo, backend: WasmBackendInternals): TensorInfo {
   const notEqual = tf.getKernel('NotEqual', 'wasm');
   if (!notEqual) throw new Error("wasm kernel 'NotEqual' is not registered (is the wasm backend initialised?)");
   const zero = backend.makeOutput([], x.dtype);

@@ -1,5 +1,6 @@
 import type { DataId, TensorInfo } from '@tensorflow/tfjs';
-import type { DisposingBackend, WasmCalls } from './wasm-calls';
+import type { WasmBackendInternals } from '../tfjs-internals';
+import type { WasmCalls } from './wasm-calls';
 
 /**
  * Bytes of rearranged filters the cache holds at most: every filter of a wrn-28-10 (146 MB)
@@ -9,9 +10,7 @@ import type { DisposingBackend, WasmCalls } from './wasm-calls';
 const FILTER_CACHE_BYTES = 256 * 2 ** 20;
 
 /** The part of the wasm backend the cache needs: whether a tensor's data still exists, and freeing data. */
-export interface CachingBackend extends DisposingBackend {
-  readonly dataIdMap: { has(dataId: DataId): boolean };
-}
+export type CachingBackend = Pick<WasmBackendInternals, 'disposeData' | 'dataIdMap'>;
 
 /**
  * Filters rearranged for a convolution's input gradient, kept per source filter. An attack
