@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { evalsCommand } from '../../src/main/cli/eval-command';
 import { LabHost } from '../../src/main/lab/lab-host';
 import { nodeWorkerLauncher } from '../../src/main/lab/worker-launcher';
@@ -23,6 +23,10 @@ import { startWorker, type TestWorker } from './workers';
  * Evaluations sharded over three `adlab worker` processes through a real redis-server
  * equal the same evaluation run by one local worker, image for image; a worker killed
  * mid-shard and a cancel are survived; no Redis, no change.
+ *
+ * Set up once (read-only afterwards): Redis, the trained run, and the local evaluation every
+ * sharded one is compared with. Set up per test: three fresh workers, a fresh coordinator and
+ * an empty queue, so no test depends on what an earlier one killed, replaced or left queued.
  */
 let dir: string;
 let redis: TestRedis;
@@ -30,7 +34,8 @@ let local: LabHost;
 let coordinator: LabHost;
 let queue: Queue;
 let runId: string;
-const workers: TestWorker[] = [];
+let workers: TestWorker[] = [];
+let testIndex = 0;
 
 // Small and quick on 2 shared cores, but every part of the protocol: per-record Active
 // Defense noise (K = 2 runs, capped at 4 iterations), and two attack rows through BPDA.
@@ -45,28 +50,6 @@ const CONFIG: Omit<EvalConfigInput, 'runId'> = {
   eps: [8 / 255],
   iterations: 3,
 };
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'adlab-dist-'));
-  redis = await startRedis();
-  local = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER, { env: { ...process.env, ADLAB_ENGINE: 'wasm' } }), adoptQueue: false });
-  const datasetId = (await local.startImport(cifarJpegTarball(), { limit: 200 }).done).id;
-  runId = local.handlers.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 64, epochs: 1, batchSize: 50, lr: 0.05, seed: 5 })).runId;
-  const run = await local.waitForRun(runId);
-  if (run.status !== 'completed') throw new Error(`training failed: ${run.error}`);
-  coordinator = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 8 });
-  queue = new Queue(SHARD_QUEUE, { connection: { url: redis.url, maxRetriesPerRequest: null } });
-  for (const name of ['w1', 'w2', 'w3']) workers.push(await startWorker(redis.url, name, join(dir, `cache-${name}`)));
-}, 600_000);
-
-afterAll(async () => {
-  await Promise.allSettled(workers.map((w) => w.stop()));
-  await queue?.close();
-  await coordinator?.close();
-  await local?.close();
-  await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 async function evaluate(host: LabHost, name: string, config: EvalConfigInput = { ...CONFIG, runId }): Promise<EvaluationSummary> {
   const e = await host.waitForEvaluation(host.handlers.startEvaluation(parseEvalConfig({ ...config, name })).evalId);
@@ -94,13 +77,42 @@ function comparable(host: LabHost, e: EvaluationSummary) {
   };
 }
 
-let reference: ReturnType<typeof comparable> | undefined;
+/** The local evaluation of CONFIG: what every sharded one must equal. */
+let localRun: EvaluationSummary;
+let reference: ReturnType<typeof comparable>;
 
-/** The local evaluation every sharded one must equal (run once, by the first test that needs it). */
-async function ref(): Promise<ReturnType<typeof comparable>> {
-  if (!reference) reference = comparable(local, await evaluate(local, 'local'));
-  return reference;
-}
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'adlab-dist-'));
+  redis = await startRedis();
+  local = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER, { env: { ...process.env, ADLAB_ENGINE: 'wasm' } }), adoptQueue: false });
+  const datasetId = (await local.startImport(cifarJpegTarball(), { limit: 200 }).done).id;
+  runId = local.handlers.startTraining(parseTrainConfig({ datasetId, model: 'wrn-10-1', subset: 100, valSize: 64, epochs: 1, batchSize: 50, lr: 0.05, seed: 5 })).runId;
+  const run = await local.waitForRun(runId);
+  if (run.status !== 'completed') throw new Error(`training failed: ${run.error}`);
+  localRun = await evaluate(local, 'local');
+  reference = comparable(local, localRun);
+  queue = new Queue(SHARD_QUEUE, { connection: { url: redis.url, maxRetriesPerRequest: null } });
+}, 600_000);
+
+beforeEach(async () => {
+  testIndex++;
+  await queue.obliterate({ force: true });
+  coordinator = new LabHost({ dataDir: dir, launcher: nodeWorkerLauncher(BUILT_WORKER), adoptQueue: false, redisUrl: redis.url, imageShards: 8 });
+  workers = await Promise.all(['w1', 'w2', 'w3'].map((name) => startWorker(redis.url, name, join(dir, `cache-${testIndex}-${name}`))));
+}, 120_000);
+
+afterEach(async () => {
+  await Promise.allSettled(workers.map((w) => w.stop()));
+  await coordinator?.close();
+  await queue.obliterate({ force: true });
+}, 120_000);
+
+afterAll(async () => {
+  await queue?.close();
+  await local?.close();
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function childrenOf(pid: number): number[] {
   try {
@@ -112,15 +124,14 @@ function childrenOf(pid: number): number[] {
 
 describe('evaluations sharded over BullMQ workers', () => {
   it('equal the same evaluation run locally, image for image, and record who ran each shard', async () => {
-    const one = await evaluate(local, 'local');
-    reference = comparable(local, one);
+    const one = localRun;
     expect(reference.records).toHaveLength(64);
     expect(local.shards.list(one.id)).toEqual([]); // no Redis: the local queue, as before
     expect(await local.call('coordinatorInfo', [])).toBeNull();
     // The status bar: the three workers connected now, named as they were started.
     expect(((await coordinator.call('coordinatorInfo', [])) as { workers: string[] | null }).workers).toEqual(['w1', 'w2', 'w3']);
     const sharded = await evaluate(coordinator, 'sharded');
-    expect(comparable(coordinator, sharded)).toEqual(await ref());
+    expect(comparable(coordinator, sharded)).toEqual(reference);
     // The stored means agree to rounding (count-weighted means of the shards' means).
     expect(sharded.summary.meanIterations as number).toBeCloseTo(one.summary.meanIterations as number, 12);
     const shards = coordinator.shards.list(sharded.id);
@@ -178,9 +189,8 @@ describe('evaluations sharded over BullMQ workers', () => {
     const e = await coordinator.waitForEvaluation(id);
     expect(e.error).toBeNull();
     expect(e.status).toBe('completed');
-    expect(comparable(coordinator, e)).toEqual(await ref());
+    expect(comparable(coordinator, e)).toEqual(reference);
     expect(coordinator.shards.list(id).every((s) => s.worker !== victim.name || s.status !== 'completed')).toBe(true);
-    workers[0] = await startWorker(redis.url, 'w4', join(dir, 'cache-w4'));
   }, 600_000);
 
   it('cancel removes pending shards and stops running ones: no shard left active, no compute process left', async () => {
@@ -308,7 +318,6 @@ describe('evaluations sharded over BullMQ workers', () => {
       await expect(junk.waitUntilFinished(events)).rejects.toThrow(/refused by worker w\d: invalid shard payload: /);
     } finally {
       await events.close();
-      await queue.obliterate({ force: true });
     }
   }, 600_000);
 
@@ -329,7 +338,7 @@ describe('evaluations sharded over BullMQ workers', () => {
       const e = await second.waitForEvaluation(id);
       expect(e.error).toBeNull();
       expect(e.status).toBe('completed');
-      expect(comparable(second, e)).toEqual(await ref());
+      expect(comparable(second, e)).toEqual(reference);
       // Shards finished before the restart were adopted, not run again: their measured time is the first run's.
       const after = second.shards.list(id);
       for (const d of done) expect(after[d.index]!.seconds).toBe(d.seconds);

@@ -9,6 +9,7 @@ import type { DatasetSummary } from '../../src/shared/datasets';
 import { parseTrainConfig } from '../../src/shared/train-config';
 import type { HostToWorker, TrainJob } from '../../src/shared/worker-protocol';
 import { fakeLauncher, type FakeWorker } from './fake-worker';
+import { isMetricOf, nextEvent } from './lab-events';
 
 /**
  * A real full disk: a small tmpfs (root can mount one; elsewhere the test is
@@ -83,7 +84,9 @@ describe('a full disk', () => {
     const host = new LabHost({ dataDir, launcher, adoptQueue: false });
     host.datasets.add(dataset);
     const runId = host.handlers.startTraining(parseTrainConfig({ datasetId: 'ds-f' })).runId;
-    await new Promise((r) => setTimeout(r, 50)); // the run starts, saves its checkpoint
+    // The run starts and saves its checkpoint: the first metric after the checkpoint message is step 2.
+    await nextEvent(host, isMetricOf(runId, 2));
+    expect(host.runs.checkpoints(runId).map((c) => c.kind)).toEqual(['last']);
     const filler = fill(mountPoint, 64 * 1024);
 
     const failed = await host.waitForRun(runId);

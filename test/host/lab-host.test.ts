@@ -8,6 +8,7 @@ import type { DatasetSummary } from '../../src/shared/datasets';
 import type { LabEvent } from '../../src/shared/lab-api';
 import type { HostToWorker } from '../../src/shared/worker-protocol';
 import { fakeLauncher, type FakeWorker } from './fake-worker';
+import { isMetricOf, nextEvent } from './lab-events';
 
 let dir: string;
 beforeEach(() => {
@@ -41,7 +42,7 @@ function scripted(behaviour: 'finish' | 'hang' | 'crash') {
     const jobId = msg.jobId;
     w.say({ type: 'metric', jobId, point: { scope: 'batch', step: 1, epoch: 1, values: { loss: 2, lf: 0.1 }, time: 1 } });
     if (behaviour === 'crash') {
-      setTimeout(() => w.exit(null, 'SIGKILL', 'RangeError: wasm memory access out of bounds'), 5);
+      setImmediate(() => w.exit(null, 'SIGKILL', 'RangeError: wasm memory access out of bounds'));
       return;
     }
     if (behaviour === 'hang') return;
@@ -77,9 +78,11 @@ describe('LabHost', () => {
 
   it('queues runs while the worker is busy and cancels a queued one', async () => {
     const { host, launcher } = newHost('hang');
-    const a = host.handlers.startTraining((await import('../../src/shared/train-config')).parseTrainConfig({ datasetId: 'ds-test' })).runId;
-    const b = host.handlers.startTraining((await import('../../src/shared/train-config')).parseTrainConfig({ datasetId: 'ds-test' })).runId;
-    await new Promise((r) => setTimeout(r, 10));
+    const { parseTrainConfig } = await import('../../src/shared/train-config');
+    const a = host.handlers.startTraining(parseTrainConfig({ datasetId: 'ds-test' })).runId;
+    const started = nextEvent(host, isMetricOf(a));
+    const b = host.handlers.startTraining(parseTrainConfig({ datasetId: 'ds-test' })).runId;
+    await started; // a's worker runs it: its first metric is in
     expect(host.runs.get(a).status).toBe('running');
     expect(host.runs.get(b).status).toBe('queued');
     expect(launcher.workers).toHaveLength(1);
@@ -191,7 +194,7 @@ describe('LabHost', () => {
   it('marks a running run interrupted when the lab closes', async () => {
     const { host } = newHost('hang');
     const runId = host.handlers.startTraining((await import('../../src/shared/train-config')).parseTrainConfig({ datasetId: 'ds-test' })).runId;
-    await new Promise((r) => setTimeout(r, 10));
+    await nextEvent(host, isMetricOf(runId)); // running: its worker reported
     const waiting = host.waitForRun(runId);
     await host.close();
     expect((await waiting).status).toBe('interrupted');
@@ -227,7 +230,7 @@ describe('LabHost', () => {
       attempt++;
       if (attempt === 1) {
         w.say({ type: 'checkpoint', jobId: msg.jobId, kind: 'last', epoch: 1, step: 5, path: ckpt, valAcc: 0.2 });
-        setTimeout(() => w.exit(1, null, 'Error: disk full'), 5);
+        setImmediate(() => w.exit(1, null, 'Error: disk full'));
       } else {
         w.say({ type: 'done', jobId: msg.jobId, status: 'completed', summary: {} });
       }

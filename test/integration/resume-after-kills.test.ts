@@ -8,6 +8,30 @@ import { parseTrainConfig } from '../../src/shared/train-config';
 import { BUILT_WORKER, cifarJpegTarball } from '../support/paths';
 import { mulberry32 } from '../../src/data/prng';
 
+/**
+ * Kills the run's worker (SIGKILL) right after the `after`-th metric or progress report of
+ * this attempt reaches the host: after a step's report, while the next step runs, or after
+ * an epoch's metrics, while its checkpoint is being written. Resolves 'ended' when the run
+ * ends first. Subscribe before the attempt's first report can arrive.
+ */
+function killAfterReports(host: LabHost, runId: string, after: number): Promise<'killed' | 'ended'> {
+  return new Promise((resolve) => {
+    let seen = 0;
+    const off = host.onEvent((e) => {
+      if (e.type === 'run' && e.run.id === runId && !['queued', 'running'].includes(e.run.status)) {
+        off();
+        resolve('ended');
+      } else if ((e.type === 'metric' || e.type === 'progress') && e.runId === runId && ++seen === after) {
+        const pid = host.workerPid(runId);
+        if (pid === undefined) return;
+        off();
+        process.kill(pid, 'SIGKILL');
+        resolve('killed');
+      }
+    });
+  });
+}
+
 let dir: string;
 let host: LabHost;
 let datasetId: string;
@@ -30,17 +54,10 @@ describe('the real worker, SIGKILLed at random moments', () => {
     const runId = host.handlers.startTraining(config).runId;
     const random = mulberry32(7);
     let kills = 0;
-    const stepsSeen = () => host.runs.metrics(runId, 'batch').length;
     for (let attempt = 0; attempt < 6; attempt++) {
-      // Wait for the worker to start training (its first rows of this attempt), then kill it a random moment later.
-      const before = stepsSeen();
-      const deadline = Date.now() + 60_000;
-      while (host.runs.get(runId).status === 'running' && stepsSeen() === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      if (host.runs.get(runId).status !== 'running') break;
-      await new Promise((r) => setTimeout(r, 50 + random() * 1500));
-      const pid = host.workerPid(runId);
-      if (pid === undefined || host.runs.get(runId).status !== 'running') break;
-      process.kill(pid, 'SIGKILL');
+      // A step reports a batch metric and a progress line; an epoch adds its metrics: 2-20 reports in.
+      const outcome = await killAfterReports(host, runId, 2 + Math.floor(random() * 19));
+      if (outcome === 'ended') break;
       kills++;
       const run = await host.waitForRun(runId);
       expect(run.status).toBe('failed');

@@ -1,7 +1,7 @@
 import type { ModelArchitecture } from '../../../shared/models';
 import type { Rng } from '../rng';
 import type { ModelFamily } from './family';
-import { type BlockSpec, checkNumClasses, type ModelSpec, type ParamSpec, ParamList } from './spec';
+import { type BlockSpec, checkNumClasses, constantInit, type ModelSpec, type ParamSpec, ParamList } from './spec';
 
 type PreActArchitecture = Extract<ModelArchitecture, { family: 'preactresnet' }>;
 
@@ -76,11 +76,8 @@ function preActInit(p: ParamSpec, rng: Rng, spec: ModelSpec): Float32Array {
       const bound = 1 / Math.sqrt(weight.torchShape[1]!);
       return rng.uniform(size, -bound, bound);
     }
-    case 'bnWeight':
-    case 'bnVar':
-      return new Float32Array(size).fill(1);
     default:
-      return new Float32Array(size);
+      return constantInit(p);
   }
 }
 

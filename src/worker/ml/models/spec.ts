@@ -86,6 +86,12 @@ export function countTrainable(spec: Pick<ModelSpec, 'params'>): number {
   return spec.params.filter((p) => p.trainable).reduce((acc, p) => acc + p.torchShape.reduce((a, b) => a * b, 1), 0);
 }
 
+/** PyTorch's start for what is not drawn: BN weight and running variance 1, BN bias, running mean and a bias 0. */
+export function constantInit(p: ParamSpec): Float32Array {
+  const values = new Float32Array(p.torchShape.reduce((a, b) => a * b, 1));
+  return p.kind === 'bnWeight' || p.kind === 'bnVar' ? values.fill(1) : values;
+}
+
 /** The BN prefix of a `num_batches_tracked` counter. */
 export function bnPrefixOf(countName: string): string {
   return countName.slice(0, -'.num_batches_tracked'.length);

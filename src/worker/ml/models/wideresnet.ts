@@ -1,7 +1,7 @@
 import type { ModelArchitecture } from '../../../shared/models';
 import type { Rng } from '../rng';
 import type { ModelFamily } from './family';
-import { type BlockSpec, checkNumClasses, type ModelSpec, type ParamSpec, ParamList } from './spec';
+import { type BlockSpec, checkNumClasses, constantInit, type ModelSpec, type ParamSpec, ParamList } from './spec';
 
 type WrnArchitecture = Extract<ModelArchitecture, { family: 'wideresnet' }>;
 
@@ -92,11 +92,8 @@ function wrnInit(p: ParamSpec, rng: Rng): Float32Array {
       const bound = 1 / Math.sqrt(p.torchShape[1]!);
       return rng.uniform(size, -bound, bound);
     }
-    case 'bnWeight':
-    case 'bnVar':
-      return new Float32Array(size).fill(1);
     default:
-      return new Float32Array(size);
+      return constantInit(p);
   }
 }
 
