@@ -21,6 +21,8 @@ describe('wasm heap budget for training', () => {
     expect(() => checkTrainBudget(c, wasm)).toThrow(/wrn-28-10 at batch 32 does not fit .*batch 16 and accumulate 2 .*effective batch of 32/);
     const d = parseTrainConfig({ datasetId: 'd', model: 'wrn-34-10', batchSize: 16 });
     expect(() => checkTrainBudget(d, wasm)).toThrow(/wrn-34-10 at batch 16 does not fit .*batch 8 and accumulate 2/);
+    const p = parseTrainConfig({ datasetId: 'd', model: 'preactresnet-18', batchSize: 128 });
+    expect(() => checkTrainBudget(p, wasm)).toThrow(/preactresnet-18 at batch 128 does not fit .*batch 64 and accumulate 2/);
   });
   it('lets what fits through, and engines without a known limit decide for themselves', () => {
     expect(() => checkTrainBudget(parseTrainConfig({ datasetId: 'd', model: 'wrn-28-10', batchSize: 16, accumulate: 4 }), wasm)).not.toThrow();

@@ -6,7 +6,7 @@ import { type DefendAttack, resolveAdFor } from '../../shared/registry';
 import type { DefendJob } from '../../shared/worker-protocol';
 import { apgd, type AttackOutput, type AttackTarget, fgsm, pgd, undefended, networkClassifier } from '../ml/attacks';
 import { mapToGray8 } from '../ml/defense';
-import { inputProblem, type Network } from '../ml/models';
+import type { Network } from '../ml/models';
 import { defendImages, type DefendImageOutput } from './defend';
 import { loadCheckpointModel } from './defend-model';
 import type { DeviceLimits } from './device';
@@ -75,9 +75,7 @@ export async function runDefendImageJob(job: DefendJob, ctx: JobContext, device:
   const { request } = job;
   const manifest = readManifest(job.datasetDir);
   const size = manifest.height;
-  const misfit = inputProblem(job.train.model, size, size);
-  if (misfit) throw new Error(misfit);
-  const { model, featureLayer } = await loadCheckpointModel(job.checkpointPath);
+  const { model, featureLayer } = await loadCheckpointModel(job.checkpointPath, { height: size, width: size });
   try {
     const source = request.image;
     const image =

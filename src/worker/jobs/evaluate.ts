@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ATTACK_SETTINGS, type EvalAttack, resolveAdFor } from '../../shared/registry';
 import { calibrateDeltaTilde, defendedWarnings, type EvalWarning, lfStats, preflightWarnings, selectionWarnings, valueHistogram } from '../../shared/ad-diagnostics';
+import { readManifest } from '../../data/manifest';
 import { toPngDataUrl } from '../../data/preview';
 import { resolveBatchSize } from '../../shared/engine';
 import { ADV_PNG_LIMIT, type EvalResultMessage, type RowImages } from '../../shared/evaluations';
@@ -21,7 +22,7 @@ import {
   networkClassifier,
 } from '../ml/attacks';
 import { type ActiveDefenseOptions, activeDefensePurifier, featureLossOf, trajectoryPurifier } from '../ml/defense';
-import { inputProblem, type Network } from '../ml/models';
+import type { Network } from '../ml/models';
 import { evaluateDefense } from './defend';
 import { loadCheckpointModel } from './defend-model';
 import type { DeviceLimits } from './device';
@@ -70,12 +71,10 @@ export async function runEvalJob(
 ): Promise<EvalOutcome> {
   const { train } = job;
   const config = { ...job.config, batchSize: resolveBatchSize(job.config.batchSize, device.engine) };
-  const { model, featureLayer } = await loadCheckpointModel(job.checkpointPath);
+  const { model, featureLayer } = await loadCheckpointModel(job.checkpointPath, readManifest(job.datasetDir));
   try {
     const layer = featureLayer ?? train.featureLayer;
     const whole = loadEvalSet(job.datasetDir, config, train);
-    const misfit = inputProblem(train.model, whole.height, whole.width);
-    if (misfit) throw new Error(misfit);
     const set = sliceEvalSet(whole, job.range);
     // The job edge: the preset applied, defaults filled and checked, once; everything below takes `ad` as it is.
     const ad = resolveAdFor(config.ad, { featureLayer: layer, seed: config.seed });

@@ -92,6 +92,8 @@ export const preActResNetFamily: ModelFamily<PreActArchitecture> = {
       ? null
       : `a ${spec.label} takes ${4 * last}x${4 * last} images (RobustBench's PreActResNet pools its 4x4 last stage with avg_pool2d(4)), got ${height}x${width}`;
   },
-  // Not measured yet: wasm's heap held every batch tried (up to 128 on the lab's CIFAR sample).
-  wasmMaxTrainBatch: () => null,
+  // Measured as the WideResNet table (wideresnet.ts): a training step of the full-size
+  // preactresnet-18 on 32x32 images runs at batch 64 (16-18 s a step on 1 thread) and aborts
+  // the wasm heap ("Aborted()") at 128 and 256.
+  wasmMaxTrainBatch: (a) => (a.width === 64 ? 64 : null),
 };
