@@ -95,6 +95,9 @@ describe('per-image evaluation results', () => {
     expect(rep.worst).toBe(row.worstAcc);
     expect(rep.majority).toBe(row.majorityAcc);
     expect(rowAccuracy(t, key)).toBe(row.extra.attackAcc);
+    // A randomised defense: the stored prediction is the one the flag was decided on, for every record
+    // (those it got wrong without an attack too), so the confusion matrix and the flags give one accuracy.
+    for (const rec of t.records) expect(rec.rows[key]!.advPred === rec.label).toBe(rec.rows[key]!.robust);
     const shown = io();
     await evalsCommand(host, shown, ['show', stuck.id]);
     expect(shown.text().match(/warning: Active Defense did not converge/g)).toHaveLength(1);
@@ -105,6 +108,22 @@ describe('per-image evaluation results', () => {
     const classes = new Set(host.evals.perImage(easy.id).records.map((r) => r.label)).size;
     expect(diagnosticsOf(easy.summary).some((w) => w.code === 'selection-classes')).toBe(classes < 10);
     expect(host.evals.perImage(easy.id).records.every((r) => r.adConverged === true && r.adIterations === 0)).toBe(true);
+  }, 300_000);
+
+  it("prints the engine, and AutoAttack's robust accuracy and time after each attack, and stores both", async () => {
+    const cli = io();
+    const code = await evalCommand(host, cli, ['--run', runId, '--split', 'val', '--n', '6', '--attacks', 'aa-standard', '--iterations', '2', '--queries', '10', '--batch-size', '6']);
+    expect(code).toBe(0);
+    expect(cli.errors()).toMatch(/^engine: \S+ \(backend \S+, tfjs [\d.]+, \d+ threads?\)/m);
+    const e = host.evals.get(/^evaluation (ev-\w+)/.exec(cli.text())![1]!);
+    const row = e.results[0]!;
+    for (const attack of ['apgd-ce', 'apgd-t', 'fab-t', 'square']) {
+      expect(row.extra[`seconds:${attack}`]).toBeGreaterThanOrEqual(0);
+      const line = `  robust accuracy after ${attack}: ${(100 * row.extra[`after:${attack}`]!).toFixed(2)}% (${row.extra[`seconds:${attack}`]!.toFixed(1)} s)`;
+      expect(cli.text()).toContain(line); // the final table
+      expect(cli.errors()).toContain(line); // as the row landed
+    }
+    expect(row.extra['after:square']).toBe(row.robustAcc);
   }, 300_000);
 
   it('calibrates delta_tilde: the suggestion is reached by the requested share of validation images', async () => {
