@@ -106,3 +106,12 @@ export interface PerImageTable {
   rowKeys: { key: string; attack: string; eps: number; lambda: number | null }[];
   records: PerImageRecord[];
 }
+
+/** The clean image of one evaluation record, and where it lives in the dataset (Defend can open it there). */
+export interface EvalRecordImage {
+  png: string;
+  datasetId: string;
+  split: 'train' | 'test';
+  index: number;
+  label: number;
+}

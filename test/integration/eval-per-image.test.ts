@@ -4,7 +4,9 @@ import { calibrateCommand, evalCommand, evalsCommand } from '../../src/main/cli/
 import type { CliIo } from '../../src/main/cli/context';
 import { LabHost } from '../../src/main/lab/lab-host';
 import { diagnosticsOf } from '../../src/shared/ad-diagnostics';
-import type { EvaluationSummary } from '../../src/shared/evaluations';
+import { PNG } from 'pngjs';
+import { openTrainData } from '../../src/data/train-data';
+import type { EvalRecordImage, EvaluationSummary } from '../../src/shared/evaluations';
 import { repeatAccuracies, rowAccuracy, worstCaseByEps } from '../../src/shared/per-image';
 import { resultKey } from '../../src/shared/worker-protocol';
 import { parseEvalConfig } from '../support/configs';
@@ -62,6 +64,21 @@ describe('per-image evaluation results', () => {
       expect(w.accuracy).toBeLessThanOrEqual(Math.min(...rows.map((r) => r.robustAcc)));
       expect(w.robust.filter(Boolean).length).toBe(t.records.filter((rec) => rows.every((r) => rec.rows[resultKey(r.attack, r.eps, r.lambda)]!.robust)).length);
     }
+    // The clean image of a held-out record is the one the worker evaluated there (the run's own draw of its split).
+    const run = host.runs.get(runId);
+    expect(run.config.valSplit).toBe('stratified');
+    const data = openTrainData(host.datasets.dirFor(run.config.datasetId), { ...run.config, augment: false });
+    const heldOut = [...data.valBatches(100)][0]!;
+    for (const pos of [0, 7]) {
+      const img = (await host.call('getEvaluationRecordImage', [e.id, pos])) as EvalRecordImage;
+      const rec = t.records[pos]!;
+      expect(img).toMatchObject({ split: 'train', label: rec.label, datasetId: run.config.datasetId });
+      const png = PNG.sync.read(Buffer.from(img.png.split(',')[1]!, 'base64'));
+      const want = heldOut.x.subarray(rec.record * 3072, (rec.record + 1) * 3072);
+      const got = Array.from({ length: 3072 }, (_, i) => png.data[Math.floor(i / 3) * 4 + (i % 3)]! / 255);
+      expect(got.every((v, i) => Math.abs(v - want[i]!) < 1e-6)).toBe(true);
+    }
+    await expect(host.call('getEvaluationRecordImage', [e.id, 20])).rejects.toThrow(/has no record at position 20/);
     const json = io();
     expect(await evalsCommand(host, json, ['export', e.id, '--per-image', '--format', 'json'])).toBe(0);
     const exported = JSON.parse(json.text()) as { records: { record: number }[]; selection: { first: number; last: number; sample: string } };
