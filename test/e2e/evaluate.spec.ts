@@ -45,7 +45,8 @@ test('evaluate FGSM at 8/255 on 20 validation images, export, see it in History;
   await page.locator('input[name="eval-n"]').fill('20');
   // Blank by default: the worker picks its engine's batch (src/shared/engine.ts defaultBatchSize).
   await expect(page.locator('input[name="eval-batchSize"]')).toHaveValue('');
-  await expect(page.locator('input[name="eval-batchSize"]')).toHaveAttribute('placeholder', 'engine default (50 wasm / 256 GPU)');
+  await expect(page.locator('input[name="eval-batchSize"]')).toHaveAttribute('placeholder', 'auto');
+  await expect(page.getByTestId('eval-batch-hint')).toHaveText('blank: engine default (50 wasm / 256 GPU)');
   await page.locator('input[name="eval-batchSize"]').fill('20');
   await page.locator('input[name="attack-fgsm"]').check();
   await page.locator('input[name="eval-eps"]').fill('8/255');

@@ -41,12 +41,13 @@ const NUMBER = new RegExp(String.raw`^${NUM}$`, 'i');
 
 /**
  * A per-column filter, as typed in the box under the header: "> 0.01",
- * "<= 64", "!= 0", "0.05..0.2" (inclusive), a number (equal), or text (the
- * cell contains it, case-insensitive; "off" matches a null such as a CE run's
- * delta). Empty matches everything.
+ * "<= 64", "!= 0", "0.05..0.2" (inclusive), a number (equal), a percentage
+ * ("> 40%" is > 0.4), or text (the cell contains it, case-insensitive; "off"
+ * matches a null such as a CE run's delta). Empty matches everything.
  */
 export function parseColumnFilter(text: string): ColumnFilter {
-  const t = text.trim();
+  // "50%" is 0.5: accuracies are stored as fractions and shown as percentages.
+  const t = text.trim().replace(new RegExp(String.raw`(${NUM})\s*%`, 'gi'), (_, n: string) => String(Number(n) / 100));
   if (!t) return { ok: true, test: () => true };
   const asNumber = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   let m = COMPARE.exec(t);
