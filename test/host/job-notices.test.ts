@@ -3,8 +3,25 @@ import { notifyJobEnds, type NotificationApi } from '../../src/main/electron/not
 import type { LabEvent } from '../../src/shared/lab-api';
 import { JobNotices } from '../../src/shared/job-notices';
 import type { RunStatus } from '../../src/shared/runs';
-import { evaluation, resultRow } from '../renderer/eval-fixtures';
-import { runSummary } from '../renderer/run-fixtures';
+import { evalConfigSchema } from '../../src/shared/eval-config';
+import type { EvalResultRow, EvaluationSummary } from '../../src/shared/evaluations';
+import type { RunSummary } from '../../src/shared/runs';
+
+function runSummary(id: string, extra: Partial<RunSummary> = {}): RunSummary {
+  return {
+    id, name: id, kind: 'train', status: 'completed', datasetId: 'd1', model: 'wrn-10-1', delta: null, epochs: 1, createdAt: 1, startedAt: 1,
+    endedAt: 2, error: null, engine: 'cpu', final: {}, bestValAcc: null, tags: [], notes: '', ...extra,
+  };
+}
+function resultRow(attack: string, eps: number, robustAcc: number): EvalResultRow {
+  return { attack, eps, lambda: null, n: 20, robustAcc, robustStd: null, worstAcc: null, majorityAcc: null, seconds: 1, warnings: [], extra: {} };
+}
+function evaluation(id: string, results: EvalResultRow[], extra: Partial<EvaluationSummary> = {}): EvaluationSummary {
+  return {
+    id, runId: 'run-1', name: id, status: 'completed', config: evalConfigSchema.parse({ runId: 'run-1' }), createdAt: 1, startedAt: 1, endedAt: 2,
+    error: null, engine: 'cpu', summary: {}, results, ...extra,
+  };
+}
 
 const run = (status: RunStatus, extra = {}): LabEvent => ({ type: 'run', run: runSummary('r1', { name: 'wrn δ=0.02', status, ...extra }) });
 

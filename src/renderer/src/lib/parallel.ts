@@ -13,12 +13,12 @@ export interface AxisDef {
   value(row: RunRow): unknown;
 }
 
-/** The metrics a run ends with, as axes (and colours) of the view. */
+/** The metrics a run ends with, as axes (and colours) of the view; a run without one (no evaluation yet) has no value there. */
 export const METRIC_AXES: readonly AxisDef[] = [
-  { key: 'm:bestValAcc', label: 'best val acc', value: (r) => r.bestValAcc },
-  { key: 'm:finalValAcc', label: 'final val acc', value: (r) => r.finalValAcc },
-  { key: 'm:finalLf', label: 'final L_F', value: (r) => r.finalLf },
-  { key: 'm:robustAcc', label: 'robust acc', value: (r) => r.robustAcc },
+  { key: 'm:bestValAcc', label: 'best val acc', value: (r) => r.bestValAcc ?? undefined },
+  { key: 'm:finalValAcc', label: 'final val acc', value: (r) => r.finalValAcc ?? undefined },
+  { key: 'm:finalLf', label: 'final L_F', value: (r) => r.finalLf ?? undefined },
+  { key: 'm:robustAcc', label: 'robust acc', value: (r) => r.robustAcc ?? undefined },
 ];
 
 export function fieldAxis(field: string): AxisDef {
@@ -42,6 +42,7 @@ export interface AxisScale {
 }
 
 export function axisScale(values: readonly unknown[]): AxisScale {
+  // undefined is missing (a metric a run lacks); a config's null (a CE run's δ) is the category "off".
   const present = values.filter((v) => v !== undefined);
   const numbers = present.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   if (present.length > 0 && numbers.length === present.length) {
@@ -85,11 +86,11 @@ export function passesBrushes(row: RunRow, axes: readonly AxisDef[], scales: Rea
   return true;
 }
 
-/** Colours from low to high (viridis' ends and middle): legible on white and on the dark theme. */
+/** Colours from low to high (viridis, its pale top end left off): legible on white and on the dark theme. */
 const RAMP = [
   [68, 1, 84],
   [33, 145, 140],
-  [253, 231, 37],
+  [122, 209, 81],
 ] as const;
 
 /** The colour of a fraction 0..1 along the ramp; grey for a run without the value. */

@@ -80,10 +80,17 @@ export function groupMetrics(g: RunGroup): Record<GroupMetric, Aggregate | null>
   return Object.fromEntries(GROUP_METRICS.map((m) => [m, aggregate(g.runs.map((r) => r[m]))])) as Record<GroupMetric, Aggregate | null>;
 }
 
-/** A config field across a group's runs: the common value, or the distinct values listed ("0, 1, 2"). */
+/** Values of one field across runs: the common value, or the distinct values in order ("0, 1, 2"). */
+export function listValues(values: readonly unknown[]): string {
+  const raw = [...new Map(values.map((v) => [formatHyperparam(v), v])).entries()];
+  const numeric = raw.every(([, v]) => typeof v === 'number');
+  raw.sort((a, b) => (numeric ? (a[1] as number) - (b[1] as number) : a[0].localeCompare(b[0])));
+  return raw.map(([text]) => text).join(', ');
+}
+
+/** A config field across a group's runs (listValues). */
 export function groupField(g: RunGroup, field: string): string {
-  const values = [...new Set(g.runs.map((r) => formatHyperparam(r.config[field])))];
-  return values.length === 1 ? values[0]! : values.join(', ');
+  return listValues(g.runs.map((r) => r.config[field]));
 }
 
 /** "45.2 % ± 1.3" (or "0.0132 ± 0.0004"), with the run count when not every run has a value. */
