@@ -116,6 +116,9 @@ test('evaluations compared: accuracy-vs-eps and lambda curves, one line per eval
   await expect.poll(async () => Number(await compare.locator('[data-chart="eval-compare-eps"]').getAttribute('data-points'))).toBe(4);
   await compare.scrollIntoViewIfNeeded();
   await shot(page, 'evaluate-compare');
+  // An AutoAttack row lists the robust accuracy and time after each of its attacks.
+  await page.locator('tr.eval-row', { hasText: 'eval C' }).click();
+  await expect(page.getByTestId('eval-stages')).toHaveText(/after apgd-ce 25\.0 % \(2\.0 s\)\s*after apgd-t 20\.0 % \(3\.5 s\)\s*after fab-t 15\.0 % \(1\.3 s\)\s*after square 15\.0 % \(9\.0 s\)/);
   expect(problems).toEqual([]);
 });
 

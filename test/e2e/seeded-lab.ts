@@ -81,7 +81,12 @@ export function seedResearchLab(labDir: string, datasetId: string): SeededLab {
       0.6,
       [row('pgd', eps[0]!, 0.5), row('pgd', eps[1]!, 0.4), row('pgd', eps[2]!, SEED_ROBUST[1]!), row('lambda-sweep', eps[2]!, 0.3, -1), row('lambda-sweep', eps[2]!, 0.25, 1)],
     );
-    const c = evaluation({ runId: seeds[2]!, name: 'eval C', split: 'test', n: 20, attacks: ['pgd'], eps: [eps[2]!] }, 0.55, [row('pgd', eps[2]!, SEED_ROBUST[2]!)]);
+    // AutoAttack's row with its stages, as the worker stores them (accuracy after each attack, and its seconds).
+    const stages = { 'after:apgd-ce': 0.25, 'seconds:apgd-ce': 2, 'after:apgd-t': 0.2, 'seconds:apgd-t': 3.5, 'after:fab-t': 0.15, 'seconds:fab-t': 1.25, 'after:square': SEED_ROBUST[2]!, 'seconds:square': 9 };
+    const c = evaluation({ runId: seeds[2]!, name: 'eval C', split: 'test', n: 20, attacks: ['pgd', 'aa-standard'], eps: [eps[2]!] }, 0.55, [
+      row('pgd', eps[2]!, 0.3),
+      { ...row('aa-standard', eps[2]!, SEED_ROBUST[2]!), extra: stages },
+    ]);
     return { seeds, baseline, evals: { a, b, c } };
   } finally {
     db.close();

@@ -216,9 +216,13 @@ const CONFIG_FIELDS = Object.keys(trainConfigSchema.shape);
 export function fieldOfApiError(message: string): string | null {
   const labelled = Object.entries(FIELD_LABELS).find(([, label]) => message.startsWith(`${label}: `));
   if (labelled) return labelled[0];
-  // The host's own words name a field as the form labels it ("validation size 600 leaves no training images").
-  const named = Object.entries(FIELD_LABELS).find(([, label]) => label.length > 4 && message.toLowerCase().includes(label.toLowerCase()));
-  if (named) return named[0];
+  // The host's own words name a field as the form labels it ("validation size 600 leaves no training images"): the first named.
+  const lower = message.toLowerCase();
+  const named = Object.entries(FIELD_LABELS)
+    .map(([field, label]) => ({ field, index: label.length > 4 ? lower.indexOf(label.toLowerCase()) : -1 }))
+    .filter((n) => n.index >= 0)
+    .sort((a, b) => a.index - b.index)[0];
+  if (named) return named.field;
   const at = /\bat (?:0\.)?([A-Za-z]+)\b/.exec(message);
   if (at && CONFIG_FIELDS.includes(at[1])) return at[1];
   let best: { field: string; index: number } | null = null;
