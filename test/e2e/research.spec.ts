@@ -174,25 +174,27 @@ test('a paper symbol explains itself where it appears', async ({ page }) => {
   expect(problems).toEqual([]);
 });
 
-test('New run at 1920x1080: the fieldsets do not overlap and are no narrower than at 1280x800', async ({ page }) => {
+test('New run (and Evaluate) at 1920x1080: the fieldsets do not overlap and are no narrower than at 1280x800', async ({ page }) => {
   const problems = await openApp(page, lab().url);
-  const boxes = async () => {
-    await page.locator('button[data-view="new-run"]').click();
-    return Promise.all((await page.locator('.run-form fieldset').all()).map(async (f) => (await f.boundingBox())!));
+  const boxes = async (view: string, form: string) => {
+    await page.locator(`button[data-view="${view}"]`).click();
+    return Promise.all((await page.locator(`${form} fieldset`).all()).map(async (f) => (await f.boundingBox())!));
   };
-  await page.setViewportSize({ width: 1280, height: 800 });
-  const narrow = await boxes();
-  await page.setViewportSize({ width: 1920, height: 1080 });
-  const wide = await boxes();
-  await shot(page, 'new-run-1920');
-  expect(wide).toHaveLength(3);
-  for (let i = 0; i < wide.length; i++) {
-    for (let j = i + 1; j < wide.length; j++) {
-      const [a, b] = [wide[i]!, wide[j]!];
-      const overlap = a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
-      expect(overlap, `fieldsets ${i} and ${j} overlap`).toBe(false);
+  for (const [view, form] of [['new-run', '.run-form'], ['evaluate', '.eval-form']] as const) {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const narrow = await boxes(view, form);
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    const wide = await boxes(view, form);
+    if (view === 'new-run') await shot(page, 'new-run-1920');
+    expect(wide.length).toBeGreaterThanOrEqual(3);
+    for (let i = 0; i < wide.length; i++) {
+      for (let j = i + 1; j < wide.length; j++) {
+        const [a, b] = [wide[i]!, wide[j]!];
+        const overlap = a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+        expect(overlap, `${view}: fieldsets ${i} and ${j} overlap`).toBe(false);
+      }
+      expect(wide[i]!.width, `${view}: fieldset ${i} narrower at 1920`).toBeGreaterThanOrEqual(narrow[i]!.width);
     }
-    expect(wide[i]!.width).toBeGreaterThanOrEqual(narrow[i]!.width);
   }
   expect(problems).toEqual([]);
 });
