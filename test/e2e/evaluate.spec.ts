@@ -87,6 +87,10 @@ test('evaluate FGSM at 8/255 on 20 validation images, export, see it in History;
   // The record panel: the held-out record's clean image, and the perturbation between the two, scaled.
   await expect(images.getByTestId('record-clean')).toHaveAttribute('src', /^data:image\/png;base64,/);
   await expect(images.getByTestId('record-perturbation')).toContainText(/max [1-8]\/255/);
+  // Purify the stored adversarial point (uploaded from the page, as a dropped file would be).
+  await images.getByTestId('record-purify').click();
+  await expect(images.getByTestId('record-purified').locator('img')).toHaveAttribute('src', /^data:image\/png;base64,/, { timeout: 120_000 });
+  await expect(images.getByTestId('eval-images-chosen')).toContainText('purified now:');
   const [perImage] = await Promise.all([page.waitForEvent('download'), images.getByTestId('export-images-csv').click()]);
   const lines = (await readFile(await perImage.path(), 'utf8')).trim().split('\n');
   expect(lines).toHaveLength(22); // comment line, header, 20 records

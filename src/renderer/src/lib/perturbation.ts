@@ -23,3 +23,16 @@ export function maxDifference255(clean: ArrayLike<number>, adversarial: ArrayLik
   for (let i = 0; i < clean.length; i++) if (i % 4 !== 3) most = Math.max(most, Math.abs(adversarial[i]! - clean[i]!));
   return most;
 }
+
+/**
+ * A base64 data URL's bytes, decoded here rather than fetched: the page's CSP allows data: images
+ * but no data: connections (connect-src), so fetch(dataUrl) is refused.
+ */
+export function dataUrlBytes(url: string): { bytes: Uint8Array<ArrayBuffer>; type: string } {
+  const m = /^data:([\w.+-]+\/[\w.+-]+)?(?:;[\w-]+=[\w.-]+)*;base64,([A-Za-z0-9+/=]*)$/.exec(url);
+  if (!m) throw new Error('not a base64 data URL');
+  const raw = atob(m[2]!);
+  const bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  return { bytes, type: m[1] ?? 'application/octet-stream' };
+}
