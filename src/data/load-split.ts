@@ -36,13 +36,11 @@ export function splitFilesOf(m: DatasetManifest, dir: string, split: SplitName) 
   return { info, files };
 }
 
-/** Loads one cached split fully into memory (sizes and label ranges checked, not checksums). */
-export function loadSplit(dir: string, split: SplitName): LoadedSplit {
+/** The labels of one cached split alone (2 bytes a record), range-checked. */
+export function loadSplitLabels(dir: string, split: SplitName): Uint16Array {
   const m = readFullManifest(dir);
   const { info, files } = splitFilesOf(m, dir, split);
-  const { height, width, channels } = m;
   const count = info.count;
-  const img = readExact(path.join(dir, files.images), count * height * width * channels, `${split} images`);
   const lab = readExact(path.join(dir, files.labels), count * 2, `${split} labels`);
   const labels = new Uint16Array(count);
   for (let i = 0; i < count; i++) {
@@ -52,6 +50,17 @@ export function loadSplit(dir: string, split: SplitName): LoadedSplit {
     }
     labels[i] = l;
   }
+  return labels;
+}
+
+/** Loads one cached split fully into memory (sizes and label ranges checked, not checksums). */
+export function loadSplit(dir: string, split: SplitName): LoadedSplit {
+  const m = readFullManifest(dir);
+  const { info, files } = splitFilesOf(m, dir, split);
+  const { height, width, channels } = m;
+  const count = info.count;
+  const img = readExact(path.join(dir, files.images), count * height * width * channels, `${split} images`);
+  const labels = loadSplitLabels(dir, split);
   return {
     images: new Uint8Array(img.buffer, img.byteOffset, img.byteLength),
     labels,

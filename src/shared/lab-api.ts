@@ -8,7 +8,7 @@ import type { ValConfusion } from './val-confusion';
 import { LAB_METHOD_NAMES, type LabMethodName } from './lab-methods';
 import { defendRequestSchema, type DefendResult } from './defend';
 import { evalConfigSchema } from './eval-config';
-import type { EvaluationSummary, PerImageTable } from './evaluations';
+import type { EvalRecordImage, EvaluationSummary, PerImageTable } from './evaluations';
 import type { EvaluationShards } from './eval-shards';
 import type { CoordinatorInfo } from './shards';
 import { type RedisSetting, redisUrlSchema } from './redis-url';
@@ -84,6 +84,8 @@ export const labMethodSchemas = {
   exportEvaluationImages: z.tuple([id, z.enum(['csv', 'json'])]),
   /** The final (adversarial) point of one record under one result row, as a PNG data URL; null where it was not fooled. */
   getAdversarialImage: z.tuple([id, z.string().min(1).max(200), z.int().min(0).max(10_000_000)]),
+  /** The clean image of the record at a position of an evaluation (test or held-out split), and its place in the dataset. */
+  getEvaluationRecordImage: z.tuple([id, z.int().min(0).max(10_000_000)]),
   /** Run Active Defense (optionally after an attack) on one image under the client's job id; the result arrives as a 'defend-done' event. */
   defendImage: z.tuple([defendRequestSchema, jobIdSchema]),
   cancelDefend: z.tuple([id]),
@@ -168,6 +170,7 @@ export interface LabResults {
   getEvaluationImages: PerImageTable;
   exportEvaluationImages: string;
   getAdversarialImage: string | null;
+  getEvaluationRecordImage: EvalRecordImage;
   defendImage: void;
   cancelDefend: void;
   listDatasets: DatasetSummary[];

@@ -30,7 +30,7 @@ afterAll(() => {
 
 const dataset: DatasetSummary = {
   id: 'ds-f', name: 'f', format: 'image-folder', source: '/x', height: 32, width: 32, channels: 3,
-  classes: ['a', 'b'], splits: [{ name: 'train', count: 10, classCounts: [5, 5] }], createdAt: 1, resize: null, bytes: 1,
+  classes: ['a', 'b'], splits: [{ name: 'train', count: 1000, classCounts: [500, 500] }], createdAt: 1, resize: null, bytes: 1,
 };
 
 /** Fill the file system but for `leave` bytes. */

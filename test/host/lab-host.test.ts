@@ -24,7 +24,7 @@ const dataset: DatasetSummary = {
   width: 32,
   channels: 3,
   classes: ['a', 'b'],
-  splits: [{ name: 'train', count: 10, classCounts: [5, 5] }],
+  splits: [{ name: 'train', count: 1000, classCounts: [500, 500] }],
   createdAt: 1,
   resize: null,
   bytes: 100,
@@ -185,6 +185,27 @@ describe('LabHost', () => {
   it('refuses training on an unknown dataset and names it', async () => {
     const { host } = newHost('finish');
     await expect(host.call('startTraining', [{ datasetId: 'nope' }])).rejects.toThrow(/no dataset 'nope'/);
+    await host.close();
+  });
+
+  it('refuses a validation split that leaves nothing to train on before a run exists, naming the field', async () => {
+    const { host, launcher } = newHost('finish');
+    await expect(host.call('startTraining', [{ datasetId: 'ds-test', valSize: 1000 }])).rejects.toThrow(
+      'validation size 1000 leaves no training images: dataset "tiny" has 1000 train images',
+    );
+    await expect(host.call('startTraining', [{ datasetId: 'ds-test', valSize: 500, subset: 600 }])).rejects.toThrow(/subset 600 is larger than the 500 train images left/);
+    expect(host.runs.list()).toEqual([]);
+    expect(launcher.workers).toHaveLength(0);
+    await host.close();
+  });
+
+  it('stores a new run with the stratified held-out split; a config that names one keeps it', async () => {
+    const { host } = newHost('finish');
+    const { runId } = (await host.call('startTraining', [{ datasetId: 'ds-test' }])) as { runId: string };
+    expect(host.runs.get(runId).config.valSplit).toBe('stratified');
+    const old = (await host.call('startTraining', [{ datasetId: 'ds-test', valSplit: 'shuffle' }])) as { runId: string };
+    expect(host.runs.get(old.runId).config.valSplit).toBe('shuffle');
+    await host.waitForRun(old.runId);
     await host.close();
   });
 

@@ -23,6 +23,7 @@ import { renderReportHtml } from './reproduce/report-html';
 import { savedRedisUrl, saveRedisUrl } from './settings';
 import { LOCAL_CLIENT } from './uploads';
 import { readValConfusion } from './val-confusion';
+import { evaluationRecordImage } from './record-image';
 import type { WorkerLauncher } from './worker-launcher';
 
 export interface LabHostOptions {
@@ -191,6 +192,7 @@ export class LabHost {
     exportEvaluation: (id) => evaluationCsv(this.evals.get(id)),
     getEvaluationImages: (id) => this.evals.perImage(id),
     getAdversarialImage: (id, rowKey, pos) => this.evals.adversarialImage(id, rowKey, pos),
+    getEvaluationRecordImage: (id, pos) => evaluationRecordImage(this, id, pos),
     exportEvaluationImages: (id, format) => (format === 'csv' ? perImageCsv : perImageJson)(this.evals.get(id), this.evals.perImage(id)),
     defendImage: (request, jobId) => this.defends.start(request, jobId),
     cancelDefend: (jobId) => this.defends.cancel(jobId),

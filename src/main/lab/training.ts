@@ -1,7 +1,8 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isFinished, type RunSummary } from '../../shared/runs';
-import type { TrainConfig } from '../../shared/train-config';
+import { NEW_RUN_VAL_SPLIT, type TrainConfig } from '../../shared/train-config';
+import { checkHoldout } from '../../data/train-data';
 import { checkpointPosition, resumableCheckpoint, sweepStaleCheckpointTemps } from './checkpoint-files';
 import { failureReason } from './disk-full';
 import { pidAlive } from './pids';
@@ -29,7 +30,10 @@ export class Training {
     if (!dataset.splits.some((s) => s.name === 'train' && s.count > 0)) {
       throw new Error(`dataset '${dataset.name}' has no training images (only ${dataset.splits.map((s) => `${s.name}: ${s.count}`).join(', ')}): it can be evaluated on, not trained on`);
     }
-    const run = this.ctx.runs.create('train', config, this.artifactsRoot);
+    // Here, not in the worker: a validation split that leaves nothing to train on is refused before a run exists.
+    checkHoldout(dataset.splits.find((s) => s.name === 'train')?.count ?? 0, dataset.name, config);
+    // Stored with the run, so its held-out records never change under it (valSplitOf reads an absent one as the old draw).
+    const run = this.ctx.runs.create('train', { ...config, valSplit: config.valSplit ?? NEW_RUN_VAL_SPLIT }, this.artifactsRoot);
     this.ctx.emit({ type: 'run', run });
     this.ctx.queue.push({ kind: 'train', id: run.id });
     return run.id;

@@ -382,6 +382,8 @@ export class Reproductions {
     if (choice.action === 'resume') ops.resume(id);
     this.store.stepRef(planId, key, id, choice.action === 'reuse');
     if (choice.action === 'reuse') return { refId: id, reused: true };
+    // The windows learn the step's record before it ends (its notice is the plan's, job-notices.ts).
+    this.emitPlan(planId);
     a.watching = id;
     a.cancelCurrent = () => ops.cancel(id);
     if (a.cancelled) ops.cancel(id);
