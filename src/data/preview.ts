@@ -1,10 +1,9 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import type { DatasetPreviewPage, SplitName } from '../shared/datasets';
 import { DatasetError, badInput } from './errors';
 import { splitFilesOf } from './load-split';
-import { readFullManifest } from './manifest';
+import { cacheFilePath, datasetLabel, readFullManifest } from './manifest';
 
 export interface PreviewQuery {
   split: SplitName;
@@ -34,9 +33,11 @@ export function previewPage(dir: string, q: PreviewQuery): DatasetPreviewPage {
     throw badInput(`classIndex ${cls} is out of range: dataset "${m.name}" has classes 0-${m.classes.length - 1}`);
   }
 
-  const labelFile = path.join(dir, files.labels);
+  const labelFile = cacheFilePath(dir, files.labels, `files.${q.split}.labels`);
+  if (fs.statSync(labelFile).size !== info.count * 2) {
+    throw new DatasetError('corrupt-cache', `${datasetLabel(dir)}/${files.labels}: size does not match the manifest; re-import the dataset`);
+  }
   const lab = fs.readFileSync(labelFile);
-  if (lab.length !== info.count * 2) throw new DatasetError('corrupt-cache', `${labelFile}: size does not match the manifest; re-import the dataset`);
   const labelAt = (i: number): number => lab.readUInt16LE(i * 2);
 
   let total: number;
@@ -55,12 +56,12 @@ export function previewPage(dir: string, q: PreviewQuery): DatasetPreviewPage {
 
   const { height, width, channels } = m;
   const imageBytes = height * width * channels;
-  const fd = fs.openSync(path.join(dir, files.images), 'r');
+  const fd = fs.openSync(cacheFilePath(dir, files.images, `files.${q.split}.images`), 'r');
   const buf = Buffer.alloc(imageBytes);
   try {
     const items = indices.map((index) => {
       const n = fs.readSync(fd, buf, 0, imageBytes, index * imageBytes);
-      if (n !== imageBytes) throw new DatasetError('corrupt-cache', `${path.join(dir, files.images)}: image ${index} is truncated; re-import the dataset`);
+      if (n !== imageBytes) throw new DatasetError('corrupt-cache', `${datasetLabel(dir)}/${files.images}: image ${index} is truncated; re-import the dataset`);
       return { index, label: labelAt(index), png: toPngDataUrl(buf, width, height) };
     });
     return { split: q.split, page: q.page, pageSize: q.pageSize, total, items };

@@ -44,6 +44,10 @@ export interface LabHostOptions {
   remoteEngine?: string;
   /** How long shards every connected worker refused wait for a fitting one before the evaluation fails (default 30 s). */
   refusalWaitMs?: number;
+  /** How long an evaluation waits for a Redis that stopped answering before it fails, resumable (default 60 s). */
+  redisLossWaitMs?: number;
+  /** The key shard jobs are signed with (default ADLAB_JOB_KEY; null: unsigned). */
+  jobKey?: Buffer | null;
   /** Where `redisUrl` came from: ADLAB_REDIS_URL (or --redis), or the desktop app's saved setting. */
   redisSource?: 'environment' | 'setting';
   /**
@@ -82,7 +86,8 @@ export class LabHost {
     if (options.redisUrl) {
       // The engine every shard must run on: results must not depend on which machine ran them.
       const engine = options.remoteEngine ?? process.env.ADLAB_ENGINE ?? 'wasm';
-      this.ctx.remote = new Coordinator({ redisUrl: options.redisUrl, engine, imageShards: options.imageShards, shards: this.ctx.shards, refusalWaitMs: options.refusalWaitMs });
+      const { redisUrl, imageShards, refusalWaitMs, redisLossWaitMs, jobKey } = options;
+      this.ctx.remote = new Coordinator({ redisUrl, engine, imageShards, shards: this.ctx.shards, refusalWaitMs, redisLossWaitMs, jobKey });
     }
     this.ctx.queue = new JobQueue(
       (item) => (item.kind === 'train' ? this.training.launch(item.id) : this.evaluations.launch(item.id)),

@@ -1,7 +1,9 @@
-import { UnrecoverableError } from 'bullmq';
+import { type Job, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobOutcome, RunningJob } from '../supervisor';
+import { quote } from '../quote';
 import type { WorkerLauncher } from '../worker-launcher';
+import { signatureProblem } from './job-signing';
 
 /** What the shard and training processors of one `adlab worker` share. */
 export interface WorkerContext {
@@ -15,8 +17,17 @@ export interface WorkerContext {
   launcher: (env: Record<string, string>) => WorkerLauncher;
   /** The one engine this worker computes on (`--engine`), if it was given one. */
   engine?: string;
+  /** The key jobs must be signed with (ADLAB_JOB_KEY / --job-key-file); null: jobs are not checked. */
+  jobKey: Buffer | null;
   log: (line: string) => void;
 }
+
+/**
+ * Where the guarded BullMQ worker (shard-worker.ts) puts why a job's data could not even be
+ * read as JSON: the processor then fails the job at once instead of BullMQ retrying its read
+ * every second, on every worker, for ever.
+ */
+export const UNREADABLE = '__adlabUnreadableJobData';
 
 /** How often a running job looks for the coordinator's cancel flag. */
 const CANCEL_POLL_MS = 300;
@@ -26,15 +37,26 @@ export const PROGRESS_EVERY_MS = 500;
 export const PROGRESS_MESSAGE_MAX = 500;
 
 /**
- * A payload that fails its schema fails on every worker: it is failed (not retried, not
- * passed on), with the schema's reason.
+ * A job's payload, parsed and (with a key) authenticated. One that is not JSON, fails its
+ * schema, is not signed with the key or sits under another job id fails on every worker: it
+ * is failed at once (not retried, not passed on), with the reason, which names the field,
+ * never a file of this host.
  */
-export function parsePayload<T>(parse: (data: unknown) => T, data: unknown, worker: string): T {
+export function parsePayload<T extends object>(parse: (data: unknown) => T, job: Job, w: Pick<WorkerContext, 'name' | 'jobKey'>, expectedId: (p: T) => string): T {
+  const refuse = (why: string) => new UnrecoverableError(`refused by worker ${w.name}: ${why}`);
+  const data: unknown = job.data;
+  if (data !== null && typeof data === 'object' && UNREADABLE in data) throw refuse(`the job's data is not JSON (${String((data as Record<string, unknown>)[UNREADABLE])})`);
+  let payload: T;
   try {
-    return parse(data);
+    payload = parse(data);
   } catch (err) {
-    throw new UnrecoverableError(`refused by worker ${worker}: ${(err as Error).message}`);
+    throw refuse((err as Error).message);
   }
+  // The id is where results and cancel flags are looked for: a payload copied under another id is not that job.
+  if (job.id !== expectedId(payload)) throw refuse(`job id ${quote(job.id ?? '')} is not the one its payload names (${quote(expectedId(payload))})`);
+  const problem = signatureProblem(payload, w.jobKey, `payload ${job.id}`);
+  if (problem) throw refuse(`the job is ${problem}`);
+  return payload;
 }
 
 /**
