@@ -38,3 +38,29 @@ export interface DatasetPreviewPage {
   total: number;
   items: DatasetPreviewItem[];
 }
+
+/** The one length cap of a dataset name, on every surface (CLI --name, the import form, the LabApi, an archive's file name). */
+export const DATASET_NAME_MAX = 200;
+
+/**
+ * A dataset name as the lab stores it: trimmed (and Unicode-normalised, so two spellings of
+ * "é" are one name), never empty, at most DATASET_NAME_MAX characters.
+ */
+export function normalizeDatasetName(raw: string): string {
+  const name = raw.normalize('NFC').trim();
+  if (name === '') throw new Error('a dataset name cannot be empty (or only spaces)');
+  if (name.length > DATASET_NAME_MAX) throw new Error(`a dataset name has at most ${DATASET_NAME_MAX} characters, not ${name.length}`);
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new Error('a dataset name cannot hold control characters (newlines, tabs)');
+  return name;
+}
+
+/** What two names are compared by: `tiny`, `TINY` and `tiny ` are one name. */
+export function datasetNameKey(name: string): string {
+  return name.normalize('NFC').trim().toLowerCase();
+}
+
+/** A name the lab makes itself (from an archive's file name): made valid rather than refused. */
+export function datasetNameFrom(raw: string): string {
+  const name = raw.normalize('NFC').replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, DATASET_NAME_MAX).trim();
+  return name === '' ? 'dataset' : name;
+}

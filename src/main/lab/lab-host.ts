@@ -140,9 +140,19 @@ export class LabHost {
     } catch (err) {
       throw new LabApiError(clip((err as Error).message));
     }
+    // An upload belongs to the connection that began it: only that one writes, ends or imports it.
     if (method === 'uploadBegin') {
       const [u] = parsed as LabParsedArgs<'uploadBegin'>;
       return { uploadId: this.ctx.uploads.begin(u.name, u.size, client) };
+    }
+    if (method === 'uploadChunk') {
+      const [id, bytes] = parsed as LabParsedArgs<'uploadChunk'>;
+      return this.ctx.uploads.chunk(id, bytes, client);
+    }
+    if (method === 'uploadEnd') return this.ctx.uploads.end((parsed as LabParsedArgs<'uploadEnd'>)[0], client);
+    if (method === 'importDataset') {
+      const [source, opts, jobId] = parsed as LabParsedArgs<'importDataset'>;
+      return this.imports.fromSource(source, opts, jobId, client);
     }
     const handler = this.handlers[method as LabMethod] as (...a: unknown[]) => unknown;
     return handler(...parsed);

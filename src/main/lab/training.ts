@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { isFinished, type RunSummary } from '../../shared/runs';
 import type { TrainConfig } from '../../shared/train-config';
 import { checkpointPosition, resumableCheckpoint, sweepStaleCheckpointTemps } from './checkpoint-files';
-import { failureReason } from './disk-full';
+import { failureReason, withDiskReserve } from './disk-full';
 import { pidAlive } from './pids';
 import { Waiters, type LabContext } from './lab-context';
 import { weightsProvenance } from './weights-provenance';
@@ -76,7 +76,8 @@ export class Training {
    */
   private finish(id: string, status: FinalStatus, error: string | null): void {
     try {
-      this.ctx.runs.finish(id, status, error);
+      // The disk reserve lets this one write land on a full disk: a CLI run exits with its outcome stored.
+      withDiskReserve(this.ctx.dataDir, () => this.ctx.runs.finish(id, status, error));
     } catch (err) {
       const reason = failureReason(err);
       const retry = setInterval(() => {
