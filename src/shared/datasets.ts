@@ -50,7 +50,7 @@ export function normalizeDatasetName(raw: string): string {
   const name = raw.normalize('NFC').trim();
   if (name === '') throw new Error('a dataset name cannot be empty (or only spaces)');
   if (name.length > DATASET_NAME_MAX) throw new Error(`a dataset name has at most ${DATASET_NAME_MAX} characters, not ${name.length}`);
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw new Error('a dataset name cannot hold control characters (newlines, tabs)');
+  if ([...name].some(isControl)) throw new Error('a dataset name cannot hold control characters (newlines, tabs)');
   return name;
 }
 
@@ -61,6 +61,12 @@ export function datasetNameKey(name: string): string {
 
 /** A name the lab makes itself (from an archive's file name): made valid rather than refused. */
 export function datasetNameFrom(raw: string): string {
-  const name = raw.normalize('NFC').replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, DATASET_NAME_MAX).trim();
+  const name = [...raw.normalize('NFC')].map((c) => (isControl(c) ? ' ' : c)).join('').trim().slice(0, DATASET_NAME_MAX).trim();
   return name === '' ? 'dataset' : name;
+}
+
+/** C0 controls and DEL: a name that holds one prints as something else (or as several lines). */
+function isControl(c: string): boolean {
+  const code = c.codePointAt(0)!;
+  return code < 0x20 || code === 0x7f;
 }
