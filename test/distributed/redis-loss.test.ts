@@ -54,8 +54,8 @@ afterAll(async () => {
 });
 
 /** A coordinating lab on the same data folder as `local`. */
-function coordinator(redisLossWaitMs: number): LabHost {
-  const host = new LabHost({ dataDir: join(dir, 'lab'), launcher: fakeLauncher(compute.onReceive), adoptQueue: false, redisUrl: redis.url, imageShards: 8, redisLossWaitMs });
+function coordinator(redisLossWaitMs: number, imageShards = 8): LabHost {
+  const host = new LabHost({ dataDir: join(dir, 'lab'), launcher: fakeLauncher(compute.onReceive), adoptQueue: false, redisUrl: redis.url, imageShards, redisLossWaitMs });
   onTestFinished(() => host.close());
   return host;
 }
@@ -156,5 +156,21 @@ describe('a coordinator that loses its Redis mid-evaluation', () => {
     computedOnce(kept);
     // Every range was computed in the end; the kept ones only before the loss.
     expect(new Set(compute.ranges)).toEqual(new Set(RANGES));
+  }, 120_000);
+
+  it('forty shards are waited for without a MaxListenersExceededWarning (one listener per event, whatever the number of shards)', async () => {
+    const expected = await ref();
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    onTestFinished(() => void process.off('warning', onWarning));
+    const host = coordinator(60_000, 40);
+    const e = await host.waitForEvaluation(host.handlers.startEvaluation(parseEvalConfig({ runId, split: 'test', n: IMAGES, name: 'forty' })).evalId);
+    expect(e.status).toBe('completed');
+    expect(figures(host, e)).toEqual(expected);
+    expect(host.shards.list(e.id)).toHaveLength(40);
+    // Warnings are emitted on the next tick.
+    await new Promise((r) => setImmediate(r));
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
   }, 120_000);
 });

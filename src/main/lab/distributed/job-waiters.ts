@@ -12,6 +12,8 @@ export type Settled = { ok: true; value: unknown } | { ok: false; reason: string
  */
 export class JobWaiters {
   private readonly waiters = new Map<string, (s: Settled) => void>();
+  /** Who waits under each stop signal. */
+  private readonly groups = new WeakMap<AbortSignal, Map<string, { done: (s: Settled) => void; reject: (err: Error) => void }>>();
 
   constructor(
     private readonly queue: Queue,
@@ -21,20 +23,37 @@ export class JobWaiters {
     events.on('failed', ({ jobId, failedReason }) => this.settle(jobId, { ok: false, reason: failedReason }));
   }
 
-  /** The end of job `id`; rejects when `stop` aborts first. */
+  /**
+   * The end of job `id`; rejects when `stop` aborts first. Many jobs share one `stop` (an
+   * evaluation's attempt): it gets one abort listener for all of them, not one each.
+   */
   settled(id: string, stop: AbortSignal): Promise<Settled> {
     return new Promise((resolve, reject) => {
       if (stop.aborted) return reject(new Error('the wait was stopped'));
-      const onAbort = () => {
-        if (this.waiters.get(id) === done) this.waiters.delete(id);
-        reject(new Error('the wait was stopped'));
-      };
+      let group = this.groups.get(stop);
+      if (!group) {
+        const members = new Map<string, { done: (s: Settled) => void; reject: (err: Error) => void }>();
+        group = members;
+        this.groups.set(stop, members);
+        stop.addEventListener(
+          'abort',
+          () => {
+            for (const [jobId, m] of members) {
+              if (this.waiters.get(jobId) === m.done) this.waiters.delete(jobId);
+              m.reject(new Error('the wait was stopped'));
+            }
+            members.clear();
+          },
+          { once: true },
+        );
+      }
+      const members = group;
       const done = (s: Settled) => {
-        stop.removeEventListener('abort', onAbort);
+        members.delete(id);
         resolve(s);
       };
+      members.set(id, { done, reject });
       this.waiters.set(id, done);
-      stop.addEventListener('abort', onAbort, { once: true });
     });
   }
 
