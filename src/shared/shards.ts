@@ -38,7 +38,11 @@ export const folderManifestSchema = z
     files: z.array(z.strictObject({ path: relPath, sha256, size: z.int().min(0).max(MAX_BLOB_FILE_BYTES) })).max(10_000),
   })
   .refine((m) => m.files.reduce((a, f) => a + f.size, 0) <= MAX_BLOB_FOLDER_BYTES, `a folder of at most ${MAX_BLOB_FOLDER_BYTES / 2 ** 30} GiB`)
-  .refine((m) => new Set(m.files.map((f) => f.path)).size === m.files.length, 'each path once');
+  .refine((m) => new Set(m.files.map((f) => f.path)).size === m.files.length, 'each path once')
+  .refine((m) => {
+    const paths = new Set(m.files.map((f) => f.path));
+    return m.files.every((f) => f.path.split('/').slice(0, -1).every((_, i, parts) => !paths.has(parts.slice(0, i + 1).join('/'))));
+  }, 'no path that is also a folder of another');
 export type FolderManifest = z.infer<typeof folderManifestSchema>;
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { putFolder } from '../../src/main/lab/distributed/blobs';
+import { folderManifest, putFolder } from '../../src/main/lab/distributed/blobs';
 import { shardJobId } from '../../src/main/lab/distributed/coordinator';
 import { signatureProblem, signed } from '../../src/main/lab/distributed/job-signing';
 import { LAB_VERSION } from '../../src/main/lab/distributed/lab-version';
@@ -61,7 +61,7 @@ afterAll(async () => {
 });
 
 /** An `adlab worker` in this process, whose compute processes are counted. */
-async function worker(jobKey: Buffer | null = null): Promise<{ log: string[] }> {
+async function worker(jobKey: Buffer | null = null, onReceive = compute.onReceive): Promise<{ log: string[] }> {
   const log: string[] = [];
   const w = startShardWorker({
     redisUrl: server.url,
@@ -71,7 +71,7 @@ async function worker(jobKey: Buffer | null = null): Promise<{ log: string[] }> 
     jobKey,
     launcher: () => {
       launches++;
-      return fakeLauncher(compute.onReceive);
+      return fakeLauncher(onReceive);
     },
     log: (line) => log.push(line),
   });
@@ -183,6 +183,29 @@ describe('a worker refuses hostile jobs at once, naming the field', () => {
     expect(await queue.getJobState(id)).toBe('failed');
     expect(launches).toBe(before);
     expect(log.filter((l) => l.startsWith('redis:'))).toEqual([]);
+  });
+
+  it('a listing that cannot be laid out (a file and a folder of one name) is refused by its schema', async () => {
+    await worker();
+    const before = launches;
+    const blob = checkpoint.files[0]!;
+    const clash = folderManifest([
+      { path: 'x', sha256: blob.sha256, size: blob.size },
+      { path: 'x/y', sha256: blob.sha256, size: blob.size },
+    ]);
+    const p = await payload({ checkpoint: clash });
+    const r = await run(p, shardJobId(p.evalId, 0));
+    expect(refusedAtOnce(r, before)).toBe('refused by worker h1: invalid shard payload: checkpoint: no path that is also a folder of another');
+  });
+
+  it("a compute process's failure goes back with the worker's cache named <cache>, not by its path", async () => {
+    await worker(null, (w, msg) => {
+      if (msg.type === 'evaluate') w.say({ type: 'error', jobId: msg.jobId, message: `cannot read ${msg.checkpointPath}/model.safetensors: bad header` });
+    });
+    const p = await payload();
+    const r = await run(p, shardJobId(p.evalId, 0));
+    expect(r.failed).toMatch(/^cannot read <cache>\/blobs\/[0-9a-f]{64}\/model\.safetensors: bad header$/);
+    expect(r.failed).not.toContain(dir);
   });
 
   it('a folder listing that declares more bytes than a checkpoint or dataset can have is refused before anything is fetched', async () => {

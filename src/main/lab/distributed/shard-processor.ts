@@ -4,13 +4,12 @@ import type { EvalResultMessage } from '../../../shared/evaluations';
 import { parseShardPayload, type ShardPayload, type ShardProgress, type ShardResult } from '../../../shared/shards';
 import type { EvalJob } from '../../../shared/worker-protocol';
 import { type JobOutcome, WorkerSupervisor } from '../supervisor';
-import { fetchFolder } from './blobs';
 import { cancelKey, shardJobId } from './coordinator';
 import { signed } from './job-signing';
 import { checkShippedDataset } from './shipped-dataset';
 import { LAB_VERSION } from './lab-version';
 import { recordRefusal } from './refusals';
-import { failureOf, parsePayload, PROGRESS_EVERY_MS, PROGRESS_MESSAGE_MAX, stopOnCancelFlag, throttle, type WorkerContext } from './worker-context';
+import { failureOf, fetchForJob, parsePayload, PROGRESS_EVERY_MS, PROGRESS_MESSAGE_MAX, stopOnCancelFlag, throttle, type WorkerContext } from './worker-context';
 
 /** A refused shard waits this long before it is offered again (to any worker: BullMQ has no routing). */
 const REFUSED_DELAY_MS = 1000;
@@ -73,8 +72,8 @@ export class ShardProcessor {
    * dataset whose manifest names anything but the files shipped with it fails the shard at once.
    */
   private async evalJob(payload: ShardPayload): Promise<EvalJob> {
-    const checkpointPath = await fetchFolder(this.w.redis, payload.checkpoint, this.w.blobs);
-    const datasetDir = await fetchFolder(this.w.redis, payload.dataset, this.w.blobs);
+    const checkpointPath = await fetchForJob(this.w, payload.checkpoint);
+    const datasetDir = await fetchForJob(this.w, payload.dataset);
     try {
       checkShippedDataset(datasetDir, payload.dataset, payload.config.split === 'test' ? 'test' : 'train');
     } catch (err) {
@@ -134,7 +133,7 @@ export class ShardProcessor {
   /** The job's return value, or the error it fails with (a cancelled shard is not retried). */
   private result(job: Job, run: ShardRun, seconds: number): ShardResult {
     if (run.outcome.status === 'cancelled') throw new UnrecoverableError('cancelled by the coordinator');
-    if (run.outcome.status !== 'completed') throw new Error(failureOf(run.outcome));
+    if (run.outcome.status !== 'completed') throw new Error(failureOf(run.outcome, this.w));
     if (!run.report) throw new Error('the compute process reported no engine');
     this.w.log(`shard ${job.id} done in ${seconds.toFixed(1)} s`);
     const { engine } = run.report;

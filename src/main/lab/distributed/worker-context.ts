@@ -3,6 +3,8 @@ import type { Redis } from 'ioredis';
 import type { JobOutcome, RunningJob } from '../supervisor';
 import { quote } from '../quote';
 import type { WorkerLauncher } from '../worker-launcher';
+import type { FolderManifest } from '../../../shared/shards';
+import { fetchFolder } from './blobs';
 import { signatureProblem } from './job-signing';
 
 /** What the shard and training processors of one `adlab worker` share. */
@@ -84,7 +86,25 @@ export function throttle(ms: number): () => boolean {
   };
 }
 
-/** The error a job fails with when its compute process neither finished nor was cancelled. */
-export function failureOf(outcome: JobOutcome): string {
-  return outcome.status === 'failed' ? outcome.error : `the compute process answered '${outcome.status}'`;
+/**
+ * The error a job fails with when its compute process neither finished nor was cancelled. It
+ * goes back through Redis to whoever queued the job: this worker's cache folder is named as
+ * `<cache>`, not by its path on this host.
+ */
+export function failureOf(outcome: JobOutcome, w: Pick<WorkerContext, 'cacheDir'>): string {
+  return withoutCachePath(outcome.status === 'failed' ? outcome.error : `the compute process answered '${outcome.status}'`, w);
+}
+
+/** A message that leaves this worker, with its cache folder named `<cache>` instead of by its path on this host. */
+export function withoutCachePath(message: string, w: Pick<WorkerContext, 'cacheDir'>): string {
+  return message.split(w.cacheDir).join('<cache>');
+}
+
+/** The job's folders from Redis into the cache; a failure says what went wrong without this host's paths. */
+export async function fetchForJob(w: WorkerContext, listing: FolderManifest): Promise<string> {
+  try {
+    return await fetchFolder(w.redis, listing, w.blobs);
+  } catch (err) {
+    throw new Error(withoutCachePath((err as Error).message, w), { cause: err });
+  }
 }
