@@ -68,7 +68,7 @@ export interface FakeCompute {
   onReceive(w: FakeWorker, msg: HostToWorker): void;
   /** The image ranges evaluated so far, as "from-to" ("all" without a range). */
   ranges: string[];
-  /** Evaluations beyond the first `free` wait until `release()`; those asked meanwhile are counted. */
+  /** Jobs (evaluations, training runs) beyond the first `free` wait until `release()` before they finish. */
   hold(free: number): void;
   release(): void;
 }
@@ -97,7 +97,7 @@ export function fakeCompute(artifacts: string): FakeCompute {
         writeFileSync(join(path, 'model.safetensors'), 'weights');
         writeFileSync(join(path, 'state.json'), '{"step":1}');
         w.say({ type: 'checkpoint', jobId: msg.jobId, kind: 'best', epoch: 1, step: 1, path, valAcc: 0.5 });
-        w.say({ type: 'done', jobId: msg.jobId, status: 'completed', summary: {} });
+        void (++started <= free ? Promise.resolve() : gate).then(() => !w.exited && w.say({ type: 'done', jobId: msg.jobId, status: 'completed', summary: {} }));
         return;
       }
       if (msg.type !== 'evaluate') return;

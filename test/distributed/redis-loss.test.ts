@@ -6,6 +6,7 @@ import { startShardWorker } from '../../src/main/lab/distributed/shard-worker';
 import { LabHost } from '../../src/main/lab/lab-host';
 import type { EvaluationSummary } from '../../src/shared/evaluations';
 import type { CoordinatorInfo } from '../../src/shared/shards';
+import { parseTrainConfig } from '../../src/shared/train-config';
 import { parseEvalConfig } from '../support/configs';
 import { fakeLauncher } from '../host/fake-worker';
 import { fakeCompute, fakeLab, type FakeCompute } from './fake-lab';
@@ -157,6 +158,20 @@ describe('a coordinator that loses its Redis mid-evaluation', () => {
     // Every range was computed in the end; the kept ones only before the loss.
     expect(new Set(compute.ranges)).toEqual(new Set(RANGES));
   }, 120_000);
+
+  it('a remote training run whose Redis stays down fails once the wait is over, saying how to resume it', async () => {
+    const host = coordinator(3000);
+    compute.hold(0);
+    const id = host.handlers.startTraining(parseTrainConfig({ datasetId: 'ds-fake', model: 'wrn-10-1', name: 'remote' })).runId;
+    // Its checkpoint came back: it is running on the worker.
+    await expect.poll(() => host.runs.checkpoints(id).length, { timeout: 30_000, interval: 50 }).toBe(1);
+    await redis.kill();
+    const run = await host.waitForRun(id);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(new RegExp(`Redis at redis://127\\.0\\.0\\.1:${redis.port}/? did not answer for 3 s \\(.+\\): resume with \`adlab runs resume ${id}\` \\(from its last checkpoint\\)$`));
+    redis = await startRedis(redis.port);
+    compute.release();
+  }, 60_000);
 
   it('forty shards are waited for without a MaxListenersExceededWarning (one listener per event, whatever the number of shards)', async () => {
     const expected = await ref();

@@ -1,7 +1,7 @@
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { readFullManifest } from '../../../data/manifest';
-import { type CoordinatorInfo, type FolderManifest, parseShardResult, SHARD_QUEUE, type ShardPayload, type ShardResult } from '../../../shared/shards';
+import { type CoordinatorInfo, type FolderManifest, parseShardResult, SHARD_QUEUE, type ShardPayload, type ShardResult, shardResultSchema } from '../../../shared/shards';
 import { type EvalJob, resultKey } from '../../../shared/worker-protocol';
 import type { JobListener, JobOutcome, RunningJob } from '../supervisor';
 import { folderListing, uploadFolder } from './blobs';
@@ -462,7 +462,8 @@ export class Coordinator {
     if (existing) {
       const state = await existing.getState();
       const same = JSON.stringify(existing.data) === JSON.stringify(payload);
-      const usable = same && (state === 'completed' ? parseShardResult(existing.returnvalue).status === 'completed' : state !== 'failed');
+      // A result that does not parse (written by someone else) is no reason to fail: the shard runs again.
+      const usable = same && (state === 'completed' ? shardResultSchema.safeParse(existing.returnvalue).data?.status === 'completed' : state !== 'failed');
       if (usable) return existing;
       await existing.remove();
     }
