@@ -6,11 +6,12 @@ import { type EvalJob, resultKey } from '../../../shared/worker-protocol';
 import type { JobListener, JobOutcome, RunningJob } from '../supervisor';
 import { folderListing, uploadFolder } from './blobs';
 import { loadJobKey, signatureProblem, signed } from './job-signing';
+import { EvalLiveness } from './eval-liveness';
 import { JobWaiters } from './job-waiters';
 import { LAB_VERSION } from './lab-version';
 import { redactedUrl, redisClient, redisOptions } from './redis-url';
 import { RedisHealth } from './redis-health';
-import { readRefusals, refusalsKey, unservedReason } from './refusals';
+import { refusalsKey } from './refusals';
 import { RemoteTraining } from './remote-training';
 import { payloadKey, type PlannedShard, planShards, selectedCount, specOf } from './shard-plan';
 import { ShardProgressRelay } from './shard-progress';
@@ -44,12 +45,6 @@ export interface CoordinatorOptions {
   jobKey?: Buffer | null;
 }
 
-/** How often a waiting evaluation looks at its shards' refusals and the connected workers. */
-const REFUSAL_CHECK_MS = 1000;
-/** How often the unfinished shards' jobs are read: their completion event can be missed (a restarted Redis). */
-const WATCH_EVERY_MS = 1000;
-/** How often a waiting evaluation says again that Redis is gone, or that no worker is connected. */
-const REPORT_EVERY_MS = 5000;
 /** Times an evaluation queues its shards again after Redis lost them before it gives up. */
 const REQUEUE_LIMIT = 20;
 /** How long a cancelled or unserved evaluation waits for its active shards to stop. */
@@ -101,6 +96,7 @@ export class Coordinator {
   private readonly jobKey: Buffer | null;
   /** Shard jobs waited for: one listener per event type, whatever the number of shards. */
   private readonly waiters: JobWaiters;
+  private readonly liveness: EvalLiveness;
   /** Training runs on remote workers (one BullMQ job per run attempt). */
   readonly training: RemoteTraining;
   private closing = false;
@@ -120,6 +116,7 @@ export class Coordinator {
     }
     this.health = new RedisHealth(this.redis, [this.queue, this.events]);
     this.waiters = new JobWaiters(this.queue, this.events);
+    this.liveness = new EvalLiveness(this.redis, this.health, this.waiters, redactedUrl(options.redisUrl), () => this.connectedWorkers());
     const timeout = options.connectTimeoutMs ?? 15_000;
     this.ready = new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${redactedUrl(options.redisUrl)} within ${timeout / 1000} s: ${lastError}`)), timeout);
@@ -244,15 +241,19 @@ export class Coordinator {
       await Promise.all(pending.map((i) => this.enqueue(d.planned[i]!.payload)));
       if (d.isCancelled()) await this.cancelShards(evalId); // cancelled while the blobs went up
       const all = Promise.allSettled(pending.map((i) => this.awaitShard(d, i, stop)));
-      return Promise.race([all, this.watch(d, pending, stop), this.untilUnserved(evalId, stop, d.progress.report)]);
+      const ids = new Map(pending.map((i) => [shardJobId(evalId, d.planned[i]!.payload.index), i]));
+      const watched = this.liveness.watch({ ids, total: d.planned.length, isCancelled: d.isCancelled, report: d.progress.report }, stop);
+      const need = { engine: this.options.engine, labVersion: LAB_VERSION };
+      const unserved = this.liveness.untilUnserved(evalId, need, this.options.refusalWaitMs ?? 30_000, stop, d.progress.report);
+      return Promise.race([all, watched, unserved]);
     };
     const working = work().catch(async (err: unknown): Promise<Ending> => {
       // A command that failed because Redis went away is a lost Redis, not a broken evaluation.
-      if (await this.lostSoon()) return { lost: this.health.lost?.reason ?? (err as Error).message };
+      if (await this.liveness.lostSoon()) return { lost: this.health.lost?.reason ?? (err as Error).message };
       throw err;
     });
     // A removed (cancelled) shard never finishes: cancel and close end the wait instead.
-    return Promise.race([working, this.untilLost(stop), this.closed.then(() => 'closed' as const), cancelled.then(() => 'cancelled' as const)]);
+    return Promise.race([working, this.liveness.untilLost(stop), this.closed.then(() => 'closed' as const), cancelled.then(() => 'cancelled' as const)]);
   }
 
   /** The evaluation's shards, planned over the images it selects, with the files they read listed (hashed) and recorded in the shard store. */
@@ -332,98 +333,30 @@ export class Coordinator {
   }
 
   /**
-   * Reads the unfinished shards' jobs every second: one that completed or failed without its
-   * event reaching here is settled from its state; one that is gone (a Redis restarted without
-   * its data, a queue obliterated) ends the attempt as a lost Redis, so the shards are queued
-   * again. Also says so when no worker is connected while shards wait.
-   */
-  private watch(d: Driving, pending: readonly number[], stop: AbortSignal): Promise<{ lost: string }> {
-    const ids = new Map(pending.map((i) => [shardJobId(d.job.jobId, d.planned[i]!.payload.index), i]));
-    let noWorkerSince: number | null = null;
-    let toldAt = 0;
-    return new Promise((resolve) => {
-      const tick = async () => {
-        if (stop.aborted || this.health.lost) return;
-        try {
-          for (const [id, i] of ids) {
-            if (!this.waiters.waiting(id)) continue;
-            const state = await this.waiters.check(id);
-            if (stop.aborted) return;
-            // A cancel removes waiting shards: gone is then expected.
-            if (state === 'gone' && !d.isCancelled()) return resolve({ lost: `shard ${i + 1} of ${d.planned.length} is no longer in Redis (restarted without its data?)` });
-          }
-          const workers = await this.connectedWorkers();
-          if (workers === null || workers.length > 0) noWorkerSince = null;
-          else {
-            noWorkerSince ??= Date.now();
-            if (Date.now() - noWorkerSince >= REPORT_EVERY_MS && Date.now() - toldAt >= REPORT_EVERY_MS) {
-              toldAt = Date.now();
-              const waiting = [...ids.keys()].filter((id) => this.waiters.waiting(id)).length;
-              d.progress.report(`no \`adlab worker\` is connected to ${redactedUrl(this.options.redisUrl)} (for ${Math.round((Date.now() - noWorkerSince) / 1000)} s); ${waiting} shards wait in the queue`);
-            }
-          }
-        } catch {
-          // Redis errors: RedisHealth decides whether Redis is lost.
-        }
-        if (!stop.aborted) setTimeout(() => void tick(), WATCH_EVERY_MS).unref();
-      };
-      setTimeout(() => void tick(), WATCH_EVERY_MS).unref();
-    });
-  }
-
-  /** Resolves when RedisHealth says Redis is lost (at once if it is), unless `stop` aborts first. */
-  private untilLost(stop: AbortSignal): Promise<{ lost: string }> {
-    return new Promise((resolve) => {
-      const now = this.health.lost;
-      if (now) return resolve({ lost: now.reason });
-      const unsubscribe = this.health.onChange((lost) => lost && resolve({ lost: lost.reason }));
-      stop.addEventListener('abort', unsubscribe, { once: true });
-    });
-  }
-
-  /** Whether a failed Redis command was Redis going away: RedisHealth notices within a PING's timeout. */
-  private async lostSoon(): Promise<boolean> {
-    for (let i = 0; i < 4 && !this.health.lost; i++) await new Promise((r) => setTimeout(r, 1000));
-    return this.health.lost !== null;
-  }
-
-  /**
    * After a lost Redis: back (at once when only the shards were lost), or how the evaluation
-   * ends when it is not back within redisLossWaitMs of the loss. While it waits, the
-   * evaluation's progress says what is wrong, since when, and what is kept.
+   * ends when it is not back within redisLossWaitMs of the loss (or of the evaluation's
+   * start, for one started while Redis was already away).
    */
   private async untilRedisBack(d: Driving, why: string, cancelled: Promise<void>, started: number): Promise<'back' | JobOutcome> {
     const loss = this.health.lost;
-    if (!loss) return 'back';
     const wait = this.options.redisLossWaitMs ?? 60_000;
-    // An evaluation (re)started while Redis was already away gets the whole wait too.
-    const deadline = Math.max(loss.since, started) + wait;
-    const url = redactedUrl(this.options.redisUrl);
-    const tell = () =>
-      d.progress.report(
-        `Redis at ${url} does not answer (for ${Math.round((Date.now() - loss.since) / 1000)} s: ${loss.reason}); ` +
-          `${d.results.finished.size} of ${d.planned.length} shards finished and are kept; waiting up to ${Math.round(wait / 1000)} s for it`,
-      );
-    tell();
-    const teller = setInterval(tell, REPORT_EVERY_MS);
-    teller.unref();
-    try {
-      const back = await this.health.untilBack(deadline, Promise.race([this.closed, cancelled]));
-      if (back) return 'back';
-    } finally {
-      clearInterval(teller);
-    }
+    const deadline = Math.max(loss?.since ?? 0, started) + wait;
+    if (await this.liveness.untilBack(loss, deadline, () => this.kept(d), d.progress.report, Promise.race([this.closed, cancelled]))) return 'back';
     if (this.closing) return { status: 'failed', error: 'the coordinating lab closed; its shards stay queued for a resume' };
     if (d.isCancelled()) {
       this.options.shards?.cancelUnfinished(d.job.jobId);
       return { status: 'cancelled', summary: {} };
     }
-    return this.lostFor(d, `Redis at ${url} did not answer for ${Math.round(wait / 1000)} s (${loss.reason || why})`);
+    return this.lostFor(d, `Redis at ${redactedUrl(this.options.redisUrl)} did not answer for ${Math.round(wait / 1000)} s (${loss?.reason || why})`);
+  }
+
+  private kept(d: Driving): string {
+    return `${d.results.finished.size} of ${d.planned.length} shards finished and are kept`;
   }
 
   /** The failure of an evaluation that lost its Redis: what is kept, and how to go on. */
   private lostFor(d: Driving, what: string): JobOutcome {
-    const error = `${what}; ${d.results.finished.size} of ${d.planned.length} shards finished and are kept: resume with \`adlab evals resume ${d.job.jobId}\``;
+    const error = `${what}; ${this.kept(d)}: resume with \`adlab evals resume ${d.job.jobId}\``;
     this.options.shards?.failUnfinished(d.job.jobId, error);
     return { status: 'failed', error };
   }
@@ -473,37 +406,6 @@ export class Coordinator {
       backoff: { type: 'fixed', delay: 1000 },
       removeOnComplete: false,
       removeOnFail: false,
-    });
-  }
-
-  /**
-   * Resolves with the reason once every connected worker has refused this evaluation's
-   * shards for `refusalWaitMs` in a row (a fitting worker that connects meanwhile resets
-   * the wait); never resolves while one might take them, nor once `stop` is aborted.
-   */
-  private untilUnserved(evalId: string, stop: AbortSignal, report: (message: string) => void): Promise<{ unserved: string }> {
-    const wait = this.options.refusalWaitMs ?? 30_000;
-    const need = { engine: this.options.engine, labVersion: LAB_VERSION };
-    return new Promise((resolve) => {
-      let since: number | null = null;
-      let told = 0;
-      const check = async () => {
-        if (stop.aborted) return;
-        const refusals = await readRefusals(this.redis, evalId).catch(() => new Map<string, string>());
-        if (refusals.size > told) {
-          told = refusals.size;
-          report(`shards refused by ${[...refusals.entries()].map(([w, why]) => `${w} (${why})`).join(', ')}; waiting for a worker that can run them`);
-        }
-        const connected = refusals.size ? await this.connectedWorkers() : null;
-        const reason = unservedReason(need, connected, refusals);
-        if (reason === null) since = null;
-        else {
-          since ??= Date.now();
-          if (Date.now() - since >= wait) return resolve({ unserved: `${reason} (waited ${Math.round(wait / 1000)} s)` });
-        }
-        if (!stop.aborted) setTimeout(() => void check(), REFUSAL_CHECK_MS).unref();
-      };
-      setTimeout(() => void check(), REFUSAL_CHECK_MS).unref();
     });
   }
 
