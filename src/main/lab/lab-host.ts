@@ -154,6 +154,10 @@ export class LabHost {
       const [source, opts, jobId] = parsed as LabParsedArgs<'importDataset'>;
       return this.imports.fromSource(source, opts, jobId, client);
     }
+    if (method === 'defendImage') {
+      const [request, jobId] = parsed as LabParsedArgs<'defendImage'>;
+      return this.defends.start(request, jobId, client);
+    }
     const handler = this.handlers[method as LabMethod] as (...a: unknown[]) => unknown;
     return handler(...parsed);
   }
