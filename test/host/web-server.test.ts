@@ -240,7 +240,7 @@ describe('WebSocket backpressure', () => {
     const serverClosed = new Promise<void>((resolve) =>
       wss.on('connection', (ws) => {
         serverSide = ws;
-        bridgeSocket(ws, fake, { maxBufferedBytes: 4 * 2 ** 20 });
+        bridgeSocket(ws, fake, { limits: { maxBufferedBytes: 4 * 2 ** 20 } });
         ws.on('close', () => resolve());
       }),
     );

@@ -31,44 +31,35 @@ export interface BridgeLimits {
 
 export const DEFAULT_BRIDGE_LIMITS: BridgeLimits = { maxInFlight: 4, maxQueued: 256, highWaterBytes: 4 * 2 ** 20, maxBufferedBytes: 64 * 2 ** 20 };
 
-/** Kept for the callers that only cap one connection's unread output. */
-export const MAX_BUFFERED_BYTES = DEFAULT_BRIDGE_LIMITS.maxBufferedBytes;
-
 /**
  * Output buffered for every connection of one server together. Past `maxBytes` the
  * connection holding the most unread output is dropped (whoever is not reading, not
  * whoever happens to send next).
  */
 export class OutputBudget {
-  private readonly sockets = new Map<WebSocket, () => void>();
+  private readonly sockets = new Set<WebSocket>();
 
   constructor(readonly maxBytes = 96 * 2 ** 20) {}
 
-  /** Registers a socket and what to run when output anywhere drained (its waiting calls may start). */
-  add(socket: WebSocket, onDrain: () => void): () => void {
-    this.sockets.set(socket, onDrain);
+  add(socket: WebSocket): () => void {
+    this.sockets.add(socket);
     return () => this.sockets.delete(socket);
   }
 
   total(): number {
     let sum = 0;
-    for (const s of this.sockets.keys()) sum += s.bufferedAmount;
+    for (const s of this.sockets) sum += s.bufferedAmount;
     return sum;
   }
 
   /** After a send: drop the largest reader-less connection while the sum is over the cap. */
   enforce(): void {
     while (this.total() > this.maxBytes) {
-      const [largest] = [...this.sockets.keys()].sort((a, b) => b.bufferedAmount - a.bufferedAmount);
+      const [largest] = [...this.sockets].sort((a, b) => b.bufferedAmount - a.bufferedAmount);
       if (!largest) return;
       this.sockets.delete(largest);
       largest.terminate();
     }
-  }
-
-  /** Output was written out somewhere: connections that waited for the budget may go on. */
-  drained(): void {
-    for (const pump of [...this.sockets.values()]) pump();
   }
 }
 
@@ -111,8 +102,8 @@ function parseRequest(text: string): WireRequest {
  * wait, and the socket is paused, so a client that floods or stops reading holds its own
  * calls back instead of the lab's memory.
  */
-export function bridgeSocket(socket: WebSocket, host: BridgeHost, options: { limits?: Partial<BridgeLimits>; budget?: OutputBudget; maxBufferedBytes?: number } = {}): void {
-  const limits: BridgeLimits = { ...DEFAULT_BRIDGE_LIMITS, ...options.limits, ...(options.maxBufferedBytes ? { maxBufferedBytes: options.maxBufferedBytes } : {}) };
+export function bridgeSocket(socket: WebSocket, host: BridgeHost, options: { limits?: Partial<BridgeLimits>; budget?: OutputBudget } = {}): void {
+  const limits: BridgeLimits = { ...DEFAULT_BRIDGE_LIMITS, ...options.limits };
   const budget = options.budget ?? new OutputBudget();
   const client = `ws-${randomUUID()}`;
   const waiting: string[] = [];
@@ -120,7 +111,8 @@ export function bridgeSocket(socket: WebSocket, host: BridgeHost, options: { lim
   const open = () => socket.readyState === socket.OPEN;
   const send = (payload: unknown) => {
     if (!open()) return;
-    socket.send(encodeWire(payload), () => budget.drained());
+    // Written out: calls that waited for the client to read may start.
+    socket.send(encodeWire(payload), () => pump());
     // A client that does not read its output is dropped (its uploads go with it on 'close').
     if (socket.bufferedAmount > limits.maxBufferedBytes) return socket.terminate();
     budget.enforce();
@@ -159,7 +151,7 @@ export function bridgeSocket(socket: WebSocket, host: BridgeHost, options: { lim
       pump();
     }
   };
-  const unregister = budget.add(socket, pump);
+  const unregister = budget.add(socket);
   const unsubscribe = host.onEvent((event) => send({ event }));
   socket.on('close', () => {
     unregister();
