@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EvalWarning } from './ad-diagnostics';
-import type { DatasetPreviewPage, DatasetSummary } from './datasets';
+import { DATASET_NAME_MAX, normalizeDatasetName, type DatasetPreviewPage, type DatasetSummary } from './datasets';
 import type { EngineReport } from './engine';
 import type { MetricPoint, MetricRow, Progress } from './metrics';
 import type { RunDetail, RunSummary } from './runs';
@@ -42,8 +42,21 @@ export const datasetSourceSchema = z.discriminatedUnion('kind', [
 ]);
 export type DatasetSource = z.infer<typeof datasetSourceSchema>;
 
+/** A dataset name: trimmed, not empty, DATASET_NAME_MAX at most (normalizeDatasetName: one rule for every surface). */
+const datasetNameSchema = z
+  .string()
+  .max(50 * DATASET_NAME_MAX)
+  .transform((raw, ctx) => {
+    try {
+      return normalizeDatasetName(raw);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+
 export const importOptionsSchema = z.strictObject({
-  name: z.string().max(200).optional(),
+  name: datasetNameSchema.optional(),
   /** Square input size images are resized to (image folders only). */
   size: z.int().min(8).max(512).optional(),
   /** Keep at most this many images per split (class-balanced for image folders). */

@@ -226,10 +226,11 @@ describe('an unreachable Redis', () => {
     }
   }, 30_000);
 
-  it("the status bar's coordinator info masks the password and says the workers are unknown", async () => {
+  it("the status bar's coordinator info masks the password, says the workers are unknown and that Redis does not answer, with why", async () => {
     const c = new Coordinator({ redisUrl: 'redis://:hunter2@127.0.0.1:1', engine: 'wasm', connectTimeoutMs: 1500 });
     try {
-      expect(await c.info()).toEqual({ redisUrl: 'redis://:***@127.0.0.1:1', workers: null });
+      await expect.poll(async () => (await c.info()).redisLost?.reason, { timeout: 10_000 }).toMatch(/ECONNREFUSED 127\.0\.0\.1:1/);
+      expect(await c.info()).toEqual({ redisUrl: 'redis://:***@127.0.0.1:1', workers: null, redisLost: { since: expect.any(Number), reason: expect.stringMatching(/ECONNREFUSED/) } });
     } finally {
       await c.close();
     }

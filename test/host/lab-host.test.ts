@@ -306,6 +306,29 @@ describe('LabHost defend jobs', () => {
   });
 });
 
+describe('LabHost uploads belong to their connection', () => {
+  it('Defend reads an uploaded image only for the connection that uploaded it', async () => {
+    const ckpt = join(dir, 'ckpt-best');
+    mkdirSync(ckpt);
+    const launcher = fakeLauncher((w, msg) => {
+      if (msg.type !== 'train') return;
+      w.say({ type: 'checkpoint', jobId: msg.jobId, kind: 'best', epoch: 1, step: 5, path: ckpt, valAcc: 0.5 });
+      w.say({ type: 'done', jobId: msg.jobId, status: 'completed', summary: {} });
+    });
+    const host = new LabHost({ dataDir: dir, launcher, adoptQueue: false });
+    host.datasets.add(dataset);
+    const { runId } = (await host.call('startTraining', [{ datasetId: 'ds-test' }])) as { runId: string };
+    await host.waitForRun(runId);
+    const { uploadId } = (await host.call('uploadBegin', [{ name: 'x.png', size: 1 }], 'ws-owner')) as { uploadId: string };
+    await host.call('uploadChunk', [uploadId, new Uint8Array([1])], 'ws-owner');
+    await host.call('uploadEnd', [uploadId], 'ws-owner');
+    await expect(host.call('defendImage', [{ runId, image: { kind: 'upload', uploadId } }, randomUUID()], 'ws-other')).rejects.toThrow(/^no upload '/);
+    await host.call('defendImage', [{ runId, image: { kind: 'upload', uploadId } }, randomUUID()], 'ws-owner');
+    await vi.waitFor(() => expect(launcher.workers.some((w) => w.received.some((m) => m.type === 'defend'))).toBe(true));
+    await host.close();
+  });
+});
+
 describe('LabHost client-minted job ids', () => {
   it('starts a job under the id the client sent, and refuses that id a second time without touching the upload', async () => {
     const received: HostToWorker[] = [];

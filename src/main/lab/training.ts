@@ -4,7 +4,7 @@ import { isFinished, type RunSummary } from '../../shared/runs';
 import { NEW_RUN_VAL_SPLIT, type TrainConfig } from '../../shared/train-config';
 import { checkHoldout } from '../../data/train-data';
 import { checkpointPosition, resumableCheckpoint, sweepStaleCheckpointTemps } from './checkpoint-files';
-import { failureReason } from './disk-full';
+import { failureReason, withDiskReserve } from './disk-full';
 import { pidAlive } from './pids';
 import { Waiters, type LabContext } from './lab-context';
 import { weightsProvenance } from './weights-provenance';
@@ -80,7 +80,8 @@ export class Training {
    */
   private finish(id: string, status: FinalStatus, error: string | null): void {
     try {
-      this.ctx.runs.finish(id, status, error);
+      // The disk reserve lets this one write land on a full disk: a CLI run exits with its outcome stored.
+      withDiskReserve(this.ctx.dataDir, () => this.ctx.runs.finish(id, status, error));
     } catch (err) {
       const reason = failureReason(err);
       const retry = setInterval(() => {
