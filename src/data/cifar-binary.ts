@@ -26,7 +26,16 @@ interface CifarVariant {
   classNames: string;
   coarseNames: string | null;
   splits: Record<SplitName, string[]>;
+  /**
+   * Records of each batch file in the official release: the most a file may hold. A file's
+   * size is checked against it from the listing, before a byte of it is read or allocated
+   * (a 1 MB archive can declare a 1 GB data_batch_1.bin).
+   */
+  maxRecords: Record<string, number>;
 }
+
+/** Largest class-name file read (the official ones are 61 and 700 bytes). */
+const MAX_NAMES_BYTES = 64 * 1024;
 
 const CIFAR10: CifarVariant = {
   format: 'cifar10-binary',
@@ -41,6 +50,8 @@ const CIFAR10: CifarVariant = {
     train: ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'],
     test: ['test_batch.bin'],
   },
+  // 10,000 images per batch, 5 train batches + 1 test batch (cifar.html, "Binary version").
+  maxRecords: Object.fromEntries(['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'].map((f) => [f, 10_000])),
 };
 
 const CIFAR100: CifarVariant = {
@@ -53,6 +64,8 @@ const CIFAR100: CifarVariant = {
   classNames: 'fine_label_names.txt',
   coarseNames: 'coarse_label_names.txt',
   splits: { train: ['train.bin'], test: ['test.bin'] },
+  // 50,000 training and 10,000 test images (cifar.html, CIFAR-100).
+  maxRecords: { 'train.bin': 50_000, 'test.bin': 10_000 },
 };
 
 export interface CifarLayout {
@@ -110,6 +123,12 @@ export async function importCifar(layout: CifarLayout, ctx: ImportContext): Prom
     for (const file of variant.splits[split]) {
       const bytes = sizeOf.get(rel(file)) ?? 0;
       if (bytes === 0) throw badInput(`${where(file)}: the file is empty (0 bytes)`);
+      const most = variant.maxRecords[file]! * recordBytes;
+      if (bytes > most) {
+        throw badInput(
+          `${where(file)}: ${bytes} bytes, more than the ${most} bytes (${variant.maxRecords[file]} records of ${recordBytes}) the ${variant.title} release has in this file; refusing it before reading it`,
+        );
+      }
       if (bytes % recordBytes !== 0) {
         throw badInput(
           `${where(file)}: ${bytes} bytes is not a whole number of ${recordBytes}-byte ${variant.title} records ` +
@@ -121,6 +140,10 @@ export async function importCifar(layout: CifarLayout, ctx: ImportContext): Prom
       plan.push({ split, file, first: splitCounts[split], records, keep: room });
       splitCounts[split] += room;
     }
+  }
+  for (const names of [variant.classNames, variant.coarseNames]) {
+    const bytes = names ? (sizeOf.get(rel(names)) ?? 0) : 0;
+    if (names && bytes > MAX_NAMES_BYTES) throw badInput(`${where(names)}: ${bytes} bytes is not a list of ${variant.title} class names (at most ${MAX_NAMES_BYTES})`);
   }
   const total = splitCounts.train + splitCounts.test;
   const side = ctx.size;
@@ -138,51 +161,39 @@ export async function importCifar(layout: CifarLayout, ctx: ImportContext): Prom
 
   try {
     const wanted = new Set([...plan.map((p) => rel(p.file)), rel(variant.classNames), ...(variant.coarseNames ? [rel(variant.coarseNames)] : [])]);
-    await src.read(
+    await src.stream(
       wanted,
-      async (f, data) => {
+      async (f, chunks) => {
         throwIfCancelled(ctx.signal);
         const name = baseName(f.path);
-        if (name === variant.classNames) meta.classes = parseNames(data.toString('utf8'), where(name), variant.numClasses);
-        if (name === variant.coarseNames) meta.coarse = parseNames(data.toString('utf8'), where(name), variant.numCoarse);
+        if (name === variant.classNames || name === variant.coarseNames) {
+          const parts: Buffer[] = [];
+          for await (const c of chunks) parts.push(c);
+          const text = Buffer.concat(parts).toString('utf8');
+          if (name === variant.classNames) meta.classes = parseNames(text, where(name), variant.numClasses);
+          else meta.coarse = parseNames(text, where(name), variant.numCoarse);
+          return;
+        }
         const p = plan.find((q) => q.file === name);
-        if (!p || p.keep === 0) return;
+        if (!p) return;
+        const convert = new RecordConverter(variant, side, (records) => `${where(name)}: record ${records}`);
         const pause = makeYielder();
-        const hwc = new Uint8Array(IMAGE_BYTES);
-        // Chunks of records so a 50,000-record train.bin yields to the event loop and can be cancelled.
-        for (let c0 = 0; c0 < p.keep; c0 += CHUNK_RECORDS) {
+        // Records arrive in chunks of the stream; a record split between two chunks waits in `carry`.
+        let carry = Buffer.alloc(0);
+        let r = 0;
+        for await (const chunk of chunks) {
+          if (r >= p.keep) continue; // past the import's limit: read (the stream goes on), not converted
           await pause();
           throwIfCancelled(ctx.signal);
-          const n = Math.min(CHUNK_RECORDS, p.keep - c0);
-          const out = new Uint8Array(n * side * side * 3);
-          const labels = new Uint16Array(n);
-          const coarse = new Uint8Array(n);
-          for (let k = 0; k < n; k++) {
-            const r = c0 + k;
-            const base = r * recordBytes;
-            const fine = data[base + variant.labelBytes - 1];
-            if (fine >= variant.numClasses) {
-              throw badInput(`${where(name)}: record ${r} has label ${fine}, but ${variant.title} labels are 0-${variant.numClasses - 1}`);
-            }
-            if (variant.numCoarse > 0) {
-              const cl = data[base];
-              if (cl >= variant.numCoarse) {
-                throw badInput(`${where(name)}: record ${r} has coarse label ${cl}, but ${variant.title} coarse labels are 0-${variant.numCoarse - 1}`);
-              }
-              coarse[k] = cl;
-            }
-            labels[k] = fine;
-            classCounts[p.split][fine]++;
-            // Planes (CHW) to interleaved (HWC).
-            const px = base + variant.labelBytes;
-            for (let i = 0; i < PIXELS; i++) {
-              hwc[i * 3] = data[px + i];
-              hwc[i * 3 + 1] = data[px + PIXELS + i];
-              hwc[i * 3 + 2] = data[px + 2 * PIXELS + i];
-            }
-            out.set(side === CIFAR_SIDE ? hwc : resizeRgb(hwc, CIFAR_SIDE, CIFAR_SIDE, side, side), k * side * side * 3);
+          const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+          const n = Math.min(Math.floor(buf.length / recordBytes), p.keep - r);
+          for (let c0 = 0; c0 < n; c0 += CHUNK_RECORDS) {
+            const m = Math.min(CHUNK_RECORDS, n - c0);
+            const out = convert.records(buf.subarray(c0 * recordBytes, (c0 + m) * recordBytes), r + c0, classCounts[p.split]);
+            writers[p.split]!.writeImages(p.first + r + c0, m, out.pixels, out.labels, out.coarse);
           }
-          writers[p.split]!.writeImages(p.first + c0, n, out, labels, coarse);
+          r += n;
+          carry = Buffer.from(buf.subarray(n * recordBytes));
           done += n;
           ctx.progress(done, total, `decoding ${rel(name)}`);
         }
@@ -203,4 +214,51 @@ export async function importCifar(layout: CifarLayout, ctx: ImportContext): Prom
     resizeMethods: methods,
     resizedCount: side === CIFAR_SIDE ? 0 : total,
   };
+}
+
+/**
+ * CIFAR records (label byte(s), then the R, G and B planes) to HWC pixels at the cached side,
+ * with their labels checked against the variant's ranges.
+ */
+class RecordConverter {
+  private readonly hwc = new Uint8Array(IMAGE_BYTES);
+  private readonly recordBytes: number;
+
+  constructor(
+    private readonly variant: CifarVariant,
+    private readonly side: number,
+    private readonly where: (record: number) => string,
+  ) {
+    this.recordBytes = variant.labelBytes + IMAGE_BYTES;
+  }
+
+  /** Converts the whole records in `data`, the first being record `first` of its file; counts each label in `classCounts`. */
+  records(data: Uint8Array, first: number, classCounts: number[]): { pixels: Uint8Array; labels: Uint16Array; coarse: Uint8Array } {
+    const { variant, side, hwc, recordBytes } = this;
+    const n = data.length / recordBytes;
+    const pixels = new Uint8Array(n * side * side * 3);
+    const labels = new Uint16Array(n);
+    const coarse = new Uint8Array(n);
+    for (let k = 0; k < n; k++) {
+      const base = k * recordBytes;
+      const fine = data[base + variant.labelBytes - 1]!;
+      if (fine >= variant.numClasses) throw badInput(`${this.where(first + k)} has label ${fine}, but ${variant.title} labels are 0-${variant.numClasses - 1}`);
+      if (variant.numCoarse > 0) {
+        const cl = data[base]!;
+        if (cl >= variant.numCoarse) throw badInput(`${this.where(first + k)} has coarse label ${cl}, but ${variant.title} coarse labels are 0-${variant.numCoarse - 1}`);
+        coarse[k] = cl;
+      }
+      labels[k] = fine;
+      classCounts[fine]!++;
+      // Planes (CHW) to interleaved (HWC).
+      const px = base + variant.labelBytes;
+      for (let i = 0; i < PIXELS; i++) {
+        hwc[i * 3] = data[px + i]!;
+        hwc[i * 3 + 1] = data[px + PIXELS + i]!;
+        hwc[i * 3 + 2] = data[px + 2 * PIXELS + i]!;
+      }
+      pixels.set(side === CIFAR_SIDE ? hwc : resizeRgb(hwc, CIFAR_SIDE, CIFAR_SIDE, side, side), k * side * side * 3);
+    }
+    return { pixels, labels, coarse };
+  }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DatasetFormat, DatasetSummary } from '../shared/datasets';
+import { datasetNameFrom, type DatasetFormat, type DatasetSummary } from '../shared/datasets';
 import type { ImportOptions as ApiImportOptions } from '../shared/lab-api';
 import { detectCifar, importCifar } from './cifar-binary';
 import { DatasetError, badInput, throwIfCancelled } from './errors';
@@ -43,7 +43,7 @@ export async function importDataset(sourcePath: string, destDir: string, opts: I
   const limit = opts.limit ?? null;
   if (limit !== null && (!Number.isInteger(limit) || limit < 1)) throw badInput(`limit must be a positive integer, got ${limit}`);
   const dest = path.resolve(destDir);
-  if (fs.existsSync(dest)) throw new DatasetError('exists', `${dest} already exists; choose a new dataset folder`);
+  if (fs.existsSync(dest)) throw new DatasetError('exists', `dataset folder '${path.basename(dest)}' already exists; choose a new dataset folder`);
   throwIfCancelled(opts.signal);
 
   const parent = path.dirname(dest);
@@ -92,7 +92,7 @@ export async function importDataset(sourcePath: string, destDir: string, opts: I
     const manifest: DatasetManifest = {
       manifestVersion: MANIFEST_VERSION,
       id: opts.id,
-      name: opts.name ?? path.basename(sourcePath).replace(/\.(tar\.gz|tgz|tar)$/i, ''),
+      name: opts.name ?? datasetNameFrom(path.basename(sourcePath).replace(/\.(tar\.gz|tgz|tar)$/i, '')),
       format,
       source: source.location,
       height: size,
@@ -112,7 +112,7 @@ export async function importDataset(sourcePath: string, destDir: string, opts: I
     fs.writeFileSync(path.join(tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 1));
     throwIfCancelled(opts.signal);
     // rename(2) would silently replace an empty folder created meanwhile; refuse instead.
-    if (fs.existsSync(dest)) throw new DatasetError('exists', `${dest} appeared during the import; not replacing it`);
+    if (fs.existsSync(dest)) throw new DatasetError('exists', `dataset folder '${path.basename(dest)}' appeared during the import; not replacing it`);
     fs.renameSync(tmpDir, dest);
     report(manifest.splits.reduce((a, s) => a + s.count, 0), manifest.splits.reduce((a, s) => a + s.count, 0), 'done', true);
     return summaryOf(manifest);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sha256File } from './cache-writer';
 import { DatasetError } from './errors';
-import { readFullManifest } from './manifest';
+import { cacheFilePath, datasetLabel, readFullManifest } from './manifest';
 
 /** Temp folders are ".<name>.importing-<pid>-<hex>" beside the destination (see import.ts). */
 const TEMP_RE = /^\..+\.importing-(\d+)-[0-9a-f]+$/;
@@ -40,13 +40,13 @@ export function removeStaleImports(parentDir: string): string[] {
  */
 export function verifyDataset(dir: string): void {
   const m = readFullManifest(dir);
-  for (const files of Object.values(m.files)) {
-    for (const f of Object.values(files ?? {}) as string[]) {
-      const file = path.join(dir, f);
-      if (!fs.existsSync(file)) throw new DatasetError('corrupt-cache', `${file}: cache file is missing; re-import the dataset`);
+  for (const [split, files] of Object.entries(m.files)) {
+    for (const [key, f] of Object.entries(files ?? {}) as [string, string][]) {
+      const file = cacheFilePath(dir, f, `files.${split}.${key}`);
+      const shown = `${datasetLabel(dir)}/${f}`;
       const expected = m.checksums[f];
-      if (!expected) throw new DatasetError('corrupt-cache', `${file}: no checksum in the manifest`);
-      if (sha256File(file) !== expected) throw new DatasetError('corrupt-cache', `${file}: checksum does not match the manifest; the cache was modified, re-import the dataset`);
+      if (!expected) throw new DatasetError('corrupt-cache', `${shown}: no checksum in the manifest`);
+      if (sha256File(file) !== expected) throw new DatasetError('corrupt-cache', `${shown}: checksum does not match the manifest; the cache was modified, re-import the dataset`);
     }
   }
 }

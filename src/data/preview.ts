@@ -1,10 +1,9 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { PNG } from 'pngjs';
 import type { DatasetPreviewPage, SplitName } from '../shared/datasets';
 import { DatasetError, badInput } from './errors';
+import { encodePngRgb } from './png-encode';
 import { splitFilesOf } from './load-split';
-import { readFullManifest } from './manifest';
+import { cacheFilePath, datasetLabel, readFullManifest } from './manifest';
 
 export interface PreviewQuery {
   split: SplitName;
@@ -17,6 +16,11 @@ export interface PreviewQuery {
 
 /** A preview grid is for eyes, not for paging through 50,000 images at once. */
 export const MAX_PAGE_SIZE = 500;
+/**
+ * Pixels one page may decode and encode: 48 tiles of 512x512 (the renderer's page) fit; a
+ * page of large images is refused with the most that fit, instead of costing hundreds of MB.
+ */
+export const MAX_PAGE_BYTES = 64 * 2 ** 20;
 
 /**
  * One page of a split as PNG data URLs. Only the labels file and the page's
@@ -29,14 +33,20 @@ export function previewPage(dir: string, q: PreviewQuery): DatasetPreviewPage {
   if (!Number.isInteger(q.pageSize) || q.pageSize < 1 || q.pageSize > MAX_PAGE_SIZE) {
     throw badInput(`pageSize must be an integer 1-${MAX_PAGE_SIZE}, got ${q.pageSize}`);
   }
+  const imageBytes = m.height * m.width * m.channels;
+  if (q.pageSize * imageBytes > MAX_PAGE_BYTES) {
+    throw badInput(`pageSize ${q.pageSize} of ${m.width}x${m.height} images is more than one page may hold (${MAX_PAGE_BYTES / 2 ** 20} MiB of pixels): at most ${Math.max(1, Math.floor(MAX_PAGE_BYTES / imageBytes))}`);
+  }
   const cls = q.classIndex ?? null;
   if (cls !== null && (!Number.isInteger(cls) || cls < 0 || cls >= m.classes.length)) {
     throw badInput(`classIndex ${cls} is out of range: dataset "${m.name}" has classes 0-${m.classes.length - 1}`);
   }
 
-  const labelFile = path.join(dir, files.labels);
+  const labelFile = cacheFilePath(dir, files.labels, `files.${q.split}.labels`);
+  if (fs.statSync(labelFile).size !== info.count * 2) {
+    throw new DatasetError('corrupt-cache', `${datasetLabel(dir)}/${files.labels}: size does not match the manifest; re-import the dataset`);
+  }
   const lab = fs.readFileSync(labelFile);
-  if (lab.length !== info.count * 2) throw new DatasetError('corrupt-cache', `${labelFile}: size does not match the manifest; re-import the dataset`);
   const labelAt = (i: number): number => lab.readUInt16LE(i * 2);
 
   let total: number;
@@ -53,14 +63,13 @@ export function previewPage(dir: string, q: PreviewQuery): DatasetPreviewPage {
     indices = all.slice(first, first + q.pageSize);
   }
 
-  const { height, width, channels } = m;
-  const imageBytes = height * width * channels;
-  const fd = fs.openSync(path.join(dir, files.images), 'r');
+  const { height, width } = m;
+  const fd = fs.openSync(cacheFilePath(dir, files.images, `files.${q.split}.images`), 'r');
   const buf = Buffer.alloc(imageBytes);
   try {
     const items = indices.map((index) => {
       const n = fs.readSync(fd, buf, 0, imageBytes, index * imageBytes);
-      if (n !== imageBytes) throw new DatasetError('corrupt-cache', `${path.join(dir, files.images)}: image ${index} is truncated; re-import the dataset`);
+      if (n !== imageBytes) throw new DatasetError('corrupt-cache', `${datasetLabel(dir)}/${files.images}: image ${index} is truncated; re-import the dataset`);
       return { index, label: labelAt(index), png: toPngDataUrl(buf, width, height) };
     });
     return { split: q.split, page: q.page, pageSize: q.pageSize, total, items };
@@ -71,8 +80,5 @@ export function previewPage(dir: string, q: PreviewQuery): DatasetPreviewPage {
 
 /** Encodes packed RGB as an RGB PNG data URL. */
 export function toPngDataUrl(rgb: Uint8Array, width: number, height: number): string {
-  const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
-  png.data = Buffer.from(rgb.buffer, rgb.byteOffset, width * height * 3);
-  const bytes = PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false });
-  return `data:image/png;base64,${bytes.toString('base64')}`;
+  return `data:image/png;base64,${encodePngRgb(rgb, width, height).toString('base64')}`;
 }

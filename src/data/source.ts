@@ -41,6 +41,58 @@ export interface DatasetSource {
     signal?: AbortSignal,
     maxBytes?: number,
   ): Promise<void>;
+  /**
+   * Like `read`, but each wanted file comes as its chunks, never whole: a 150 MB CIFAR-100
+   * train.bin costs one chunk of memory. What `onFile` leaves unread is skipped; a file that
+   * turns out longer or shorter than its listed size is refused.
+   */
+  stream(wanted: ReadonlySet<string>, onFile: (file: SourceFile, chunks: AsyncIterable<Buffer>) => Promise<void>, signal?: AbortSignal, maxBytes?: number): Promise<void>;
+}
+
+/** `read` on top of `stream`: each file's chunks into one buffer of its listed size, allocated once. */
+function readWhole(source: Pick<DatasetSource, 'stream' | 'label'>): DatasetSource['read'] {
+  return (wanted, onFile, signal, maxBytes) =>
+    source.stream(
+      wanted,
+      async (f, chunks) => {
+        const data = Buffer.allocUnsafe(f.size);
+        let off = 0;
+        for await (const c of chunks) {
+          c.copy(data, off);
+          off += c.length;
+        }
+        await onFile(f, data);
+      },
+      signal,
+      maxBytes,
+    );
+}
+
+/**
+ * The chunks of a file of `size` bytes, checked: more bytes than the listing said, or fewer,
+ * is an error naming the file, raised before the surplus is handed on.
+ */
+async function* checkedChunks(source: AsyncIterable<unknown>, label: string, rel: string, size: number): AsyncGenerator<Buffer> {
+  let off = 0;
+  for await (const chunk of source) {
+    const c = chunk as Buffer;
+    if (off + c.length > size) throw badInput(`${label}: ${rel} is longer than its listed size (${size} bytes)`);
+    off += c.length;
+    yield c;
+  }
+  if (off !== size) throw badInput(`${label}: ${rel} is truncated (${off} of ${size} bytes)`);
+}
+
+/**
+ * Hands `chunks` to `onFile`, then reads what it left: the file's end is always checked, and an
+ * archive moves on to its next entry. A consumer that stops early does not close the source.
+ */
+async function handOver(file: SourceFile, chunks: AsyncGenerator<Buffer>, onFile: (file: SourceFile, chunks: AsyncIterable<Buffer>) => Promise<void>): Promise<void> {
+  const view: AsyncIterable<Buffer> = {
+    [Symbol.asyncIterator]: () => ({ next: () => chunks.next(), return: () => Promise.resolve({ done: true as const, value: undefined }) }),
+  };
+  await onFile(file, view);
+  for await (const _ of chunks);
 }
 
 type TarHeader = tar.Header;
@@ -118,19 +170,29 @@ async function openFolder(root: string, signal?: AbortSignal): Promise<DatasetSo
     files,
     dirs,
     sha256: hash.digest('hex'),
-    async read(wanted, onFile, sig, maxBytes = Infinity) {
-      const yieldNow = makeYielder();
-      for (const f of files) {
-        if (!wanted.has(f.path)) continue;
-        await yieldNow();
-        throwIfCancelled(sig);
-        if (f.size > maxBytes) throw tooLarge(label, f.path, f.size, maxBytes);
-        const data = fs.readFileSync(path.join(root, ...f.path.split('/')));
-        if (data.length !== f.size) throw badInput(`${label}: ${f.path} changed size during the import`);
-        await onFile(f, data);
-      }
-    },
+    read: readWhole({ label, stream: streamFolder }),
+    stream: streamFolder,
   };
+
+  async function streamFolder(wanted: ReadonlySet<string>, onFile: (file: SourceFile, chunks: AsyncIterable<Buffer>) => Promise<void>, sig?: AbortSignal, maxBytes = Infinity): Promise<void> {
+    const yieldNow = makeYielder();
+    for (const f of files) {
+      if (!wanted.has(f.path)) continue;
+      await yieldNow();
+      throwIfCancelled(sig);
+      if (f.size > maxBytes) throw tooLarge(label, f.path, f.size, maxBytes);
+      const input = fs.createReadStream(path.join(root, ...f.path.split('/')), { highWaterMark: 1 << 20 });
+      try {
+        await handOver(f, checkedChunks(input, label, f.path, f.size), onFile);
+      } catch (err) {
+        // A file that grew or shrank since it was listed changed during the import.
+        if (err instanceof DatasetError && /is longer than|is truncated/.test(err.message)) throw badInput(`${label}: ${f.path} changed size during the import`, err);
+        throw err;
+      } finally {
+        input.destroy();
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------- archives
@@ -262,46 +324,38 @@ async function openArchive(file: string, signal?: AbortSignal): Promise<DatasetS
     files,
     dirs: [...dirSet].sort(cmp),
     sha256: hash.digest('hex'),
-    async read(wanted, onFile, sig, maxBytes = Infinity) {
-      await walkTar(
-        file,
-        label,
-        gz,
-        async (h, rel, entry) => {
-          if ((h.type ?? 'file') !== 'file' && h.type !== 'contiguous-file') {
-            entry.resume();
-            return;
-          }
-          if (!wanted.has(rel)) {
-            entry.resume();
-            await new Promise<void>((resolve, reject) => {
-              entry.once('end', resolve);
-              entry.once('error', reject);
-            });
-            return;
-          }
-          const size = h.size ?? 0;
-          // Checked first: a few KB of gzip can declare (and expand to) a GiB-sized entry.
-          if (size > maxBytes) {
-            entry.resume();
-            throw tooLarge(label, rel, size, maxBytes);
-          }
-          // Preallocated so a 150 MB CIFAR-100 train.bin is held once, not twice.
-          const data = Buffer.allocUnsafe(size);
-          let off = 0;
-          for await (const chunk of entry) {
-            const c = chunk as Buffer;
-            if (off + c.length > size) throw badInput(`${label}: ${rel} is longer than its tar header says`);
-            c.copy(data, off);
-            off += c.length;
-          }
-          if (off !== size) throw badInput(`${label}: ${rel} is truncated (${off} of ${size} bytes)`);
-          await onFile({ path: rel, size }, data);
-        },
-        null,
-        sig,
-      );
-    },
+    read: readWhole({ label, stream: streamArchive }),
+    stream: streamArchive,
   };
-}
 
+  async function streamArchive(wanted: ReadonlySet<string>, onFile: (file: SourceFile, chunks: AsyncIterable<Buffer>) => Promise<void>, sig?: AbortSignal, maxBytes = Infinity): Promise<void> {
+    await walkTar(
+      file,
+      label,
+      gz,
+      async (h, rel, entry) => {
+        if ((h.type ?? 'file') !== 'file' && h.type !== 'contiguous-file') {
+          entry.resume();
+          return;
+        }
+        if (!wanted.has(rel)) {
+          entry.resume();
+          await new Promise<void>((resolve, reject) => {
+            entry.once('end', resolve);
+            entry.once('error', reject);
+          });
+          return;
+        }
+        const size = h.size ?? 0;
+        // Checked first: a few KB of gzip can declare (and expand to) a GiB-sized entry.
+        if (size > maxBytes) {
+          entry.resume();
+          throw tooLarge(label, rel, size, maxBytes);
+        }
+        await handOver({ path: rel, size }, checkedChunks(entry, label, rel, size), onFile);
+      },
+      null,
+      sig,
+    );
+  }
+}

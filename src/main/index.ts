@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain, utilityProcess } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Notification, utilityProcess } from 'electron';
 import { appFiles } from '../platform/app-files';
 import { IPC_EVENT_CHANNEL } from '../shared/lab-methods';
 import { registerLabIpc } from './electron/ipc';
+import { notifyJobEnds } from './electron/notifications';
 import { isOwnPageUrl, ownPage } from './electron/own-page';
 import { electronSqliteBinding, userDataDir } from './electron/native';
 import { lockDown, secureWebPreferences, windowIcon } from './electron/window';
@@ -91,6 +92,7 @@ if (!app.requestSingleInstanceLock()) {
     const unsubscribe = host.onEvent((event) => {
       if (!win.isDestroyed()) win.webContents.send(IPC_EVENT_CHANNEL, event);
     });
+    const stopNotices = notifyJobEnds(host, Notification, win);
     if (devUrl) void win.loadURL(devUrl);
     else void win.loadFile(join(here, '..', 'renderer', 'index.html'));
 
@@ -105,6 +107,7 @@ if (!app.requestSingleInstanceLock()) {
       closing = true;
       event.preventDefault();
       unsubscribe();
+      stopNotices();
       void host.close().finally(() => app.exit(0));
     });
   });

@@ -38,3 +38,35 @@ export interface DatasetPreviewPage {
   total: number;
   items: DatasetPreviewItem[];
 }
+
+/** The one length cap of a dataset name, on every surface (CLI --name, the import form, the LabApi, an archive's file name). */
+export const DATASET_NAME_MAX = 200;
+
+/**
+ * A dataset name as the lab stores it: trimmed (and Unicode-normalised, so two spellings of
+ * "é" are one name), never empty, at most DATASET_NAME_MAX characters.
+ */
+export function normalizeDatasetName(raw: string): string {
+  const name = raw.normalize('NFC').trim();
+  if (name === '') throw new Error('a dataset name cannot be empty (or only spaces)');
+  if (name.length > DATASET_NAME_MAX) throw new Error(`a dataset name has at most ${DATASET_NAME_MAX} characters, not ${name.length}`);
+  if ([...name].some(isControl)) throw new Error('a dataset name cannot hold control characters (newlines, tabs)');
+  return name;
+}
+
+/** What two names are compared by: `tiny`, `TINY` and `tiny ` are one name. */
+export function datasetNameKey(name: string): string {
+  return name.normalize('NFC').trim().toLowerCase();
+}
+
+/** A name the lab makes itself (from an archive's file name): made valid rather than refused. */
+export function datasetNameFrom(raw: string): string {
+  const name = [...raw.normalize('NFC')].map((c) => (isControl(c) ? ' ' : c)).join('').trim().slice(0, DATASET_NAME_MAX).trim();
+  return name === '' ? 'dataset' : name;
+}
+
+/** C0 controls and DEL: a name that holds one prints as something else (or as several lines). */
+function isControl(c: string): boolean {
+  const code = c.codePointAt(0)!;
+  return code < 0x20 || code === 0x7f;
+}

@@ -27,6 +27,17 @@ export const defendRequestSchema = z.strictObject({
 export type DefendRequest = z.infer<typeof defendRequestSchema>;
 export type DefendRequestInput = z.input<typeof defendRequestSchema>;
 
+/** One kept iterate of Algorithm 1 (the Defend view's step slider): after `step` steps, step 0 being the noisy start. */
+export interface DefendFrame {
+  step: number;
+  /** L_F (Eq. 3) at this iterate. */
+  lf: number;
+  /** PNG data URL at the model's input size. */
+  image: string;
+  /** The chosen channels of F^l here, grey, on the row's shared scale. */
+  features: string[];
+}
+
 /** One row of Figure 4: an input and what Active Defense made of it. */
 export interface DefendRow {
   label: 'clean' | 'adversarial';
@@ -50,6 +61,8 @@ export interface DefendRow {
   prediction: number;
   /** True when a run hit the iteration cap before L_F <= delta_tilde. */
   capped: boolean[];
+  /** The first run's descent: evenly spaced iterates from the noisy start (absent from results made before it existed). */
+  frames?: DefendFrame[];
 }
 
 export interface DefendResult {

@@ -52,6 +52,28 @@ export interface RowImages {
   advPng?: (string | null)[];
 }
 
+/** Keys of a row's `extra`: the ensemble's robust accuracy after each attack (AutoAttack's robust_accuracy_dict) and that attack's seconds. */
+export const STAGE_ACCURACY = 'after:';
+export const STAGE_SECONDS = 'seconds:';
+
+/** One stage of an ensemble row: robust accuracy after the attack, and its time (null in rows stored before times were). */
+export interface EnsembleStage {
+  attack: string;
+  robustAcc: number;
+  seconds: number | null;
+}
+
+/** A row's stages in the order they ran (the order `extra` was written in). */
+export function ensembleStages(row: Pick<EvalResultRow, 'extra'>): EnsembleStage[] {
+  return Object.entries(row.extra)
+    .filter(([k]) => k.startsWith(STAGE_ACCURACY))
+    .map(([k, v]) => {
+      const attack = k.slice(STAGE_ACCURACY.length);
+      const seconds = row.extra[`${STAGE_SECONDS}${attack}`];
+      return { attack, robustAcc: v, seconds: typeof seconds === 'number' ? seconds : null };
+    });
+}
+
 /** Adversarial images are kept for viewing for this many records of an evaluation (about 3 KB each). */
 export const ADV_PNG_LIMIT = 1000;
 
@@ -83,4 +105,13 @@ export interface PerImageTable {
   /** Row keys in the order of the results table, with their labels. */
   rowKeys: { key: string; attack: string; eps: number; lambda: number | null }[];
   records: PerImageRecord[];
+}
+
+/** The clean image of one evaluation record, and where it lives in the dataset (Defend can open it there). */
+export interface EvalRecordImage {
+  png: string;
+  datasetId: string;
+  split: 'train' | 'test';
+  index: number;
+  label: number;
 }

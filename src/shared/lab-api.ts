@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EvalWarning } from './ad-diagnostics';
-import type { DatasetPreviewPage, DatasetSummary } from './datasets';
+import { DATASET_NAME_MAX, normalizeDatasetName, type DatasetPreviewPage, type DatasetSummary } from './datasets';
 import type { EngineReport } from './engine';
 import type { MetricPoint, MetricRow, Progress } from './metrics';
 import type { RunDetail, RunSummary } from './runs';
@@ -8,7 +8,7 @@ import type { ValConfusion } from './val-confusion';
 import { LAB_METHOD_NAMES, type LabMethodName } from './lab-methods';
 import { defendRequestSchema, type DefendResult } from './defend';
 import { evalConfigSchema } from './eval-config';
-import type { EvaluationSummary, PerImageTable } from './evaluations';
+import type { EvalRecordImage, EvaluationSummary, PerImageTable } from './evaluations';
 import type { EvaluationShards } from './eval-shards';
 import type { CoordinatorInfo } from './shards';
 import { type RedisSetting, redisUrlSchema } from './redis-url';
@@ -42,8 +42,21 @@ export const datasetSourceSchema = z.discriminatedUnion('kind', [
 ]);
 export type DatasetSource = z.infer<typeof datasetSourceSchema>;
 
+/** A dataset name: trimmed, not empty, DATASET_NAME_MAX at most (normalizeDatasetName: one rule for every surface). */
+const datasetNameSchema = z
+  .string()
+  .max(50 * DATASET_NAME_MAX)
+  .transform((raw, ctx) => {
+    try {
+      return normalizeDatasetName(raw);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+
 export const importOptionsSchema = z.strictObject({
-  name: z.string().max(200).optional(),
+  name: datasetNameSchema.optional(),
   /** Square input size images are resized to (image folders only). */
   size: z.int().min(8).max(512).optional(),
   /** Keep at most this many images per split (class-balanced for image folders). */
@@ -84,6 +97,8 @@ export const labMethodSchemas = {
   exportEvaluationImages: z.tuple([id, z.enum(['csv', 'json'])]),
   /** The final (adversarial) point of one record under one result row, as a PNG data URL; null where it was not fooled. */
   getAdversarialImage: z.tuple([id, z.string().min(1).max(200), z.int().min(0).max(10_000_000)]),
+  /** The clean image of the record at a position of an evaluation (test or held-out split), and its place in the dataset. */
+  getEvaluationRecordImage: z.tuple([id, z.int().min(0).max(10_000_000)]),
   /** Run Active Defense (optionally after an attack) on one image under the client's job id; the result arrives as a 'defend-done' event. */
   defendImage: z.tuple([defendRequestSchema, jobIdSchema]),
   cancelDefend: z.tuple([id]),
@@ -168,6 +183,7 @@ export interface LabResults {
   getEvaluationImages: PerImageTable;
   exportEvaluationImages: string;
   getAdversarialImage: string | null;
+  getEvaluationRecordImage: EvalRecordImage;
   defendImage: void;
   cancelDefend: void;
   listDatasets: DatasetSummary[];

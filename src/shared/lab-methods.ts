@@ -24,6 +24,7 @@ export const LAB_METHOD_NAMES = [
   'getEvaluationImages',
   'exportEvaluationImages',
   'getAdversarialImage',
+  'getEvaluationRecordImage',
   'defendImage',
   'cancelDefend',
   'listDatasets',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type EvalConfig, evalConfigSchema } from './eval-config';
+import { EVAL_ATTACKS } from './registry';
 import { trainConfigSchema } from './train-config';
 
 /**
@@ -22,14 +23,39 @@ const relPath = z
   .max(300)
   .refine((p) => !p.startsWith('/') && !p.includes('\\') && p.split('/').every((s) => s !== '' && s !== '.' && s !== '..'), 'a relative path inside the folder');
 
+/**
+ * Largest file a folder blob may list: wrn-34-10's weights and momentum buffers are ~370 MB
+ * together, CIFAR-100's train images 154 MB; a listing cannot make a worker write more.
+ */
+export const MAX_BLOB_FILE_BYTES = 2 * 2 ** 30;
+/** Largest folder (all its files): a checkpoint or a dataset's cache files, with room. */
+export const MAX_BLOB_FOLDER_BYTES = 8 * 2 ** 30;
+
 /** A folder (checkpoint, dataset cache) as content-addressed files; its id is the sha256 of this listing. */
-export const folderManifestSchema = z.strictObject({
-  id: sha256,
-  files: z.array(z.strictObject({ path: relPath, sha256, size: z.number().int().min(0) })).max(10_000),
-});
+export const folderManifestSchema = z
+  .strictObject({
+    id: sha256,
+    files: z.array(z.strictObject({ path: relPath, sha256, size: z.int().min(0).max(MAX_BLOB_FILE_BYTES) })).max(10_000),
+  })
+  .refine((m) => m.files.reduce((a, f) => a + f.size, 0) <= MAX_BLOB_FOLDER_BYTES, `a folder of at most ${MAX_BLOB_FOLDER_BYTES / 2 ** 30} GiB`)
+  .refine((m) => new Set(m.files.map((f) => f.path)).size === m.files.length, 'each path once')
+  .refine((m) => {
+    const paths = new Set(m.files.map((f) => f.path));
+    return m.files.every((f) => f.path.split('/').slice(0, -1).every((_, i, parts) => !paths.has(parts.slice(0, i + 1).join('/'))));
+  }, 'no path that is also a folder of another');
 export type FolderManifest = z.infer<typeof folderManifestSchema>;
 
-export const shardPayloadSchema = z.strictObject({
+/**
+ * An HMAC-SHA256 (hex) over the payload, with the key the coordinator and its workers share
+ * (ADLAB_JOB_KEY, src/main/lab/distributed/job-signing.ts): without the key, whoever can
+ * write to the Redis cannot queue work a keyed worker runs.
+ */
+const signature = z.string().regex(/^[0-9a-f]{64}$/, 'an HMAC-SHA256 in lowercase hex').optional();
+
+const rowGroupSchema = z.strictObject({ attack: z.enum(EVAL_ATTACKS), eps: z.number() });
+
+export const shardPayloadSchema = z
+  .strictObject({
   protocol: z.literal(SHARD_PROTOCOL),
   /** The lab version of the coordinator (package.json); a worker of another version refuses. */
   labVersion: z.string().min(1).max(50),
@@ -42,7 +68,7 @@ export const shardPayloadSchema = z.strictObject({
   kind: z.enum(['images', 'rows']),
   range: z.strictObject({ from: z.number().int().min(0), to: z.number().int().min(1) }).optional(),
   /** The (attack, epsilon) groups of a row shard: all their rows (every lambda of a sweep), over every image. */
-  rowGroups: z.array(z.strictObject({ attack: z.string().min(1).max(100), eps: z.number() })).max(1000),
+  rowGroups: z.array(rowGroupSchema).max(1000),
   /** Row keys (resultKey) already stored: skipped. */
   completed: z.array(z.string().max(200)).max(100_000),
   config: evalConfigSchema,
@@ -51,7 +77,20 @@ export const shardPayloadSchema = z.strictObject({
   dataset: folderManifestSchema,
   /** The engine the evaluation runs on: a worker whose best engine differs refuses (results must not depend on the machine). */
   engine: z.string().min(1).max(50),
-});
+  sig: signature,
+  })
+  .superRefine((p, ctx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (p.range && p.range.from >= p.range.to) issue(['range'], 'from must be below to');
+    if (p.kind === 'images' && !p.range) issue(['range'], 'an image shard needs a range');
+    if (p.kind === 'images' && p.rowGroups.length > 0) issue(['rowGroups'], 'an image shard runs no rows');
+    if (p.kind === 'rows' && p.rowGroups.length === 0) issue(['rowGroups'], 'a row shard needs at least one (attack, eps) group');
+    // A row the evaluation does not ask for would "complete" with no rows: refused instead.
+    p.rowGroups.forEach((g, i) => {
+      if (!p.config.attacks.includes(g.attack)) issue(['rowGroups', i, 'attack'], `'${g.attack}' is not one of the evaluation's attacks (${p.config.attacks.join(', ') || 'none'})`);
+      if (!p.config.eps.includes(g.eps)) issue(['rowGroups', i, 'eps'], `${g.eps} is not one of the evaluation's epsilons`);
+    });
+  });
 export type ShardPayload = z.infer<typeof shardPayloadSchema>;
 
 /**
@@ -101,6 +140,7 @@ export const shardResultSchema = z.strictObject({
   status: z.enum(['completed', 'cancelled']),
   summaries: z.array(z.record(z.string(), summaryValue)).max(1000),
   results: z.array(evalResultMessageSchema).max(100_000),
+  sig: signature,
 });
 export type ShardResult = z.infer<typeof shardResultSchema>;
 
@@ -141,6 +181,7 @@ export const trainPayloadSchema = z.strictObject({
   /** The checkpoint to resume from (uploaded by the coordinator), if the run is resumed. */
   resume: folderManifestSchema.optional(),
   engine: z.string().min(1).max(50),
+  sig: signature,
 });
 export type TrainPayload = z.infer<typeof trainPayloadSchema>;
 
@@ -154,12 +195,13 @@ const metricPointSchema = z.strictObject({
 
 /** What a remote training run streams back as BullMQ progress events, in order. */
 export const trainEventSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('metric'), point: metricPointSchema }),
+  z.strictObject({ type: z.literal('metric'), point: metricPointSchema, sig: signature }),
   z.strictObject({
     type: z.literal('progress'),
     progress: z.strictObject({ done: z.number(), total: z.number(), etaSeconds: z.number().nullable(), message: z.string().max(500).optional() }),
+    sig: signature,
   }),
-  z.strictObject({ type: z.literal('engine'), report: z.looseObject({ engine: z.string().min(1).max(50), backend: z.string().max(50) }), worker: z.string().max(100) }),
+  z.strictObject({ type: z.literal('engine'), report: z.looseObject({ engine: z.string().min(1).max(50), backend: z.string().max(50) }), worker: z.string().max(100), sig: signature }),
   z.strictObject({
     type: z.literal('checkpoint'),
     kind: z.enum(['last', 'best']),
@@ -167,6 +209,7 @@ export const trainEventSchema = z.discriminatedUnion('type', [
     step: z.number().int().min(0),
     valAcc: z.number().nullable(),
     folder: folderManifestSchema,
+    sig: signature,
   }),
 ]);
 export type TrainEvent = z.infer<typeof trainEventSchema>;
@@ -176,6 +219,7 @@ export const trainResultSchema = z.strictObject({
   summary: z.record(z.string(), z.number()),
   worker: z.string().min(1).max(100),
   engine: z.string().min(1).max(50),
+  sig: signature,
 });
 export type TrainResult = z.infer<typeof trainResultSchema>;
 
@@ -189,4 +233,6 @@ export interface CoordinatorInfo {
   redisUrl: string;
   /** Names of the `adlab worker` processes connected now (BullMQ getWorkers), or null when Redis could not tell. */
   workers: string[] | null;
+  /** Since when (epoch ms) and why Redis does not answer; null while it does. */
+  redisLost: { since: number; reason: string } | null;
 }

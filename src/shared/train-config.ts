@@ -8,6 +8,22 @@ export const SCHEDULES = ['cosine', 'step', 'constant'] as const;
 export type Schedule = (typeof SCHEDULES)[number];
 
 /**
+ * How a run's held-out validation split is drawn from the train split (src/data/train-data.ts):
+ * 'shuffle', a seeded permutation kept in file order (so the first records of an image folder,
+ * stored class by class, are one or two classes); 'stratified', a seeded draw of each class in
+ * proportion, interleaved so that any first n of it is class-balanced.
+ */
+export const VAL_SPLITS = ['shuffle', 'stratified'] as const;
+export type ValSplit = (typeof VAL_SPLITS)[number];
+/** What a run started now gets (Training.start fills it in, so it is stored with the run). */
+export const NEW_RUN_VAL_SPLIT: ValSplit = 'stratified';
+
+/** A config stored without `valSplit` predates it: its held-out records were the seeded shuffle, and must stay so. */
+export function valSplitOf(config: { valSplit?: ValSplit }): ValSplit {
+  return config.valSplit ?? 'shuffle';
+}
+
+/**
  * Everything a training run needs. Defaults follow the paper (Sec. 5.1) where
  * it gives them: SGD momentum 0.9, weight decay 5e-4, delta 0.02, feature layer 0.
  */
@@ -18,6 +34,8 @@ export const trainConfigSchema = z.strictObject({
   subset: z.int().min(0).max(10_000_000).default(0),
   /** Images held out of train for validation (seeded). */
   valSize: z.int().min(0).max(1_000_000).default(500),
+  /** How they are drawn; absent means 'shuffle' (runs stored before it existed), see valSplitOf. */
+  valSplit: z.enum(VAL_SPLITS).optional(),
   model: z.enum(MODEL_PRESETS).default('wrn-16-1'),
   epochs: z.int().min(1).max(10_000).default(2),
   batchSize: z.int().min(1).max(4096).default(64),

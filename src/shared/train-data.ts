@@ -1,3 +1,5 @@
+import type { ValSplit } from './train-config';
+
 /**
  * What a training job needs from a dataset, independent of where it comes from.
  * Images are float32 NHWC in [0,1] (RobustBench's convention: no mean/std normalisation).
@@ -30,6 +32,8 @@ export interface TrainDataOptions {
   /** Train images to use (0 = all that remain after the validation split). */
   subset: number;
   valSize: number;
+  /** How the validation split is drawn (train-config.ts); absent: 'shuffle', as runs stored before it. */
+  valSplit?: ValSplit;
   augment: boolean;
   seed: number;
 }

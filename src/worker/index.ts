@@ -55,6 +55,7 @@ async function train(job: TrainJob): Promise<void> {
   const data = openTrainData(job.datasetDir, {
     subset: config.subset,
     valSize: config.valSize,
+    valSplit: config.valSplit,
     augment: config.augment,
     seed: config.seed,
   });

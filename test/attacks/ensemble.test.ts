@@ -76,6 +76,9 @@ describe('the AutoAttack ensemble', () => {
     expect(res.steps.map((s) => [s.attack, s.attacked, s.fooled])).toEqual([['A', 5, 2], ['B', 3, 1]]);
     expect(res.steps.map((s) => s.robustAccuracy)).toEqual([expect.closeTo(3 / 6, 12), expect.closeTo(2 / 6, 12)]);
     expect(res.fooledBy).toEqual([null, 'A', 'A', 'B', null, null]);
+    // The class each point's final evaluation gave: the clean pass's for point 0 (never attacked), the fooling pass's, the label.
+    expect(res.predictions).toEqual([1, 3, 0, 1, 1, 2]);
+    expect(res.predictions.map((p, i) => p === y[i])).toEqual(res.robust);
     // x_adv: attacked rows carry the marker, the others are the clean images
     const adv = res.xAdv.dataSync();
     expect([0, 1, 2, 3, 4, 5].map((i) => adv[i * 3 + 1])).toEqual([0, 1, 1, 1, 0, 0]);

@@ -190,7 +190,7 @@ describe('bad input is refused with a clear error and touches nothing', () => {
   it('refuses an existing destination without touching it', async () => {
     await expect(importDataset(path.join(root, 'good'), existing, { id: 'again' })).rejects.toMatchObject({
       code: 'exists',
-      message: expect.stringMatching(/existing already exists/),
+      message: "dataset folder 'existing' already exists; choose a new dataset folder",
     });
     expect(snapshot(existing)).toEqual(before);
   });

@@ -171,9 +171,9 @@ describe('openTrainData', () => {
   });
 
   it('refuses impossible options', () => {
-    expect(() => openTrainData(dir, { subset: 0, valSize: 100, augment: false, seed: 1 })).toThrow(/valSize 100 leaves no training images/);
+    expect(() => openTrainData(dir, { subset: 0, valSize: 100, augment: false, seed: 1 })).toThrow(/validation size 100 leaves no training images: dataset "[^"]+" has 100 train images/);
     expect(() => openTrainData(dir, { subset: 95, valSize: 10, augment: false, seed: 1 })).toThrow(/subset 95 is larger than the 90 train images/);
-    expect(() => openTrainData(dir, { subset: 0, valSize: -1, augment: false, seed: 1 })).toThrow(/valSize must be a non-negative integer/);
+    expect(() => openTrainData(dir, { subset: 0, valSize: -1, augment: false, seed: 1 })).toThrow(/validation size must be a non-negative integer/);
     const d = openTrainData(dir, { subset: 0, valSize: 0, augment: false, seed: 1 });
     expect(() => d.trainBatches(0, 0)).toThrow(/batchSize must be a positive integer/);
   });

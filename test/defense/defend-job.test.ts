@@ -10,7 +10,7 @@ import { loadCheckpointModel } from '../../src/worker/jobs/defend-model';
 import type { JobContext } from '../../src/worker/jobs/job-context';
 import { MODEL_FILE, STATE_FILE } from '../../src/worker/ml/checkpoint';
 import { type ResolvedAd, resolveDefenseOptions } from '../../src/shared/registry';
-import { defendBatch, featureLossOf } from '../../src/worker/ml/defense';
+import { defendBatch, featureLossOf, MAX_FRAMES } from '../../src/worker/ml/defense';
 import type { Network } from '../../src/worker/ml/models';
 import { exportSafetensors } from '../../src/worker/ml/models/weights';
 import { useWasm } from '../ml/helpers';
@@ -105,6 +105,41 @@ describe('defend jobs (wrn-10-1 feature-smoothing model, wasm)', () => {
     const floats = await defendImages(model, { images, count: 3, height: SIZE, width: SIZE, options, captureImages: true, imageFormat: 'float32' }, recorder());
     expect(floats.examples[0]!.runs[0]!.purified).toBeInstanceOf(Float32Array);
     x.dispose();
+  });
+
+  it('keeps evenly spaced iterates of each run for a step slider: from the noisy start, the purified point exact, no tensors left', async () => {
+    const { x } = valImages(2);
+    const images = x.dataSync() as Float32Array;
+    x.dispose();
+    const before = tf.memory().numTensors;
+    // A delta_tilde out of reach: every run goes to its cap, so there are many steps to thin out.
+    const long = { ...options, deltaTilde: options.deltaTilde! / 100, maxIters: 150 };
+    const res = await defendImages(model, { images, count: 2, height: SIZE, width: SIZE, options: long, captureImages: true, imageFormat: 'float32', channels: [1], trajectory: true }, recorder());
+    expect(tf.memory().numTensors).toBe(before);
+    for (const e of res.examples) {
+      const run = e.runs[0]!;
+      const frames = run.frames!;
+      const its = run.record.iterations;
+      expect(its).toBe(150);
+      expect(frames[0]!.step).toBe(0);
+      // The noisy start, exactly; then steps at one stride (a power of two), none past the row's last step.
+      expect(Array.from(frames[0]!.image)).toEqual(Array.from(run.noisy!));
+      const steps = frames.map((f) => f.step);
+      const stride = steps[1]! - steps[0]!;
+      expect(Math.log2(stride) % 1).toBe(0);
+      expect(steps).toEqual(Array.from({ length: steps.length }, (_, k) => k * stride));
+      expect(steps.at(-1)!).toBeLessThanOrEqual(its);
+      expect(its - steps.at(-1)!).toBeLessThan(stride);
+      expect(frames.length).toBeLessThanOrEqual(MAX_FRAMES);
+      expect(frames.length).toBeGreaterThan(MAX_FRAMES / 2);
+      if (steps.at(-1) === its) expect(Array.from(frames.at(-1)!.image)).toEqual(Array.from(run.purified!));
+      expect(frames.every((f) => f.channels!.length === 1 && f.channels![0]!.length === SIZE * SIZE)).toBe(true);
+      // Each frame is the iterate its L_F was measured at.
+      const t = tf.tensor4d(frames.at(-1)!.image, [1, SIZE, SIZE, 3]);
+      const lf = featureLossOf(model, t, 0);
+      expect(lf.dataSync()[0]).toBeCloseTo(run.record.trajectory[steps.at(-1)!]!, 4);
+      tf.dispose([t, lf]);
+    }
   });
 
   it('warns before the first pass when the clean L_F is far above delta_tilde, and once mid-loop that the runs will hit the cap', async () => {

@@ -59,4 +59,18 @@ describe('content-addressed folder blobs in Redis', () => {
     await redis.del(`adlab:blob:${m.files[0]!.sha256}:n`);
     await expect(fetchFolder(redis, m, join(dir, 'cache2'))).rejects.toThrow('is not in Redis');
   });
+
+  it('refuse a chunk count the declared size does not imply, and a chunk larger than a chunk can be, before reading them', async () => {
+    const src = join(dir, 'counted');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'a.bin'), 'ten bytes!');
+    const m = await putFolder(redis, src);
+    const sha = m.files[0]!.sha256;
+    await redis.set(`adlab:blob:${sha}:n`, '100000');
+    await expect(fetchFolder(redis, m, join(dir, 'cache3'))).rejects.toThrow(`blob ${sha.slice(0, 12)}: 100000 chunks do not fit its declared 10 bytes`);
+    await redis.set(`adlab:blob:${sha}:n`, '1');
+    await redis.set(`adlab:blob:${sha}:0`, Buffer.alloc(5 * 2 ** 20));
+    await expect(fetchFolder(redis, m, join(dir, 'cache3'))).rejects.toThrow('content does not match its sha256 and size');
+    expect(existsSync(join(dir, 'cache3')) ? readdirSync(join(dir, 'cache3')) : []).toEqual([]);
+  });
 });

@@ -78,7 +78,7 @@ describe('merging the image-range shards of one attack row', () => {
       majorityAcc: null,
       seconds: 1.5,
       warnings,
-      extra: { attackAcc: share(robust), cleanAcc: share(clean), maxPerturbation, 'after:fgsm': share(robust) },
+      extra: { attackAcc: share(robust), cleanAcc: share(clean), maxPerturbation, 'after:fgsm': share(robust), 'seconds:fgsm': 0.75 },
       perImage: { robust, advPred: robust.map((r, i) => (r ? i : 9)), linf, l2: linf.map((v) => 2 * v), advPng: robust.map((r) => (r ? null : 'data:image/png;base64,x')) },
     };
   };
@@ -90,7 +90,8 @@ describe('merging the image-range shards of one attack row', () => {
     const m = mergeRowShards([a, b], 5);
     expect(m.n).toBe(7);
     expect(m.robustAcc).toBe(4 / 7);
-    expect(m.extra).toEqual({ attackAcc: 4 / 7, cleanAcc: 6 / 7, maxPerturbation: 0.031, 'after:fgsm': 4 / 7 });
+    // A stage's seconds add up over the shards, as the row's do.
+    expect(m.extra).toEqual({ attackAcc: 4 / 7, cleanAcc: 6 / 7, maxPerturbation: 0.031, 'after:fgsm': 4 / 7, 'seconds:fgsm': 1.5 });
     expect(m.seconds).toBe(3);
     expect(m.warnings).toEqual(['w1', 'w2']);
     expect(m.perImage!.robust).toEqual([1, 0, 0, 1, 1, 0, 1]);
@@ -225,10 +226,11 @@ describe('an unreachable Redis', () => {
     }
   }, 30_000);
 
-  it("the status bar's coordinator info masks the password and says the workers are unknown", async () => {
+  it("the status bar's coordinator info masks the password, says the workers are unknown and that Redis does not answer, with why", async () => {
     const c = new Coordinator({ redisUrl: 'redis://:hunter2@127.0.0.1:1', engine: 'wasm', connectTimeoutMs: 1500 });
     try {
-      expect(await c.info()).toEqual({ redisUrl: 'redis://:***@127.0.0.1:1', workers: null });
+      await expect.poll(async () => (await c.info()).redisLost?.reason, { timeout: 10_000 }).toMatch(/ECONNREFUSED 127\.0\.0\.1:1/);
+      expect(await c.info()).toEqual({ redisUrl: 'redis://:***@127.0.0.1:1', workers: null, redisLost: { since: expect.any(Number), reason: expect.stringMatching(/ECONNREFUSED/) } });
     } finally {
       await c.close();
     }

@@ -15,16 +15,20 @@ function freePort(): Promise<number> {
 
 export interface TestRedis {
   url: string;
+  port: number;
   stop(): Promise<void>;
+  /** SIGKILL, as a crash or an OOM kill would: resolves once the process is gone. */
+  kill(): Promise<void>;
 }
 
 /**
- * A throw-away redis-server on a random loopback port: no persistence, no config file.
- * .ci/run installs it from Debian; without it the test fails naming the missing binary.
+ * A throw-away redis-server on a random loopback port (or `port`: a restart, empty, where a
+ * killed one was): no persistence, no config file. .ci/run installs it from Debian; without
+ * it the test fails naming the missing binary.
  */
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(at?: number): Promise<TestRedis> {
   if (spawnSync('redis-server', ['--version']).error) throw new Error('redis-server is not installed (Debian: apt-get install -y redis-server; .ci/run does it)');
-  const port = await freePort();
+  const port = at ?? (await freePort());
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -43,13 +47,11 @@ export async function startRedis(): Promise<TestRedis> {
       reject(new Error(`redis-server exited with ${code}: ${out.slice(-500)}`));
     });
   });
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  const end = (signal: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  return { url: `redis://127.0.0.1:${port}`, port, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
 }

@@ -9,7 +9,7 @@ import { evalsCommand } from '../../src/main/cli/eval-command';
 import { LabHost } from '../../src/main/lab/lab-host';
 import { nodeWorkerLauncher } from '../../src/main/lab/worker-launcher';
 import type { EvalConfigInput } from '../../src/shared/eval-config';
-import type { EvaluationSummary } from '../../src/shared/evaluations';
+import { type EvaluationSummary, STAGE_SECONDS } from '../../src/shared/evaluations';
 import { SHARD_QUEUE } from '../../src/shared/shards';
 import { LAB_VERSION } from '../../src/main/lab/distributed/lab-version';
 import { refusalsKey } from '../../src/main/lab/distributed/refusals';
@@ -73,7 +73,8 @@ function comparable(host: LabHost, e: EvaluationSummary) {
     histogramCounts: s.histogramCounts,
     diagnostics: s.diagnostics,
     selection: s.selection,
-    results: e.results.map(({ seconds: _s, ...r }) => r),
+    // Times differ from run to run: the row's seconds and each AutoAttack stage's.
+    results: e.results.map(({ seconds: _s, ...r }) => ({ ...r, extra: Object.fromEntries(Object.entries(r.extra).filter(([k]) => !k.startsWith(STAGE_SECONDS))) })),
   };
 }
 

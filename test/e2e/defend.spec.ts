@@ -25,6 +25,10 @@ test('a PNG dropped on the Defend view is attacked and purified; images, L_F and
   })()`);
   const zone = page.getByTestId('defend-drop');
   await expect(zone).toContainText('sample.png');
+  // The dropped file is named once; the hidden native input's "No file chosen" never shows.
+  expect((await page.getByTestId('defend-file').boundingBox())!.width).toBeLessThanOrEqual(1); // kept for screen readers and keyboards, never drawn
+  await expect(zone).toContainText('Choose another file…');
+  await expect(zone).not.toContainText('No file chosen');
   // The zone stops the drop; the window's overlay must still go.
   await expect(page.getByTestId('drop-hint')).toHaveCount(0);
   // Still on the Defend view: the drop did not become a dataset import.
@@ -51,8 +55,45 @@ test('a PNG dropped on the Defend view is attacked and purified; images, L_F and
     const capped = (await row.locator('.head').textContent())!.includes('(cap)');
     await expect(row.getByTestId('capped')).toHaveCount(capped ? 1 : 0);
   }
+  // The step slider walks the first run's purification: input, noisy start, kept steps, purified.
+  const clean = page.locator('[data-testid="defend-row"][data-row="clean"]');
+  const trajectory = clean.getByTestId('defend-trajectory-clean');
+  const frames = Number(await trajectory.getAttribute('data-frames'));
+  expect(frames).toBeGreaterThanOrEqual(3);
+  const slider = trajectory.locator('input[name="defend-clean-step"]');
+  const label = trajectory.getByTestId('trajectory-label');
+  const image = trajectory.getByTestId('trajectory-image');
+  await expect(label).toHaveText('input');
+  const seen = [await image.getAttribute('src')];
+  await slider.focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(label).toHaveText('noisy start');
+  seen.push(await image.getAttribute('src'));
+  await slider.fill(String(frames - 1));
+  await expect(label).toHaveText(/^purified \(step \d+\)$/);
+  seen.push(await image.getAttribute('src'));
+  expect(new Set(seen).size).toBe(3); // three different pictures
+  // The purified stop is the purified image the row shows above.
+  expect(seen[2]).toBe(await clean.getByTestId('defend-purified').first().getAttribute('src'));
+  // Its F^l channels sit beside it, and the L_F plot marks the step shown (a 2-point segment over the curve).
+  await expect(trajectory.locator('img.feature')).toHaveCount(4);
+  const lfChart = clean.locator('[data-chart="defend-clean-lf"]');
+  const marked = Number(await lfChart.getAttribute('data-points'));
+  await slider.fill('0');
+  await expect(label).toHaveText('input');
+  await expect.poll(async () => Number(await lfChart.getAttribute('data-points'))).toBe(marked - 2);
+  await trajectory.getByTestId('trajectory-play').click();
+  await expect(label).not.toHaveText('input');
+
   await page.setViewportSize({ width: 1400, height: 2000 });
   await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'defend.png') });
+
+  // A new problem is not shown under the old result.
+  await page.locator('input[name="defend-source"][value="dataset"]').check();
+  await page.locator('input[name="defend-index"]').fill('');
+  await page.getByTestId('run-defend').click();
+  await expect(page.getByTestId('defend-form-error')).toHaveText('index: enter an image number');
+  await expect(page.getByTestId('defend-result')).toHaveCount(0);
   expect(problems).toEqual([]);
 });
 

@@ -45,7 +45,8 @@ test('evaluate FGSM at 8/255 on 20 validation images, export, see it in History;
   await page.locator('input[name="eval-n"]').fill('20');
   // Blank by default: the worker picks its engine's batch (src/shared/engine.ts defaultBatchSize).
   await expect(page.locator('input[name="eval-batchSize"]')).toHaveValue('');
-  await expect(page.locator('input[name="eval-batchSize"]')).toHaveAttribute('placeholder', 'engine default (50 wasm / 256 GPU)');
+  await expect(page.locator('input[name="eval-batchSize"]')).toHaveAttribute('placeholder', 'auto');
+  await expect(page.getByTestId('eval-batch-hint')).toHaveText('blank: engine default (50 wasm / 256 GPU)');
   await page.locator('input[name="eval-batchSize"]').fill('20');
   await page.locator('input[name="attack-fgsm"]').check();
   await page.locator('input[name="eval-eps"]').fill('8/255');
@@ -81,8 +82,15 @@ test('evaluate FGSM at 8/255 on 20 validation images, export, see it in History;
   await expect(images.getByTestId('eval-images-chosen')).toContainText('adversarial prediction');
   // A record the row did not leave correct shows its stored adversarial point.
   await images.getByRole('button', { name: 'show all' }).click();
-  await images.locator('tbody tr.wrong').first().click();
+  await images.locator('tbody tr.wrong').filter({ hasNotText: 'not attacked' }).first().click();
   await expect(images.getByTestId('eval-images-adversarial').locator('img')).toHaveAttribute('src', /^data:image\/png;base64,/);
+  // The record panel: the held-out record's clean image, and the perturbation between the two, scaled.
+  await expect(images.getByTestId('record-clean')).toHaveAttribute('src', /^data:image\/png;base64,/);
+  await expect(images.getByTestId('record-perturbation')).toContainText(/max [1-8]\/255/);
+  // Purify the stored adversarial point (uploaded from the page, as a dropped file would be).
+  await images.getByTestId('record-purify').click();
+  await expect(images.getByTestId('record-purified').locator('img')).toHaveAttribute('src', /^data:image\/png;base64,/, { timeout: 120_000 });
+  await expect(images.getByTestId('eval-images-chosen')).toContainText('purified now:');
   const [perImage] = await Promise.all([page.waitForEvent('download'), images.getByTestId('export-images-csv').click()]);
   const lines = (await readFile(await perImage.path(), 'utf8')).trim().split('\n');
   expect(lines).toHaveLength(22); // comment line, header, 20 records
@@ -222,5 +230,80 @@ test('a test-split record opens in Defend from the per-image table', async ({ pa
   await expect(page.locator('select[name="defend-split"]')).toHaveValue('test');
   await expect(page.locator('input[name="defend-index"]')).toHaveValue('12');
   await expect(page.locator('select[name="defend-run"] option:checked')).toContainText('e2e trained');
+  expect(problems).toEqual([]);
+});
+
+test('Active Defense: a record the defense gets wrong without an attack shows its own prediction, and the table, confusion matrix and CSV give one accuracy; the shell stays put; a notification says it ended', async ({ page, context }) => {
+  await context.grantPermissions(['notifications']);
+  // Record the notifications the page makes (the browser's own, wrapped), and look away from the page.
+  await page.addInitScript(`(() => {
+    window.__notes = [];
+    const Real = window.Notification;
+    window.Notification = new Proxy(Real, { construct(target, args) { window.__notes.push(args[0] + ' | ' + (args[1] && args[1].body)); return Reflect.construct(target, args); } });
+    document.hasFocus = () => false;
+  })()`);
+  const problems = await openApp(page, lab().url);
+  await page.getByTestId('notify-toggle').click();
+  await expect(page.getByTestId('notify-toggle')).toHaveAttribute('aria-pressed', 'true');
+  await page.locator('button[data-view="evaluate"]').click();
+  await page.locator('input[name="eval-name"]').fill('e2e ad pgd');
+  await page.locator('select[name="eval-split"]').selectOption('val');
+  await page.locator('input[name="eval-n"]').fill('20');
+  await page.locator('input[name="eval-batchSize"]').fill('20');
+  await page.locator('input[name="eval-defense"][value="ad"]').check();
+  await page.locator('input[name="eval-maxIters"]').fill('10');
+  await page.locator('input[name="attack-pgd"]').check();
+  await page.locator('input[name="eval-iterations"]').fill('3');
+  await page.getByTestId('start-eval').click();
+  const detail = page.getByTestId('eval-detail');
+  await expect(detail).toContainText('e2e ad pgd');
+  await expect(detail).toHaveAttribute('data-status', 'completed', { timeout: 180_000 });
+  await expect.poll(() => page.evaluate<string[]>('window.__notes')).toContainEqual(expect.stringMatching(/^Evaluation completed: e2e ad pgd \| lowest robust accuracy \d+\.\d % \(pgd at 8\.0\/255\)$/));
+
+  const robustText = (await page.getByTestId('eval-results').locator('tr.result-row[data-attack="pgd"] td').nth(3).textContent())!.trim();
+  const robust = Number(robustText.replace(' %', '')) / 100;
+  const images = page.getByTestId('eval-images');
+  await images.getByTestId('eval-images-source').selectOption({ label: 'pgd @ 8/255' });
+  // The confusion matrix built from the predictions says what the results table says.
+  await expect(images.getByTestId('confusion-accuracy')).toHaveText(`accuracy ${robustText}`);
+  const rows = images.getByTestId('eval-images-table').locator('tbody tr');
+  await expect(rows).toHaveCount(20);
+  expect(await rows.filter({ has: page.locator('td:nth-child(4)', { hasText: '✓' }) }).count()).toBe(Math.round(robust * 20));
+  // The defense got some wrong before any attack (a tiny model): not attacked, and their prediction is not the true class.
+  const notAttacked = rows.filter({ hasText: 'not attacked' });
+  expect(await notAttacked.count()).toBeGreaterThan(0);
+  for (const r of await notAttacked.all()) expect(await r.locator('td').nth(2).textContent()).not.toBe(await r.locator('td').nth(1).textContent());
+  await notAttacked.first().click();
+  await expect(images.getByTestId('eval-images-chosen')).toContainText('wrong without any attack: not attacked');
+  // Purify it here: a fresh Active Defense run of the evaluation's settings, its image and prediction.
+  await images.getByTestId('record-purify').click();
+  await expect(images.getByTestId('record-purified').locator('img')).toHaveAttribute('src', /^data:image\/png;base64,/, { timeout: 120_000 });
+
+  const [download] = await Promise.all([page.waitForEvent('download'), images.getByTestId('export-images-csv').click()]);
+  const [, head, ...lines] = (await readFile(await download.path(), 'utf8')).trim().split('\n');
+  const cols = head!.split(',');
+  const at = (name: string) => cols.findIndex((c) => c.endsWith(name) && c.startsWith('pgd|'));
+  const label = cols.indexOf('label');
+  let right = 0;
+  for (const line of lines) {
+    const f = line.split(',');
+    const isRobust = f[at(':robust')] === '1';
+    expect(f[at(':adv_pred')] === f[label]).toBe(isRobust);
+    if (isRobust) right++;
+  }
+  expect(right / 20).toBeCloseTo(robust, 6);
+
+  // Scrolling a long evaluation moves the view only: the nav bar stays where it was and the page does not grow.
+  const nav = page.locator('nav.app-nav');
+  const before = await nav.boundingBox();
+  await page.evaluate(`document.querySelector('main.view').scrollTo(0, 1e6)`);
+  await page.mouse.wheel(0, 3000);
+  expect(await page.evaluate<number>(`document.querySelector('main.view').scrollTop`)).toBeGreaterThan(0);
+  expect(await nav.boundingBox()).toEqual(before);
+  expect(await page.evaluate<number>('document.scrollingElement.scrollTop')).toBe(0);
+  expect(await page.evaluate<boolean>('document.scrollingElement.scrollHeight <= window.innerHeight')).toBe(true);
+  await expect(page.getByTestId('connection')).toBeInViewport();
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'evaluate-ad-record.png') });
   expect(problems).toEqual([]);
 });

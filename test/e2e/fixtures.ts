@@ -155,7 +155,13 @@ export async function startWebMode(dataDir: string, dataset: DatasetSummary | nu
  * running server; everything is removed after the file's tests.
  */
 export function labPerFile(
-  options: { perClass?: number; testPerClass?: number; trainRun?: string } | null = {},
+  options: {
+    perClass?: number;
+    testPerClass?: number;
+    trainRun?: string;
+    /** Write into the lab's folder before web mode opens it (runs, evaluations: see seeded-lab.ts). */
+    seed?: (labDir: string, dataset: DatasetSummary) => void;
+  } | null = {},
 ): () => LabServer {
   let server: LabServer | null = null;
   let dataDir: string | null = null;
@@ -168,6 +174,7 @@ export function labPerFile(
       await writeFile(file, await buildSmallImageTar(options.perClass ?? 30, options.testPerClass ?? 5));
       dataset = await cliImport(join(dataDir, 'lab'), file, 'cifar-small');
       if (options.trainRun) await cliTrain(join(dataDir, 'lab'), dataset.id, options.trainRun);
+      options.seed?.(join(dataDir, 'lab'), dataset);
     }
     server = await startWebMode(join(dataDir, 'lab'), dataset);
   });

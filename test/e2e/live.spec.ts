@@ -189,8 +189,10 @@ test('History compares two runs: overlaid epoch curves and the config diff', asy
   await expect(panel).toContainText('Compare 2 runs');
   await expect.poll(async () => Number(await panel.locator('[data-chart="compare-val-acc"]').getAttribute('data-points'))).toBeGreaterThanOrEqual(2);
   const diff = page.getByTestId('config-diff');
-  await expect(diff.locator('tr', { hasText: 'delta' })).toContainText('null');
-  await expect(diff.locator('tr', { hasText: 'epochs' })).toContainText('3');
+  // The diff reads as History does: a CE run's delta is "off", fields by their form labels.
+  await expect(diff.locator('tr[data-field="delta"]')).toContainText('off');
+  await expect(diff.locator('tr[data-field="delta"] td').first()).toHaveText('δ');
+  await expect(diff.locator('tr[data-field="epochs"]')).toContainText('3');
   await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'history-compare.png'), fullPage: true });
 
   // The smoothing slider redraws the overlaid curves (each run's EMA over its faint raw curve) and

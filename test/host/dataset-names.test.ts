@@ -62,4 +62,42 @@ describe('dataset names are unique', () => {
     expect(host.datasets.resolve('ds-new').id).toBe('ds-new');
     await host.close();
   });
+
+  it('compares names trimmed and case-insensitively: tiny, TINY and "tiny " are one name', async () => {
+    const { host, launcher } = importingHost();
+    const first = await host.startImport('/src/a.tar.gz', { name: '  tiny ' }).done;
+    expect(first.name).toBe('tiny');
+    for (const name of ['TINY', 'tiny ', 'Tiny']) {
+      expect(() => host.startImport('/src/b.tar.gz', { name })).toThrow(`a dataset named 'tiny' already exists (${first.id}); choose another name (--name)`);
+    }
+    expect(launcher.workers).toHaveLength(1);
+    expect(host.datasets.resolve('TINY').id).toBe(first.id);
+    // A default name that differs only in case is numbered, not a second "tiny".
+    host.datasets.add(summary('ds-def', 'Tiny'));
+    expect(host.datasets.get('ds-def').name).toBe('Tiny (2)');
+    await host.close();
+  });
+
+  it.each([
+    ['empty', '', /a dataset name cannot be empty/],
+    ['only spaces', '   ', /a dataset name cannot be empty/],
+    ['5000 characters', 'n'.repeat(5000), /a dataset name has at most 200 characters, not 5000/],
+    ['a newline', 'a\nb', /control characters/],
+  ])('refuses a chosen name that is %s, on the CLI path and through the LabApi alike', async (_what, name, message) => {
+    const { host, launcher } = importingHost();
+    expect(() => host.startImport('/src/a.tar.gz', { name })).toThrow(message);
+    await expect(host.call('importDataset', [{ kind: 'upload', uploadId: 'u-1' }, { name }, '6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f'])).rejects.toThrow(message);
+    expect(launcher.workers).toHaveLength(0);
+    expect(host.datasets.list()).toEqual([]);
+    await host.close();
+  });
+
+  it('a default name made from a long file name is cut to the same cap', async () => {
+    const { host } = importingHost();
+    host.datasets.add(summary('ds-long', `${'x'.repeat(4000)}  `));
+    expect(host.datasets.get('ds-long').name).toBe('x'.repeat(200));
+    host.datasets.add(summary('ds-long2', 'x'.repeat(4000)));
+    expect(host.datasets.get('ds-long2').name).toBe(`${'x'.repeat(196)} (2)`);
+    await host.close();
+  });
 });

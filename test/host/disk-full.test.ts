@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +32,7 @@ afterAll(() => {
 
 const dataset: DatasetSummary = {
   id: 'ds-f', name: 'f', format: 'image-folder', source: '/x', height: 32, width: 32, channels: 3,
-  classes: ['a', 'b'], splits: [{ name: 'train', count: 10, classCounts: [5, 5] }], createdAt: 1, resize: null, bytes: 1,
+  classes: ['a', 'b'], splits: [{ name: 'train', count: 1000, classCounts: [500, 500] }], createdAt: 1, resize: null, bytes: 1,
 };
 
 /** Fill the file system but for `leave` bytes. */
@@ -107,6 +108,36 @@ describe('a full disk', () => {
     // Rows past the checkpoint (step 1) were dropped when the run resumed: no duplicates, no gaps.
     expect(host.runs.metrics(runId).map((r) => `${r.step} ${r.name}`)).toEqual(['1 loss', '2 loss']);
     await host.close();
+  });
+
+  it('a one-shot run (the CLI) that fills the disk has its failure stored at once, before it exits, with the disk still full', async (t) => {
+    if (!mounted) t.skip(`cannot mount a tmpfs (${why})`);
+    const dataDir = join(mountPoint, 'cli');
+    const launcher = fakeLauncher(trainer((job) => join(job.artifactsDir, 'last')));
+    const host = new LabHost({ dataDir, launcher, adoptQueue: false });
+    host.datasets.add(dataset);
+    const runId = host.handlers.startTraining(parseTrainConfig({ datasetId: 'ds-f' })).runId;
+    await new Promise((r) => setTimeout(r, 50));
+    const filler = fill(mountPoint, 64 * 1024);
+    try {
+      const failed = await host.waitForRun(runId);
+      expect(failed.status).toBe('failed');
+      // What another process opening the folder now reads: no 'running' row left for the next open to repair.
+      const db = new Database(join(dataDir, 'lab.db'), { readonly: true });
+      try {
+        expect(db.prepare('SELECT status, error FROM runs WHERE id = ?').get(runId)).toEqual({ status: 'failed', error: expect.stringMatching(/^disk full: /) });
+      } finally {
+        db.close();
+      }
+      await host.close();
+    } finally {
+      rmSync(filler);
+    }
+    // The next open puts the reserve back.
+    const again = new LabHost({ dataDir, launcher, adoptQueue: false });
+    expect(statfsSync(dataDir).bavail).toBeGreaterThan(0);
+    expect(readdirSync(dataDir)).toContain('disk-reserve');
+    await again.close();
   });
 
   it("keeps the worker's own ENOSPC reason", async (t) => {

@@ -211,7 +211,9 @@ describe('main process', () => {
       loadURL = vi.fn(async () => undefined);
       isDestroyed = () => false;
       isMinimized = () => false;
+      isFocused = () => true;
       restore = vi.fn();
+      show = vi.fn();
       focus = vi.fn();
     }
     const paths = new Map<string, string>();
@@ -228,6 +230,8 @@ describe('main process', () => {
       BrowserWindow: FakeWindow,
       dialog: { showErrorBox: vi.fn() },
       ipcMain: { handle: (c: string, h: unknown) => handlers.set(c, h), removeHandler: vi.fn() },
+      // Job notices (electron/notifications.ts, tested in job-notices.test.ts): none here.
+      Notification: Object.assign(vi.fn(), { isSupported: () => false }),
       utilityProcess: { fork: vi.fn() },
     }));
     await import('../../src/main/index');

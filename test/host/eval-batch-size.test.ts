@@ -18,7 +18,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const dataset: DatasetSummary = {
   id: 'ds', name: 'ds', format: 'cifar10-binary', source: '/x', height: 32, width: 32, channels: 3, classes: ['a', 'b'],
-  splits: [{ name: 'train', count: 10, classCounts: [5, 5] }, { name: 'test', count: 2, classCounts: [1, 1] }], createdAt: 1, resize: null, bytes: 100,
+  splits: [{ name: 'train', count: 1000, classCounts: [500, 500] }, { name: 'test', count: 2, classCounts: [1, 1] }], createdAt: 1, resize: null, bytes: 100,
 };
 
 /** A smallest safetensors file, so that an imported run has a checkpoint to evaluate. */

@@ -82,6 +82,22 @@ describe('per-image results', () => {
     expect(recordsInCell(t.records, { kind: 'row', key: fgsm }, 4, 5).map((r) => r.record)).toEqual([12]);
   });
 
+  it('a row stored with the true class for a record it counts not robust (a second draw, before the fix) reads as unknown', () => {
+    evals.mergeSummary(evalId, { indices: [10, 11, 12], labels: [3, 1, 4] });
+    // Record 11: not robust, never attacked (||delta|| = 0), yet stored with advPred = its label.
+    evals.addResult(evalId, {
+      ...row('pgd', [1, 0, 0], [3, 1, 2]),
+      perImage: { robust: [1, 0, 0], advPred: [3, 1, 2], linf: [0, 0, 8 / 255], l2: [0, 0, 0.5] },
+    });
+    const t = evals.perImage(evalId);
+    const key = t.rowKeys[0]!.key;
+    expect(t.records.map((r) => r.rows[key]!.advPred)).toEqual([3, null, 2]);
+    // Nothing counts it right: the flags and the known predictions agree.
+    expect(rowAccuracy(t, key)).toBeCloseTo(1 / 3, 12);
+    expect(t.records.filter((r) => r.rows[key]!.advPred === r.label)).toHaveLength(1);
+    expect(perImageCsv(evals.get(evalId), t).split('\n')[3]).toBe(`1,11,1,,,,0,,0,0,,0`); // robust 0, adv_pred empty, worst case 0
+  });
+
   it('a resumed evaluation rewrites the per-image arrays instead of duplicating them', () => {
     evals.mergeSummary(evalId, { indices: [10, 11], labels: [3, 1], cleanPred: [3, 3] });
     evals.mergeSummary(evalId, { indices: [10, 11], labels: [3, 1], cleanPred: [3, 1] });

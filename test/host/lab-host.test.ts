@@ -25,7 +25,7 @@ const dataset: DatasetSummary = {
   width: 32,
   channels: 3,
   classes: ['a', 'b'],
-  splits: [{ name: 'train', count: 10, classCounts: [5, 5] }],
+  splits: [{ name: 'train', count: 1000, classCounts: [500, 500] }],
   createdAt: 1,
   resize: null,
   bytes: 100,
@@ -191,6 +191,27 @@ describe('LabHost', () => {
     await host.close();
   });
 
+  it('refuses a validation split that leaves nothing to train on before a run exists, naming the field', async () => {
+    const { host, launcher } = newHost('finish');
+    await expect(host.call('startTraining', [{ datasetId: 'ds-test', valSize: 1000 }])).rejects.toThrow(
+      'validation size 1000 leaves no training images: dataset "tiny" has 1000 train images',
+    );
+    await expect(host.call('startTraining', [{ datasetId: 'ds-test', valSize: 500, subset: 600 }])).rejects.toThrow(/subset 600 is larger than the 500 train images left/);
+    expect(host.runs.list()).toEqual([]);
+    expect(launcher.workers).toHaveLength(0);
+    await host.close();
+  });
+
+  it('stores a new run with the stratified held-out split; a config that names one keeps it', async () => {
+    const { host } = newHost('finish');
+    const { runId } = (await host.call('startTraining', [{ datasetId: 'ds-test' }])) as { runId: string };
+    expect(host.runs.get(runId).config.valSplit).toBe('stratified');
+    const old = (await host.call('startTraining', [{ datasetId: 'ds-test', valSplit: 'shuffle' }])) as { runId: string };
+    expect(host.runs.get(old.runId).config.valSplit).toBe('shuffle');
+    await host.waitForRun(old.runId);
+    await host.close();
+  });
+
   it('marks a running run interrupted when the lab closes', async () => {
     const { host } = newHost('hang');
     const runId = host.handlers.startTraining((await import('../../src/shared/train-config')).parseTrainConfig({ datasetId: 'ds-test' })).runId;
@@ -284,6 +305,29 @@ describe('LabHost defend jobs', () => {
     expect(events.find((e) => e.type === 'defend-warning')).toEqual({ type: 'defend-warning', jobId, warning });
     finish!();
     await vi.waitFor(() => expect(events.some((e) => e.type === 'defend-done')).toBe(true));
+    await host.close();
+  });
+});
+
+describe('LabHost uploads belong to their connection', () => {
+  it('Defend reads an uploaded image only for the connection that uploaded it', async () => {
+    const ckpt = join(dir, 'ckpt-best');
+    mkdirSync(ckpt);
+    const launcher = fakeLauncher((w, msg) => {
+      if (msg.type !== 'train') return;
+      w.say({ type: 'checkpoint', jobId: msg.jobId, kind: 'best', epoch: 1, step: 5, path: ckpt, valAcc: 0.5 });
+      w.say({ type: 'done', jobId: msg.jobId, status: 'completed', summary: {} });
+    });
+    const host = new LabHost({ dataDir: dir, launcher, adoptQueue: false });
+    host.datasets.add(dataset);
+    const { runId } = (await host.call('startTraining', [{ datasetId: 'ds-test' }])) as { runId: string };
+    await host.waitForRun(runId);
+    const { uploadId } = (await host.call('uploadBegin', [{ name: 'x.png', size: 1 }], 'ws-owner')) as { uploadId: string };
+    await host.call('uploadChunk', [uploadId, new Uint8Array([1])], 'ws-owner');
+    await host.call('uploadEnd', [uploadId], 'ws-owner');
+    await expect(host.call('defendImage', [{ runId, image: { kind: 'upload', uploadId } }, randomUUID()], 'ws-other')).rejects.toThrow(/^no upload '/);
+    await host.call('defendImage', [{ runId, image: { kind: 'upload', uploadId } }, randomUUID()], 'ws-owner');
+    await vi.waitFor(() => expect(launcher.workers.some((w) => w.received.some((m) => m.type === 'defend'))).toBe(true));
     await host.close();
   });
 });

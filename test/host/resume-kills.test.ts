@@ -17,7 +17,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const dataset: DatasetSummary = {
   id: 'ds-k', name: 'k', format: 'image-folder', source: '/x', height: 32, width: 32, channels: 3,
-  classes: ['a', 'b'], splits: [{ name: 'train', count: 10, classCounts: [5, 5] }], createdAt: 1, resize: null, bytes: 1,
+  classes: ['a', 'b'], splits: [{ name: 'train', count: 1000, classCounts: [500, 500] }], createdAt: 1, resize: null, bytes: 1,
 };
 
 const EPOCHS = 4;

@@ -21,24 +21,74 @@ function openFds(): number {
 
 describe('upload store limits', () => {
   it('caps unfinished uploads per connection and in total, without opening a file past the cap', () => {
-    const store = new UploadStore(root, { perClient: 3, total: 5 });
+    const store = new UploadStore(root, { perClient: 3, total: 4 });
     const before = openFds();
     for (let i = 0; i < 3; i++) store.begin(`a${i}.tar`, 10, 'conn-a');
     expect(() => store.begin('a3.tar', 10, 'conn-a')).toThrow(/too many unfinished uploads on this connection \(limit 3\)/);
     store.begin('b0.tar', 10, 'conn-b');
-    store.begin('b1.tar', 10, 'conn-b');
-    expect(() => store.begin('c0.tar', 10, 'conn-c')).toThrow(/too many unfinished uploads in the lab \(limit 5\)/);
-    expect(openFds() - before).toBe(5);
-    expect(readdirSync(root)).toHaveLength(5);
+    store.begin('c0.tar', 10, 'conn-c'); // a held more than its share (4 / 3 connections): its idlest upload made room
+    // Everyone holds its share now: the total stands.
+    expect(() => store.begin('b1.tar', 10, 'conn-b')).toThrow(/too many unfinished uploads in the lab \(limit 4\)/);
+    expect(openFds() - before).toBe(4);
+    expect(readdirSync(root)).toHaveLength(4);
     store.discardAll();
     expect(openFds()).toBe(before);
+  });
+
+  it('shares the slots fairly: eight connections holding all 32 cannot keep a ninth out; the upload given up says why', () => {
+    const store = new UploadStore(root, { perClient: 4, total: 32 });
+    const ids = new Map<string, string[]>();
+    for (let c = 0; c < 8; c++) for (let i = 0; i < 4; i++) ids.set(`c${c}`, [...(ids.get(`c${c}`) ?? []), store.begin(`f${i}.tar`, 10, `c${c}`)]);
+    // c0's first upload is the idlest of the connections holding the most.
+    const newcomer = store.begin('new.tar', 10, 'c8');
+    expect(store.openCount()).toBe(32);
+    expect(store.openCount('c8')).toBe(1);
+    expect(() => store.chunk(ids.get('c0')![0]!, new Uint8Array(1), 'c0')).toThrow(/was dropped: the lab's 32 upload slots are shared, and its connection held more than its share/);
+    expect(() => store.chunk(newcomer, new Uint8Array(1), 'c8')).not.toThrow();
+    store.discardAll();
+  });
+
+  it('an upload is written, ended and imported only by the connection that began it', () => {
+    const store = new UploadStore(root);
+    const id = store.begin('mine.tar', 2, 'owner');
+    expect(() => store.chunk(id, new Uint8Array(2), 'intruder')).toThrow(/^no upload '/);
+    expect(() => store.end(id, 'intruder')).toThrow(/^no upload '/);
+    store.chunk(id, new Uint8Array(2), 'owner');
+    store.end(id, 'owner');
+    expect(() => store.path(id, 'intruder')).toThrow(/^no upload '/);
+    expect(existsSync(store.path(id, 'owner'))).toBe(true);
+    store.discardAll();
+  });
+
+  it.each(['.', '..', '', '   ', '/', 'a/..', '..\\..'])('refuses the upload name %j before creating anything, naming no path', (name) => {
+    const store = new UploadStore(root);
+    let message = '';
+    try {
+      store.begin(name, 1, 'c');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^upload name '.*' is not a file name$/);
+    expect(message).not.toContain(root);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('keeps the last segment of a name that is a path, and only portable characters', () => {
+    const store = new UploadStore(root);
+    const id = store.begin('../../etc/cifar 10$.tar.gz', 1, 'c');
+    store.chunk(id, new Uint8Array(1), 'c');
+    store.end(id, 'c');
+    const path = store.path(id, 'c');
+    expect(path.startsWith(root)).toBe(true);
+    expect(path.endsWith('/cifar 10_.tar.gz')).toBe(true);
+    store.discardAll();
   });
 
   it('a finished upload frees its slot', () => {
     const store = new UploadStore(root, { perClient: 1, total: 1 });
     const id = store.begin('a.tar', 2, 'c');
-    store.chunk(id, new Uint8Array([1, 2]));
-    store.end(id);
+    store.chunk(id, new Uint8Array([1, 2]), 'c');
+    store.end(id, 'c');
     expect(() => store.begin('b.tar', 1, 'c')).not.toThrow();
   });
 
@@ -46,15 +96,15 @@ describe('upload store limits', () => {
     const store = new UploadStore(root);
     const before = openFds();
     const partial = store.begin('p.tar', 100, 'gone');
-    store.chunk(partial, new Uint8Array(10));
+    store.chunk(partial, new Uint8Array(10), 'gone');
     const done = store.begin('d.tar', 1, 'gone');
-    store.chunk(done, new Uint8Array(1));
-    store.end(done);
+    store.chunk(done, new Uint8Array(1), 'gone');
+    store.end(done, 'gone');
     const other = store.begin('o.tar', 5, 'other');
     store.discardClient('gone');
-    expect(() => store.path(partial)).toThrow(/no upload/);
-    expect(existsSync(store.path(done))).toBe(true); // an import may be reading it
-    expect(() => store.chunk(other, new Uint8Array(1))).not.toThrow();
+    expect(() => store.path(partial, 'gone')).toThrow(/no upload/);
+    expect(existsSync(store.path(done, 'gone'))).toBe(true); // an import may be reading it
+    expect(() => store.chunk(other, new Uint8Array(1), 'other')).not.toThrow();
     expect(readdirSync(root)).toHaveLength(2);
     expect(openFds() - before).toBe(1);
     store.discardAll();
@@ -65,11 +115,11 @@ describe('upload store limits', () => {
     const store = new UploadStore(root, { idleMs: 1000 });
     const id = store.begin('slow.tar', 10, 'c');
     vi.advanceTimersByTime(900);
-    store.chunk(id, new Uint8Array(1));
+    store.chunk(id, new Uint8Array(1), 'c');
     vi.advanceTimersByTime(900);
-    expect(() => store.chunk(id, new Uint8Array(1))).not.toThrow();
+    expect(() => store.chunk(id, new Uint8Array(1), 'c')).not.toThrow();
     vi.advanceTimersByTime(1001);
-    expect(() => store.chunk(id, new Uint8Array(1))).toThrow(/no upload/);
+    expect(() => store.chunk(id, new Uint8Array(1), 'c')).toThrow(/no upload/);
     expect(readdirSync(root)).toEqual([]);
   });
 
@@ -77,9 +127,9 @@ describe('upload store limits', () => {
     vi.useFakeTimers();
     const store = new UploadStore(root, { idleMs: 1000 });
     const id = store.begin('x.tar', 1, 'c');
-    store.chunk(id, new Uint8Array(1));
-    store.end(id);
-    const path = store.path(id);
+    store.chunk(id, new Uint8Array(1), 'c');
+    store.end(id, 'c');
+    const path = store.path(id, 'c');
     vi.advanceTimersByTime(5000);
     expect(existsSync(path)).toBe(true);
     store.discard(id);

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -194,6 +194,38 @@ describe('web mode hardening', () => {
   });
 });
 
+describe('uploads over the WebSocket', () => {
+  it('belong to the connection that began them: another one cannot write, end or import them', async () => {
+    const owner = await connect(`?token=${server.token}`);
+    const intruder = await connect(`?token=${server.token}`);
+    const begun = await request(owner, encodeWire({ id: 1, method: 'uploadBegin', args: [{ name: 'mine.tar', size: 2 }] }));
+    const uploadId = (begun.result as { uploadId: string }).uploadId;
+    for (const [method, args] of [
+      ['uploadChunk', [uploadId, new Uint8Array(2)]],
+      ['uploadEnd', [uploadId]],
+      ['importDataset', [{ kind: 'upload', uploadId }, {}, '0f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f']],
+    ] as const) {
+      const res = await request(intruder, encodeWire({ id: 2, method, args }));
+      expect(res).toMatchObject({ ok: false, error: expect.stringMatching(/^no upload '/) });
+    }
+    expect((await request(owner, encodeWire({ id: 3, method: 'uploadChunk', args: [uploadId, new Uint8Array(2)] }))).ok).toBe(true);
+    expect((await request(owner, encodeWire({ id: 4, method: 'uploadEnd', args: [uploadId] }))).ok).toBe(true);
+    owner.close();
+    intruder.close();
+  });
+
+  it.each(['.', '..'])('refuses the upload name %j with a message naming no path, leaving no folder', async (name) => {
+    const uploads = join(dir, 'data', 'uploads');
+    const count = () => (existsSync(uploads) ? readdirSync(uploads).length : 0);
+    const before = count();
+    const ws = await connect(`?token=${server.token}`);
+    const res = await request(ws, encodeWire({ id: 1, method: 'uploadBegin', args: [{ name, size: 1 }] }));
+    expect(res).toEqual({ id: 1, ok: false, error: `upload name '${name}' is not a file name` });
+    expect(count()).toBe(before);
+    ws.close();
+  });
+});
+
 describe('WebSocket backpressure', () => {
   it('drops a client that never reads once its unread output passes the limit', async () => {
     const listeners = new Set<(e: LabEvent) => void>();
@@ -208,7 +240,7 @@ describe('WebSocket backpressure', () => {
     const serverClosed = new Promise<void>((resolve) =>
       wss.on('connection', (ws) => {
         serverSide = ws;
-        bridgeSocket(ws, fake, { maxBufferedBytes: 4 * 2 ** 20 });
+        bridgeSocket(ws, fake, { limits: { maxBufferedBytes: 4 * 2 ** 20 } });
         ws.on('close', () => resolve());
       }),
     );

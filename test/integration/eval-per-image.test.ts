@@ -4,7 +4,9 @@ import { calibrateCommand, evalCommand, evalsCommand } from '../../src/main/cli/
 import type { CliIo } from '../../src/main/cli/context';
 import { LabHost } from '../../src/main/lab/lab-host';
 import { diagnosticsOf } from '../../src/shared/ad-diagnostics';
-import type { EvaluationSummary } from '../../src/shared/evaluations';
+import { PNG } from 'pngjs';
+import { openTrainData } from '../../src/data/train-data';
+import type { EvalRecordImage, EvaluationSummary } from '../../src/shared/evaluations';
 import { repeatAccuracies, rowAccuracy, worstCaseByEps } from '../../src/shared/per-image';
 import { resultKey } from '../../src/shared/worker-protocol';
 import { parseEvalConfig } from '../support/configs';
@@ -62,6 +64,21 @@ describe('per-image evaluation results', () => {
       expect(w.accuracy).toBeLessThanOrEqual(Math.min(...rows.map((r) => r.robustAcc)));
       expect(w.robust.filter(Boolean).length).toBe(t.records.filter((rec) => rows.every((r) => rec.rows[resultKey(r.attack, r.eps, r.lambda)]!.robust)).length);
     }
+    // The clean image of a held-out record is the one the worker evaluated there (the run's own draw of its split).
+    const run = host.runs.get(runId);
+    expect(run.config.valSplit).toBe('stratified');
+    const data = openTrainData(host.datasets.dirFor(run.config.datasetId), { ...run.config, augment: false });
+    const heldOut = [...data.valBatches(100)][0]!;
+    for (const pos of [0, 7]) {
+      const img = (await host.call('getEvaluationRecordImage', [e.id, pos])) as EvalRecordImage;
+      const rec = t.records[pos]!;
+      expect(img).toMatchObject({ split: 'train', label: rec.label, datasetId: run.config.datasetId });
+      const png = PNG.sync.read(Buffer.from(img.png.split(',')[1]!, 'base64'));
+      const want = heldOut.x.subarray(rec.record * 3072, (rec.record + 1) * 3072);
+      const got = Array.from({ length: 3072 }, (_, i) => png.data[Math.floor(i / 3) * 4 + (i % 3)]! / 255);
+      expect(got.every((v, i) => Math.abs(v - want[i]!) < 1e-6)).toBe(true);
+    }
+    await expect(host.call('getEvaluationRecordImage', [e.id, 20])).rejects.toThrow(/has no record at position 20/);
     const json = io();
     expect(await evalsCommand(host, json, ['export', e.id, '--per-image', '--format', 'json'])).toBe(0);
     const exported = JSON.parse(json.text()) as { records: { record: number }[]; selection: { first: number; last: number; sample: string } };
@@ -95,6 +112,9 @@ describe('per-image evaluation results', () => {
     expect(rep.worst).toBe(row.worstAcc);
     expect(rep.majority).toBe(row.majorityAcc);
     expect(rowAccuracy(t, key)).toBe(row.extra.attackAcc);
+    // A randomised defense: the stored prediction is the one the flag was decided on, for every record
+    // (those it got wrong without an attack too), so the confusion matrix and the flags give one accuracy.
+    for (const rec of t.records) expect(rec.rows[key]!.advPred === rec.label).toBe(rec.rows[key]!.robust);
     const shown = io();
     await evalsCommand(host, shown, ['show', stuck.id]);
     expect(shown.text().match(/warning: Active Defense did not converge/g)).toHaveLength(1);
@@ -105,6 +125,22 @@ describe('per-image evaluation results', () => {
     const classes = new Set(host.evals.perImage(easy.id).records.map((r) => r.label)).size;
     expect(diagnosticsOf(easy.summary).some((w) => w.code === 'selection-classes')).toBe(classes < 10);
     expect(host.evals.perImage(easy.id).records.every((r) => r.adConverged === true && r.adIterations === 0)).toBe(true);
+  }, 300_000);
+
+  it("prints the engine, and AutoAttack's robust accuracy and time after each attack, and stores both", async () => {
+    const cli = io();
+    const code = await evalCommand(host, cli, ['--run', runId, '--split', 'val', '--n', '6', '--attacks', 'aa-standard', '--iterations', '2', '--queries', '10', '--batch-size', '6']);
+    expect(code).toBe(0);
+    expect(cli.errors()).toMatch(/^engine: \S+ \(backend \S+, tfjs [\d.]+, \d+ threads?\)/m);
+    const e = host.evals.get(/^evaluation (ev-\w+)/.exec(cli.text())![1]!);
+    const row = e.results[0]!;
+    for (const attack of ['apgd-ce', 'apgd-t', 'fab-t', 'square']) {
+      expect(row.extra[`seconds:${attack}`]).toBeGreaterThanOrEqual(0);
+      const line = `  robust accuracy after ${attack}: ${(100 * row.extra[`after:${attack}`]!).toFixed(2)}% (${row.extra[`seconds:${attack}`]!.toFixed(1)} s)`;
+      expect(cli.text()).toContain(line); // the final table
+      expect(cli.errors()).toContain(line); // as the row landed
+    }
+    expect(row.extra['after:square']).toBe(row.robustAcc);
   }, 300_000);
 
   it('calibrates delta_tilde: the suggestion is reached by the requested share of validation images', async () => {

@@ -72,23 +72,35 @@ async function client(): Promise<Client> {
 describe('unfinished uploads under a file-descriptor limit', () => {
   it('are capped, so the lab can still spawn a worker and import; closing a connection frees its uploads', async () => {
     const clients = await Promise.all(Array.from({ length: 25 }, () => client()));
-    let accepted = 0;
+    const held = new Map<Client, string[]>();
     const refusals = new Set<string>();
     for (const c of clients) {
       for (let i = 0; i < 6; i++) {
         const res = await c.call('uploadBegin', [{ name: `part-${i}.tar`, size: 1_000_000 }]);
-        if (res.ok) accepted++;
+        if (res.ok) held.set(c, [...(held.get(c) ?? []), (res.result as { uploadId: string }).uploadId]);
         else refusals.add(res.error!.replace(/\(limit \d+\).*/, ''));
       }
     }
-    expect(accepted).toBe(DEFAULT_UPLOAD_LIMITS.total);
     expect([...refusals].sort()).toEqual(['too many unfinished uploads in the lab ', 'too many unfinished uploads on this connection ']);
+    // The uploads each connection still holds (an empty chunk writes nothing; a dropped upload says it was dropped).
+    const live = new Map<Client, number>();
+    for (const [c, ids] of held) {
+      for (const id of ids) {
+        const res = await c.call('uploadChunk', [id, new Uint8Array(0)]);
+        if (res.ok) live.set(c, (live.get(c) ?? 0) + 1);
+        else expect(res.error).toMatch(/was dropped: the lab's 32 upload slots are shared/);
+      }
+    }
+    // Never more than the cap open, and shared: the first eight connections could not keep the others out.
+    expect([...live.values()].reduce((a, b) => a + b, 0)).toBe(DEFAULT_UPLOAD_LIMITS.total);
+    expect(clients.every((c) => (live.get(c) ?? 0) >= 1)).toBe(true);
 
     // Connections that go away take their partial uploads with them.
-    // (The first 8 connections hold all 32, 4 each.)
-    for (const c of clients.slice(0, 4)) c.ws.close();
+    const leaving = clients.slice(0, 4);
+    for (const c of leaving) c.ws.close();
     const uploads = join(dataDir, 'uploads');
-    await expect.poll(() => readdirSync(uploads).length, { timeout: 10_000 }).toBe(DEFAULT_UPLOAD_LIMITS.total - 4 * DEFAULT_UPLOAD_LIMITS.perClient);
+    const left = DEFAULT_UPLOAD_LIMITS.total - leaving.reduce((a, c) => a + (live.get(c) ?? 0), 0);
+    await expect.poll(() => readdirSync(uploads).length, { timeout: 10_000 }).toBe(left);
 
     // A real import: upload the sample, spawn the worker, get the dataset.
     const c = await client();

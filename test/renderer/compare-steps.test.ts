@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricRow } from '../../src/shared/metrics';
-import { compareStepLines, formatXTick, stepCurve, xAxesFor } from '../../src/renderer/src/lib/compare-steps';
+import { compareStepLines, formatXTick, groupCurve, stepCurve, xAxesFor } from '../../src/renderer/src/lib/compare-steps';
 
 const T0 = 1_700_000_000_000;
 const row = (scope: 'batch' | 'epoch', step: number, epoch: number, name: string, value: number, dt: number): MetricRow => ({
@@ -91,5 +91,35 @@ describe('formatXTick', () => {
     expect(formatXTick('relative', 3725)).toBe('1:02:05');
     expect(formatXTick('step', 120)).toBe('120');
     expect(formatXTick('wall', new Date(2026, 0, 2, 3, 4, 5).getTime())).toBe('03:04:05');
+  });
+});
+
+describe('a group of runs compared as one', () => {
+  // Three seeds: validation accuracy at epochs 1-2; the third seed stopped after epoch 1.
+  const seed = (accs: number[], dt: number) => accs.map((v, i) => row('epoch', 2 * (i + 1), i + 1, 'valAcc', v, dt + 1000 * i));
+  const members = [seed([0.3, 0.5], 0), seed([0.4, 0.6], 50), seed([0.5], 90)];
+
+  it('its mean at each epoch over the runs that reached it, with a std or min-max band', () => {
+    const g = groupCurve(members, 'epoch:valAcc', 'epoch', 'std');
+    expect(g.mean).toEqual([{ x: 1, y: expect.closeTo(0.4, 12) }, { x: 2, y: expect.closeTo(0.55, 12) }]);
+    expect(g.n).toEqual([3, 2]);
+    // Sample standard deviation: 0.1 at epoch 1, 0.0707 at epoch 2.
+    expect(g.upper.map((p) => p.y)).toEqual([expect.closeTo(0.5, 12), expect.closeTo(0.55 + Math.SQRT1_2 / 10, 12)]);
+    expect(g.lower[0]!.y).toBeCloseTo(0.3, 12);
+    const mm = groupCurve(members, 'epoch:valAcc', 'epoch', 'minmax');
+    expect(mm.lower.map((p) => p.y)).toEqual([0.3, 0.5]);
+    expect(mm.upper.map((p) => p.y)).toEqual([0.5, 0.6]);
+    // On a time axis the points still line up by epoch, at the runs' mean time.
+    expect(groupCurve(members, 'epoch:valAcc', 'relative', 'std').mean.map((p) => p.x)).toEqual([0, 1]);
+  });
+
+  it('draws as one line with its band, smoothed alike, beside single runs', () => {
+    const lines = compareStepLines([{ label: 'seeds', color: '#1f77b4', rows: [], members }, { label: 'one', color: '#d62728', rows: ROWS }], 'epoch:valAcc', 'epoch', 0, 'minmax');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ label: 'seeds (mean of 3, min–max)', band: { lower: [{ x: 1, y: 0.3 }, { x: 2, y: 0.5 }] } });
+    expect(lines[1]!.band).toBeUndefined();
+    const smooth = compareStepLines([{ label: 'seeds', color: '#1f77b4', rows: [], members }], 'epoch:valAcc', 'epoch', 0.5);
+    expect(smooth[0]!.data[1]!.y).not.toBeCloseTo(0.55, 6);
+    expect(smooth[0]!.band!.upper[1]!.y).not.toBeCloseTo(0.55 + Math.SQRT1_2 / 10, 6);
   });
 });

@@ -23,7 +23,7 @@ describe('configDiff', () => {
 
   it('lists only the differing fields, one value per run', () => {
     expect(configDiff([a, b])).toEqual([
-      { field: 'delta', values: ['0.02', 'null'] },
+      { field: 'delta', values: ['0.02', 'off'] }, // as History shows a CE run's delta
       { field: 'seed', values: ['0', '3'] },
     ]);
     expect(configDiff([a, a])).toEqual([]);

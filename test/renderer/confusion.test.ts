@@ -106,3 +106,16 @@ describe('confusionTable', () => {
     expect(t[1].accuracy).toBeNull();
   });
 });
+
+describe('records whose prediction is not known', () => {
+  it('count in their class total, wrong, in no predicted column: the matrix gives the flags\' accuracy', () => {
+    const unknown = [1, 0, 0]; // one more class-0 example, counted not robust, its class not stored
+    expect(rowTotals(COUNTS, unknown)).toEqual([4, 1, 2]);
+    expect(perClassAccuracy(COUNTS, unknown)[0]).toBe(0.5);
+    expect(matrixAccuracy(COUNTS, unknown)).toBeCloseTo(4 / 7, 12);
+    const table = confusionTable(COUNTS, ['a', 'b', 'c'], 'normalised', unknown);
+    expect(table[0]!.unknown).toBe(1);
+    expect(table[0]!.cells[0]!.text).toBe('50.0');
+    expect(table[1]!.unknown).toBe(0);
+  });
+});

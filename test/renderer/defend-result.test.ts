@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DefendRow } from '../../src/shared/defend';
-import { argmax, iterationSummary, predictionSpread, probabilityBars, trajectorySeries } from '../../src/renderer/src/lib/defend-result';
+import { argmax, iterationSummary, predictionSpread, probabilityBars, sliderFrames, trajectorySeries } from '../../src/renderer/src/lib/defend-result';
 
 function row(extra: Partial<DefendRow> = {}): DefendRow {
   return {
@@ -54,5 +54,33 @@ describe('defend result shaping', () => {
     const names = ['a', 'b', 'c', 'd', 'e'];
     expect(probabilityBars(many, names, 4, 2).labels).toEqual(['b', 'e']);
     expect(probabilityBars(many, names, 1, 3).labels).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('the Defend step slider', () => {
+  it("stops at the input, the noisy start, each kept step and the purified point, with L_F and channels", () => {
+    const frame = (step: number) => ({ step, lf: 0.1 - step / 1000, image: `img${step}`, features: [`f${step}`] });
+    const r = row({
+      input: 'in',
+      purified: ['pur', 'x', 'y'],
+      featuresBefore: ['fin'],
+      featuresAfter: ['fpur'],
+      lfBefore: 0.2,
+      iterations: [40, 10, 10],
+      lfTrajectory: [Array.from({ length: 41 }, (_, i) => 0.1 - i / 1000)],
+      frames: [frame(0), frame(16), frame(32)],
+    });
+    const stops = sliderFrames(r);
+    expect(stops.map((s) => s.label)).toEqual(['input', 'noisy start', 'step 16', 'step 32', 'purified (step 40)']);
+    expect(stops.map((s) => s.step)).toEqual([null, 0, 16, 32, 40]);
+    expect(stops.map((s) => s.image)).toEqual(['in', 'img0', 'img16', 'img32', 'pur']);
+    expect(stops[0]!.features).toEqual(['fin']);
+    expect(stops.at(-1)!.features).toEqual(['fpur']);
+    expect(stops.at(-1)!.lf).toBeCloseTo(0.06, 12);
+    expect(stops[0]!.lf).toBe(0.2);
+    // A kept frame at the last step is the purified stop, not a second one.
+    expect(sliderFrames({ ...r, frames: [frame(0), frame(20), frame(40)] }).map((s) => s.label)).toEqual(['input', 'noisy start', 'step 20', 'purified (step 40)']);
+    // A result made before frames were kept has no slider.
+    expect(sliderFrames(row())).toEqual([]);
   });
 });

@@ -135,3 +135,40 @@ describe('useDefendStore', () => {
     expect(lab.unexpected).toEqual([]);
   });
 });
+
+describe("Defend jobs for another view (Evaluate's record panel)", () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  it("settle their own promise by their id and leave the Defend view's state alone", async () => {
+    const ids: string[] = [];
+    const lab = strictFakeLab({
+      defendImage: async (request, jobId) => {
+        expect(request).toMatchObject({ runId: 'r1', image: { kind: 'dataset', datasetId: 'd1', split: 'train', index: 7 } });
+        ids.push(jobId);
+      },
+    });
+    provideLab(lab.api);
+    connectLabEvents(lab.api);
+    const store = useDefendStore();
+    const request = { runId: 'r1', ad: { preset: 'fs-cifar10' as const, maxIters: 10, outerloop: 1, clip: false } };
+    const one = store.defendOnce({ kind: 'dataset', datasetId: 'd1', split: 'train', index: 7 }, request);
+    const two = store.defendOnce({ kind: 'dataset', datasetId: 'd1', split: 'train', index: 7 }, request);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(ids).toHaveLength(2);
+    lab.emit({ type: 'defend-failed', jobId: ids[1]!, error: 'worker died' });
+    lab.emit({ type: 'defend-done', jobId: ids[0]!, result: RESULT });
+    await expect(one).resolves.toBe(RESULT);
+    await expect(two).rejects.toThrow('worker died');
+    expect(store.phase).toBe('idle');
+    expect(store.result).toBeNull();
+  });
+
+  it('a new problem in the form clears the last outcome', () => {
+    const store = useDefendStore();
+    store.result = RESULT;
+    store.error = 'old';
+    store.clearOutcome();
+    expect(store.result).toBeNull();
+    expect(store.error).toBeNull();
+  });
+});

@@ -106,7 +106,7 @@ describe('histograms', () => {
   });
 
   it('names the figures the evaluate job reports', () => {
-    const figures = summaryFigures({ n: 20, batchSize: 256, cleanAcc: 0.1, adCleanAcc: 0.05, cappedFraction: 1, meanCleanLf: 0.1571, histogramCounts: [1] });
+    const figures = summaryFigures({ n: 20, batchSize: 256, cleanAcc: 0.1, adCleanAcc: 0.05, cappedFraction: 1, meanCleanLf: 0.1571, histogramCounts: [1], cleanSeconds: 0.0855, adCleanSeconds: 12.5 });
     expect(figures.map((f) => `${f.label}: ${f.value}`)).toEqual([
       'images: 20',
       'batch size: 256',
@@ -114,6 +114,8 @@ describe('histograms', () => {
       'clean accuracy with Active Defense: 5.0 %',
       'hit the AD iteration cap: 100.0 %',
       'mean L_F of clean images: 0.1571',
+      'seconds of the clean pass: 0.0855',
+      'seconds of the Active Defense pass: 12.5',
     ]);
   });
 

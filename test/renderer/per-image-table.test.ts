@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PerImageTable } from '../../src/shared/evaluations';
-import { filterLines, imageLines, sortLines, sourceChoices } from '../../src/renderer/src/lib/per-image-table';
+import { filterLines, imageLines, sortLines, sourceChoices, unknownPredictions } from '../../src/renderer/src/lib/per-image-table';
 
 const k1 = 'fgsm|0.031373|';
 const k2 = 'pgd|0.031373|';
@@ -46,5 +46,12 @@ describe('per-image table', () => {
     expect(sortLines(fgsm, 'correct', false).map((l) => l.record)).toEqual([9, 7, 8]);
     expect(sortLines(fgsm, 'cleanLf', true).map((l) => l.record)).toEqual([9, 8, 7]);
     expect(sortLines(fgsm, 'adIterations', true).map((l) => l.record)).toEqual([7, 8, 9]);
+  });
+});
+
+describe('unknown predictions', () => {
+  it('per true class, the lines counted wrong with no stored prediction', () => {
+    const line = (label: number, pred: number | null, correct: boolean | null) => ({ label, pred, correct }) as Parameters<typeof unknownPredictions>[0][number];
+    expect(unknownPredictions([line(0, null, false), line(0, 1, false), line(2, null, false), line(1, null, null)], 3)).toEqual([1, 0, 1]);
   });
 });

@@ -20,7 +20,8 @@ const runs = [
 describe('hyperparameter columns', () => {
   it('come from the configs themselves: every field but name and dataset, in the config order', () => {
     const fields = hyperparamFields(runs);
-    expect(fields).toEqual(Object.keys(trainConfigSchema.shape).filter((f) => f !== 'name' && f !== 'datasetId'));
+    // valSplit is optional, absent from these parsed configs (as from runs stored before it): no column.
+    expect(fields).toEqual(Object.keys(trainConfigSchema.shape).filter((f) => f !== 'name' && f !== 'datasetId' && f !== 'valSplit'));
     // A field only some (future or older) configs have still becomes a column.
     expect(hyperparamFields([{ config: { lr: 0.1 } }, { config: { lr: 0.1, mixup: 0.2 } as never }])).toEqual(['lr', 'mixup']);
     expect(hyperparamFields([{}])).toEqual([]);
@@ -83,5 +84,16 @@ describe('sorting by a hyperparameter column', () => {
     expect(sortRunRows(rows, 'hp:lr', false).map((r) => r.id)).toEqual(['b', 'a', 'c', 'd']);
     expect(sortRunRows(rows, 'hp:lr', true).map((r) => r.id)).toEqual(['c', 'a', 'b', 'd']);
     expect(sortRunRows(rows, 'hp:nesterov', true).map((r) => r.id)).toEqual(['c', 'a', 'b', 'd']);
+  });
+});
+
+describe('percentages in a filter', () => {
+  it('"> 40%" reads as > 0.4, a range of percentages too: accuracies are fractions shown as percentages', () => {
+    const f = parseColumnFilter('> 40%');
+    expect(f.ok && [0.39, 0.41].map(f.test)).toEqual([false, true]);
+    const r = parseColumnFilter('40%..60 %');
+    expect(r.ok && [0.39, 0.4, 0.6, 0.61].map(r.test)).toEqual([false, true, true, false]);
+    const n = parseColumnFilter('50%');
+    expect(n.ok && n.test(0.5)).toBe(true);
   });
 });

@@ -45,5 +45,16 @@ describe('train form', () => {
     expect(fieldOfApiError('subset (5000) is larger than the train split (300)')).toBe('subset');
     expect(fieldOfApiError('batchSize must not exceed subset')).toBe('batchSize');
     expect(fieldOfApiError('worker crashed')).toBeNull();
+    // The host's own words for a held-out split too large (checkHoldout).
+    expect(fieldOfApiError('validation size 500 leaves no training images: dataset "tiny" has 300 train images')).toBe('valSize');
+  });
+
+  it('refuses a validation split that leaves nothing to train on before sending, beside the field', () => {
+    const form = { ...defaultTrainForm('d1'), valSize: 300 as number | '' };
+    expect(formToConfig(form, 300)).toEqual({ ok: false, field: 'valSize', message: 'Validation size: 300 leaves no training images (the dataset has 300)' });
+    expect(formToConfig({ ...form, valSize: 100, subset: 250 }, 300)).toEqual({ ok: false, field: 'subset', message: 'Subset size: at most 200 (the images left after the validation split; 0 = all)' });
+    expect(formToConfig({ ...form, valSize: 100, subset: 200 }, 300).ok).toBe(true);
+    // No dataset count known (the list not loaded): the host judges.
+    expect(formToConfig(form).ok).toBe(true);
   });
 });

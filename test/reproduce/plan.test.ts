@@ -32,7 +32,8 @@ describe('the plan: the same steps at every scale', () => {
 
     const sample = buildSteps(options(), SCALES.smoke, SAMPLE, { maxTrainBatch: null });
     const smokeK1 = resolveEval((byKey(sample, 'eval-fs-ad-k1') as Extract<StepSpec, { kind: 'eval' }>).config, 'run-1', null);
-    expect(smokeK1).toMatchObject({ split: 'val', sample: 'random', seed: 0 });
+    expect(smokeK1).toMatchObject({ split: 'val', sample: 'first', seed: 0 });
+    expect(resolveTrain(byKey(sample, 'train-fs') as Extract<StepSpec, { kind: 'train' }>, 'ds').valSplit).toBe('stratified');
   });
 
   it("uses the paper's delta_tilde presets, or the calibrated value where the scale calibrates", () => {

@@ -3,9 +3,9 @@ import { parseArgs } from 'node:util';
 import { diagnosticsOf, groupWarnings, PAPER_DELTA_TILDE } from '../../shared/ad-diagnostics';
 import { AD_GRADIENTS, type EvalConfig, evalConfigSchema, parseEps, type EvalConfigInput } from '../../shared/eval-config';
 import { AD_DEFAULTS, AD_PRESET_IDS, ATTACK_SETTINGS, attackHelpLines, DEFENSE_IDS, EVAL_ATTACKS, resolveAd } from '../../shared/registry';
-import type { EvaluationSummary, PerImageTable } from '../../shared/evaluations';
+import { ensembleStages, type EvalResultRow, type EvaluationSummary, type PerImageTable } from '../../shared/evaluations';
 import { worstCaseByEps } from '../../shared/per-image';
-import { batchSizeDefaultText } from '../../shared/engine';
+import { batchSizeDefaultText, describeEngineReport } from '../../shared/engine';
 import { describeShardSpec, type ShardRecord, type WorkerThroughput } from '../../shared/eval-shards';
 import type { LabHost } from '../lab/lab-host';
 import { startedBatchSize } from '../lab/evaluations';
@@ -49,11 +49,7 @@ export function formatTable(e: EvaluationSummary, perImage?: PerImageTable): str
     lines.push(`clean accuracy with Active Defense: ${pct(s.adCleanAcc)} (mean ${Number(s.meanIterations).toFixed(1)} iterations${capped})`);
   }
   if (e.config.calibrate) lines.push(...formatCalibration(e));
-  for (const r of e.results) {
-    const lambda = r.lambda === null ? '' : ` lambda=${r.lambda}`;
-    const spread = r.robustStd === null ? '' : ` +- ${pct(r.robustStd)} (worst ${pct(r.worstAcc)}, majority ${pct(r.majorityAcc)})`;
-    lines.push(`${r.attack}${lambda} eps=${(r.eps * 255).toFixed(1)}/255: ${pct(r.robustAcc)}${spread}  [n=${r.n}, ${r.seconds.toFixed(1)} s]`);
-  }
+  for (const r of e.results) lines.push(...formatRow(r));
   // AutoAttack's per-point worst case over every row at an epsilon, from the stored per-image flags.
   for (const w of perImage ? worstCaseByEps(perImage) : []) {
     if (w.keys.length > 1) lines.push(`worst case over ${w.keys.length} rows at eps=${(w.eps * 255).toFixed(1)}/255: ${pct(w.accuracy)}`);
@@ -61,6 +57,21 @@ export function formatTable(e: EvaluationSummary, perImage?: PerImageTable): str
   // Each warning once, with the rows it concerns (AutoAttack's checks repeat per row otherwise).
   for (const w of groupWarnings(diagnosticsOf(e.summary), e.results)) lines.push(`warning: ${w.message}  [${w.rows.join('; ')}]`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * One results row; an ensemble's row (AutoAttack standard or rand) adds its robust accuracy
+ * and time after each attack, as the official tool prints them (autoattack.py's verbose run).
+ */
+export function formatRow(r: EvalResultRow): string[] {
+  const lambda = r.lambda === null ? '' : ` lambda=${r.lambda}`;
+  const spread = r.robustStd === null ? '' : ` +- ${pct(r.robustStd)} (worst ${pct(r.worstAcc)}, majority ${pct(r.majorityAcc)})`;
+  const lines = [`${r.attack}${lambda} eps=${(r.eps * 255).toFixed(1)}/255: ${pct(r.robustAcc)}${spread}  [n=${r.n}, ${r.seconds.toFixed(1)} s]`];
+  const stages = ensembleStages(r);
+  if (stages.length > 1) {
+    for (const st of stages) lines.push(`  robust accuracy after ${st.attack}: ${pct(st.robustAcc)}${st.seconds === null ? '' : ` (${st.seconds.toFixed(1)} s)`}`);
+  }
+  return lines;
 }
 
 /** The calibration's suggestion, the paper's values and a text histogram of the lowest L_F reached. */
@@ -159,9 +170,16 @@ async function runEvaluation(host: LabHost, io: CliIo, config: EvalConfig, json:
   const evalId = host.handlers.startEvaluation(config).evalId;
   const what = config.calibrate ? `delta_tilde calibration (share ${config.calibrate.share})` : config.defense === 'ad' ? `Active Defense (${config.gradient})` : 'undefended';
   io.err(`evaluation ${evalId}: run ${config.runId}, ${what}, ${config.sample === 'first' ? `the first ${config.n} records${config.offset ? ` from ${config.offset}` : ''}` : `${config.n} random records (seed ${config.seed})`} of the ${config.split} split\n`);
-  // The defense's diagnostics as soon as the worker finds them (before the attacks), each once.
+  // The defense's diagnostics as soon as the worker finds them (before the attacks), each once;
+  // the engine as `train` prints it; each row (with an ensemble's stages) as it lands.
   const warned = new Set<string>();
+  let engineShown = false;
+  let rowsShown = 0;
   const unsubscribe = host.onEvent((e) => {
+    if (e.type === 'engine') {
+      engineShown = true;
+      io.err(`${io.isTty ? '\n' : ''}engine: ${describeEngineReport(e.report)}\n`);
+    }
     if (e.type === 'eval-progress' && e.evalId === evalId && io.isTty) {
       const p = e.progress;
       io.err(`\r${`[${p.done}/${p.total}] eta ${formatSeconds(p.etaSeconds)} ${p.message ?? ''}`.slice(0, 110).padEnd(110)}`);
@@ -172,6 +190,8 @@ async function runEvaluation(host: LabHost, io: CliIo, config: EvalConfig, json:
         warned.add(w.message);
         io.err(`${io.isTty ? '\n' : ''}warning: ${w.message}\n`);
       }
+      for (const r of e.evaluation.results.slice(rowsShown)) io.err(`${io.isTty ? '\n' : ''}${formatRow(r).join('\n')}\n`);
+      rowsShown = Math.max(rowsShown, e.evaluation.results.length);
     }
   });
   const onSigint = () => host.handlers.cancelEvaluation(evalId);
@@ -180,6 +200,8 @@ async function runEvaluation(host: LabHost, io: CliIo, config: EvalConfig, json:
   process.removeListener('SIGINT', onSigint);
   unsubscribe();
   if (io.isTty) io.err('\n');
+  // Shards on `adlab worker` processes report no engine here: name the one the evaluation recorded.
+  if (!engineShown && result.engine) io.err(`engine: ${result.engine} (as the evaluation recorded it; see its shards)\n`);
   io.out(json ? `${JSON.stringify(result)}\n` : formatTable(result, host.evals.perImage(result.id)));
   return result.status === 'completed' ? 0 : result.status === 'cancelled' ? 130 : 1;
 }

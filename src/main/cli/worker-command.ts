@@ -2,13 +2,14 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENGINE_ORDER } from '../../shared/engine';
+import { loadJobKey } from '../lab/distributed/job-signing';
 import { redactedUrl } from '../lab/distributed/redis-url';
 import { startShardWorker } from '../lab/distributed/shard-worker';
 import { builtMainDir, defaultDataDir } from '../lab/paths';
 import { nodeWorkerLauncher } from '../lab/worker-launcher';
 import { numberOption, UsageError, type CliIo } from './context';
 
-export const WORKER_HELP = `adlab worker --redis URL [--concurrency N] [--name NAME] [--engine ENGINE] [--cache-dir DIR] [--stall-timeout S]
+export const WORKER_HELP = `adlab worker --redis URL [--concurrency N] [--name NAME] [--engine ENGINE] [--cache-dir DIR] [--stall-timeout S] [--job-key-file FILE]
   pull shards of distributed evaluations from a coordinating lab (ADLAB_REDIS_URL there) and run them
   --redis URL         redis://[user:password@]host:port[/db] or rediss://... (TLS); default ADLAB_REDIS_URL
   --concurrency N     shards at once, each in its own compute process (default 1)
@@ -17,7 +18,9 @@ export const WORKER_HELP = `adlab worker --redis URL [--concurrency N] [--name N
                       evaluation on another engine are refused and left for the other workers (default: any engine
                       an evaluation requires, if this machine has it)
   --cache-dir DIR     fetched checkpoints and datasets (default <data dir>/worker-cache)
-  --stall-timeout S   a worker silent this long is presumed dead and its shard runs elsewhere (default 30)`;
+  --stall-timeout S   a worker silent this long is presumed dead and its shard runs elsewhere (default 30)
+  --job-key-file FILE run only jobs signed with the key in FILE (its first line), the key the coordinator has as
+                      ADLAB_JOB_KEY; default ADLAB_JOB_KEY here. Without a key, jobs are not checked for a signature`;
 
 /** `adlab worker`: runs until SIGINT or SIGTERM (or `stop` resolves), then finishes nothing more and exits 0. */
 export async function workerCommand(io: CliIo, argv: string[], dataDir: string | undefined, stop?: Promise<void>): Promise<number> {
@@ -31,6 +34,7 @@ export async function workerCommand(io: CliIo, argv: string[], dataDir: string |
       engine: { type: 'string' },
       'cache-dir': { type: 'string' },
       'stall-timeout': { type: 'string' },
+      'job-key-file': { type: 'string' },
     },
   });
   const url = values.redis ?? process.env.ADLAB_REDIS_URL;
@@ -51,12 +55,19 @@ export async function workerCommand(io: CliIo, argv: string[], dataDir: string |
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  let jobKey: Buffer | null;
+  try {
+    jobKey = loadJobKey(process.env, values['job-key-file']);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const script = join(builtMainDir(import.meta.url), 'worker.js');
   const w = startShardWorker({
     redisUrl: url,
     concurrency,
     name,
     engine,
+    jobKey,
     cacheDir: values['cache-dir'] ?? join(dataDir ?? defaultDataDir(), 'worker-cache'),
     launcher: (env) => nodeWorkerLauncher(script, { env: { ...process.env, ...env } }),
     lockDurationMs: stall * 1000,
@@ -64,7 +75,7 @@ export async function workerCommand(io: CliIo, argv: string[], dataDir: string |
     log: (line) => io.err(`${line}\n`),
   });
   await w.worker.waitUntilReady();
-  io.err(`worker ${name}: taking shards from ${shown} (concurrency ${concurrency}${engine ? `, engine ${engine} only` : ''})\n`);
+  io.err(`worker ${name}: taking shards from ${shown} (concurrency ${concurrency}${engine ? `, engine ${engine} only` : ''}${jobKey ? ', signed jobs only' : ''})\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

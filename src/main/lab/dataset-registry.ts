@@ -1,6 +1,6 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DatasetSummary } from '../../shared/datasets';
+import { DATASET_NAME_MAX, datasetNameFrom, datasetNameKey, normalizeDatasetName, type DatasetSummary } from '../../shared/datasets';
 import type { Db } from './db';
 import { quote } from './quote';
 
@@ -24,16 +24,27 @@ export class DatasetRegistry {
     return join(this.root, id);
   }
 
-  /** The dataset with exactly this name, if any. */
+  /**
+   * The datasets whose name is this one, compared as names are (datasetNameKey: trimmed,
+   * case-insensitive), oldest first. In JS, not SQL: SQLite's lower() knows ASCII only, and a
+   * lab holds tens of datasets, not millions.
+   */
+  private named(name: string): DatasetRow[] {
+    const key = datasetNameKey(name);
+    const rows = this.db.prepare('SELECT id, dir, name, summary_json FROM datasets ORDER BY created_at').all() as (DatasetRow & { name: string })[];
+    return rows.filter((r) => datasetNameKey(r.name) === key);
+  }
+
+  /** The dataset with this name (in any case, with any surrounding spaces), if any. */
   findByName(name: string): DatasetSummary | null {
-    const row = this.db.prepare('SELECT summary_json FROM datasets WHERE name = ? ORDER BY created_at').get(name) as DatasetRow | undefined;
+    const row = this.named(name)[0];
     return row ? (JSON.parse(row.summary_json) as DatasetSummary) : null;
   }
 
   /** Refuse a name already taken, before an import spends minutes on it. */
   assertNameFree(name: string): void {
     const other = this.findByName(name);
-    if (other) throw new Error(`a dataset named ${quote(name)} already exists (${other.id}); choose another name (--name)`);
+    if (other) throw new Error(`a dataset named ${quote(other.name)} already exists (${other.id}); choose another name (--name)`);
   }
 
   /**
@@ -43,10 +54,11 @@ export class DatasetRegistry {
    * summary as stored.
    */
   add(summary: DatasetSummary, nameChosen = false): DatasetSummary {
+    const base = nameChosen ? normalizeDatasetName(summary.name) : datasetNameFrom(summary.name);
     const insert = this.db.transaction((): DatasetSummary => {
-      let name = summary.name;
+      let name = base;
       if (nameChosen) this.assertNameFree(name);
-      for (let n = 2; this.findByName(name); n++) name = `${summary.name} (${n})`;
+      for (let n = 2; this.findByName(name); n++) name = `${base.slice(0, DATASET_NAME_MAX - ` (${n})`.length)} (${n})`;
       const stored = { ...summary, name };
       this.db
         .prepare('INSERT INTO datasets (id, name, format, source, dir, summary_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
@@ -75,7 +87,7 @@ export class DatasetRegistry {
   resolve(idOrName: string): DatasetSummary {
     const byId = this.db.prepare('SELECT id, dir, summary_json FROM datasets WHERE id = ?').get(idOrName) as DatasetRow | undefined;
     if (byId) return JSON.parse(byId.summary_json) as DatasetSummary;
-    const rows = this.db.prepare('SELECT id, dir, summary_json FROM datasets WHERE name = ? ORDER BY created_at').all(idOrName) as DatasetRow[];
+    const rows = this.named(idOrName);
     if (rows.length > 1) {
       throw new Error(`${rows.length} datasets are named ${quote(idOrName)} (${rows.map((r) => r.id).join(', ')}): use the id`);
     }
@@ -93,3 +105,4 @@ export class DatasetRegistry {
     rmSync(trash, { recursive: true, force: true });
   }
 }
+

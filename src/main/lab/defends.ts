@@ -2,6 +2,7 @@ import type { DefendRequest } from '../../shared/defend';
 import type { LabContext } from './lab-context';
 import type { RunningJob } from './supervisor';
 import { quote } from './quote';
+import { LOCAL_CLIENT } from './uploads';
 
 /**
  * The Defend view's jobs: one image now, beside any queued work, since a user
@@ -12,15 +13,15 @@ export class Defends {
 
   constructor(private readonly ctx: LabContext) {}
 
-  /** Start a job under the id the client minted (taken before anything is read or consumed). */
-  start(request: DefendRequest, jobId: string): void {
+  /** Start a job under the id the client minted (taken before anything is read or consumed); an uploaded image must be `client`'s. */
+  start(request: DefendRequest, jobId: string, client: string = LOCAL_CLIENT): void {
     const { ctx } = this;
     ctx.assertOpen();
     ctx.jobIds.claim(jobId);
     const run = ctx.runs.get(request.runId);
     const checkpoint = ctx.runs.checkpoints(run.id).find((c) => c.kind === request.checkpoint);
     if (!checkpoint) throw new Error(`run ${run.id} has no '${request.checkpoint}' checkpoint yet`);
-    const imagePath = request.image.kind === 'upload' ? ctx.uploads.path(request.image.uploadId) : undefined;
+    const imagePath = request.image.kind === 'upload' ? ctx.uploads.path(request.image.uploadId, client) : undefined;
     if (request.image.kind === 'dataset') ctx.datasets.get(request.image.datasetId);
     const job = ctx.supervisor.run(
       {

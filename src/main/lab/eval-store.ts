@@ -180,7 +180,13 @@ export class EvalStore {
     }[];
     for (const r of results) {
       const rec = records[r.pos];
-      if (rec) rec.rows[r.row_key] = { robust: r.robust === 1, advPred: r.adv_pred, linf: r.linf, l2: r.l2, votes: r.votes };
+      if (!rec) continue;
+      const robust = r.robust === 1;
+      // Rows stored before the worker kept the ensemble's own predictions may hold a second draw's
+      // class: the true class for a record counted not robust. That class is known to be wrong, and
+      // the right one was not stored: it reads as unknown (null), counted wrong as the flag says.
+      const advPred = !robust && r.adv_pred === rec.label ? null : r.adv_pred;
+      rec.rows[r.row_key] = { robust, advPred, linf: r.linf, l2: r.l2, votes: r.votes };
     }
     return { evalId: id, rowKeys, records };
   }

@@ -2,6 +2,7 @@ import type { EvalConfig } from '../../shared/eval-config';
 import type { EvalResultMessage, EvaluationSummary } from '../../shared/evaluations';
 import { isFinished } from '../../shared/runs';
 import { type EvalJob, resultKey } from '../../shared/worker-protocol';
+import { withDiskReserve } from './disk-full';
 import { Waiters, type LabContext } from './lab-context';
 import type { JobListener, RunningJob } from './supervisor';
 
@@ -68,7 +69,7 @@ export class Evaluations {
   }
 
   private finish(id: string, status: FinalStatus, error: string | null): void {
-    this.ctx.evals.finish(id, status, error);
+    withDiskReserve(this.ctx.dataDir, () => this.ctx.evals.finish(id, status, error));
     const evaluation = this.ctx.evals.get(id);
     this.ctx.emit({ type: 'evaluation', evaluation });
     this.waiters.resolve(id, evaluation);

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { downloadArchive, OFFICIAL_ARCHIVES, type OfficialArchiveId } from '../../data/download';
-import type { DatasetSummary } from '../../shared/datasets';
+import { normalizeDatasetName, type DatasetSummary } from '../../shared/datasets';
 import type { DatasetSource, ImportOptions } from '../../shared/lab-api';
 import { isFinished } from '../../shared/runs';
 import { failureReason } from './disk-full';
 import type { LabContext } from './lab-context';
 import type { RunningJob } from './supervisor';
 import { quote } from './quote';
+import { LOCAL_CLIENT } from './uploads';
 
 /** Dataset imports (in a worker: decoding is pure JS), downloads of the official archives, deletion. */
 export class DatasetImports {
@@ -35,11 +36,11 @@ export class DatasetImports {
    * Import what the renderer may name: an upload, or a path the user picked (once), under
    * the job id the client minted. A refused id leaves the upload and the pick as they were.
    */
-  fromSource(source: DatasetSource, opts: ImportOptions, jobId: string): void {
+  fromSource(source: DatasetSource, opts: ImportOptions, jobId: string, client: string = LOCAL_CLIENT): void {
     this.ctx.assertOpen();
     this.ctx.jobIds.claim(jobId);
     if (source.kind === 'upload') {
-      const path = this.ctx.uploads.path(source.uploadId);
+      const path = this.ctx.uploads.path(source.uploadId, client);
       this.run(path, opts, jobId, () => this.ctx.uploads.discard(source.uploadId));
       return;
     }
@@ -60,6 +61,8 @@ export class DatasetImports {
   private run(path: string, opts: ImportOptions, jobId: string, cleanup?: () => void): { jobId: string; done: Promise<DatasetSummary> } {
     const { ctx } = this;
     ctx.assertOpen();
+    // The CLI and tests name datasets without the LabApi's schema: the same rule here (trimmed, not empty, capped).
+    if (opts.name !== undefined) opts = { ...opts, name: normalizeDatasetName(opts.name) };
     if (opts.name !== undefined) ctx.datasets.assertNameFree(opts.name);
     const datasetId = `ds-${randomUUID().slice(0, 8)}`;
     const job = ctx.supervisor.run(

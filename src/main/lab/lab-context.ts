@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { EngineReport } from '../../shared/engine';
 import type { LabEvent } from '../../shared/lab-api';
 import { DatasetRegistry } from './dataset-registry';
+import { ensureDiskReserve } from './disk-full';
 import { openDatabase, type Db } from './db';
 import { EvalStore } from './eval-store';
 import { JobIds } from './job-ids';
@@ -39,6 +40,7 @@ export class LabContext {
     nativeBinding?: string,
   ) {
     mkdirSync(dataDir, { recursive: true });
+    ensureDiskReserve(dataDir);
     this.db = openDatabase(join(dataDir, 'lab.db'), { nativeBinding });
     this.runs = new RunStore(this.db);
     this.evals = new EvalStore(this.db);

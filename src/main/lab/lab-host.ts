@@ -23,6 +23,7 @@ import { renderReportHtml } from './reproduce/report-html';
 import { savedRedisUrl, saveRedisUrl } from './settings';
 import { LOCAL_CLIENT } from './uploads';
 import { readValConfusion } from './val-confusion';
+import { evaluationRecordImage } from './record-image';
 import type { WorkerLauncher } from './worker-launcher';
 
 export interface LabHostOptions {
@@ -47,6 +48,10 @@ export interface LabHostOptions {
   remoteEngine?: string;
   /** How long shards every connected worker refused wait for a fitting one before the evaluation fails (default 30 s). */
   refusalWaitMs?: number;
+  /** How long an evaluation waits for a Redis that stopped answering before it fails, resumable (default 60 s). */
+  redisLossWaitMs?: number;
+  /** The key shard jobs are signed with (default ADLAB_JOB_KEY; null: unsigned). */
+  jobKey?: Buffer | null;
   /** Where `redisUrl` came from: ADLAB_REDIS_URL (or --redis), or the desktop app's saved setting. */
   redisSource?: 'environment' | 'setting';
   /**
@@ -87,7 +92,8 @@ export class LabHost {
     if (options.redisUrl) {
       // The engine every shard must run on: results must not depend on which machine ran them.
       const engine = options.remoteEngine ?? process.env.ADLAB_ENGINE ?? 'wasm';
-      this.ctx.remote = new Coordinator({ redisUrl: options.redisUrl, engine, imageShards: options.imageShards, shards: this.ctx.shards, refusalWaitMs: options.refusalWaitMs });
+      const { redisUrl, imageShards, refusalWaitMs, redisLossWaitMs, jobKey } = options;
+      this.ctx.remote = new Coordinator({ redisUrl, engine, imageShards, shards: this.ctx.shards, refusalWaitMs, redisLossWaitMs, jobKey });
     }
     this.ctx.queue = new JobQueue(
       (item) => (item.kind === 'train' ? this.training.launch(item.id) : this.evaluations.launch(item.id)),
@@ -140,9 +146,23 @@ export class LabHost {
     } catch (err) {
       throw new LabApiError(clip((err as Error).message));
     }
+    // An upload belongs to the connection that began it: only that one writes, ends or imports it.
     if (method === 'uploadBegin') {
       const [u] = parsed as LabParsedArgs<'uploadBegin'>;
       return { uploadId: this.ctx.uploads.begin(u.name, u.size, client) };
+    }
+    if (method === 'uploadChunk') {
+      const [id, bytes] = parsed as LabParsedArgs<'uploadChunk'>;
+      return this.ctx.uploads.chunk(id, bytes, client);
+    }
+    if (method === 'uploadEnd') return this.ctx.uploads.end((parsed as LabParsedArgs<'uploadEnd'>)[0], client);
+    if (method === 'importDataset') {
+      const [source, opts, jobId] = parsed as LabParsedArgs<'importDataset'>;
+      return this.imports.fromSource(source, opts, jobId, client);
+    }
+    if (method === 'defendImage') {
+      const [request, jobId] = parsed as LabParsedArgs<'defendImage'>;
+      return this.defends.start(request, jobId, client);
     }
     const handler = this.handlers[method as LabMethod] as (...a: unknown[]) => unknown;
     return handler(...parsed);
@@ -191,6 +211,7 @@ export class LabHost {
     exportEvaluation: (id) => evaluationCsv(this.evals.get(id)),
     getEvaluationImages: (id) => this.evals.perImage(id),
     getAdversarialImage: (id, rowKey, pos) => this.evals.adversarialImage(id, rowKey, pos),
+    getEvaluationRecordImage: (id, pos) => evaluationRecordImage(this, id, pos),
     exportEvaluationImages: (id, format) => (format === 'csv' ? perImageCsv : perImageJson)(this.evals.get(id), this.evals.perImage(id)),
     defendImage: (request, jobId) => this.defends.start(request, jobId),
     cancelDefend: (jobId) => this.defends.cancel(jobId),

@@ -176,4 +176,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (plan_id, key)
   );
   `,
+  // (trust) a finished shard's result, kept here as soon as it lands: an evaluation that lost its
+  // Redis keeps what finished, and `evals resume` adopts it (payload_key: the shard it belongs to).
+  `
+  ALTER TABLE eval_shards ADD COLUMN result_json TEXT;
+  ALTER TABLE eval_shards ADD COLUMN payload_key TEXT;
+  `,
 ];

@@ -37,12 +37,14 @@ const CANCEL_GRACE_MS = 30_000;
 /** How long a finished worker may take to exit before it is killed. */
 const EXIT_GRACE_MS = 5_000;
 
-function exitReason(code: number | null, signal: string | null, stderrTail: string): string {
+export function exitReason(code: number | null, signal: string | null, stderrTail: string): string {
   const how = signal ? `worker killed by ${signal}` : code === null ? 'worker did not start' : `worker exited with code ${code}`;
   // Node prints the error line first and its stack after: the error line explains, the stack does not.
-  const lines = stderrTail.split('\n').map((l) => l.trim()).filter(Boolean);
-  const errorLine = lines.filter((l) => /\b(\w*Error|Aborted|FATAL|out of memory)\b/i.test(l) && !l.startsWith('at ')).at(-1);
-  const detail = errorLine ?? lines.filter((l) => !l.startsWith('at ')).at(-1);
+  // Warnings (Dawn's adapter notes, Node's deprecations) are never why a worker died.
+  const lines = stderrTail.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('at ') && !/\bwarn(ing)?\b/i.test(l));
+  const errorLine = lines.filter((l) => /\b(\w*Error|Aborted|FATAL|out of memory)\b/i.test(l)).at(-1);
+  // A signal comes from outside (a kill, the OOM killer): only an error line says more; any other last line is unrelated.
+  const detail = errorLine ?? (signal ? undefined : lines.at(-1));
   return detail ? `${how}: ${detail.slice(0, 500)}` : how;
 }
 

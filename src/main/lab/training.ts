@@ -1,9 +1,10 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isFinished, type RunSummary } from '../../shared/runs';
-import type { TrainConfig } from '../../shared/train-config';
+import { NEW_RUN_VAL_SPLIT, type TrainConfig } from '../../shared/train-config';
+import { checkHoldout } from '../../data/train-data';
 import { checkpointPosition, resumableCheckpoint, sweepStaleCheckpointTemps } from './checkpoint-files';
-import { failureReason } from './disk-full';
+import { failureReason, withDiskReserve } from './disk-full';
 import { pidAlive } from './pids';
 import { Waiters, type LabContext } from './lab-context';
 import { weightsProvenance } from './weights-provenance';
@@ -29,7 +30,10 @@ export class Training {
     if (!dataset.splits.some((s) => s.name === 'train' && s.count > 0)) {
       throw new Error(`dataset '${dataset.name}' has no training images (only ${dataset.splits.map((s) => `${s.name}: ${s.count}`).join(', ')}): it can be evaluated on, not trained on`);
     }
-    const run = this.ctx.runs.create('train', config, this.artifactsRoot);
+    // Here, not in the worker: a validation split that leaves nothing to train on is refused before a run exists.
+    checkHoldout(dataset.splits.find((s) => s.name === 'train')?.count ?? 0, dataset.name, config);
+    // Stored with the run, so its held-out records never change under it (valSplitOf reads an absent one as the old draw).
+    const run = this.ctx.runs.create('train', { ...config, valSplit: config.valSplit ?? NEW_RUN_VAL_SPLIT }, this.artifactsRoot);
     this.ctx.emit({ type: 'run', run });
     this.ctx.queue.push({ kind: 'train', id: run.id });
     return run.id;
@@ -76,7 +80,8 @@ export class Training {
    */
   private finish(id: string, status: FinalStatus, error: string | null): void {
     try {
-      this.ctx.runs.finish(id, status, error);
+      // The disk reserve lets this one write land on a full disk: a CLI run exits with its outcome stored.
+      withDiskReserve(this.ctx.dataDir, () => this.ctx.runs.finish(id, status, error));
     } catch (err) {
       const reason = failureReason(err);
       const retry = setInterval(() => {

@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { LabHost } from '../lab/lab-host';
-import { loadStatic } from './static-files';
-import { MAX_FRAME_BYTES, bridgeSocket, refuseUpgrade, type Admission } from './ws-bridge';
+import { serveStatic } from './static-files';
+import { MAX_FRAME_BYTES, OutputBudget, bridgeSocket, refuseUpgrade, type Admission } from './ws-bridge';
 
 /** The same policy the page declares in its meta tag, sent as a header too. */
 const CSP =
@@ -27,16 +27,12 @@ export async function startWebServer(host: LabHost, rendererDir: string, port = 
       'Content-Security-Policy': CSP,
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
-      'Cache-Control': 'no-store',
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, headers).end('method not allowed');
+      res.writeHead(405, { ...headers, 'Cache-Control': 'no-store' }).end('method not allowed');
       return;
     }
-    void loadStatic(rendererDir, req.url ?? '/').then((file) => {
-      if (!file) res.writeHead(404, headers).end('not found');
-      else res.writeHead(200, { ...headers, 'Content-Type': file.type }).end(req.method === 'HEAD' ? undefined : file.body);
-    });
+    void serveStatic(rendererDir, req, res, headers);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -48,13 +44,15 @@ export async function startWebServer(host: LabHost, rendererDir: string, port = 
     origins: [`http://127.0.0.1:${actualPort}`, `http://localhost:${actualPort}`],
   };
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  // One budget for the output of every connection: eight clients that stop reading cannot hold eight times the cap.
+  const budget = new OutputBudget();
   server.on('upgrade', (req, socket, head) => {
     const refusal = refuseUpgrade(req, admission);
     if (refusal) {
       socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n\r\n${refusal}\n`);
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => bridgeSocket(ws, host));
+    wss.handleUpgrade(req, socket, head, (ws) => bridgeSocket(ws, host, { budget }));
   });
   return {
     url: `http://127.0.0.1:${actualPort}/?token=${token}`,

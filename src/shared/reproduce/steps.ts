@@ -1,6 +1,6 @@
 import type { AdOptionsInput } from '../registry';
 import { type EvalConfig, type EvalConfigInput, evalConfigSchema } from '../eval-config';
-import { type TrainConfig, trainConfigSchema } from '../train-config';
+import { NEW_RUN_VAL_SPLIT, type TrainConfig, trainConfigSchema } from '../train-config';
 import { PAPER_DELTA, type PaperDataset, paperDatasetOf } from './paper-values';
 import type { ReproduceOptions } from './plan';
 import type { ScaleSpec } from './scales';
@@ -80,6 +80,8 @@ export function buildSteps(options: ReproduceOptions, scale: ScaleSpec, dataset:
       model: scale.model,
       subset: Math.min(scale.train.subset, Math.max(0, dataset.trainCount - scale.train.valSize)),
       valSize: scale.train.valSize,
+      // What Training.start stores with a new run: the plan's config must equal the stored one to be found again.
+      valSplit: NEW_RUN_VAL_SPLIT,
       epochs: scale.train.epochs,
       ...batch,
       lr: scale.train.lr,
@@ -93,10 +95,10 @@ export function buildSteps(options: ReproduceOptions, scale: ScaleSpec, dataset:
     });
     return config;
   };
-  // The evaluation's records: AutoAttack's first n of the test split; on held-out images a
-  // seeded random draw (a folder dataset's held-out images can sit class by class). A smaller
-  // n of the same draw is a subset of a larger one, so the reviewer's records are Table 1's first.
-  const records = (n: number) => ({ split, n, sample: split === 'test' ? ('first' as const) : ('random' as const), seed: options.seed });
+  // The evaluation's records: AutoAttack's first n, of the test split or of the run's held-out
+  // images (a stratified draw, so its first n are class-balanced). The reviewer's smaller n is
+  // a prefix of Table 1's records.
+  const records = (n: number) => ({ split, n, sample: 'first' as const, seed: options.seed });
   const ad = (role: ModelRole, outerloop: number): AdOptionsInput => ({ preset: presetFor(role, paper), maxIters: scale.eval.maxIters, outerloop });
   const deltaFrom = (role: ModelRole) => (deltaMode === 'calibrated' ? role : null);
   const e = scale.eval;

@@ -66,6 +66,7 @@ function rowOf(label: DefendRow['label'], input: Float32Array, ex: DefendImageOu
     predictionBefore: ex.undefended.prediction,
     prediction: ex.prediction,
     capped: ex.runs.map((r) => !r.record.converged),
+    frames: (first?.frames ?? []).map((f) => ({ step: f.step, lf: first!.record.trajectory[f.step]!, image: png(f.image), features: grey(f.channels) })),
   };
 }
 
@@ -99,6 +100,7 @@ export async function runDefendImageJob(job: DefendJob, ctx: JobContext, device:
         ids: rows.map(() => 0),
         options: resolveAdFor(request.ad, { featureLayer: layer, seed: request.seed }),
         captureImages: true,
+        trajectory: true,
         imageFormat: 'uint8',
         channels: request.channels,
         labels: rows.map((r) => r.label),
@@ -159,7 +161,8 @@ function channelRanges(examples: readonly DefendImageOutput[], channels: number)
     let lo = Infinity;
     let hi = -Infinity;
     for (const ex of examples) {
-      for (const m of [ex.inputChannels?.[c], ex.runs[0]?.purifiedChannels?.[c]]) {
+      const first = ex.runs[0];
+      for (const m of [ex.inputChannels?.[c], first?.purifiedChannels?.[c], ...(first?.frames ?? []).map((f) => f.channels?.[c])]) {
         if (!m) continue;
         for (const v of m) {
           if (v < lo) lo = v;

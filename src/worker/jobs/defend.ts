@@ -33,6 +33,8 @@ export interface DefendImagesInput {
   imageFormat?: 'float32' | 'uint8';
   /** Channels of F^l to keep for the input, each noisy start and each purified point. */
   channels?: number[];
+  /** Keep evenly spaced iterates of each run (with the channels above), for a step slider. */
+  trajectory?: boolean;
   /** Most rows (image x run) purified at once (default all); bounds memory for big models. */
   maxRows?: number;
   /** Bytes one tensor may hold on this engine (DeviceLimits): rows are cut to fit it. */
@@ -50,6 +52,8 @@ export interface DefendRunOutput {
   purified?: Float32Array | Uint8Array;
   noisyChannels?: Float32Array[];
   purifiedChannels?: Float32Array[];
+  /** Kept iterates (input.trajectory), images in the same format as noisy and purified. */
+  frames?: { step: number; image: Float32Array | Uint8Array; channels?: Float32Array[] }[];
 }
 
 export interface DefendImageOutput {
@@ -107,7 +111,7 @@ export async function defendImages(model: ClassifierModel, input: DefendImagesIn
           ids,
           maxRows: input.maxRows,
           maxTensorBytes: input.maxTensorBytes,
-          capture: { images: input.captureImages ?? false, channels: input.channels ?? [] },
+          capture: { images: input.captureImages ?? false, channels: input.channels ?? [], trajectory: input.trajectory ?? false },
           hooks: { onPass: watch ? (p) => (live(p), watch(p)) : live },
           signal: ctx.signal,
         }),
@@ -124,8 +128,12 @@ export async function defendImages(model: ClassifierModel, input: DefendImagesIn
       probsStd: e.probsStd,
       agreement: e.agreement,
       runs: e.runs.map((r) => {
-        const { noisy, purified, ...rest } = r;
-        return { ...rest, ...(noisy ? { noisy: img(noisy), purified: img(purified) } : {}) };
+        const { noisy, purified, frames, ...rest } = r;
+        return {
+          ...rest,
+          ...(noisy ? { noisy: img(noisy), purified: img(purified) } : {}),
+          ...(frames ? { frames: frames.map((f) => ({ ...f, image: img(f.image)! })) } : {}),
+        };
       }),
       ...(e.inputChannels ? { inputChannels: e.inputChannels } : {}),
     }));

@@ -60,7 +60,7 @@ export function loadEvalSet(datasetDir: string, config: EvalConfig, train: Train
     shape = s;
   } else {
     if (train.valSize < 1) throw new Error('the run held out no validation images (valSize 0); evaluate on the test split');
-    const data = openTrainData(datasetDir, { subset: train.subset, valSize: train.valSize, augment: false, seed: train.seed });
+    const data = openTrainData(datasetDir, { subset: train.subset, valSize: train.valSize, valSplit: train.valSplit, augment: false, seed: train.seed });
     total = data.valCount;
     shape = { height: data.height, width: data.width, channels: data.channels };
     const pixels = shape.height * shape.width * shape.channels;

@@ -4,7 +4,7 @@ import { calibrateDeltaTilde, defendedWarnings, type EvalWarning, lfStats, prefl
 import { readManifest } from '../../data/manifest';
 import { toPngDataUrl } from '../../data/preview';
 import { resolveBatchSize } from '../../shared/engine';
-import { ADV_PNG_LIMIT, type EvalResultMessage, type RowImages } from '../../shared/evaluations';
+import { ADV_PNG_LIMIT, type EvalResultMessage, type RowImages, STAGE_ACCURACY, STAGE_SECONDS } from '../../shared/evaluations';
 import { type EvalJob, resultKey } from '../../shared/worker-protocol';
 import {
   type AttackTarget,
@@ -223,7 +223,7 @@ async function attackRow(run: EvalRun, x: tf.Tensor4D, row: Planned, onProgress:
   }).finally(() => checks?.x.dispose());
   let perImage: RowImages;
   try {
-    perImage = await rowImages(target, set.images, result.xAdv, set.labels, set.indices, result.robust, config.batchSize, config.seed, config.defense === 'none');
+    perImage = await rowImages(set.images, result.xAdv, result.robust, result.predictions);
   } finally {
     result.xAdv.dispose();
   }
@@ -244,7 +244,9 @@ async function attackRow(run: EvalRun, x: tf.Tensor4D, row: Planned, onProgress:
       attackAcc: result.robustAccuracy,
       cleanAcc: result.cleanAccuracy,
       maxPerturbation: result.maxPerturbation,
-      ...Object.fromEntries(result.steps.map((s) => [`after:${s.attack}`, s.robustAccuracy])),
+      ...Object.fromEntries(result.steps.map((s) => [`${STAGE_ACCURACY}${s.attack}`, s.robustAccuracy])),
+      // Each stage's time, as the official tool prints it beside its accuracy (eval-command.ts prints both).
+      ...Object.fromEntries(result.steps.map((s) => [`${STAGE_SECONDS}${s.attack}`, s.ms / 1000])),
     },
     perImage,
   };
@@ -269,25 +271,20 @@ async function cleanPass(model: Network, x: tf.Tensor4D, labels: Int32Array, bat
 }
 
 /**
- * Per image of one attack row: the robust flag, the perturbation norms, and the class
- * predicted on the final point. Undefended: one deterministic pass over x_adv. Defended
- * (randomised): the fooled points are classified once more; robust points were classified
- * correctly by the attack's own pass, so their prediction is the label.
+ * Per image of one attack row: the robust flag, the perturbation norms, and the class the
+ * ensemble's own evaluation gave the final point (AutoAttackResult.predictions). No second
+ * classification: under a randomised defense another draw may disagree with the flag, and a
+ * record the defense got wrong without any attack would then show the true class as its
+ * "adversarial" prediction while counting as not robust.
  */
 export async function rowImages(
-  target: AttackTarget,
   /** The clean images, NHWC (the evaluation set's own array: not read back from the tensor each row). */
   xd: Float32Array,
   xAdv: tf.Tensor4D,
-  labels: Int32Array,
-  /** The images' record indices: a randomised target's noise for image e is keyed by keys[e]. */
-  keys: readonly number[],
   robust: boolean[],
-  batchSize: number,
-  seed: number,
-  deterministic: boolean,
+  predictions: readonly number[],
 ): Promise<RowImages> {
-  const n = labels.length;
+  const n = robust.length;
   const ad = (await xAdv.data()) as Float32Array;
   const dim = xd.length / n;
   const linf: number[] = [];
@@ -298,18 +295,7 @@ export async function rowImages(
     l2.push(two);
   }
   const advPng: (string | null)[] = robust.map((r, e) => (r || e >= ADV_PNG_LIMIT ? null : imagePng(ad.subarray(e * dim, (e + 1) * dim), xAdv.shape[1], xAdv.shape[2])));
-  const advPred = Array.from(labels);
-  const todo = deterministic ? advPred.map((_, i) => i) : robust.flatMap((r, i) => (r ? [] : [i]));
-  for (let s = 0; s < todo.length; s += batchSize) {
-    const idx = todo.slice(s, s + batchSize);
-    const xb = tf.gather(xAdv, idx);
-    const z = await target.logits(xb, seed + 7919, Uint32Array.from(idx, (e) => keys[e]!));
-    const p = tf.argMax(z, 1);
-    const pv = await p.data();
-    tf.dispose([xb, z, p]);
-    idx.forEach((e, k) => (advPred[e] = pv[k]!));
-  }
-  return { robust: robust.map((r) => (r ? 1 : 0)), advPred, linf, l2, advPng };
+  return { robust: robust.map((r) => (r ? 1 : 0)), advPred: [...predictions], linf, l2, advPng };
 }
 
 /** An HWC float image in [0,1] as a PNG data URL (clamped and rounded to bytes: for viewing, not for re-attacking). */

@@ -1,6 +1,6 @@
 import { defendedWarnings, type EvalWarning, lfStats, preflightWarnings, selectionWarnings } from '../../../shared/ad-diagnostics';
 import { type EvalConfig, resolveAd, selectionOf } from '../../../shared/eval-config';
-import { type EvalResultMessage, PER_IMAGE_KEYS } from '../../../shared/evaluations';
+import { type EvalResultMessage, PER_IMAGE_KEYS, STAGE_SECONDS } from '../../../shared/evaluations';
 
 type Values = Record<string, number | number[] | string>;
 
@@ -122,7 +122,8 @@ export function mergeRowShards(parts: readonly EvalResultMessage[], pngLimit: nu
   const extra: Record<string, number> = {};
   for (const key of Object.keys(first.extra)) {
     if (!parts.every((p) => typeof p.extra[key] === 'number')) continue;
-    extra[key] = MAX_EXTRAS.has(key) ? Math.max(...parts.map((p) => p.extra[key]!)) : parts.reduce((a, p) => a + countOf(p.extra[key]!, p.n), 0) / n;
+    if (key.startsWith(STAGE_SECONDS)) extra[key] = parts.reduce((a, p) => a + p.extra[key]!, 0); // a stage's time: summed, as the row's seconds
+    else extra[key] = MAX_EXTRAS.has(key) ? Math.max(...parts.map((p) => p.extra[key]!)) : parts.reduce((a, p) => a + countOf(p.extra[key]!, p.n), 0) / n;
   }
   const advPng = images.every((im) => Array.isArray(im.advPng)) ? images.flatMap((im) => im.advPng!).map((png, e) => (e < pngLimit ? png : null)) : undefined;
   return {

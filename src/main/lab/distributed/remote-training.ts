@@ -8,11 +8,16 @@ import { SHARD_PROTOCOL, TRAIN_QUEUE, type TrainEvent, trainEventSchema, type Tr
 import type { TrainJob } from '../../../shared/worker-protocol';
 import type { JobListener, JobOutcome, RunningJob } from '../supervisor';
 import { fetchFolder, putFolder } from './blobs';
+import { signatureProblem, signed } from './job-signing';
+import { JobWaiters } from './job-waiters';
 import { LAB_VERSION } from './lab-version';
-import { redisOptions } from './redis-url';
+import type { RedisHealth } from './redis-health';
+import { redactedUrl, redisOptions } from './redis-url';
 
 /** Redis key that tells the worker running a training job to stop it (polled like an evaluation's). */
 export const trainCancelKey = (runId: string) => `adlab:cancel-run:${runId}`;
+/** The BullMQ job of a run's attempt: one per run, replaced by the next attempt. */
+export const trainJobId = (runId: string) => `${runId}.train`;
 
 /**
  * Training runs on remote workers: a run attempt is one BullMQ job. Its metrics, progress,
@@ -24,20 +29,26 @@ export class RemoteTraining {
   private readonly queue: Queue;
   private readonly events: QueueEvents;
   private readonly ready: Promise<unknown>;
+  private readonly waiters: JobWaiters;
 
   constructor(
-    redisUrl: string,
+    private readonly redisUrl: string,
     private readonly redis: Redis,
     private readonly engine: string,
     private readonly closed: Promise<void>,
     /** The coordinator's connection check: fails with the reason when Redis cannot be reached. */
     private readonly connected: Promise<unknown>,
+    private readonly health: RedisHealth,
+    private readonly jobKey: Buffer | null,
+    /** How long a run waits for a Redis that stopped answering before it fails (resumable from its last checkpoint). */
+    private readonly lossWaitMs: number,
   ) {
     const connection = redisOptions(redisUrl);
     this.queue = new Queue(TRAIN_QUEUE, { connection });
     this.events = new QueueEvents(TRAIN_QUEUE, { connection });
     for (const emitter of [this.queue, this.events] as { on(e: 'error', f: (err: Error) => void): unknown }[]) emitter.on('error', () => undefined);
     this.ready = Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+    this.waiters = new JobWaiters(this.queue, this.events);
   }
 
   async close(): Promise<void> {
@@ -67,10 +78,11 @@ export class RemoteTraining {
     await this.ready;
     await this.redis.del(trainCancelKey(job.jobId));
     const bull = await this.enqueue(job);
-    const events = new RunEventReceiver(bull.id!, listener, this.redis, join(job.artifactsDir, 'remote'));
+    const events = new RunEventReceiver(bull.id!, listener, this.redis, join(job.artifactsDir, 'remote'), this.jobKey);
     this.events.on('progress', events.onEvent);
+    const stop = new AbortController();
     try {
-      const finished = bull.waitUntilFinished(this.events).then((v: unknown) => trainResultSchema.parse(v));
+      const finished = this.finished(bull.id!, stop.signal);
       finished.catch(() => undefined);
       const first = await Promise.race([
         finished.then((r) => ({ kind: 'done' as const, r })),
@@ -79,11 +91,41 @@ export class RemoteTraining {
       ]).catch((err: unknown) => ({ kind: 'failed' as const, error: (err as Error).message }));
       if (first.kind === 'closed') return { status: 'failed', error: 'the coordinating lab closed during a remote training run' };
       if (first.kind === 'cancel') return await this.cancelled(bull, finished, events);
+      void this.queue.remove(bull.id!).catch(() => undefined);
       await events.handled();
       if (first.kind === 'failed') return { status: 'failed', error: first.error };
       return { status: first.r.status, summary: first.r.summary };
     } finally {
+      stop.abort();
       this.events.off('progress', events.onEvent);
+    }
+  }
+
+  /**
+   * The run's result (validated and, with a key, authenticated). Rejects with the reason when
+   * the job fails, when Redis stops answering for longer than lossWaitMs, or when it lost the
+   * job: the run is then resumable from the last checkpoint that came back.
+   */
+  private async finished(id: string, stop: AbortSignal): Promise<TrainResult> {
+    const settled = this.waiters.settled(id, stop);
+    settled.catch(() => undefined);
+    const resume = `resume with \`adlab runs resume ${id.replace(/\.train$/, '')}\` (from its last checkpoint)`;
+    for (;;) {
+      const step = await Promise.race([settled, new Promise<'tick'>((r) => setTimeout(() => r('tick'), 1000).unref())]);
+      if (step !== 'tick') {
+        if (!step.ok) throw new Error(step.reason);
+        const result = trainResultSchema.parse(step.value);
+        const problem = signatureProblem(result, this.jobKey, `result ${id}`);
+        if (problem) throw new Error(`the run's result was refused: it is ${problem}`);
+        return result;
+      }
+      if (stop.aborted) throw new Error('stopped');
+      const loss = this.health.lost;
+      if (loss) {
+        const back = await this.health.untilBack(loss.since + this.lossWaitMs, this.closed);
+        if (!back) throw new Error(`Redis at ${redactedUrl(this.redisUrl)} did not answer for ${Math.round(this.lossWaitMs / 1000)} s (${loss.reason}): ${resume}`);
+      }
+      if ((await this.waiters.check(id).catch(() => 'pending' as const)) === 'gone') throw new Error(`the run's job is no longer in Redis (restarted without its data?): ${resume}`);
     }
   }
 
@@ -91,19 +133,24 @@ export class RemoteTraining {
   private async enqueue(job: TrainJob): Promise<Job> {
     const m = readFullManifest(job.datasetDir);
     const trainFiles = Object.values(m.files.train ?? {});
-    const payload: TrainPayload = {
-      protocol: SHARD_PROTOCOL,
-      labVersion: LAB_VERSION,
-      runId: job.jobId,
-      config: job.config,
-      dataset: await putFolder(this.redis, job.datasetDir, (rel) => rel === 'manifest.json' || trainFiles.includes(rel)),
-      resume: job.resumeFrom ? await putFolder(this.redis, job.resumeFrom) : undefined,
-      engine: this.engine,
-    };
-    const id = `${job.jobId}.train`;
+    const id = trainJobId(job.jobId);
+    const payload: TrainPayload = signed(
+      {
+        protocol: SHARD_PROTOCOL,
+        labVersion: LAB_VERSION,
+        runId: job.jobId,
+        config: job.config,
+        dataset: await putFolder(this.redis, job.datasetDir, (rel) => rel === 'manifest.json' || trainFiles.includes(rel)),
+        resume: job.resumeFrom ? await putFolder(this.redis, job.resumeFrom) : undefined,
+        engine: this.engine,
+      },
+      this.jobKey,
+      `payload ${id}`,
+    );
     // A run attempt starts over from its checkpoint: an earlier attempt's job is replaced.
     await (await this.queue.getJob(id))?.remove().catch(() => undefined);
-    return this.queue.add('train', payload, { jobId: id, attempts: 1, removeOnComplete: true, removeOnFail: true });
+    // Kept until its result is read here: a job removed as it ends would look lost to `finished`.
+    return this.queue.add('train', payload, { jobId: id, attempts: 1, removeOnComplete: false, removeOnFail: false });
   }
 
   /** Waiting: removed here. Running: the worker sees the flag and stops the run at its next step; what it reported until then counts. */
@@ -114,6 +161,7 @@ export class RemoteTraining {
       return { status: 'cancelled', summary: {} };
     }
     const r = await finished.catch(() => null);
+    void this.queue.remove(bull.id!).catch(() => undefined);
     await events.handled();
     return { status: 'cancelled', summary: r?.summary ?? {} };
   }
@@ -134,12 +182,15 @@ class RunEventReceiver {
     private readonly listener: JobListener,
     private readonly redis: Redis,
     private readonly remoteDir: string,
+    private readonly jobKey: Buffer | null,
   ) {}
 
   readonly onEvent = ({ jobId, data }: { jobId: string; data: unknown }): void => {
     if (jobId !== this.bullId) return;
     const parsed = trainEventSchema.safeParse(data);
     if (!parsed.success) return this.listener.log?.('warn', `remote training: ignored a malformed event (${parsed.error.issues[0]?.message})`);
+    const problem = signatureProblem(parsed.data, this.jobKey, `event ${jobId}`);
+    if (problem) return this.listener.log?.('warn', `remote training: ignored an event that is ${problem}`);
     const e = parsed.data;
     this.chain = this.chain.then(async () => {
       if (e.type === 'metric') this.listener.metric?.(e.point);

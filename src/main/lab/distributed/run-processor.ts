@@ -4,10 +4,12 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import { parseTrainPayload, type TrainEvent, type TrainPayload, type TrainResult } from '../../../shared/shards';
 import type { TrainJob } from '../../../shared/worker-protocol';
 import { type JobListener, WorkerSupervisor } from '../supervisor';
-import { fetchFolder, putFolder } from './blobs';
+import { putFolder } from './blobs';
 import { LAB_VERSION } from './lab-version';
-import { trainCancelKey } from './remote-training';
-import { failureOf, parsePayload, PROGRESS_EVERY_MS, PROGRESS_MESSAGE_MAX, stopOnCancelFlag, throttle, type WorkerContext } from './worker-context';
+import { signed } from './job-signing';
+import { trainCancelKey, trainJobId } from './remote-training';
+import { checkShippedDataset } from './shipped-dataset';
+import { failureOf, fetchForJob, parsePayload, PROGRESS_EVERY_MS, PROGRESS_MESSAGE_MAX, stopOnCancelFlag, throttle, type WorkerContext } from './worker-context';
 
 /**
  * A run's events to the coordinator, as BullMQ progress, in the order the compute process
@@ -24,14 +26,18 @@ class TrainEventRelay {
   ) {}
 
   send(event: TrainEvent): void {
-    this.chain = this.chain.then(() => this.job.updateProgress(event)).catch(() => undefined);
+    this.chain = this.chain.then(() => this.job.updateProgress(this.sign(event))).catch(() => undefined);
+  }
+
+  private sign(event: TrainEvent): TrainEvent {
+    return signed(event, this.w.jobKey, `event ${this.job.id}`);
   }
 
   checkpoint(c: Parameters<NonNullable<JobListener['checkpoint']>>[0]): void {
     this.chain = this.chain
       .then(async () => {
         const folder = await putFolder(this.w.redis, c.path);
-        await this.job.updateProgress({ type: 'checkpoint', kind: c.kind, epoch: c.epoch, step: c.step, valAcc: c.valAcc, folder } satisfies TrainEvent);
+        await this.job.updateProgress(this.sign({ type: 'checkpoint', kind: c.kind, epoch: c.epoch, step: c.step, valAcc: c.valAcc, folder }));
       })
       .catch((err: unknown) => this.w.log(`run ${this.runId}: checkpoint upload failed: ${(err as Error).message}`));
   }
@@ -52,7 +58,7 @@ export class RunProcessor {
   constructor(private readonly w: WorkerContext) {}
 
   readonly process = async (job: Job): Promise<TrainResult> => {
-    const payload = parsePayload(parseTrainPayload, job.data, this.w.name);
+    const payload = parsePayload(parseTrainPayload, job, this.w, (p) => trainJobId(p.runId));
     if (payload.labVersion !== LAB_VERSION) {
       throw new UnrecoverableError(`refused by worker ${this.w.name}: it runs lab version ${LAB_VERSION}, the run needs ${payload.labVersion}`);
     }
@@ -66,8 +72,13 @@ export class RunProcessor {
 
   /** The local training job: the dataset (and the checkpoint to resume from) from the cache, a fresh folder for its checkpoints. */
   private async trainJob(payload: TrainPayload): Promise<TrainJob> {
-    const datasetDir = await fetchFolder(this.w.redis, payload.dataset, this.w.blobs);
-    const resumeFrom = payload.resume ? await fetchFolder(this.w.redis, payload.resume, this.w.blobs) : undefined;
+    const datasetDir = await fetchForJob(this.w, payload.dataset);
+    try {
+      checkShippedDataset(datasetDir, payload.dataset, 'train');
+    } catch (err) {
+      throw new UnrecoverableError(`refused by worker ${this.w.name}: ${(err as Error).message}`);
+    }
+    const resumeFrom = payload.resume ? await fetchForJob(this.w, payload.resume) : undefined;
     // Checkpoints are written here, then uploaded; the coordinator keeps the copies that count.
     const artifactsDir = mkdtempSync(join(this.w.cacheDir, `run-${payload.runId.replace(/[^\w-]/g, '_')}-`));
     return { type: 'train', jobId: payload.runId, config: payload.config, datasetDir, artifactsDir, resumeFrom };
@@ -99,8 +110,9 @@ export class RunProcessor {
       const outcome = await running.done;
       await events.flushed();
       if (refused) throw new UnrecoverableError(refused);
-      if (outcome.status !== 'completed' && outcome.status !== 'cancelled') throw new Error(failureOf(outcome));
-      return { status: outcome.status, summary: outcome.summary, worker: this.w.name, engine: engine ?? payload.engine };
+      if (outcome.status !== 'completed' && outcome.status !== 'cancelled') throw new Error(failureOf(outcome, this.w));
+      const result: TrainResult = { status: outcome.status, summary: outcome.summary, worker: this.w.name, engine: engine ?? payload.engine };
+      return signed(result, this.w.jobKey, `result ${job.id}`);
     } finally {
       stopPolling();
     }

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { type EvalConfig, selectionOf } from '../../../shared/eval-config';
 import type { ShardRecord } from '../../../shared/eval-shards';
 import { type FolderManifest, rowSplitsByImage, SHARD_PROTOCOL, type ShardPayload } from '../../../shared/shards';
 import type { EvalJob } from '../../../shared/worker-protocol';
+import { canonicalJson } from './job-signing';
 import { LAB_VERSION } from './lab-version';
 import { imageRanges } from './merge';
 
@@ -18,6 +20,16 @@ export function selectedCount(config: EvalConfig, splitTotal: number): number {
 
 /** The (attack, epsilon) group a row shard runs. */
 export const groupKey = (g: { attack: string; eps: number }) => `${g.attack}|${g.eps}`;
+
+/**
+ * What identifies the work of a shard across attempts of its evaluation: its payload
+ * without the rows already stored (a row shard skips those; its result for the others is
+ * the same) and without the signature. A result kept under another key is not adopted.
+ */
+export function payloadKey(p: ShardPayload): string {
+  const { completed: _completed, sig: _sig, ...work } = p;
+  return createHash('sha256').update(canonicalJson(work)).digest('hex');
+}
 
 /** What the shard store shows of a planned shard: its positions, its rows, or both. */
 export function specOf(p: ShardPayload): ShardRecord['spec'] {

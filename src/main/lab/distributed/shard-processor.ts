@@ -4,11 +4,12 @@ import type { EvalResultMessage } from '../../../shared/evaluations';
 import { parseShardPayload, type ShardPayload, type ShardProgress, type ShardResult } from '../../../shared/shards';
 import type { EvalJob } from '../../../shared/worker-protocol';
 import { type JobOutcome, WorkerSupervisor } from '../supervisor';
-import { fetchFolder } from './blobs';
-import { cancelKey } from './coordinator';
+import { cancelKey, shardJobId } from './coordinator';
+import { signed } from './job-signing';
+import { checkShippedDataset } from './shipped-dataset';
 import { LAB_VERSION } from './lab-version';
 import { recordRefusal } from './refusals';
-import { failureOf, parsePayload, PROGRESS_EVERY_MS, PROGRESS_MESSAGE_MAX, stopOnCancelFlag, throttle, type WorkerContext } from './worker-context';
+import { failureOf, fetchForJob, parsePayload, PROGRESS_EVERY_MS, PROGRESS_MESSAGE_MAX, stopOnCancelFlag, throttle, type WorkerContext } from './worker-context';
 
 /** A refused shard waits this long before it is offered again (to any worker: BullMQ has no routing). */
 const REFUSED_DELAY_MS = 1000;
@@ -36,7 +37,7 @@ export class ShardProcessor {
   constructor(private readonly w: WorkerContext) {}
 
   readonly process = async (job: Job, token?: string): Promise<ShardResult> => {
-    const payload = parsePayload(parseShardPayload, job.data, this.w.name);
+    const payload = parsePayload(parseShardPayload, job, this.w, (p) => shardJobId(p.evalId, p.index));
     const mismatch = this.mismatch(payload);
     if (mismatch) return this.refuse(job, token, payload.evalId, mismatch);
     if ((await this.w.redis.exists(cancelKey(payload.evalId))) === 1) throw new UnrecoverableError('cancelled by the coordinator');
@@ -66,10 +67,18 @@ export class ShardProcessor {
     throw new DelayedError(`refused by worker ${this.w.name}: ${reason}`);
   }
 
-  /** The local evaluation job this shard is, on this worker's cached copies of its blobs. */
+  /**
+   * The local evaluation job this shard is, on this worker's cached copies of its blobs. A
+   * dataset whose manifest names anything but the files shipped with it fails the shard at once.
+   */
   private async evalJob(payload: ShardPayload): Promise<EvalJob> {
-    const checkpointPath = await fetchFolder(this.w.redis, payload.checkpoint, this.w.blobs);
-    const datasetDir = await fetchFolder(this.w.redis, payload.dataset, this.w.blobs);
+    const checkpointPath = await fetchForJob(this.w, payload.checkpoint);
+    const datasetDir = await fetchForJob(this.w, payload.dataset);
+    try {
+      checkShippedDataset(datasetDir, payload.dataset, payload.config.split === 'test' ? 'test' : 'train');
+    } catch (err) {
+      throw new UnrecoverableError(`refused by worker ${this.w.name}: ${(err as Error).message}`);
+    }
     return {
       type: 'evaluate',
       jobId: `${payload.evalId}.${payload.index}`,
@@ -124,10 +133,11 @@ export class ShardProcessor {
   /** The job's return value, or the error it fails with (a cancelled shard is not retried). */
   private result(job: Job, run: ShardRun, seconds: number): ShardResult {
     if (run.outcome.status === 'cancelled') throw new UnrecoverableError('cancelled by the coordinator');
-    if (run.outcome.status !== 'completed') throw new Error(failureOf(run.outcome));
+    if (run.outcome.status !== 'completed') throw new Error(failureOf(run.outcome, this.w));
     if (!run.report) throw new Error('the compute process reported no engine');
     this.w.log(`shard ${job.id} done in ${seconds.toFixed(1)} s`);
     const { engine } = run.report;
-    return { worker: this.w.name, engine, engineReport: { ...run.report }, seconds, status: 'completed', summaries: run.summaries, results: run.results };
+    const result: ShardResult = { worker: this.w.name, engine, engineReport: { ...run.report }, seconds, status: 'completed', summaries: run.summaries, results: run.results };
+    return signed(result, this.w.jobKey, `result ${job.id}`);
   }
 }

@@ -39,8 +39,13 @@ export class ShardResults {
     this.listener.engine?.(result.engineReport as unknown as EngineReport);
   }
 
-  /** The result of planned shard `i`. */
+  /** Planned shards whose result is in (they are not queued again when an evaluation's Redis comes back). */
+  readonly finished = new Set<number>();
+
+  /** The result of planned shard `i` (once: a second result for it is ignored). */
   add(i: number, result: ShardResult): void {
+    if (this.finished.has(i)) return;
+    this.finished.add(i);
     const { payload } = this.planned[i]!;
     if (payload.kind === 'images') this.images[i] = result;
     else if (payload.range) this.addRowPart(payload, result);

@@ -1,5 +1,6 @@
 import type { Db } from '../db';
 import { workerThroughput, type ShardRecord, type ShardStatus, type WorkerThroughput } from '../../../shared/eval-shards';
+import { parseShardResult, type ShardResult } from '../../../shared/shards';
 
 export type { ShardRecord, ShardStatus, WorkerThroughput };
 
@@ -34,6 +35,42 @@ export class ShardStore {
       .run(patch.status, patch.worker ?? null, patch.engine ?? null, patch.seconds ?? null, patch.error ?? null, Date.now(), evalId, index);
   }
 
+  /**
+   * A shard finished: its figures, and its result (validated, as the coordinator merges it)
+   * under the key of the payload it ran, so a later attempt of the evaluation adopts it
+   * instead of running it again, even when Redis lost it.
+   */
+  complete(evalId: string, index: number, patch: { worker: string; engine: string; seconds: number }, result: ShardResult, payloadKey: string): void {
+    this.db
+      .prepare(
+        `UPDATE eval_shards SET status = 'completed', worker = ?, engine = ?, seconds = ?, error = NULL, result_json = ?, payload_key = ?, updated_at = ?
+         WHERE eval_id = ? AND idx = ?`,
+      )
+      .run(patch.worker, patch.engine, patch.seconds, JSON.stringify(result), payloadKey, Date.now(), evalId, index);
+  }
+
+  /** The results kept of finished shards, by index, with the payload key each ran (parsed again: the store is not trusted by a cast). */
+  keptResults(evalId: string): Map<number, { payloadKey: string; result: ShardResult }> {
+    const rows = this.db
+      .prepare(`SELECT idx, result_json, payload_key FROM eval_shards WHERE eval_id = ? AND status = 'completed' AND result_json IS NOT NULL`)
+      .all(evalId) as { idx: number; result_json: string; payload_key: string | null }[];
+    const kept = new Map<number, { payloadKey: string; result: ShardResult }>();
+    for (const r of rows) {
+      if (!r.payload_key) continue;
+      try {
+        kept.set(r.idx, { payloadKey: r.payload_key, result: parseShardResult(JSON.parse(r.result_json)) });
+      } catch {
+        // An unreadable row is a shard to run again, not an evaluation that cannot resume.
+      }
+    }
+    return kept;
+  }
+
+  /** Once the evaluation's results are stored, the shards' copies of them go. */
+  dropResults(evalId: string): void {
+    this.db.prepare('UPDATE eval_shards SET result_json = NULL WHERE eval_id = ?').run(evalId);
+  }
+
   /** After a cancel: shards that never finished are cancelled, not left 'queued' or 'running'. */
   cancelUnfinished(evalId: string): void {
     this.db.prepare(`UPDATE eval_shards SET status = 'cancelled', updated_at = ? WHERE eval_id = ? AND status IN ('queued', 'running')`).run(Date.now(), evalId);
@@ -45,7 +82,7 @@ export class ShardStore {
   }
 
   list(evalId: string): ShardRecord[] {
-    const rows = this.db.prepare('SELECT * FROM eval_shards WHERE eval_id = ? ORDER BY idx').all(evalId) as Row[];
+    const rows = this.db.prepare('SELECT eval_id, idx, kind, spec_json, status, worker, engine, images, seconds, error FROM eval_shards WHERE eval_id = ? ORDER BY idx').all(evalId) as Row[];
     return rows.map((r) => ({
       evalId: r.eval_id,
       index: r.idx,

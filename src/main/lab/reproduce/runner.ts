@@ -23,6 +23,17 @@ const PLACEHOLDER_FACTS: DatasetFacts = { classes: 10, trainCount: 50_000, testC
 /** How often a step waiting on a record another lab process runs looks at the store. */
 const POLL_MS = 2000;
 
+/** What a step does with its kind of record (a training run or an evaluation). */
+interface RecordOps {
+  what: string;
+  start(): string;
+  resume(id: string): void;
+  cancel(id: string): void;
+  /** The final status of a record this lab process runs. */
+  waitHere(id: string): Promise<RunStatus>;
+  read(id: string): { status: RunStatus; error: string | null };
+}
+
 /** A step that ended without its record completing: the plan ends with the same status. */
 class StepEnded extends Error {
   constructor(
@@ -335,28 +346,54 @@ export class Reproductions {
 
   private async trainStep(planId: string, a: Active, spec: Extract<StepSpec, { kind: 'train' }>, datasetId: string): Promise<{ refId: string; reused: boolean }> {
     const config = resolveTrain(spec, datasetId);
-    const choice = chooseRun(this.ctx.runs, config, this.store.step(planId, spec.key).refId);
-    const runId = this.act(choice, () => this.deps.training.start(config), (id) => this.deps.training.resume(id));
-    this.store.stepRef(planId, spec.key, runId, choice.action === 'reuse');
-    if (choice.action === 'reuse') return { refId: runId, reused: true };
-    this.watch(a, runId, () => this.deps.training.cancel(runId));
-    const status = choice.action === 'wait' ? await this.poll(() => this.ctx.runs.get(runId)) : (await this.deps.training.waitFor(runId)).status;
-    this.ended(status, () => this.ctx.runs.get(runId).error, `run ${runId}`);
-    return { refId: runId, reused: false };
+    const { training } = this.deps;
+    return this.onRecord(planId, a, spec.key, chooseRun(this.ctx.runs, config, this.store.step(planId, spec.key).refId), {
+      what: 'run',
+      start: () => training.start(config),
+      resume: (id) => training.resume(id),
+      cancel: (id) => training.cancel(id),
+      waitHere: async (id) => (await training.waitFor(id)).status,
+      read: (id) => this.ctx.runs.get(id),
+    });
   }
 
   private async evalStep(planId: string, a: Active, spec: Extract<StepSpec, { kind: 'calibrate' | 'eval' }>): Promise<{ refId: string; reused: boolean }> {
     const runId = this.runOf(planId, spec.model);
     const deltaTilde = spec.kind === 'eval' && spec.deltaTildeFrom ? this.calibrated(planId, spec.deltaTildeFrom) : null;
     const config = resolveEval(spec.config, runId, deltaTilde);
-    const choice = chooseEval(this.ctx.evals, config, this.store.step(planId, spec.key).refId);
-    const evalId = this.act(choice, () => this.deps.evaluations.start(config), (id) => this.deps.evaluations.resume(id));
-    this.store.stepRef(planId, spec.key, evalId, choice.action === 'reuse');
-    if (choice.action === 'reuse') return { refId: evalId, reused: true };
-    this.watch(a, evalId, () => this.deps.evaluations.cancel(evalId));
-    const status = choice.action === 'wait' ? await this.poll(() => this.ctx.evals.get(evalId)) : (await this.deps.evaluations.waitFor(evalId)).status;
-    this.ended(status, () => this.ctx.evals.get(evalId).error, `evaluation ${evalId}`);
-    return { refId: evalId, reused: false };
+    const { evaluations } = this.deps;
+    return this.onRecord(planId, a, spec.key, chooseEval(this.ctx.evals, config, this.store.step(planId, spec.key).refId), {
+      what: 'evaluation',
+      start: () => evaluations.start(config),
+      resume: (id) => evaluations.resume(id),
+      cancel: (id) => evaluations.cancel(id),
+      waitHere: async (id) => (await evaluations.waitFor(id)).status,
+      read: (id) => this.ctx.evals.get(id),
+    });
+  }
+
+  /**
+   * Carry out the choice for a step's record (reuse, resume, wait, start), record it on the step
+   * at once (a plan killed now finds it again), and wait for it to end: a record that ends
+   * otherwise than completed ends the step the same way.
+   */
+  private async onRecord(planId: string, a: Active, key: string, choice: RecordChoice, ops: RecordOps): Promise<{ refId: string; reused: boolean }> {
+    const id = choice.action === 'start' ? ops.start() : choice.id;
+    if (choice.action === 'resume') ops.resume(id);
+    this.store.stepRef(planId, key, id, choice.action === 'reuse');
+    if (choice.action === 'reuse') return { refId: id, reused: true };
+    // The windows learn the step's record before it ends (its notice is the plan's, job-notices.ts).
+    this.emitPlan(planId);
+    a.watching = id;
+    a.cancelCurrent = () => ops.cancel(id);
+    if (a.cancelled) ops.cancel(id);
+    const status = choice.action === 'wait' ? await this.poll(() => ops.read(id)) : await ops.waitHere(id);
+    if (status !== 'completed') {
+      if (status === 'queued' || status === 'running') throw new Error(`${ops.what} ${id} is still ${status}`);
+      const error = ops.read(id).error;
+      throw new StepEnded(status, `${ops.what} ${id} ${status}${error ? `: ${error}` : ''}`);
+    }
+    return { refId: id, reused: false };
   }
 
   private async figuresStep(planId: string, a: Active, spec: Extract<StepSpec, { kind: 'figures' }>): Promise<{ refId: string; reused: boolean }> {
@@ -374,31 +411,6 @@ export class Reproductions {
       keys.push(await makeFigure(this.ctx, run, request, (job) => (a.cancelCurrent = job ? () => job.cancel() : null)));
     }
     return { refId: keys.join(','), reused };
-  }
-
-  /** Carry out the choice for a record; returns its id. */
-  private act(choice: RecordChoice, start: () => string, resume: (id: string) => void): string {
-    switch (choice.action) {
-      case 'start':
-        return start();
-      case 'resume':
-        resume(choice.id);
-        return choice.id;
-      default:
-        return choice.id;
-    }
-  }
-
-  private watch(a: Active, id: string, cancel: () => void): void {
-    a.watching = id;
-    a.cancelCurrent = cancel;
-    if (a.cancelled) cancel();
-  }
-
-  private ended(status: RunStatus, error: () => string | null, what: string): void {
-    if (status === 'completed') return;
-    if (status === 'queued' || status === 'running') throw new Error(`${what} is still ${status}`);
-    throw new StepEnded(status, `${what} ${status}${error() ? `: ${error()}` : ''}`);
   }
 
   /** Wait for a record another lab process runs, by reading the store. */

@@ -3,12 +3,14 @@ import {
   BarElement,
   CategoryScale,
   Chart,
+  Filler,
   Legend,
   LinearScale,
   LineController,
   LineElement,
   LogarithmicScale,
   PointElement,
+  ScatterController,
   Tooltip,
 } from 'chart.js';
 
@@ -17,11 +19,13 @@ Chart.register(
   LineController,
   LineElement,
   PointElement,
+  ScatterController,
   BarController,
   BarElement,
   LinearScale,
   LogarithmicScale,
   CategoryScale,
+  Filler,
   Legend,
   Tooltip,
 );
@@ -30,6 +34,18 @@ Chart.defaults.font.size = 11;
 Chart.defaults.maintainAspectRatio = false;
 
 export { Chart };
+
+/**
+ * Chart text and grid lines in the theme's colours (the page's --muted and --border), and every
+ * chart drawn already redrawn with them.
+ */
+export function applyChartTheme(style: Pick<CSSStyleDeclaration, 'getPropertyValue'>): void {
+  const text = style.getPropertyValue('--muted').trim();
+  const grid = style.getPropertyValue('--grid').trim();
+  if (text) Chart.defaults.color = text;
+  if (grid) Chart.defaults.borderColor = grid;
+  for (const chart of Object.values(Chart.instances)) chart.update('none');
+}
 
 /** Colours for curves, distinguishable and readable on white. */
 export const PALETTE = {
@@ -66,7 +82,12 @@ export interface ChartLine {
    * other curve and left out of the legend (its EMA carries the label).
    */
   behind?: boolean;
+  /** A shaded band around the curve (a group's std or min-max), in the curve's colour. */
+  band?: { lower: { x: number; y: number }[]; upper: { x: number; y: number }[] };
 }
+
+/** Opacity of a group's band under its mean curve. */
+export const BAND_ALPHA = 0.18;
 
 /** Opacity of a raw curve drawn faintly behind its EMA (TensorBoard draws it at about this). */
 export const RAW_BEHIND_ALPHA = 0.2;

@@ -64,6 +64,14 @@ export function xAxesFor(metric: CompareMetricId): CompareXAxis[] {
  * every metric of a run shares its zero.
  */
 export function stepCurve(rows: readonly MetricRow[], metric: CompareMetricId, x: CompareXAxis): XY[] {
+  const points = keyedCurve(rows, metric, x).map(({ x: px, y }) => ({ x: px, y }));
+  // Time axes follow the clock: a resumed run's redone steps come later in time.
+  if (x === 'relative' || x === 'wall') points.sort((a, b) => a.x - b.x);
+  return points;
+}
+
+/** stepCurve's points with the step (per-step metrics) or epoch they belong to, in that order. */
+function keyedCurve(rows: readonly MetricRow[], metric: CompareMetricId, x: CompareXAxis): { key: number; x: number; y: number }[] {
   if (!xAxesFor(metric).includes(x)) throw new Error(`${metric} has no ${x} axis`);
   const { scope, name } = parseMetric(metric);
   let t0 = Infinity;
@@ -83,19 +91,69 @@ export function stepCurve(rows: readonly MetricRow[], metric: CompareMetricId, x
     if (x === 'relative') return (r.time - t0) / 1000;
     return r.time;
   };
-  const points = kept.map((r) => ({ x: xOf(r), y: r.value }));
-  // Time axes follow the clock: a resumed run's redone steps come later in time.
-  if (x === 'relative' || x === 'wall') points.sort((a, b) => a.x - b.x);
-  return points;
+  return kept.map((r) => ({ key: scope === 'epoch' ? r.epoch : r.step, x: xOf(r), y: r.value }));
 }
 
-/** One curve per run (its EMA over a faint raw curve when smoothing is above 0); epoch metrics get markers. */
-export function compareStepLines(runs: readonly CompareCurveSource[], metric: CompareMetricId, x: CompareXAxis, smoothing: number): ChartLine[] {
+/** How a group's band is drawn: mean ± one standard deviation, or the runs' min to max. */
+export type BandKind = 'std' | 'minmax';
+
+/** A group's curve: the mean over its runs at each step (or epoch), with the band around it. */
+export interface GroupCurve {
+  mean: XY[];
+  lower: XY[];
+  upper: XY[];
+  /** Runs that reported each point. */
+  n: number[];
+}
+
+/**
+ * Runs (a group's seeds) to one curve: at every step (per-step metrics) or epoch the runs
+ * reported, the mean of the values there and the band (sample std, or min-max). Points line up
+ * by step or epoch whatever the x axis, so on a time axis x is the runs' mean time there.
+ */
+export function groupCurve(members: readonly (readonly MetricRow[])[], metric: CompareMetricId, x: CompareXAxis, band: BandKind): GroupCurve {
+  const byKey = new Map<number, { xs: number[]; ys: number[] }>();
+  for (const rows of members) {
+    for (const p of keyedCurve(rows, metric, x)) {
+      const at = byKey.get(p.key) ?? { xs: [], ys: [] };
+      at.xs.push(p.x);
+      at.ys.push(p.y);
+      byKey.set(p.key, at);
+    }
+  }
+  const out: GroupCurve = { mean: [], lower: [], upper: [], n: [] };
+  const points = [...byKey.values()].map(({ xs, ys }) => {
+    const px = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const m = ys.reduce((a, b) => a + b, 0) / ys.length;
+    const sd = ys.length > 1 ? Math.sqrt(ys.reduce((a, b) => a + (b - m) ** 2, 0) / (ys.length - 1)) : 0;
+    const [lo, hi] = band === 'std' ? [m - sd, m + sd] : [Math.min(...ys), Math.max(...ys)];
+    return { x: px, m, lo, hi, n: ys.length };
+  });
+  for (const p of points.sort((a, b) => a.x - b.x)) {
+    out.mean.push({ x: p.x, y: p.m });
+    out.lower.push({ x: p.x, y: p.lo });
+    out.upper.push({ x: p.x, y: p.hi });
+    out.n.push(p.n);
+  }
+  return out;
+}
+
+/**
+ * One curve per run (its EMA over a faint raw curve when smoothing is above 0), or per group its
+ * mean with a band (smoothed alike); epoch metrics get markers.
+ */
+export function compareStepLines(runs: readonly CompareCurveSource[], metric: CompareMetricId, x: CompareXAxis, smoothing: number, band: BandKind = 'std'): ChartLine[] {
   checkSmoothingWeight(smoothing);
   const markers = parseMetric(metric).scope === 'epoch';
   // The learning rate is a schedule, not a noisy estimate: an EMA would only lag it.
   const weight = parseMetric(metric).name === 'lr' ? 0 : smoothing;
   return runs.flatMap((r): ChartLine[] => {
+    if (r.members) {
+      const g = groupCurve(r.members, metric, x, band);
+      const sm = (c: XY[]) => (weight === 0 ? c : smoothCurve(c, weight));
+      const label = `${r.label} (mean of ${r.members.length}, ${band === 'std' ? '± std' : 'min–max'})`;
+      return [{ label, data: sm(g.mean), color: r.color, markers, width: 2, band: { lower: sm(g.lower), upper: sm(g.upper) } }];
+    }
     const raw = stepCurve(r.rows, metric, x);
     if (weight === 0) return [{ label: r.label, data: raw, color: r.color, markers, width: markers ? 2 : 1.5 }];
     return [

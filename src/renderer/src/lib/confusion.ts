@@ -38,26 +38,30 @@ export function checkCounts(counts: readonly (readonly number[])[], classCount: 
   });
 }
 
-/** Sum of each row: how many examples of each true class there were. */
-export function rowTotals(counts: readonly (readonly number[])[]): number[] {
-  return counts.map((row) => row.reduce((a, b) => a + b, 0));
+/**
+ * Sum of each row: how many examples of each true class there were. `unknown[t]` counts examples
+ * of class t whose prediction is not known (per-image rows stored before predictions were kept
+ * consistently): they are in the total, wrong, in no predicted column.
+ */
+export function rowTotals(counts: readonly (readonly number[])[], unknown: readonly number[] = []): number[] {
+  return counts.map((row, t) => row.reduce((a, b) => a + b, 0) + (unknown[t] ?? 0));
 }
 
 /** Each row divided by its total; a class with no examples gives a row of nulls (no rate exists). */
-export function rowNormalise(counts: readonly (readonly number[])[]): (number | null)[][] {
-  const totals = rowTotals(counts);
+export function rowNormalise(counts: readonly (readonly number[])[], unknown: readonly number[] = []): (number | null)[][] {
+  const totals = rowTotals(counts, unknown);
   return counts.map((row, t) => row.map((c) => (totals[t] > 0 ? c / totals[t] : null)));
 }
 
 /** Accuracy on each true class (the diagonal of the row-normalised matrix); null for a class with no examples. */
-export function perClassAccuracy(counts: readonly (readonly number[])[]): (number | null)[] {
-  const totals = rowTotals(counts);
+export function perClassAccuracy(counts: readonly (readonly number[])[], unknown: readonly number[] = []): (number | null)[] {
+  const totals = rowTotals(counts, unknown);
   return counts.map((row, t) => (totals[t] > 0 ? row[t] / totals[t] : null));
 }
 
-/** Trace over total: the overall accuracy the matrix implies; null when it is empty. */
-export function matrixAccuracy(counts: readonly (readonly number[])[]): number | null {
-  let total = 0;
+/** Trace over total: the overall accuracy the matrix implies (unknown predictions counted wrong); null when it is empty. */
+export function matrixAccuracy(counts: readonly (readonly number[])[], unknown: readonly number[] = []): number | null {
+  let total = unknown.reduce((a, b) => a + b, 0);
   let correct = 0;
   counts.forEach((row, t) => {
     row.forEach((c, p) => {
@@ -88,20 +92,23 @@ export interface ConfusionRow {
   total: number;
   accuracy: number | null;
   cells: ConfusionCell[];
+  /** Examples of this class whose prediction is not known (counted wrong). */
+  unknown: number;
 }
 
 /** Everything the table draws, for either mode; names default to the class index. */
-export function confusionTable(counts: readonly (readonly number[])[], classNames: readonly string[], mode: ConfusionMode): ConfusionRow[] {
+export function confusionTable(counts: readonly (readonly number[])[], classNames: readonly string[], mode: ConfusionMode, unknown: readonly number[] = []): ConfusionRow[] {
   checkCounts(counts, counts.length);
   const names = counts.map((_, i) => classNames[i] ?? String(i));
-  const totals = rowTotals(counts);
-  const rates = rowNormalise(counts);
-  const acc = perClassAccuracy(counts);
+  const totals = rowTotals(counts, unknown);
+  const rates = rowNormalise(counts, unknown);
+  const acc = perClassAccuracy(counts, unknown);
   return counts.map((row, t) => ({
     trueClass: t,
     name: names[t],
     total: totals[t],
     accuracy: acc[t],
+    unknown: unknown[t] ?? 0,
     cells: row.map((count, p) => {
       const rate = rates[t][p];
       const pct = rate === null ? '—' : `${(rate * 100).toFixed(1)} %`;

@@ -61,3 +61,35 @@ export function predictionSpread(row: DefendRow, classes: readonly string[]): { 
 export function iterationSummary(row: DefendRow): string {
   return row.iterations.map((it, k) => (row.capped[k] ? `${it} (cap)` : String(it))).join(', ');
 }
+
+/** One stop of the Defend view's step slider through the first run's purification. */
+export interface SliderFrame {
+  /** "input", "noisy start", "step 40", "purified (step 212)". */
+  label: string;
+  /** Steps of Algorithm 1 taken (null for the input, before any noise). */
+  step: number | null;
+  image: string;
+  /** F^l channels here, as the row shows them. */
+  features: string[];
+  /** L_F (Eq. 3) here: the undefended model's at the input, the trajectory's after that. */
+  lf: number;
+}
+
+/**
+ * The slider's stops: the input, the noisy start, every kept iterate, the purified point
+ * (its own stop unless the last kept iterate is it). Empty for a result made before iterates
+ * were kept: the view then shows input, noisy and purified as before.
+ */
+export function sliderFrames(row: DefendRow): SliderFrame[] {
+  const frames = row.frames ?? [];
+  if (frames.length === 0) return [];
+  const last = row.iterations[0] ?? 0;
+  const lfAt = (step: number) => row.lfTrajectory[0]?.[step] ?? NaN;
+  const out: SliderFrame[] = [{ label: 'input', step: null, image: row.input, features: row.featuresBefore, lf: row.lfBefore }];
+  for (const f of frames) {
+    if (f.step === last) continue; // the purified stop below shows it, with the purified point's own channels
+    out.push({ label: f.step === 0 ? 'noisy start' : `step ${f.step}`, step: f.step, image: f.image, features: f.features, lf: f.lf });
+  }
+  out.push({ label: `purified (step ${last})`, step: last, image: row.purified[0] ?? '', features: row.featuresAfter, lf: lfAt(last) });
+  return out;
+}

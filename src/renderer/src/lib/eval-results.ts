@@ -203,6 +203,8 @@ const FIGURE_LABELS: Record<string, string> = {
   calibrationReachedConfigured: 'share reaching the configured δ̃',
   calibrationMaxIters: 'iteration cap',
   seconds: 'seconds',
+  cleanSeconds: 'seconds of the clean pass',
+  adCleanSeconds: 'seconds of the Active Defense pass',
 };
 
 /** Summary keys shown elsewhere in the view (record selection, diagnostics), not as figures. */

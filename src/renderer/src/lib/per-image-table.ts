@@ -26,6 +26,8 @@ export interface ImageLine {
   record: number;
   label: number;
   cleanPred: number | null;
+  /** Active Defense on the clean image (null without the defense). */
+  adPred: number | null;
   /** Prediction under the chosen source and whether it is right. */
   pred: number | null;
   correct: boolean | null;
@@ -59,6 +61,7 @@ export function imageLines(t: PerImageTable, choice: SourceChoice): ImageLine[] 
       record: r.record,
       label: r.label,
       cleanPred: r.cleanPred,
+      adPred: r.adPred,
       pred,
       correct: row ? row.robust : pred === null ? null : pred === r.label,
       adIterations: r.adIterations,
@@ -70,6 +73,13 @@ export function imageLines(t: PerImageTable, choice: SourceChoice): ImageLine[] 
       worst: worst ? worst[i]! : null,
     };
   });
+}
+
+/** Per true class, the lines counted wrong whose prediction is not known (a "?" column of the confusion matrix). */
+export function unknownPredictions(lines: readonly ImageLine[], classCount: number): number[] {
+  const out = new Array<number>(classCount).fill(0);
+  for (const l of lines) if (l.pred === null && l.correct === false && l.label < classCount) out[l.label]!++;
+  return out;
 }
 
 /** Lines in one confusion-matrix cell (or all, without a filter). */

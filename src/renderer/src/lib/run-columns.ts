@@ -38,15 +38,22 @@ const NUM = String.raw`[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?`;
 const COMPARE = new RegExp(String.raw`^(>=|<=|!=|>|<|=)\s*(${NUM})$`, 'i');
 const RANGE = new RegExp(String.raw`^(${NUM})\s*\.\.\s*(${NUM})$`, 'i');
 const NUMBER = new RegExp(String.raw`^${NUM}$`, 'i');
+const PERCENT = new RegExp(String.raw`(?<![\d.])(${NUM})\s*%`, 'gi');
 
 /**
  * A per-column filter, as typed in the box under the header: "> 0.01",
- * "<= 64", "!= 0", "0.05..0.2" (inclusive), a number (equal), or text (the
- * cell contains it, case-insensitive; "off" matches a null such as a CE run's
- * delta). Empty matches everything.
+ * "<= 64", "!= 0", "0.05..0.2" (inclusive), a number (equal), a percentage
+ * ("> 40%" is > 0.4), or text (the cell contains it, case-insensitive; "off"
+ * matches a null such as a CE run's delta). Empty matches everything.
  */
 export function parseColumnFilter(text: string): ColumnFilter {
-  const t = text.trim();
+  // "50%" is 0.5: accuracies are stored as fractions and shown as percentages. Each end of a range on its own
+  // ("40%..60%"), so the range's dots are never read as a decimal point.
+  const t = text
+    .trim()
+    .split('..')
+    .map((part) => part.replace(PERCENT, (_, n: string) => String(Number(n) / 100)))
+    .join('..');
   if (!t) return { ok: true, test: () => true };
   const asNumber = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   let m = COMPARE.exec(t);

@@ -24,10 +24,12 @@ export interface RunRow {
   robustEvalId: string | null;
   /** The run's hyperparameters (lib/run-columns.ts makes columns of them). */
   config: Record<string, unknown>;
+  /** Weights trained elsewhere: its config is no recipe (never grouped with others). */
+  imported: boolean;
 }
 
 /** A fixed column, or a hyperparameter column as "hp:<config field>". */
-export type RunSortKey = Exclude<keyof RunRow, 'id' | 'error' | 'tags' | 'robustLabel' | 'robustEvalId' | 'config'> | `hp:${string}`;
+export type RunSortKey = Exclude<keyof RunRow, 'id' | 'error' | 'tags' | 'robustLabel' | 'robustEvalId' | 'config' | 'imported'> | `hp:${string}`;
 
 function sortValue(row: RunRow, key: RunSortKey): unknown {
   return key.startsWith('hp:') ? row.config[key.slice(3)] : row[key as keyof RunRow];
@@ -73,6 +75,7 @@ export function toRunRow(
     robustLabel: r?.label ?? null,
     robustEvalId: r?.evalId ?? null,
     config: { ...(run.config ?? {}) },
+    imported: run.kind === 'imported',
   };
 }
 

@@ -14,6 +14,7 @@ export const FIELD_LABELS: Record<keyof TrainConfig, string> = {
   datasetId: 'Dataset',
   subset: 'Subset size',
   valSize: 'Validation size',
+  valSplit: 'Validation split',
   model: 'Model preset',
   epochs: 'Epochs',
   batchSize: 'Batch size',
@@ -30,7 +31,8 @@ export const FIELD_LABELS: Record<keyof TrainConfig, string> = {
   seed: 'Seed',
 };
 
-function labelOf(field: string): string {
+/** A config field's label ("Batch size" for batchSize), or the field itself when it has none (an older config's). */
+export function labelOf(field: string): string {
   return (FIELD_LABELS as Record<string, string>)[field] ?? field;
 }
 
@@ -155,7 +157,7 @@ export type FormResult = { ok: true; config: TrainConfigInput } | { ok: false; f
  * Turn the form into the config startTraining takes. Only emptiness is checked
  * here; ranges are the lab host's to judge, and its error names the field.
  */
-export function formToConfig(form: TrainForm): FormResult {
+export function formToConfig(form: TrainForm, trainImages?: number): FormResult {
   if (!form.datasetId) return { ok: false, field: 'datasetId', message: 'datasetId: choose a dataset (import one first)' };
   const numbers = {} as Record<NumberField, number>;
   for (const field of NUMBER_FIELDS) {
@@ -195,6 +197,13 @@ export function formToConfig(form: TrainForm): FormResult {
     const field = String(issue.path[0] ?? '');
     return { ok: false, field, message: `${labelOf(field)}: ${friendlyIssue(issue as IssueLike)}` };
   }
+  // The host refuses these too (checkHoldout); said here, beside the field, before anything is sent.
+  if (trainImages !== undefined && numbers.valSize >= trainImages) {
+    return { ok: false, field: 'valSize', message: `${labelOf('valSize')}: ${numbers.valSize} leaves no training images (the dataset has ${trainImages})` };
+  }
+  if (trainImages !== undefined && numbers.subset > trainImages - numbers.valSize) {
+    return { ok: false, field: 'subset', message: `${labelOf('subset')}: at most ${trainImages - numbers.valSize} (the images left after the validation split; 0 = all)` };
+  }
   return { ok: true, config };
 }
 
@@ -207,6 +216,13 @@ const CONFIG_FIELDS = Object.keys(trainConfigSchema.shape);
 export function fieldOfApiError(message: string): string | null {
   const labelled = Object.entries(FIELD_LABELS).find(([, label]) => message.startsWith(`${label}: `));
   if (labelled) return labelled[0];
+  // The host's own words name a field as the form labels it ("validation size 600 leaves no training images"): the first named.
+  const lower = message.toLowerCase();
+  const named = Object.entries(FIELD_LABELS)
+    .map(([field, label]) => ({ field, index: label.length > 4 ? lower.indexOf(label.toLowerCase()) : -1 }))
+    .filter((n) => n.index >= 0)
+    .sort((a, b) => a.index - b.index)[0];
+  if (named) return named.field;
   const at = /\bat (?:0\.)?([A-Za-z]+)\b/.exec(message);
   if (at && CONFIG_FIELDS.includes(at[1])) return at[1];
   let best: { field: string; index: number } | null = null;

@@ -12,6 +12,13 @@ export interface ChartPrefs {
   xAxis?: string;
   /** History's chosen hyperparameter columns (key "history:columns"). */
   columns?: string[];
+  /** History's grouping and its hyperparameter view's axes, colour and scatter choice (key "history:hyperparams"). */
+  groupBy?: string;
+  axes?: string[];
+  colorBy?: string;
+  scatterX?: string;
+  scatterY?: string;
+  logX?: boolean;
 }
 
 type Storage = Pick<globalThis.Storage, 'getItem' | 'setItem'>;

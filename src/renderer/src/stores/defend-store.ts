@@ -49,6 +49,37 @@ export const useDefendStore = defineStore('defend', () => {
     file.value = next;
   }
 
+  /** Forget the last job's outcome: a new problem (the form's, a file that does not decode) is not shown under an old result. */
+  function clearOutcome(): void {
+    if (phase.value === 'uploading' || phase.value === 'running') return;
+    result.value = null;
+    error.value = null;
+    liveWarnings.value = [];
+    progress.value = null;
+    phase.value = 'idle';
+  }
+
+  /** Jobs started for another view (Evaluate's record panel): each settles its promise; the Defend view's own job is untouched. */
+  const sideJobs = new Map<string, { resolve: (r: DefendResult) => void; reject: (e: Error) => void }>();
+
+  /** Defend one image for another view and wait for the result (uploading a file first). */
+  async function defendOnce(image: DefendImage, request: Omit<DefendRequestInput, 'image'>): Promise<DefendResult> {
+    const lab = labApi();
+    const source: DefendRequestInput['image'] =
+      image.kind === 'file'
+        ? { kind: 'upload', uploadId: await uploadFile(lab, image.file, {}) }
+        : { kind: 'dataset', datasetId: image.datasetId, split: image.split, index: image.index };
+    const id = crypto.randomUUID();
+    const done = new Promise<DefendResult>((resolve, reject) => sideJobs.set(id, { resolve, reject }));
+    try {
+      await lab.defendImage({ ...request, image: source }, id);
+    } catch (e) {
+      sideJobs.delete(id);
+      throw e;
+    }
+    return done;
+  }
+
   async function start(image: DefendImage, request: Omit<DefendRequestInput, 'image'>): Promise<void> {
     if (phase.value === 'uploading' || phase.value === 'running') throw new Error('a defend job is already running');
     const lab = labApi();
@@ -114,6 +145,12 @@ export const useDefendStore = defineStore('defend', () => {
 
   function applyEvent(event: DefendEvent): void {
     if (jobId.value === event.jobId) apply(event);
+    const side = sideJobs.get(event.jobId);
+    if (side && (event.type === 'defend-done' || event.type === 'defend-failed')) {
+      sideJobs.delete(event.jobId);
+      if (event.type === 'defend-done') side.resolve(event.result);
+      else side.reject(new Error(hideUploadPaths(event.error)));
+    }
   }
 
   async function cancel(): Promise<void> {
@@ -129,5 +166,5 @@ export const useDefendStore = defineStore('defend', () => {
     }
   }
 
-  return { phase, jobId, progress, eta, result, error, warnings, uploaded, file, setFile, start, applyEvent, cancel };
+  return { phase, jobId, progress, eta, result, error, warnings, uploaded, file, setFile, clearOutcome, start, defendOnce, applyEvent, cancel };
 });

@@ -4,6 +4,7 @@ import { useDatasetsStore } from './datasets-store';
 import { useDefendStore } from './defend-store';
 import { useEvaluateStore } from './evaluate-store';
 import { useLiveStore } from './live-store';
+import { useNotifyStore } from './notify-store';
 import { useReproduceStore } from './reproduce-store';
 import { useRunsStore } from './runs-store';
 import { useStatusStore } from './status-store';
@@ -18,7 +19,10 @@ export function connectLabEvents(lab: LabApi): () => void {
   const evaluate = useEvaluateStore();
   const defend = useDefendStore();
   const reproduce = useReproduceStore();
+  const notify = useNotifyStore();
   return lab.onEvent((event: LabEvent) => {
+    // Every event, so a job's end is noticed whichever view is shown (job-notices.ts picks the ends).
+    notify.onEvent(event);
     switch (event.type) {
       case 'run':
         runs.upsert(event.run);

@@ -99,6 +99,13 @@ export interface AutoAttackResult {
   steps: AttackStep[];
   /** Which attack first fooled each point (null: never). */
   fooledBy: (string | null)[];
+  /**
+   * Per point, the class the ensemble's own evaluation gave its final point: the clean pass's
+   * for a point it got wrong without any attack, the fooling pass's for a fooled point, the
+   * label for a robust one. So `predictions[e] === label` exactly when `robust[e]`: one
+   * accuracy, whichever is counted (a randomised defense classified again would not agree).
+   */
+  predictions: number[];
   warnings: AttackWarning[];
   /** Adversarial points (clean images where no attack succeeded). Caller disposes. */
   xAdv: tf.Tensor4D;
@@ -198,8 +205,8 @@ async function preflight(target: AttackTarget, on: { x: tf.Tensor4D; labels: Int
   return warnings;
 }
 
-/** The clean pass: per image, whether the target classifies it correctly. */
-async function cleanPass(r: EnsembleRun): Promise<boolean[]> {
+/** The clean pass: per image, whether the target classifies it correctly, and its prediction (`predictions`, filled here). */
+async function cleanPass(r: EnsembleRun, predictions: number[]): Promise<boolean[]> {
   const { pool, bs } = r;
   const n = pool.shape[0];
   const robust = new Array<boolean>(n).fill(false);
@@ -210,7 +217,10 @@ async function cleanPass(r: EnsembleRun): Promise<boolean[]> {
     const z = await r.target.logits(xb, childSeed(r.seed, 0), pool.keysOf(idx));
     const pred = await predictedLabels(z);
     tf.dispose([xb, z]);
-    idx.forEach((e, k) => (robust[e] = pred[k] === pool.y[e]));
+    idx.forEach((e, k) => {
+      robust[e] = pred[k] === pool.y[e];
+      predictions[e] = pred[k]!;
+    });
     r.progress('clean', idx.length);
   }
   return robust;
@@ -219,9 +229,17 @@ async function cleanPass(r: EnsembleRun): Promise<boolean[]> {
 /**
  * One attack of the ensemble on the points still robust, in batches (autoattack.py:155-240):
  * the returned points are evaluated once; a misclassified point is no longer robust and its
- * adversarial image is kept. Updates `robust`, `fooledBy` and the pool's adversarial images.
+ * adversarial image and the class it got are kept. Updates `robust`, `fooledBy`, `predictions` and the
+ * pool's adversarial images.
  */
-async function attackRobust(r: EnsembleRun, attack: EnsembleAttack, ai: number, name: string, robust: boolean[], fooledBy: (string | null)[]): Promise<{ step: AttackStep; zeroGradients: number }> {
+async function attackRobust(
+  r: EnsembleRun,
+  attack: EnsembleAttack,
+  ai: number,
+  name: string,
+  at: { robust: boolean[]; fooledBy: (string | null)[]; predictions: number[] },
+): Promise<{ step: AttackStep; zeroGradients: number }> {
+  const { robust, fooledBy, predictions } = at;
   const { pool, bs } = r;
   const { dim } = pool;
   const ta = performance.now();
@@ -249,6 +267,7 @@ async function attackRobust(r: EnsembleRun, attack: EnsembleAttack, ai: number, 
         if (pred[k] !== pool.y[e]) {
           robust[e] = false;
           fooledBy[e] = name;
+          predictions[e] = pred[k]!;
           fooled++;
           pool.adv.set(advBatch.subarray(k * dim, (k + 1) * dim), e * dim);
         }
@@ -318,14 +337,15 @@ export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, labels: A
   const pool = new ImagePool((await x.data()) as Float32Array, x.shape, y, batchKeys(options.recordKeys, n));
   const run: EnsembleRun = { target, pool, bs, seed, base, signal: options.signal, progress };
 
-  const robust = await cleanPass(run);
+  const predictions = new Array<number>(n).fill(-1);
+  const robust = await cleanPass(run, predictions);
   const cleanCorrect = robust.slice();
   const accuracies: Record<string, number> = { clean: mean(robust) };
   const steps: AttackStep[] = [];
   const fooledBy: (string | null)[] = new Array(n).fill(null);
   for (let ai = 0; ai < attacks.length; ai++) {
     const name = names[ai]!;
-    const { step, zeroGradients } = await attackRobust(run, attacks[ai]!, ai, name, robust, fooledBy);
+    const { step, zeroGradients } = await attackRobust(run, attacks[ai]!, ai, name, { robust, fooledBy, predictions });
     if (name === 'apgd-dlr' || name === 'apgd-t') {
       const w = zeroGradientWarning(name, zeroGradients);
       if (w) warnings.push(w);
@@ -358,6 +378,7 @@ export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, labels: A
     robustAccuracy: mean(robust),
     steps,
     fooledBy,
+    predictions,
     warnings,
     xAdv,
     maxPerturbation: check.maxPerturbation,

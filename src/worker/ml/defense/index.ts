@@ -23,5 +23,6 @@ export {
   type DefenseCapture,
   type RunResult,
 } from './outerloop';
+export { type Frame, FrameKeeper, MAX_FRAMES } from './frames';
 export { featureChannels, mapToGray8, rowsOf, toUint8 } from './views';
 export { trajectoryPurifier } from './trajectory';

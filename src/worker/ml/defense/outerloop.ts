@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type FeatureModel, type PurifyHooks, type PurifyRecord, purify } from './active-defense';
 import { noisyStart, type NoiseKey } from './noise';
 import type { ActiveDefenseOptions } from './options';
+import { FrameKeeper, type Frame } from './frames';
 import { featureChannels, rowsOf } from './views';
 import { rowsThatFit } from '../models';
 
@@ -18,6 +19,8 @@ export interface DefenseCapture {
   images?: boolean;
   /** Channels of F^l to keep for the input, each noisy start and each purified point. */
   channels?: readonly number[];
+  /** Keep evenly spaced iterates of each run's descent (frames.ts), with the channels above: a viewer's step slider. */
+  trajectory?: boolean;
 }
 
 export interface RunResult {
@@ -31,6 +34,8 @@ export interface RunResult {
   /** Requested F^l channels at the noisy start / purified point (H_l x W_l each, row-major). */
   noisyChannels?: Float32Array[];
   purifiedChannels?: Float32Array[];
+  /** With capture.trajectory: the kept iterates, from the noisy start (step 0) to at most the last step. */
+  frames?: Frame[];
 }
 
 export interface DefendedExample {
@@ -119,9 +124,11 @@ async function purifyRows(
 ): Promise<RunResult[]> {
   const keys: NoiseKey[] = chunk.map((c) => c.key);
   const xs = tf.gather(x, chunk.map((c) => c.index)) as tf.Tensor4D;
+  const keeper = o.capture?.trajectory ? new FrameKeeper(xs.size * 4) : null;
+  const hooks = keeper ? { ...o.hooks, onStep: chainSteps(o.hooks?.onStep, keeper.onStep) } : o.hooks;
   let purified: tf.Tensor4D | null = null;
   try {
-    const res = await purify(model, xs, options, { keys, hooks: o.hooks, compactAt: o.compactAt, signal: o.signal });
+    const res = await purify(model, xs, options, { keys, hooks, compactAt: o.compactAt, signal: o.signal });
     purified = res.purified;
     const probs = tf.tidy(() => tf.softmax(model.predict(res.purified)));
     const pv = (await probs.data()) as Float32Array;
@@ -130,6 +137,7 @@ async function purifyRows(
     const channels = o.capture?.channels ?? [];
     let views: Awaited<ReturnType<typeof captureRuns>> = {};
     if (o.capture?.images || channels.length > 0) views = await captureRuns(model, xs, purified, keys, options, o.capture ?? {});
+    const frames = keeper ? await keeper.read(model, options.featureLayer, channels, res.records.map((r) => r.iterations)) : null;
     return chunk.map((c, i) => {
       const p = Array.from(pv.subarray(i * numClasses, (i + 1) * numClasses));
       return {
@@ -139,12 +147,22 @@ async function purifyRows(
         record: res.records[i]!,
         ...(views.noisy ? { noisy: views.noisy[i]!, purified: views.purified![i]! } : {}),
         ...(views.noisyCh ? { noisyChannels: views.noisyCh[i]!, purifiedChannels: views.purifiedCh![i]! } : {}),
+        ...(frames ? { frames: frames[i]! } : {}),
       };
     });
   } finally {
+    keeper?.dispose();
     xs.dispose();
     purified?.dispose();
   }
+}
+
+/** Both step hooks, the caller's first (each builds its own iterate tensor, and owns it). */
+function chainSteps(first: PurifyHooks['onStep'], second: NonNullable<PurifyHooks['onStep']>): NonNullable<PurifyHooks['onStep']> {
+  return (step, iterate) => {
+    first?.(step, iterate);
+    second(step, iterate);
+  };
 }
 
 /** The K runs' softmax averaged (Sec. 5.2), its per-class spread, the defended prediction and how many runs agree with it. */
