@@ -127,7 +127,7 @@ export async function fakeLab(dir: string, compute: FakeCompute, count: number, 
     const m = writeDataset(host.datasets.dirFor('ds-fake'), count);
     host.datasets.add(summaryOf(m));
   }
-  const runId = host.handlers.startTraining(parseTrainConfig({ datasetId: 'ds-fake', model: 'wrn-10-1' })).runId;
+  const runId = host.handlers.startTraining(parseTrainConfig({ datasetId: 'ds-fake', model: 'wrn-10-1', valSize: 2 })).runId;
   const run = await host.waitForRun(runId);
   if (run.status !== 'completed') throw new Error(`fake training failed: ${run.error}`);
   return { host, runId };

@@ -162,7 +162,7 @@ describe('a coordinator that loses its Redis mid-evaluation', () => {
   it('a remote training run whose Redis stays down fails once the wait is over, saying how to resume it', async () => {
     const host = coordinator(3000);
     compute.hold(0);
-    const id = host.handlers.startTraining(parseTrainConfig({ datasetId: 'ds-fake', model: 'wrn-10-1', name: 'remote' })).runId;
+    const id = host.handlers.startTraining(parseTrainConfig({ datasetId: 'ds-fake', model: 'wrn-10-1', name: 'remote', valSize: 2 })).runId;
     // Its checkpoint came back: it is running on the worker.
     await expect.poll(() => host.runs.checkpoints(id).length, { timeout: 30_000, interval: 50 }).toBe(1);
     await redis.kill();

@@ -372,6 +372,8 @@ export class Coordinator {
       // No connected worker can run them: the shards leave the queue, the evaluation fails with why.
       await this.cancelShards(d.job.jobId);
       await this.untilNoneActive(d.job.jobId, d.planned.length);
+      // A worker still refusing one of them (moveToDelayed) may have put it back meanwhile.
+      await this.cancelShards(d.job.jobId);
       this.options.shards?.failUnfinished(d.job.jobId, ending.unserved);
       return { status: 'failed', error: ending.unserved };
     }

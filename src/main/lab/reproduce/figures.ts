@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { type DefendRequest, type DefendResult, defendRequestSchema, defendResultSchema } from '../../../shared/defend';
 import type { AdOptionsInput } from '../../../shared/registry';
+import { featureStages, modelInfo } from '../../../shared/models';
 import { canonical } from '../../../shared/reproduce/steps';
 import type { RunDetail } from '../../../shared/runs';
 import type { LabContext } from '../lab-context';
@@ -19,10 +20,9 @@ import type { RunningJob } from '../supervisor';
 /** Figure 4 shows channels 7 and 26 of F^0 (WRN-28-10: 160 channels); a narrower model shows the ones it has. */
 export const PAPER_CHANNELS = [7, 26] as const;
 
-/** Channels of F^0 of a WRN preset (16k) that stand in for the paper's 7 and 26. */
+/** Channels of F^0 of a model that stand in for the paper's 7 and 26 (wrn-16-1 has 16, wrn-28-10 160). */
 export function figureChannels(model: string): number[] {
-  const widen = Number(/^wrn-\d+-(\d+)$/.exec(model)?.[1] ?? 1);
-  const channels = 16 * widen;
+  const channels = featureStages(modelInfo(model).architecture)[0]!.channels;
   const picked = PAPER_CHANNELS.filter((c) => c < channels) as number[];
   for (let c = 0; picked.length < PAPER_CHANNELS.length && c < channels; c++) if (!picked.includes(c)) picked.push(c);
   return picked;

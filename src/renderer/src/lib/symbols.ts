@@ -22,7 +22,7 @@ export const SYMBOLS = {
   fl: {
     text: 'F^l',
     name: 'feature map of layer l',
-    meaning: 'The output of WideResNet group l (l = 0, 1, 2), a W x H x C cube; L_F measures its smoothness. The paper uses l = 0.',
+    meaning: 'The output of group l of the network (WideResNet: l = 0, 1, 2; PreActResNet-18: its stages, l = 0..3), a W x H x C cube; L_F measures its smoothness. The paper uses l = 0, closest to the input.',
     where: 'Sec. 4 and 5',
   },
   delta: {
