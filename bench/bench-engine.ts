@@ -14,6 +14,11 @@ export function describeEngine(e: EngineReport): string {
   return describeEngineReport(e);
 }
 
+/** The engine a figure was measured on, with wasm's thread count (figures at 1 and N threads sit side by side). */
+export function engineTag(e: EngineReport): string {
+  return e.engine === 'wasm' ? `wasm, ${e.threads} thread${e.threads === 1 ? '' : 's'}` : e.engine;
+}
+
 /**
  * Which rows a suite times: the CPU rows (wasm's 4 GB heap, 2 cores), the GPU rows of
  * the issue's targets (batch 128-256, wrn-28-10), or tiny rows for a software WebGPU

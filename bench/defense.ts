@@ -1,4 +1,4 @@
-import { type BenchScale, benchEngine, benchScale, describeEngine } from './bench-engine';
+import { type BenchScale, benchEngine, benchScale, describeEngine, engineTag } from './bench-engine';
 import * as tf from '@tensorflow/tfjs';
 import { resolveDefenseOptions } from '../src/shared/registry';
 import { type FeatureModel, purify } from '../src/worker/ml/defense';
@@ -52,7 +52,7 @@ export async function benchDefense(print: (line: string) => void, opts: { quick:
       for (const [label, m] of [['truncated', model], ['full forward', fullForward(model)]] as const) {
         try {
           const s = await secondsPerStep(m, x, steps);
-          print(`active-defense ${row.preset} b${row.batch} ${label}: ${(row.batch / s).toFixed(2)} img-iter/s (${s.toFixed(3)} s/iteration, median of ${steps - 1}, ${engine.engine})`);
+          print(`active-defense ${row.preset} b${row.batch} ${label}: ${(row.batch / s).toFixed(2)} img-iter/s (${s.toFixed(3)} s/iteration, median of ${steps - 1}, ${engineTag(engine)})`);
           if (row.preset === 'wrn-28-10' && label === 'truncated') {
             const hours = (PROTOCOL_IMAGE_ITERS * s) / row.batch / 3600;
             print(`active-defense protocol projection (10,000 images x K=10 x ${ONE_IMAGE_ITERS} iterations, wrn-28-10 truncated at this rate): ${hours.toFixed(hours < 10 ? 2 : 0)} h`);

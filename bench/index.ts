@@ -8,6 +8,7 @@ import { benchData } from './data';
 import { benchDefense } from './defense';
 import { benchDistributed } from './distributed';
 import { benchProfile } from './profile';
+import { benchThreads } from './threads';
 import { benchTrain } from './train';
 
 /**
@@ -23,6 +24,7 @@ const SUITES = {
   profile: benchProfile,
   conformance: benchConformance,
   distributed: benchDistributed,
+  threads: benchThreads,
 } as const;
 
 async function main(): Promise<void> {
@@ -46,7 +48,7 @@ async function main(): Promise<void> {
   for (const name of only) await SUITES[name as keyof typeof SUITES](print, { quick: Boolean(values.quick) });
 }
 
-// Exit explicitly: the wasm backend's pthread workers (2 threads) keep the event loop alive.
+// Exit explicitly: the wasm backend's pthread workers (one per core) keep the event loop alive.
 main().then(
   () => process.exit(process.exitCode ?? 0),
   (err: unknown) => {

@@ -1,4 +1,4 @@
-import { type BenchScale, benchEngine, benchScale, describeEngine } from './bench-engine';
+import { type BenchScale, benchEngine, benchScale, describeEngine, engineTag } from './bench-engine';
 import * as tf from '@tensorflow/tfjs';
 import { PAPER_DELTA } from '../src/worker/ml/losses';
 import { Rng } from '../src/worker/ml/rng';
@@ -63,7 +63,7 @@ export async function benchTrain(print: (line: string) => void, opts: { quick: b
         if (i > 0) times.push(performance.now() - t0); // step 0 warms kernels and the heap
       }
       const median = times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
-      print(`train ${row.preset} b${row.batch}: ${((row.batch * 1000) / median).toFixed(2)} img/s (${(median / 1000).toFixed(2)} s/step, median of ${timed}, ${engine.engine})`);
+      print(`train ${row.preset} b${row.batch}: ${((row.batch * 1000) / median).toFixed(2)} img/s (${(median / 1000).toFixed(2)} s/step, median of ${timed}, ${engineTag(engine)})`);
     } catch (err) {
       print(`train ${row.preset} b${row.batch}: failed: ${(err as Error).message.split('\n')[0]}`);
     } finally {

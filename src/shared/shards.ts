@@ -185,7 +185,7 @@ export const trainPayloadSchema = z.strictObject({
 });
 export type TrainPayload = z.infer<typeof trainPayloadSchema>;
 
-const metricPointSchema = z.strictObject({
+export const metricPointSchema = z.strictObject({
   scope: z.enum(['batch', 'epoch']),
   step: z.number().int().min(0),
   epoch: z.number().int().min(0),

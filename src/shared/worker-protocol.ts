@@ -6,6 +6,7 @@ import type { EvalConfig } from './eval-config';
 import type { EvalResultMessage } from './evaluations';
 import type { MetricPoint, Progress } from './metrics';
 import type { TrainConfig } from './train-config';
+import { hostToWorkerSchema, parseMessage, workerToHostSchema } from './worker-messages';
 
 /**
  * Messages between the lab host and the compute worker (one JSON object each,
@@ -128,28 +129,17 @@ export type WorkerToHost =
   | { type: 'diagnostic'; jobId: string; warning: EvalWarning }
   | { type: 'error'; jobId: string | null; message: string; stack?: string };
 
-const HOST_TYPES = new Set(['train', 'import', 'evaluate', 'defend', 'import-weights', 'rates', 'cancel', 'shutdown']);
-const WORKER_TYPES = new Set([
-  'ready', 'engine', 'metric', 'progress', 'log', 'checkpoint', 'done', 'imported', 'eval-result', 'eval-summary', 'defend-result', 'diagnostic', 'error',
-]);
-
-function hasType(msg: unknown, types: Set<string>): msg is { type: string } {
-  return typeof msg === 'object' && msg !== null && types.has((msg as { type?: unknown }).type as string);
-}
-
 /** Serialise for the wire. JSON only: no typed arrays, no functions, no NaN (sent as null). */
 export function encodeMessage(msg: HostToWorker | WorkerToHost): string {
   return JSON.stringify(msg);
 }
 
 export function decodeHostMessage(raw: unknown): HostToWorker {
-  const msg = typeof raw === 'string' ? JSON.parse(raw) : raw;
-  if (!hasType(msg, HOST_TYPES)) throw new Error(`worker: unknown message ${JSON.stringify(msg)?.slice(0, 200)}`);
-  return msg as HostToWorker;
+  const msg: unknown = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  return parseMessage(hostToWorkerSchema, msg, 'the worker');
 }
 
 export function decodeWorkerMessage(raw: unknown): WorkerToHost {
-  const msg = typeof raw === 'string' ? JSON.parse(raw) : raw;
-  if (!hasType(msg, WORKER_TYPES)) throw new Error(`host: unknown worker message ${JSON.stringify(msg)?.slice(0, 200)}`);
-  return msg as WorkerToHost;
+  const msg: unknown = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  return parseMessage(workerToHostSchema, msg, 'the host');
 }

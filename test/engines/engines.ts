@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectEngine } from '../../src/worker/engine';
 import { registerFastWasmKernels } from '../../src/worker/engine/kernels';
+import { wasmThreadsFromEnv } from '../../src/worker/engine/env';
 
 /**
  * The engines a conformance case runs on: every one that loads here, cpu first as the
@@ -27,7 +28,7 @@ export function enginesUnderTest(): Promise<EngineUnderTest[]> {
     out.push(gpu.engine === 'webgpu'
       ? { name: 'webgpu', backend: 'webgpu' }
       : { name: 'webgpu', backend: 'webgpu', missing: gpu.attempts.find((a) => a.engine === 'webgpu')?.reason ?? 'did not start' });
-    const wasm = await selectEngine({ prefer: 'wasm', onWasmReady: registerFastWasmKernels, wasmThreads: 1 });
+    const wasm = await selectEngine({ prefer: 'wasm', onWasmReady: registerFastWasmKernels, wasmThreads: wasmThreadsFromEnv() });
     if (wasm.engine !== 'wasm') throw new Error(`the wasm engine did not start: ${JSON.stringify(wasm.attempts)}`);
     out.unshift({ name: 'cpu', backend: 'cpu' }, { name: 'wasm', backend: 'wasm' });
     await tf.setBackend('cpu');

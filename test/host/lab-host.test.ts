@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LabHost } from '../../src/main/lab/lab-host';
 import type { DatasetSummary } from '../../src/shared/datasets';
 import type { LabEvent } from '../../src/shared/lab-api';
-import type { HostToWorker } from '../../src/shared/worker-protocol';
+import type { HostToWorker, WorkerToHost } from '../../src/shared/worker-protocol';
 import { fakeLauncher, type FakeWorker } from './fake-worker';
 import { isMetricOf, nextEvent } from './lab-events';
 
@@ -32,7 +32,7 @@ const dataset: DatasetSummary = {
 };
 
 /** A worker that reports one batch and one epoch, then finishes (or waits to be cancelled). */
-function scripted(behaviour: 'finish' | 'hang' | 'crash') {
+function scripted(behaviour: 'finish' | 'hang' | 'crash' | 'malformed') {
   return (w: FakeWorker, msg: HostToWorker) => {
     if (msg.type === 'cancel') {
       w.say({ type: 'done', jobId: msg.jobId, status: 'cancelled', summary: {} });
@@ -46,12 +46,17 @@ function scripted(behaviour: 'finish' | 'hang' | 'crash') {
       return;
     }
     if (behaviour === 'hang') return;
+    if (behaviour === 'malformed') {
+      // A report whose field was renamed on one side only: valAcc sent as a string.
+      w.say({ type: 'done', jobId, status: 'completed', summary: { valAcc: '0.6' } } as unknown as WorkerToHost);
+      return;
+    }
     w.say({ type: 'metric', jobId, point: { scope: 'epoch', step: 1, epoch: 1, values: { valAcc: 0.6, lf: 0.05 }, time: 2 } });
     w.say({ type: 'done', jobId, status: 'completed', summary: { valAcc: 0.6 } });
   };
 }
 
-function newHost(behaviour: 'finish' | 'hang' | 'crash') {
+function newHost(behaviour: 'finish' | 'hang' | 'crash' | 'malformed') {
   const launcher = fakeLauncher(scripted(behaviour));
   const host = new LabHost({ dataDir: dir, launcher, adoptQueue: false });
   host.datasets.add(dataset);
@@ -73,6 +78,16 @@ describe('LabHost', () => {
       'running',
       'completed',
     ]);
+    await host.close();
+  });
+
+  it('fails a job whose worker sends a report the host cannot read, naming the field, and stops that worker', async () => {
+    const { host, launcher } = newHost('malformed');
+    const { runId } = (await host.call('startTraining', [{ datasetId: 'ds-test', model: 'wrn-10-1' }])) as { runId: string };
+    const run = await host.waitForRun(runId);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/the host refused a 'done' message: summary\.valAcc: /);
+    expect(launcher.workers[0]!.exited).toBe(true);
     await host.close();
   });
 

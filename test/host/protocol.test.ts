@@ -12,6 +12,7 @@ describe('worker protocol', () => {
     { type: 'import', jobId: 'j1', sourcePath: '/x.tar.gz', destDir: '/d/ds', datasetId: 'ds', name: 'n', size: 32 },
     { type: 'cancel', jobId: 'r1' },
     { type: 'shutdown' },
+    { type: 'rates', jobId: 'p1', model: 'wrn-16-1', numClasses: 10, trainBatch: 64, evalBatch: 50 },
   ];
   const workerMessages: WorkerToHost[] = [
     { type: 'ready', pid: 12 },
@@ -20,6 +21,13 @@ describe('worker protocol', () => {
     { type: 'checkpoint', jobId: 'r1', kind: 'best', epoch: 2, step: 20, path: '/a/best', valAcc: 0.4 },
     { type: 'done', jobId: 'r1', status: 'completed', summary: { valAcc: 0.5 } },
     { type: 'error', jobId: null, message: 'boom' },
+    { type: 'log', level: 'warn', message: 'slow' },
+    { type: 'diagnostic', jobId: 'e1', warning: { code: 'ad-cap', message: 'most runs end at the cap', rows: ['pgd@0.0314'] } },
+    { type: 'eval-summary', jobId: 'e1', values: { cleanAcc: 0.5, indices: [3, 1], selection: '{}' } },
+    {
+      type: 'engine',
+      report: { engine: 'wasm', backend: 'wasm', tfjsVersion: '4.22.0', threads: 2, attempts: [{ engine: 'webgpu', ok: false, reason: 'no adapter', ms: 3 }], notes: [] },
+    },
   ];
 
   it.each(hostMessages)('round-trips host message $type', (msg) => {
@@ -29,9 +37,22 @@ describe('worker protocol', () => {
     expect(decodeWorkerMessage(encodeMessage(msg))).toEqual(msg);
   });
   it('rejects unknown message types on both sides', () => {
-    expect(() => decodeHostMessage({ type: 'rm -rf' })).toThrow(/unknown message/);
-    expect(() => decodeWorkerMessage('{"type":"train"}')).toThrow(/unknown worker message/);
-    expect(() => decodeWorkerMessage(null)).toThrow();
+    expect(() => decodeHostMessage({ type: 'rm -rf' })).toThrow(/the worker refused a 'rm -rf' message: type: /);
+    expect(() => decodeWorkerMessage('{"type":"train"}')).toThrow(/the host refused a 'train' message: type: /);
+    expect(() => decodeWorkerMessage(null)).toThrow(/the host refused a '\?' message/);
+  });
+  it('refuses a misspelled, missing or mistyped field at the edge, naming it', () => {
+    const train = hostMessages[0]!;
+    expect(() => decodeHostMessage({ ...train, artifactDir: '/a' })).toThrow(/the worker refused a 'train' message: .*artifactDir/);
+    const { datasetDir: _d, ...noDir } = train as Extract<HostToWorker, { type: 'train' }>;
+    expect(() => decodeHostMessage(noDir)).toThrow(/'train' message: datasetDir: /);
+    expect(() => decodeHostMessage({ ...train, config: { ...config, epochs: 'ten' } })).toThrow(/'train' message: config\.epochs: /);
+    expect(() => decodeWorkerMessage({ type: 'done', jobId: 'r1', status: 'finished', summary: {} })).toThrow(/the host refused a 'done' message: status: /);
+    expect(() => decodeWorkerMessage({ type: 'checkpoint', jobId: 'r1', kind: 'last', epoch: 1, step: 2, path: '/a', valacc: 0.4 })).toThrow(/'checkpoint' message: /);
+    // NaN goes over JSON as null: a metric the trainer did not drop would be refused, not stored as null.
+    expect(() => decodeWorkerMessage(encodeMessage({ type: 'metric', jobId: 'r1', point: { scope: 'batch', step: 1, epoch: 1, values: { loss: Number.NaN }, time: 1 } }))).toThrow(
+      /'metric' message: point\.values\.loss: /,
+    );
   });
 });
 

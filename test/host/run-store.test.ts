@@ -5,7 +5,9 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, openDatabase, schemaVersion } from '../../src/main/lab/db';
 import { MIGRATIONS } from '../../src/main/lab/migrations';
+import { EvalStore } from '../../src/main/lab/eval-store';
 import { RunStore } from '../../src/main/lab/run-store';
+import { evalConfigSchema } from '../../src/shared/eval-config';
 import { describeEngineReport, type EngineReport } from '../../src/shared/engine';
 import { engineLabel } from '../../src/shared/runs';
 import { parseTrainConfig } from '../../src/shared/train-config';
@@ -39,6 +41,42 @@ describe('migrations', () => {
     expect(migrate(db, extra)).toBe(extra.length);
     expect(db.prepare("SELECT name, tags FROM runs WHERE id = 'r'").get()).toEqual({ name: 'old', tags: null });
     expect(migrate(db, extra)).toBe(extra.length); // idempotent
+    db.close();
+  });
+
+  it('write what older rows did into the fields added since, once, so a schema default never re-reads them', () => {
+    const file = join(dir, 'lab.db');
+    const raw = new Database(file);
+    raw.pragma('foreign_keys = ON');
+    migrate(raw, MIGRATIONS.slice(0, -1));
+    const { valSplit: _v, ...oldRun } = { ...config, valSplit: undefined };
+    const { sample: _s, offset: _o, ...oldEval } = evalConfigSchema.parse({ runId: 'r-old', n: 20 });
+    raw.prepare("INSERT INTO runs (id, name, kind, status, config_json, created_at, artifacts_dir) VALUES ('r-old', 'old', 'train', 'completed', ?, 1, '/a')").run(JSON.stringify(oldRun));
+    raw.prepare("INSERT INTO runs (id, name, kind, status, config_json, created_at, artifacts_dir) VALUES ('r-new', 'new', 'train', 'completed', ?, 2, '/b')").run(JSON.stringify({ ...config, valSplit: 'stratified' }));
+    raw.prepare("INSERT INTO evaluations (id, run_id, name, status, config_json, created_at, summary_json) VALUES ('e-old', 'r-old', 'old', 'completed', ?, 1, ?)").run(
+      JSON.stringify(oldEval),
+      '{"cleanAcc":0.5,"cleanLfMean":null,"hist":[1,null]}',
+    );
+    raw.close();
+    const db = openDatabase(file);
+    const runs = new RunStore(db);
+    expect(runs.get('r-old').config).toEqual({ ...config, valSplit: 'shuffle' });
+    expect(runs.get('r-new').config.valSplit).toBe('stratified');
+    const e = new EvalStore(db).get('e-old');
+    expect(e.config).toMatchObject({ sample: 'random', offset: 0, n: 20 });
+    // NaN went to JSON as null: dropped as a figure, kept as NaN inside an array.
+    expect(e.summary).toEqual({ cleanAcc: 0.5, hist: [1, Number.NaN] });
+    db.close();
+  });
+
+  it('refuse a stored row that does not read, naming the row and the field', () => {
+    const db = openDatabase(join(dir, 'lab.db'));
+    const runs = new RunStore(db);
+    const run = runs.create('train', config, (id) => join(dir, id));
+    db.prepare('UPDATE runs SET config_json = ? WHERE id = ?').run(JSON.stringify({ ...config, epochs: 'ten' }), run.id);
+    expect(() => runs.get(run.id)).toThrow(new RegExp(`run '${run.id}'.s config in the lab database does not read: epochs: `));
+    db.prepare('UPDATE runs SET config_json = ?, tags_json = ? WHERE id = ?').run(JSON.stringify(config), '{', run.id);
+    expect(() => runs.get(run.id)).toThrow(/tags in the lab database is not JSON/);
     db.close();
   });
 

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerFastWasmKernels } from '../../src/worker/engine/kernels';
 import { selectEngine } from '../../src/worker/engine';
+import { wasmThreadsFromEnv } from '../../src/worker/engine/env';
 
 /**
- * Starts the wasm engine with the fast gradient kernels (what the worker does).
- * ADLAB_WASM_THREADS=2 runs the same tests on the threaded build.
+ * Starts the wasm engine with the fast gradient kernels and the worker's thread count
+ * (every core unless ADLAB_WASM_THREADS says otherwise): the path users run.
  */
 export async function useWasm(): Promise<void> {
-  const wasmThreads = Number(process.env.ADLAB_WASM_THREADS ?? 1);
+  const wasmThreads = wasmThreadsFromEnv();
   const report = await selectEngine({ prefer: 'wasm', onWasmReady: registerFastWasmKernels, wasmThreads });
   if (report.threads !== wasmThreads) throw new Error(`asked for ${wasmThreads} wasm threads, got ${report.threads}`);
   if (report.engine !== 'wasm') throw new Error(`expected the wasm engine, got ${report.engine}`);

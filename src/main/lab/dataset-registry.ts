@@ -1,13 +1,19 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATASET_NAME_MAX, datasetNameFrom, datasetNameKey, normalizeDatasetName, type DatasetSummary } from '../../shared/datasets';
+import { datasetSummarySchema } from '../../shared/worker-messages';
 import type { Db } from './db';
 import { quote } from './quote';
+import { readStored } from './stored';
 
 interface DatasetRow {
   id: string;
   dir: string;
   summary_json: string;
+}
+
+function storedSummary(row: Pick<DatasetRow, 'id' | 'summary_json'>): DatasetSummary {
+  return readStored(datasetSummarySchema, row.summary_json, `dataset ${quote(row.id)}`);
 }
 
 /**
@@ -38,7 +44,7 @@ export class DatasetRegistry {
   /** The dataset with this name (in any case, with any surrounding spaces), if any. */
   findByName(name: string): DatasetSummary | null {
     const row = this.named(name)[0];
-    return row ? (JSON.parse(row.summary_json) as DatasetSummary) : null;
+    return row ? storedSummary(row) : null;
   }
 
   /** Refuse a name already taken, before an import spends minutes on it. */
@@ -71,13 +77,13 @@ export class DatasetRegistry {
 
   list(): DatasetSummary[] {
     const rows = this.db.prepare('SELECT id, dir, summary_json FROM datasets ORDER BY created_at').all() as DatasetRow[];
-    return rows.map((r) => JSON.parse(r.summary_json) as DatasetSummary);
+    return rows.map((r) => storedSummary(r));
   }
 
   get(id: string): DatasetSummary {
     const row = this.db.prepare('SELECT id, dir, summary_json FROM datasets WHERE id = ?').get(id) as DatasetRow | undefined;
     if (!row) throw new Error(`no dataset ${quote(id)}`);
-    return JSON.parse(row.summary_json) as DatasetSummary;
+    return storedSummary(row);
   }
 
   /**
@@ -86,13 +92,13 @@ export class DatasetRegistry {
    */
   resolve(idOrName: string): DatasetSummary {
     const byId = this.db.prepare('SELECT id, dir, summary_json FROM datasets WHERE id = ?').get(idOrName) as DatasetRow | undefined;
-    if (byId) return JSON.parse(byId.summary_json) as DatasetSummary;
+    if (byId) return storedSummary(byId);
     const rows = this.named(idOrName);
     if (rows.length > 1) {
       throw new Error(`${rows.length} datasets are named ${quote(idOrName)} (${rows.map((r) => r.id).join(', ')}): use the id`);
     }
     if (!rows[0]) throw new Error(`no dataset with id or name ${quote(idOrName)}`);
-    return JSON.parse(rows[0].summary_json) as DatasetSummary;
+    return storedSummary(rows[0]);
   }
 
   /** Remove the row first, then the files: a crash in between leaves only an orphan folder, never a row without files. */

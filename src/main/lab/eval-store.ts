@@ -1,9 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import type { EvalConfig } from '../../shared/eval-config';
+import { z } from 'zod';
+import { type EvalConfig, evalConfigSchema } from '../../shared/eval-config';
 import { type EvalResultMessage, type EvalResultRow, type EvaluationSummary, PER_IMAGE_KEYS, type PerImageTable, type RowImages } from '../../shared/evaluations';
 import { resultKey } from '../../shared/worker-protocol';
 import type { RunStatus } from '../../shared/runs';
 import type { Db } from './db';
+import { quote } from './quote';
+import { readStored } from './stored';
+
+/** JSON writes NaN as null: a stored null is a number that was not one (dropped, or NaN inside an array). */
+const storedNumber = z.number().nullable();
+const SUMMARY: z.ZodType<EvaluationSummary['summary']> = z
+  .record(z.string(), z.union([storedNumber, z.array(storedNumber).transform((a) => a.map((v) => v ?? Number.NaN)), z.string()]))
+  .transform((o) => Object.fromEntries(Object.entries(o).filter((e): e is [string, number | number[] | string] => e[1] !== null)));
+const EXTRA: z.ZodType<Record<string, number>> = z
+  .record(z.string(), storedNumber)
+  .transform((o) => Object.fromEntries(Object.entries(o).filter((e): e is [string, number] => e[1] !== null)));
+const WARNINGS = z.array(z.string());
 
 interface EvalRow {
   id: string;
@@ -60,13 +73,13 @@ export class EvalStore {
       runId: row.run_id,
       name: row.name,
       status: row.status,
-      config: JSON.parse(row.config_json) as EvalConfig,
+      config: readStored(evalConfigSchema, row.config_json, `evaluation ${quote(row.id)}'s config`),
       createdAt: row.created_at,
       startedAt: row.started_at,
       endedAt: row.ended_at,
       error: row.error,
       engine: row.engine,
-      summary: JSON.parse(row.summary_json) as EvaluationSummary['summary'],
+      summary: readStored(SUMMARY, row.summary_json, `evaluation ${quote(row.id)}'s summary`),
       results: this.results(id),
     };
   }
@@ -92,8 +105,8 @@ export class EvalStore {
       worstAcc: r.worst_acc,
       majorityAcc: r.majority_acc,
       seconds: r.seconds,
-      warnings: JSON.parse(r.warnings_json) as string[],
-      extra: JSON.parse(r.extra_json) as Record<string, number>,
+      warnings: readStored(WARNINGS, r.warnings_json, `evaluation ${quote(id)}'s ${r.attack} row warnings`),
+      extra: readStored(EXTRA, r.extra_json, `evaluation ${quote(id)}'s ${r.attack} row figures`),
     }));
   }
 
@@ -201,7 +214,7 @@ export class EvalStore {
       else plain[k] = v;
     }
     this.db.transaction(() => {
-      const merged = { ...(JSON.parse(row.summary_json) as object), ...plain };
+      const merged = { ...readStored(SUMMARY, row.summary_json, `evaluation ${quote(id)}'s summary`), ...plain };
       this.db.prepare('UPDATE evaluations SET summary_json = ? WHERE id = ?').run(JSON.stringify(merged), id);
       if (Object.keys(images).length > 0) this.mergeImages(id, images);
     })();

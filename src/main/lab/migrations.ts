@@ -182,4 +182,13 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE eval_shards ADD COLUMN result_json TEXT;
   ALTER TABLE eval_shards ADD COLUMN payload_key TEXT;
   `,
+  // (contracts) Stored configs are read with their schemas, whose defaults are today's: the
+  // fields added since, which older rows lack, are written as what those rows did (an
+  // evaluation before `sample` drew at random from record 0; a run before `valSplit` held
+  // out a seeded shuffle), so a default never re-reads an old row.
+  `
+  UPDATE evaluations SET config_json = json_set(config_json, '$.sample', 'random') WHERE json_type(config_json, '$.sample') IS NULL;
+  UPDATE evaluations SET config_json = json_set(config_json, '$.offset', 0) WHERE json_type(config_json, '$.offset') IS NULL;
+  UPDATE runs SET config_json = json_set(config_json, '$.valSplit', 'shuffle') WHERE json_type(config_json, '$.valSplit') IS NULL;
+  `,
 ];

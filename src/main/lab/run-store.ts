@@ -2,10 +2,22 @@ import { randomUUID } from 'node:crypto';
 import type { EngineReport } from '../../shared/engine';
 import type { MetricPoint, MetricRow, MetricScope } from '../../shared/metrics';
 import { knownConfig, type ImportProvenance, type RunDetail, type RunKind, type RunStatus, type RunSummary } from '../../shared/runs';
-import type { TrainConfig } from '../../shared/train-config';
+import { z } from 'zod';
+import { type TrainConfig, trainConfigSchema } from '../../shared/train-config';
+import { engineReportSchema } from '../../shared/worker-messages';
 import type { CheckpointKind } from '../../shared/worker-protocol';
 import type { Db } from './db';
 import { quote } from './quote';
+import { readStored } from './stored';
+
+const TAGS = z.array(z.string());
+const PROVENANCE: z.ZodType<ImportProvenance> = z.strictObject({
+  file: z.string(),
+  sha256: z.string(),
+  bytes: z.number().int().min(0),
+  tensors: z.number().int().min(0),
+  metadata: z.record(z.string(), z.string()),
+});
 
 interface RunRow {
   id: string;
@@ -82,8 +94,8 @@ export class RunStore {
     const row = this.row(id);
     return {
       ...this.summarise(row),
-      config: JSON.parse(row.config_json) as TrainConfig,
-      engineReport: row.engine_json ? (JSON.parse(row.engine_json) as EngineReport) : null,
+      config: this.config(row),
+      engineReport: this.engineReport(row),
       resumePoint: this.resumePoint(id),
     };
   }
@@ -98,8 +110,16 @@ export class RunStore {
     return rows.map((r) => this.summarise(r));
   }
 
+  private config(row: RunRow): TrainConfig {
+    return readStored(trainConfigSchema, row.config_json, `run ${quote(row.id)}'s config`);
+  }
+
+  private engineReport(row: RunRow): EngineReport | null {
+    return row.engine_json ? readStored(engineReportSchema, row.engine_json, `run ${quote(row.id)}'s engine report`) : null;
+  }
+
   private summarise(row: RunRow): RunSummary {
-    const config = JSON.parse(row.config_json) as Partial<TrainConfig>;
+    const config = this.config(row);
     const final: Record<string, number> = {};
     for (const m of this.lastEpochValues.all(row.id, row.id) as { name: string; value: number | null }[]) {
       if (m.value !== null) final[m.name] = m.value;
@@ -120,14 +140,14 @@ export class RunStore {
       endedAt: row.ended_at,
       error: row.error,
       engine: row.engine,
-      worker: row.engine_json ? ((JSON.parse(row.engine_json) as EngineReport).worker ?? null) : null,
+      worker: this.engineReport(row)?.worker ?? null,
       final,
       bestValAcc: best,
-      tags: JSON.parse(row.tags_json) as string[],
+      tags: readStored(TAGS, row.tags_json, `run ${quote(row.id)}'s tags`),
       notes: row.notes,
       // History's hyperparameter columns show only what the lab knows of an imported run.
       config: knownConfig({ kind: row.kind, config }),
-      ...(row.kind === 'imported' ? { provenance: row.provenance_json ? (JSON.parse(row.provenance_json) as ImportProvenance) : null } : {}),
+      ...(row.kind === 'imported' ? { provenance: row.provenance_json ? readStored(PROVENANCE, row.provenance_json, `run ${quote(row.id)}'s provenance`) : null } : {}),
     };
   }
 
@@ -208,7 +228,7 @@ export class RunStore {
 
   update(id: string, patch: { name?: string; tags?: string[]; notes?: string }): RunSummary {
     const row = this.row(id);
-    const tags = patch.tags ? [...new Set(patch.tags.map((t) => t.trim()).filter(Boolean))] : (JSON.parse(row.tags_json) as string[]);
+    const tags = patch.tags ? [...new Set(patch.tags.map((t) => t.trim()).filter(Boolean))] : readStored(TAGS, row.tags_json, `run ${quote(id)}'s tags`);
     this.db
       .prepare('UPDATE runs SET name = ?, tags_json = ?, notes = ? WHERE id = ?')
       .run(patch.name ?? row.name, JSON.stringify(tags), patch.notes ?? row.notes, id);

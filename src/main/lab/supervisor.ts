@@ -89,8 +89,12 @@ export class WorkerSupervisor {
         try {
           msg = decodeWorkerMessage(raw);
         } catch (err) {
-          listener.log?.('warn', (err as Error).message);
-          return;
+          // A report the host cannot read (a renamed field, a result the worker mangled) fails
+          // the job with what was wrong, instead of being dropped and leaving the job waiting.
+          const reason = (err as Error).message;
+          return deliver(() => {
+            throw new Error(reason);
+          });
         }
         switch (msg.type) {
           case 'ready':

@@ -17,19 +17,38 @@ export function engineFiles(files: AppFiles = appFiles(dirname(fileURLToPath(imp
   return { wasmDir: files.unpacked(...UNPACKED_FILES.wasmDir), loadModule };
 }
 
+/** Most wasm threads: XNNPACK's pool and Emscripten's pthread pool are sized once, at start-up. */
+export const MAX_WASM_THREADS = 64;
+
+/**
+ * wasm threads when ADLAB_WASM_THREADS is not set: every core the machine offers, as
+ * PyTorch takes (results are identical at any count: test/engines/wasm-thread-count.test.ts).
+ */
+export function defaultWasmThreads(cores = availableParallelism()): number {
+  return Math.max(1, Math.min(MAX_WASM_THREADS, cores));
+}
+
 /**
  * The engine the worker (and the benchmarks) start with: ADLAB_ENGINE picks the
- * first engine to try; ADLAB_WASM_THREADS the wasm thread count, both cores by
- * default (1.4-1.9x on training and Active Defense: docs/benchmarks.md).
+ * first engine to try; ADLAB_WASM_THREADS the wasm thread count, every core by
+ * default (scaling: docs/benchmarks.md).
  */
 export function engineOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): EngineOptions {
   const prefer = env.ADLAB_ENGINE || undefined;
   if (prefer !== undefined && !(ENGINE_ORDER as readonly string[]).includes(prefer)) {
     throw new Error(`ADLAB_ENGINE must be one of ${ENGINE_ORDER.join(', ')}, not '${prefer}'`);
   }
-  const threads = Number(env.ADLAB_WASM_THREADS ?? Math.min(2, availableParallelism()));
-  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
-    throw new Error(`ADLAB_WASM_THREADS must be an integer 1..64, not '${env.ADLAB_WASM_THREADS}'`);
-  }
+  const threads = wasmThreadsFromEnv(env);
   return { prefer: prefer as EngineName | undefined, onWasmReady: registerFastWasmKernels, wasmThreads: threads, ...engineFiles() };
+}
+
+/** ADLAB_WASM_THREADS (an integer 1..64) or the machine's default. */
+export function wasmThreadsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const set = env.ADLAB_WASM_THREADS;
+  if (set === undefined || set === '') return defaultWasmThreads();
+  const threads = Number(set);
+  if (!/^\d+$/.test(set.trim()) || !Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS) {
+    throw new Error(`ADLAB_WASM_THREADS must be an integer 1..${MAX_WASM_THREADS}, not '${set}'`);
+  }
+  return threads;
 }
