@@ -112,16 +112,9 @@ export function groupWarnings(own: readonly EvalWarning[], results: readonly Eva
   return out;
 }
 
-/** The evaluation's own warnings, stored in its summary as JSON under 'diagnostics'. */
-export function diagnosticsOf(summary: Record<string, unknown>): EvalWarning[] {
-  const d = summary.diagnostics;
-  if (typeof d !== 'string') return [];
-  try {
-    const v = JSON.parse(d) as EvalWarning[];
-    return Array.isArray(v) ? v.filter((w) => typeof w.message === 'string' && Array.isArray(w.rows)) : [];
-  } catch {
-    return [];
-  }
+/** The evaluation's own warnings, as its summary holds them. */
+export function diagnosticsOf(summary: { diagnostics?: EvalWarning[] }): EvalWarning[] {
+  return summary.diagnostics ?? [];
 }
 
 export interface Calibration {

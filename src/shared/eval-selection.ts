@@ -20,14 +20,7 @@ export function describeSelection(s: SelectionInfo): string {
   return `${s.count} records of ${of} drawn at random with seed ${s.seed} (indices ${s.first}..${s.last}, kept in file order)`;
 }
 
-/** The stored summary's selection fields, if the evaluation recorded them. */
-export function selectionFromSummary(summary: Record<string, unknown>): SelectionInfo | null {
-  const s = summary.selection;
-  if (typeof s !== 'string') return null;
-  try {
-    const v = JSON.parse(s) as SelectionInfo;
-    return typeof v.count === 'number' && typeof v.first === 'number' ? v : null;
-  } catch {
-    return null;
-  }
+/** The stored summary's selection, if the evaluation recorded it. */
+export function selectionFromSummary(summary: { selection?: SelectionInfo }): SelectionInfo | null {
+  return summary.selection ?? null;
 }

@@ -1,5 +1,6 @@
 import type { RunStatus } from './runs';
 import type { EvalConfig } from './eval-config';
+import type { EvalSummaryValues } from './eval-summary';
 
 /** One row of a results table: an attack at one epsilon (and lambda, for Eq. 4 sweeps). */
 export interface EvalResultRow {
@@ -29,8 +30,8 @@ export interface EvaluationSummary {
   endedAt: number | null;
   error: string | null;
   engine: string | null;
-  /** Clean accuracy without and with the defense, iteration histogram, ... */
-  summary: Record<string, number | number[] | string>;
+  /** Clean accuracy without and with the defense, iteration histogram, calibration (eval-summary.ts). */
+  summary: EvalSummaryValues;
   results: EvalResultRow[];
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type EvalConfig, evalConfigSchema } from './eval-config';
 import { EVAL_ATTACKS } from './registry';
 import { trainConfigSchema } from './train-config';
+import { evalSummaryPartSchema } from './eval-summary';
 
 /**
  * What travels between a coordinating lab host and `adlab worker` processes through
@@ -103,7 +104,6 @@ export function rowSplitsByImage(config: Pick<EvalConfig, 'repeats'>): boolean {
   return (config.repeats ?? 1) === 1;
 }
 
-const summaryValue = z.union([z.number(), z.array(z.number()), z.string()]);
 const finite = z.number().refine(Number.isFinite, 'a finite number');
 
 const rowImagesSchema = z.strictObject({
@@ -138,7 +138,7 @@ export const shardResultSchema = z.strictObject({
   engineReport: z.looseObject({ engine: z.string().min(1).max(50), backend: z.string().max(50) }),
   seconds: z.number().min(0),
   status: z.enum(['completed', 'cancelled']),
-  summaries: z.array(z.record(z.string(), summaryValue)).max(1000),
+  summaries: z.array(evalSummaryPartSchema).max(1000),
   results: z.array(evalResultMessageSchema).max(100_000),
   sig: signature,
 });

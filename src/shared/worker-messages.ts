@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { EvalWarning } from './ad-diagnostics';
 import type { DatasetSummary } from './datasets';
 import { defendRequestSchema, defendResultSchema } from './defend';
 import { ENGINE_ORDER, type EngineReport } from './engine';
 import { evalConfigSchema } from './eval-config';
+import { evalSummaryPartSchema, evalWarningSchema } from './eval-summary';
 import type { MetricPoint, Progress } from './metrics';
 import { MODEL_PRESETS } from './models';
 import { evalResultMessageSchema, metricPointSchema } from './shards';
@@ -49,8 +49,6 @@ const progressSchema: z.ZodType<Progress> = z.strictObject({
   message: text(2000).optional(),
 });
 
-const warningSchema: z.ZodType<EvalWarning> = z.strictObject({ code: text(100), message: text(4000), rows: z.array(text(200)) });
-
 export const datasetSummarySchema: z.ZodType<DatasetSummary> = z.strictObject({
   id: text(200),
   name: text(500),
@@ -65,8 +63,6 @@ export const datasetSummarySchema: z.ZodType<DatasetSummary> = z.strictObject({
   resize: text(100).nullable(),
   bytes: count,
 });
-
-export const summaryValueSchema = z.union([z.number(), z.array(z.number()), z.string()]);
 
 export const hostToWorkerSchema: z.ZodType<HostToWorker> = z.discriminatedUnion('type', [
   z.strictObject({
@@ -146,9 +142,9 @@ export const workerToHostSchema: z.ZodType<WorkerToHost> = z.discriminatedUnion(
   z.strictObject({ type: z.literal('done'), jobId, status: z.enum(['completed', 'cancelled']), summary: z.record(z.string(), z.number()) }),
   z.strictObject({ type: z.literal('imported'), jobId, dataset: datasetSummarySchema }),
   z.strictObject({ type: z.literal('eval-result'), jobId, row: evalResultMessageSchema }),
-  z.strictObject({ type: z.literal('eval-summary'), jobId, values: z.record(z.string(), summaryValueSchema) }),
+  z.strictObject({ type: z.literal('eval-summary'), jobId, values: evalSummaryPartSchema }),
   z.strictObject({ type: z.literal('defend-result'), jobId, result: defendResultSchema }),
-  z.strictObject({ type: z.literal('diagnostic'), jobId, warning: warningSchema }),
+  z.strictObject({ type: z.literal('diagnostic'), jobId, warning: evalWarningSchema }),
   z.strictObject({ type: z.literal('error'), jobId: jobId.nullable(), message: z.string(), stack: z.string().optional() }),
 ]);
 

@@ -4,6 +4,7 @@ import type { DefendRequest, DefendResult } from './defend';
 import type { EngineReport } from './engine';
 import type { EvalConfig } from './eval-config';
 import type { EvalResultMessage } from './evaluations';
+import type { EvalSummaryValues } from './eval-summary';
 import type { MetricPoint, Progress } from './metrics';
 import type { TrainConfig } from './train-config';
 import { hostToWorkerSchema, parseMessage, workerToHostSchema } from './worker-messages';
@@ -123,7 +124,7 @@ export type WorkerToHost =
   | { type: 'done'; jobId: string; status: 'completed' | 'cancelled'; summary: Record<string, number> }
   | { type: 'imported'; jobId: string; dataset: DatasetSummary }
   | { type: 'eval-result'; jobId: string; row: EvalResultMessage }
-  | { type: 'eval-summary'; jobId: string; values: Record<string, number | number[] | string> }
+  | { type: 'eval-summary'; jobId: string; values: EvalSummaryValues }
   | { type: 'defend-result'; jobId: string; result: DefendResult }
   /** A diagnostic to show while the job runs (Active Defense that will likely not converge). */
   | { type: 'diagnostic'; jobId: string; warning: EvalWarning }

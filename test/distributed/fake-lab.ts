@@ -110,10 +110,12 @@ export function fakeCompute(artifacts: string): FakeCompute {
         w.say({ type: 'engine', report: FAKE_ENGINE });
         const labels = Array.from({ length: to - from }, (_, k) => (from + k) % CLASSES.length);
         const cleanPred = labels.map((_, k) => predictionAt(from + k));
-        const values: Record<string, number | number[]> = { labels, cleanPred };
-        // One machine derives the accuracy itself; the coordinator derives it again from the merged arrays.
-        if (!msg.range) Object.assign(values, { n: labels.length, cleanAcc: cleanPred.filter((p, k) => p === labels[k]).length / labels.length });
-        w.say({ type: 'eval-summary', jobId: msg.jobId, values });
+        const indices = labels.map((_, k) => from + k);
+        const selection = { split: msg.config.split, sample: 'first', offset: 0, seed: 0, count: msg.config.n, total: msg.config.n, first: 0, last: msg.config.n - 1 } as const;
+        w.say({ type: 'eval-summary', jobId: msg.jobId, values: { selection, indices, labels } });
+        // Each worker derives its own accuracy, as the real one does; the coordinator derives it again from the merged arrays.
+        const cleanAcc = cleanPred.filter((p, k) => p === labels[k]).length / labels.length;
+        w.say({ type: 'eval-summary', jobId: msg.jobId, values: { n: labels.length, cleanAcc, cleanPred, cleanLf: labels.map(() => 0.01) } });
         w.say({ type: 'done', jobId: msg.jobId, status: 'completed', summary: {} });
       });
     },

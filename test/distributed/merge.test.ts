@@ -10,6 +10,7 @@ import type { RunningJob } from '../../src/main/lab/supervisor';
 import { parseShardPayload, parseShardResult, rowSplitsByImage } from '../../src/shared/shards';
 import { parseTrainConfig } from '../../src/shared/train-config';
 import { parseEvalConfig } from '../support/configs';
+import type { SelectionInfo } from '../../src/shared/eval-selection';
 
 describe('image ranges', () => {
   it('cover every position once, in order, about equally', () => {
@@ -21,10 +22,12 @@ describe('image ranges', () => {
   });
 });
 
+const SELECTION: SelectionInfo = { split: 'val', sample: 'random', offset: 0, seed: 0, count: 4, total: 20, first: 0, last: 9 };
+
 describe('merging image shards', () => {
   const config = parseEvalConfig({ runId: 'r', defense: 'ad', ad: { preset: 'fs-cifar10', maxIters: 10, outerloop: 1, clip: false, deltaTilde: 0.5 }, sample: 'random' });
   const shard = (labels: number[], cleanPred: number[], adPred: number[], cleanLf: number[], meanIterations: number) => ({
-    selection: '{"split":"val"}',
+    selection: SELECTION,
     indices: labels.map((_, i) => i),
     labels,
     cleanPred,
@@ -53,9 +56,8 @@ describe('merging image shards', () => {
     expect(m.cleanLfMean).toBeCloseTo((0.1 + 0.2 + 0.9 + 0.6) / 4, 15);
     expect(m.cleanLfP50).toBe(0.2); // lower quantile of [0.1, 0.2, 0.6, 0.9]
     // Every run hit the cap (capped share 1 > 0.5): one diagnostics entry from the merged figures.
-    const codes = (JSON.parse(m.diagnostics as string) as { code: string }[]).map((w) => w.code);
-    expect(codes).toContain('defense-capped');
-    expect(m.selection).toBe('{"split":"val"}');
+    expect(m.diagnostics!.map((w) => w.code)).toContain('defense-capped');
+    expect(m.selection).toEqual(SELECTION);
   });
 
   it('refuses shards without per-image labels', () => {

@@ -64,7 +64,7 @@ export function seedResearchLab(labDir: string, datasetId: string): SeededLab {
         cleanAcc,
         ...(c.defense === 'ad' ? { adCleanAcc: cleanAcc - 0.05 } : {}),
         n: c.n,
-        selection: JSON.stringify({ split: c.split, sample: c.sample, offset: c.offset, seed: c.seed, count: c.n, total: 50, first: c.offset, last: c.offset + c.n - 1 }),
+        selection: { split: c.split, sample: c.sample, offset: c.offset, seed: c.seed, count: c.n, total: 50, first: c.offset, last: c.offset + c.n - 1 },
       });
       for (const r of rows) evals.addResult(e.id, { ...r, n: c.n });
       evals.finish(e.id, 'completed');

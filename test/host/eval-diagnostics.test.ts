@@ -81,8 +81,7 @@ describe('Active Defense diagnostics', () => {
     expect(g.map((w) => w.message)).toEqual([own[0]!.message, 'model seems randomised', 'other']);
     expect(g[1]!.rows).toEqual(['pgd eps 8.0/255', 'apgd-ce eps 8.0/255', 'pgd eps 16.0/255']);
     expect(g[2]!.rows).toEqual(['apgd-ce eps 8.0/255']);
-    expect(diagnosticsOf({ diagnostics: JSON.stringify(own) })).toEqual(own);
-    expect(diagnosticsOf({ diagnostics: 'not json' })).toEqual([]);
+    expect(diagnosticsOf({ diagnostics: own })).toEqual(own);
     expect(diagnosticsOf({})).toEqual([]);
   });
 });

@@ -46,7 +46,7 @@ function row(attack: string, robust: number[], advPred: number[], votes?: number
 
 describe('per-image results', () => {
   it('round-trip through the store: record indices, predictions and per-row flags', () => {
-    evals.mergeSummary(evalId, { selection: JSON.stringify(selection), indices: [10, 11, 12, 13], labels: [3, 1, 4, 1] });
+    evals.mergeSummary(evalId, { selection, indices: [10, 11, 12, 13], labels: [3, 1, 4, 1] });
     evals.mergeSummary(evalId, { cleanAcc: 0.75, cleanPred: [3, 1, 4, 0], cleanLf: [0.1, 0.2, 0.3, 0.4] });
     evals.addResult(evalId, row('fgsm', [1, 1, 0, 0], [3, 1, 5, 0]));
     evals.addResult(evalId, row('pgd', [1, 0, 0, 0], [3, 2, 5, 0]));
@@ -110,7 +110,7 @@ describe('per-image results', () => {
   });
 
   it('exports: CSV and JSON with the records used, per row and worst case; the results CSV has clean rows', () => {
-    evals.mergeSummary(evalId, { selection: JSON.stringify(selection), indices: [10, 11, 12, 13], labels: [3, 1, 4, 1], cleanAcc: 0.75, cleanPred: [3, 1, 4, 0], n: 4 });
+    evals.mergeSummary(evalId, { selection, indices: [10, 11, 12, 13], labels: [3, 1, 4, 1], cleanAcc: 0.75, cleanPred: [3, 1, 4, 0], n: 4 });
     evals.addResult(evalId, row('fgsm', [1, 1, 0, 0], [3, 1, 5, 0], [3, 2, 0, 0]));
     const e = evals.get(evalId);
     const t = evals.perImage(evalId);

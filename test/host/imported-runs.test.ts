@@ -41,7 +41,9 @@ function host() {
     if (msg.type === 'import-weights') w.say({ type: 'done', jobId: msg.jobId, status: 'completed', summary: {} });
     if (msg.type === 'evaluate') {
       const jobId = msg.jobId;
-      w.say({ type: 'eval-summary', jobId, values: { cleanAcc: 0.5, indices: [0, 1], labels: [1, 0], cleanPred: [1, 1] } });
+      const selection = { split: 'test', sample: 'first', offset: 0, seed: 0, count: 2, total: 2, first: 0, last: 1 } as const;
+      w.say({ type: 'eval-summary', jobId, values: { selection, indices: [0, 1], labels: [1, 0] } });
+      w.say({ type: 'eval-summary', jobId, values: { cleanAcc: 0.5, cleanPred: [1, 1], cleanLf: [0.1, 0.2] } });
       w.say({
         type: 'eval-result',
         jobId,
@@ -112,7 +114,7 @@ describe('imported weights', () => {
     expect(t.records.map((r) => [r.record, r.label, r.cleanPred])).toEqual([[0, 1, 1], [1, 0, 1]]);
     expect(Object.values(t.records[1]!.rows)[0]).toEqual({ robust: false, advPred: 1, linf: 8 / 255, l2: 0.4, votes: null });
     const csv = (await h.call('exportEvaluationImages', [evalId, 'csv'])) as string;
-    expect(csv.split('\n')[2]).toBe(`0,0,1,1,1,,1,1,0,0,,1`);
+    expect(csv.split('\n')[2]).toBe(`0,0,1,1,1,0.1,1,1,0,0,,1`);
     await expect(h.call('exportEvaluationImages', [evalId, 'xml'])).rejects.toThrow();
     await h.close();
   });

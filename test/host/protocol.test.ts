@@ -23,7 +23,7 @@ describe('worker protocol', () => {
     { type: 'error', jobId: null, message: 'boom' },
     { type: 'log', level: 'warn', message: 'slow' },
     { type: 'diagnostic', jobId: 'e1', warning: { code: 'ad-cap', message: 'most runs end at the cap', rows: ['pgd@0.0314'] } },
-    { type: 'eval-summary', jobId: 'e1', values: { cleanAcc: 0.5, indices: [3, 1], selection: '{}' } },
+    { type: 'eval-summary', jobId: 'e1', values: { cleanAcc: 0.5, cleanPred: [3, 0], cleanLf: [0.01, 0.02], indices: [3, 1], labels: [3, 1], selection: { split: 'test', sample: 'first', offset: 0, seed: 0, count: 2, total: 10, first: 1, last: 3 } } },
     {
       type: 'engine',
       report: { engine: 'wasm', backend: 'wasm', tfjsVersion: '4.22.0', threads: 2, attempts: [{ engine: 'webgpu', ok: false, reason: 'no adapter', ms: 3 }], notes: [] },
@@ -49,6 +49,15 @@ describe('worker protocol', () => {
     expect(() => decodeHostMessage({ ...train, config: { ...config, epochs: 'ten' } })).toThrow(/'train' message: config\.epochs: /);
     expect(() => decodeWorkerMessage({ type: 'done', jobId: 'r1', status: 'finished', summary: {} })).toThrow(/the host refused a 'done' message: status: /);
     expect(() => decodeWorkerMessage({ type: 'checkpoint', jobId: 'r1', kind: 'last', epoch: 1, step: 2, path: '/a', valacc: 0.4 })).toThrow(/'checkpoint' message: /);
+    // The evaluation summary: a misspelled figure, or a part sent without one of its fields.
+    expect(() => decodeWorkerMessage({ type: 'eval-summary', jobId: 'e1', values: { cleanAccuracy: 0.5 } })).toThrow(/the host refused a 'eval-summary' message: values: .*cleanAccuracy/);
+    expect(() => decodeWorkerMessage({ type: 'eval-summary', jobId: 'e1', values: { cleanAcc: '50%', cleanPred: [1], cleanLf: [0.1] } })).toThrow(/'eval-summary' message: values\.cleanAcc: /);
+    const ad = { adCleanAcc: 0.5, adCleanSeconds: 2, meanIterations: 30, meanCleanLf: 0.02, histogramEdges: [0, 1], histogramCounts: [2], adPred: [1, 2], adIterations: [30, 30], adConverged: [1, 1] };
+    expect(() => decodeWorkerMessage({ type: 'eval-summary', jobId: 'e1', values: ad })).toThrow(
+      /'eval-summary' message: values\.cappedFraction: missing from the Active Defense part \(sent with adCleanAcc, /,
+    );
+    expect(decodeWorkerMessage({ type: 'eval-summary', jobId: 'e1', values: { ...ad, cappedFraction: 0 } })).toMatchObject({ values: { cappedFraction: 0 } });
+    expect(() => decodeWorkerMessage({ type: 'eval-summary', jobId: 'e1', values: { diagnostics: '[]' } })).toThrow(/values\.diagnostics: /);
     // NaN goes over JSON as null: a metric the trainer did not drop would be refused, not stored as null.
     expect(() => decodeWorkerMessage(encodeMessage({ type: 'metric', jobId: 'r1', point: { scope: 'batch', step: 1, epoch: 1, values: { loss: Number.NaN }, time: 1 } }))).toThrow(
       /'metric' message: point\.values\.loss: /,

@@ -55,7 +55,14 @@ describe('migrations', () => {
     raw.prepare("INSERT INTO runs (id, name, kind, status, config_json, created_at, artifacts_dir) VALUES ('r-new', 'new', 'train', 'completed', ?, 2, '/b')").run(JSON.stringify({ ...config, valSplit: 'stratified' }));
     raw.prepare("INSERT INTO evaluations (id, run_id, name, status, config_json, created_at, summary_json) VALUES ('e-old', 'r-old', 'old', 'completed', ?, 1, ?)").run(
       JSON.stringify(oldEval),
-      '{"cleanAcc":0.5,"cleanLfMean":null,"hist":[1,null]}',
+      JSON.stringify({
+        cleanAcc: 0.5,
+        cleanLfMean: null,
+        histogramCounts: [1, null],
+        removedFigure: 3,
+        diagnostics: JSON.stringify([{ code: 'defense-capped', message: 'most runs end at the cap', rows: ['clean with Active Defense'] }]),
+        selection: JSON.stringify({ split: 'test', sample: 'random', offset: 0, seed: 0, count: 20, total: 100, first: 2, last: 97 }),
+      }),
     );
     raw.close();
     const db = openDatabase(file);
@@ -64,8 +71,14 @@ describe('migrations', () => {
     expect(runs.get('r-new').config.valSplit).toBe('stratified');
     const e = new EvalStore(db).get('e-old');
     expect(e.config).toMatchObject({ sample: 'random', offset: 0, n: 20 });
-    // NaN went to JSON as null: dropped as a figure, kept as NaN inside an array.
-    expect(e.summary).toEqual({ cleanAcc: 0.5, hist: [1, Number.NaN] });
+    // NaN went to JSON as null: dropped as a figure, kept as NaN inside an array; a figure this
+    // lab no longer knows is left out; the JSON-in-JSON selection and diagnostics are JSON now.
+    expect(e.summary).toEqual({
+      cleanAcc: 0.5,
+      histogramCounts: [1, Number.NaN],
+      diagnostics: [{ code: 'defense-capped', message: 'most runs end at the cap', rows: ['clean with Active Defense'] }],
+      selection: { split: 'test', sample: 'random', offset: 0, seed: 0, count: 20, total: 100, first: 2, last: 97 },
+    });
     db.close();
   });
 

@@ -63,7 +63,7 @@ function cited(host: LabHost, c: CellCite): number {
     }
     case 'summary': {
       const s = host.evals.get(c.evalId).summary;
-      return (s[c.field] as number) / (c.perImage ? (s.n as number) : 1);
+      return s[c.field]! / (c.perImage ? s.n! : 1);
     }
     case 'clean-lf-mean': {
       const v = host.evals.perImage(c.evalId).records.map((r) => r.cleanLf!);

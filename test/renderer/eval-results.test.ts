@@ -98,7 +98,7 @@ describe('histograms', () => {
   });
 
   it('reads counts with edges, counts alone, or raw iterations from a summary', () => {
-    expect(summaryHistogram({ iterHistogram: [1, 2], iterHistogramEdges: [0, 5, 11] }, 10)).toEqual({ edges: [0, 5, 11], counts: [1, 2] });
+    expect(summaryHistogram({ histogramCounts: [1, 2], histogramEdges: [0, 5, 11] }, 10)).toEqual({ edges: [0, 5, 11], counts: [1, 2] });
     // Counts alone: spread over [0, maxIters + 1) like the worker's bins.
     expect(summaryHistogram({ histogramCounts: [3, 1] }, 9)).toEqual({ edges: [0, 5, 10], counts: [3, 1] });
     expect(summaryHistogram({ adIterations: [10, 10, 90] }, 100, 2)).toEqual({ edges: [0, 50, 100], counts: [2, 1] });
@@ -120,11 +120,10 @@ describe('histograms', () => {
   });
 
   it('lists scalar summary figures with accuracies as percentages', () => {
-    expect(summaryFigures({ cleanAcc: 0.5, defendedAcc: 0.45, meanIterations: 212.456, note: 'x', hist: [1] })).toEqual([
+    expect(summaryFigures({ cleanAcc: 0.5, adCleanAcc: 0.45, meanIterations: 212.456, histogramCounts: [1] })).toEqual([
       { key: 'cleanAcc', label: 'clean accuracy (no defense)', value: '50.0 %' },
-      { key: 'defendedAcc', label: 'clean accuracy with Active Defense', value: '45.0 %' },
+      { key: 'adCleanAcc', label: 'clean accuracy with Active Defense', value: '45.0 %' },
       { key: 'meanIterations', label: 'mean AD iterations', value: '212.5' },
-      { key: 'note', label: 'note', value: 'x' },
     ]);
   });
 });

@@ -77,8 +77,8 @@ describe('accuracy vs eps', () => {
 describe('calibration and summary figures', () => {
   const summary = {
     n: 10,
-    selection: '{"count":10}',
-    diagnostics: '[]',
+    selection: { split: 'test', sample: 'first', offset: 0, seed: 0, count: 10, total: 100, first: 0, last: 9 } as const,
+    diagnostics: [],
     calibratedDeltaTilde: 0.019,
     calibrationShare: 0.9,
     calibrationReached: 0.9,
@@ -94,7 +94,7 @@ describe('calibration and summary figures', () => {
     expect(calibrationOf({ n: 3 })).toBeNull();
   });
 
-  it('does not list the selection or diagnostics JSON as figures, nor draw the calibration as an iteration histogram', () => {
+  it('does not list the selection or diagnostics as figures, nor draw the calibration as an iteration histogram', () => {
     const keys = summaryFigures(summary).map((f) => f.key);
     expect(keys).not.toContain('selection');
     expect(keys).not.toContain('diagnostics');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type EvalConfig, evalConfigSchema } from '../../shared/eval-config';
+import { storedEvalSummarySchema } from '../../shared/eval-summary';
 import { type EvalResultMessage, type EvalResultRow, type EvaluationSummary, PER_IMAGE_KEYS, type PerImageTable, type RowImages } from '../../shared/evaluations';
 import { resultKey } from '../../shared/worker-protocol';
 import type { RunStatus } from '../../shared/runs';
@@ -8,13 +9,10 @@ import type { Db } from './db';
 import { quote } from './quote';
 import { readStored } from './stored';
 
-/** JSON writes NaN as null: a stored null is a number that was not one (dropped, or NaN inside an array). */
-const storedNumber = z.number().nullable();
-const SUMMARY: z.ZodType<EvaluationSummary['summary']> = z
-  .record(z.string(), z.union([storedNumber, z.array(storedNumber).transform((a) => a.map((v) => v ?? Number.NaN)), z.string()]))
-  .transform((o) => Object.fromEntries(Object.entries(o).filter((e): e is [string, number | number[] | string] => e[1] !== null)));
+const SUMMARY = storedEvalSummarySchema;
+/** JSON writes NaN as null: a row figure that was not a number is dropped. */
 const EXTRA: z.ZodType<Record<string, number>> = z
-  .record(z.string(), storedNumber)
+  .record(z.string(), z.number().nullable())
   .transform((o) => Object.fromEntries(Object.entries(o).filter((e): e is [string, number] => e[1] !== null)));
 const WARNINGS = z.array(z.string());
 
@@ -207,11 +205,13 @@ export class EvalStore {
   /** Merge figures into the summary (clean accuracy, histogram, ...). */
   mergeSummary(id: string, values: EvaluationSummary['summary']): void {
     const row = this.row(id);
-    const plain: EvaluationSummary['summary'] = {};
+    const plain: EvaluationSummary['summary'] = { ...values };
     const images: Record<string, number[]> = {};
-    for (const [k, v] of Object.entries(values)) {
-      if ((PER_IMAGE_KEYS as readonly string[]).includes(k) && Array.isArray(v)) images[k] = v;
-      else plain[k] = v;
+    for (const k of PER_IMAGE_KEYS) {
+      const v = values[k];
+      if (!Array.isArray(v)) continue;
+      images[k] = v;
+      delete plain[k];
     }
     this.db.transaction(() => {
       const merged = { ...readStored(SUMMARY, row.summary_json, `evaluation ${quote(id)}'s summary`), ...plain };

@@ -186,9 +186,19 @@ export const MIGRATIONS: readonly string[] = [
   // fields added since, which older rows lack, are written as what those rows did (an
   // evaluation before `sample` drew at random from record 0; a run before `valSplit` held
   // out a seeded shuffle), so a default never re-reads an old row.
+  // The summary's selection and diagnostics were JSON inside the JSON: stored as JSON now (the
+  // evaluation summary schema, src/shared/eval-summary.ts), dropped where the inner text was not.
   `
-  UPDATE evaluations SET config_json = json_set(config_json, '$.sample', 'random') WHERE json_type(config_json, '$.sample') IS NULL;
-  UPDATE evaluations SET config_json = json_set(config_json, '$.offset', 0) WHERE json_type(config_json, '$.offset') IS NULL;
-  UPDATE runs SET config_json = json_set(config_json, '$.valSplit', 'shuffle') WHERE json_type(config_json, '$.valSplit') IS NULL;
+  UPDATE evaluations SET config_json = json_set(config_json, '$.sample', 'random') WHERE json_valid(config_json) AND json_type(config_json, '$.sample') IS NULL;
+  UPDATE evaluations SET config_json = json_set(config_json, '$.offset', 0) WHERE json_valid(config_json) AND json_type(config_json, '$.offset') IS NULL;
+  UPDATE runs SET config_json = json_set(config_json, '$.valSplit', 'shuffle') WHERE json_valid(config_json) AND json_type(config_json, '$.valSplit') IS NULL;
+  UPDATE evaluations SET summary_json = CASE WHEN json_valid(json_extract(summary_json, '$.diagnostics'))
+      THEN json_set(summary_json, '$.diagnostics', json(json_extract(summary_json, '$.diagnostics')))
+      ELSE json_remove(summary_json, '$.diagnostics') END
+    WHERE json_valid(summary_json) AND json_type(summary_json, '$.diagnostics') = 'text';
+  UPDATE evaluations SET summary_json = CASE WHEN json_valid(json_extract(summary_json, '$.selection'))
+      THEN json_set(summary_json, '$.selection', json(json_extract(summary_json, '$.selection')))
+      ELSE json_remove(summary_json, '$.selection') END
+    WHERE json_valid(summary_json) AND json_type(summary_json, '$.selection') = 'text';
   `,
 ];

@@ -7,6 +7,7 @@ import type { EvalResultRow } from '../../shared/evaluations';
 import { decodeWorkerMessage, type CheckpointKind, type DefendJob, type EvalJob, type ImportJob, type ImportWeightsJob, type RatesJob, type TrainJob } from '../../shared/worker-protocol';
 import { failureReason } from './disk-full';
 import { deadWorker, type WorkerHandle, type WorkerLauncher } from './worker-launcher';
+import type { EvalSummaryValues } from '../../shared/eval-summary';
 
 export interface JobListener {
   engine?(report: EngineReport): void;
@@ -15,7 +16,7 @@ export interface JobListener {
   checkpoint?(c: { kind: CheckpointKind; epoch: number; step: number; path: string; valAcc: number | null }): void;
   log?(level: 'info' | 'warn' | 'error', message: string): void;
   evalResult?(row: EvalResultRow): void;
-  evalSummary?(values: Record<string, number | number[] | string>): void;
+  evalSummary?(values: EvalSummaryValues): void;
   diagnostic?(warning: EvalWarning): void;
 }
 

@@ -3,6 +3,7 @@ import type { PaperDataset } from './paper-values';
 import type { PlanProjection, PlanStep, ReproduceOptions } from './plan';
 import type { ScaleSpec } from './scales';
 import type { ClaimResult } from './verdicts';
+import type { EvalSummaryNumberKey } from '../eval-summary';
 
 /**
  * The reproduction report as data: the HTML file, the JSON file and the Reproduce view all
@@ -17,7 +18,7 @@ import type { ClaimResult } from './verdicts';
  */
 export type CellCite =
   | { kind: 'row'; evalId: string; attack: string; eps: number; lambda: number | null }
-  | { kind: 'summary'; evalId: string; field: string; perImage: boolean }
+  | { kind: 'summary'; evalId: string; field: EvalSummaryNumberKey; perImage: boolean }
   | { kind: 'clean-lf-mean'; evalId: string }
   | { kind: 'epoch-metric'; runId: string; name: string; epoch: number }
   | { kind: 'per-image'; evalIds: string[]; what: 'aa-on-reviewer-records' | 'worst-case' };

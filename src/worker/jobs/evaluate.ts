@@ -29,6 +29,7 @@ import type { DeviceLimits } from './device';
 import { type EvalSet, loadEvalSet, sliceEvalSet } from './eval-inputs';
 import { cancellable, type JobContext, etaSeconds } from './job-context';
 import { CancelledError, yieldAndCheck } from '../ml/cancel';
+import type { EvalSummaryValues } from '../../shared/eval-summary';
 
 /** One planned row of the results table. */
 interface Planned {
@@ -54,7 +55,7 @@ export const DEFAULT_LAMBDAS = lambdaGrid(5, 0.1, 100, 'both');
 
 /** Where results go as they are found, so a crash keeps every finished row. */
 export interface EvalReporter {
-  summary(values: Record<string, number | number[] | string>): void;
+  summary(values: EvalSummaryValues): void;
   result(row: EvalResultMessage): void;
 }
 
@@ -79,7 +80,7 @@ export async function runEvalJob(
     // The job edge: the preset applied, defaults filled and checked, once; everything below takes `ad` as it is.
     const ad = resolveAdFor(config.ad, { featureLayer: layer, seed: config.seed });
     const summary: Record<string, number> = { n: set.count };
-    report.summary({ selection: JSON.stringify(set.selection), indices: set.indices, labels: Array.from(set.labels), batchSize: config.batchSize });
+    report.summary({ selection: set.selection, indices: set.indices, labels: Array.from(set.labels), batchSize: config.batchSize });
     const run = { job, config, model, set, checksFrom: firstBatchOf(whole, job.range, config.batchSize), ad, layer, ctx, report, summary, device };
     return await cancellable<EvalOutcome>(
       () => (config.calibrate ? calibrate(run, config.calibrate.share) : evaluateRows(run)),
@@ -133,12 +134,12 @@ async function evaluateRows(run: EvalRun): Promise<{ status: 'completed'; summar
     // Wall seconds of the undefended pass, beside adCleanSeconds: the cost of the defense per image.
     report.summary({ cleanAcc: clean.accuracy, n: set.count, cleanPred: clean.predictions, cleanLf: clean.lf, cleanSeconds: (performance.now() - cleanStart) / 1000 });
     const warnings: EvalWarning[] = selectionWarnings(set.labels, set.numClasses, set.selection.sample);
-    if (warnings.length) report.summary({ diagnostics: JSON.stringify(warnings) });
+    if (warnings.length) report.summary({ diagnostics: [...warnings] });
     if (config.defense === 'ad') {
       const { deltaTilde } = run.ad;
       warnings.push(...preflightWarnings(clean.lf, deltaTilde));
       const st = lfStats(clean.lf);
-      report.summary({ cleanLfMean: st.mean, cleanLfP50: st.p50, cleanLfP90: st.p90, diagnostics: JSON.stringify(warnings) });
+      report.summary({ cleanLfMean: st.mean, cleanLfP50: st.p50, cleanLfP90: st.p90, diagnostics: [...warnings] });
       for (const w of warnings) ctx.log('warn', w.message);
     }
     if (config.defense === 'ad' && !job.skipAdClean && !job.completed.includes('summary|ad')) await adClean(run, clean.accuracy, warnings);
@@ -194,7 +195,7 @@ async function adClean(run: EvalRun, cleanAcc: number, warnings: EvalWarning[]):
     adIterations: r.iterations.map((its) => Math.max(...its)),
     adConverged: r.converged.map((c) => (c.every(Boolean) ? 1 : 0)),
     startLf: r.startLf.map((v) => v.reduce((a, b) => a + b, 0) / v.length),
-    diagnostics: JSON.stringify(warnings),
+    diagnostics: [...warnings],
   });
 }
 

@@ -17,6 +17,7 @@ import { payloadKey, type PlannedShard, planShards, selectedCount, specOf } from
 import { ShardProgressRelay } from './shard-progress';
 import { ShardResults } from './shard-results';
 import type { ShardStore } from './shard-store';
+import type { EvalSummaryValues } from '../../../shared/eval-summary';
 
 export interface CoordinatorOptions {
   redisUrl: string;
@@ -439,7 +440,7 @@ export class Coordinator {
   }
 }
 
-function numericSummary(values: Record<string, number | number[] | string>): Record<string, number> {
+function numericSummary(values: EvalSummaryValues): Record<string, number> {
   return Object.fromEntries(Object.entries(values).filter((e): e is [string, number] => typeof e[1] === 'number'));
 }
 

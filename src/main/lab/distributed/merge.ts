@@ -1,15 +1,16 @@
 import { defendedWarnings, type EvalWarning, lfStats, preflightWarnings, selectionWarnings } from '../../../shared/ad-diagnostics';
 import { type EvalConfig, resolveAd, selectionOf } from '../../../shared/eval-config';
 import { type EvalResultMessage, PER_IMAGE_KEYS, STAGE_SECONDS } from '../../../shared/evaluations';
+import type { EvalSummaryArrayKey, EvalSummaryNumberKey, EvalSummaryValues } from '../../../shared/eval-summary';
 
-type Values = Record<string, number | number[] | string>;
+type Values = EvalSummaryValues;
 
 /** One image-range shard's summary messages, folded in the order the worker sent them (later keys win, as in the store). */
 export function foldSummaries(summaries: readonly Values[]): Values {
   return Object.assign({}, ...summaries) as Values;
 }
 
-function numbers(v: Values, key: string, what: string): number[] {
+function numbers(v: Values, key: EvalSummaryArrayKey, what: string): number[] {
   const a = v[key];
   if (!Array.isArray(a)) throw new Error(`${what}: no per-image '${key}'`);
   return a;
@@ -22,7 +23,7 @@ function accuracy(pred: readonly number[], labels: readonly number[]): number {
 }
 
 /** Mean of per-shard means weighted by their image counts (the rows of a shard are images x K runs, K fixed). */
-function weighted(parts: readonly Values[], key: string, counts: readonly number[]): number | undefined {
+function weighted(parts: readonly Values[], key: EvalSummaryNumberKey, counts: readonly number[]): number | undefined {
   if (!parts.every((p) => typeof p[key] === 'number')) return undefined;
   const total = counts.reduce((a, b) => a + b, 0);
   return parts.reduce((s, p, i) => s + (p[key] as number) * counts[i]!, 0) / total;
@@ -40,7 +41,7 @@ export function mergeImageShards(shards: readonly Values[], config: EvalConfig, 
   if (shards.length === 0) throw new Error('merge: no image shards');
   const counts = shards.map((s, i) => numbers(s, 'labels', `image shard ${i}`).length);
   const out: Values = {};
-  if (typeof shards[0]!.selection === 'string') out.selection = shards[0]!.selection;
+  if (shards[0]!.selection) out.selection = shards[0]!.selection;
   for (const key of PER_IMAGE_KEYS) {
     if (shards.every((s) => Array.isArray(s[key]))) out[key] = shards.flatMap((s) => s[key] as number[]);
   }
@@ -48,7 +49,7 @@ export function mergeImageShards(shards: readonly Values[], config: EvalConfig, 
   out.n = labels.length;
   if (Array.isArray(out.cleanPred)) out.cleanAcc = accuracy(out.cleanPred, labels);
   // Wall seconds of the clean and defended passes: the shards' work adds up.
-  for (const key of ['cleanSeconds', 'adCleanSeconds']) {
+  for (const key of ['cleanSeconds', 'adCleanSeconds'] as const) {
     if (shards.every((s) => typeof s[key] === 'number')) out[key] = shards.reduce((sum, s) => sum + (s[key] as number), 0);
   }
   const warnings: EvalWarning[] = selectionWarnings(labels, numClasses, selectionOf(config).sample);
@@ -59,7 +60,7 @@ export function mergeImageShards(shards: readonly Values[], config: EvalConfig, 
   }
   if (Array.isArray(out.adPred)) {
     out.adCleanAcc = accuracy(out.adPred, labels);
-    for (const key of ['meanIterations', 'cappedFraction', 'meanCleanLf']) {
+    for (const key of ['meanIterations', 'cappedFraction', 'meanCleanLf'] as const) {
       const m = weighted(shards, key, counts);
       if (m !== undefined) out[key] = m;
     }
@@ -78,7 +79,7 @@ export function mergeImageShards(shards: readonly Values[], config: EvalConfig, 
     );
   }
   // As the worker sends them: with Active Defense always, undefended only when there is a warning.
-  if (config.defense === 'ad' || warnings.length > 0) out.diagnostics = JSON.stringify(warnings);
+  if (config.defense === 'ad' || warnings.length > 0) out.diagnostics = warnings;
   return out;
 }
 

@@ -6,6 +6,7 @@ import { resultKey } from '../../../shared/worker-protocol';
 import type { JobListener } from '../supervisor';
 import { foldSummaries, mergeImageShards, mergeRowShards } from './merge';
 import { groupKey, type PlannedShard } from './shard-plan';
+import type { EvalSummaryValues } from '../../../shared/eval-summary';
 
 /**
  * The finished shards of one evaluation, passed on to the listener as one local worker
@@ -75,7 +76,7 @@ export class ShardResults {
   }
 
   /** The evaluation's summary from its image shards, once all are in; a calibration is one shard, its own summary. */
-  summary(config: EvalConfig, classes: number): Record<string, number | number[] | string> {
+  summary(config: EvalConfig, classes: number): EvalSummaryValues {
     const images = this.images.filter((r): r is ShardResult => r !== null).map((r) => foldSummaries(r.summaries));
     return config.calibrate ? images[0]! : mergeImageShards(images, config, classes);
   }

@@ -1,5 +1,6 @@
 import { EVAL_ATTACKS } from '../../../shared/registry';
 import type { EvalResultRow, EvaluationSummary } from '../../../shared/evaluations';
+import type { EvalSummaryNumberKey } from '../../../shared/eval-summary';
 import type { XY } from './metric-series';
 import { formatEps } from './eps';
 
@@ -142,36 +143,18 @@ export function histogramLabels(h: Histogram): string[] {
   });
 }
 
-function numberArray(v: unknown): number[] | null {
-  return Array.isArray(v) && v.every((x) => typeof x === 'number') ? (v as number[]) : null;
-}
-
 /**
- * The Active Defense iteration histogram of an evaluation's summary. The
- * summary is a free-form record, so this accepts the shapes a worker may
- * send: bin counts with their edges (keys naming "hist"/"count" and "edge"),
- * bin counts alone (bins spread evenly over [0, maxIters]), or the raw
- * per-example iteration counts (a key naming "iterations"), binned here.
+ * The Active Defense iteration histogram of an evaluation's summary: the worker's bins with
+ * their edges, or the per-image iteration counts (a live evaluation's) binned here.
  */
 export function summaryHistogram(summary: EvaluationSummary['summary'], maxIters: number, bins = 20): Histogram | null {
-  const keys = Object.keys(summary);
-  const edgesKey = keys.find((k) => /edge/i.test(k) && !/calibration/i.test(k) && numberArray(summary[k]));
-  // Calibration histograms are of L_F, not of iterations.
-  const countsKey = keys.find((k) => /hist|count/i.test(k) && !/edge|calibration/i.test(k) && numberArray(summary[k]));
-  if (countsKey) {
-    const counts = numberArray(summary[countsKey])!;
-    if (!counts.length) return null;
-    const edges = edgesKey ? numberArray(summary[edgesKey])! : null;
+  const { histogramCounts: counts, histogramEdges: edges, adIterations: raw } = summary;
+  if (counts?.length) {
     if (edges && edges.length === counts.length + 1) return { edges, counts };
     const width = (maxIters + 1) / counts.length;
     return { edges: Array.from({ length: counts.length + 1 }, (_, i) => i * width), counts };
   }
-  const rawKey = keys.find((k) => /iterations/i.test(k) && numberArray(summary[k]));
-  if (rawKey) {
-    const raw = numberArray(summary[rawKey])!;
-    return raw.length ? binValues(raw, bins, Math.max(maxIters, ...raw)) : null;
-  }
-  return null;
+  return raw?.length ? binValues(raw, bins, Math.max(maxIters, ...raw)) : null;
 }
 
 export interface SummaryFigure {
@@ -180,18 +163,14 @@ export interface SummaryFigure {
   value: string;
 }
 
-/** Words for the summary keys a worker is likely to send; unknown keys show as they are. */
-const FIGURE_LABELS: Record<string, string> = {
+/** Words for each figure of the summary (eval-summary.ts): a new figure does not compile without its label. */
+const FIGURE_LABELS: Record<EvalSummaryNumberKey, string> = {
   n: 'images',
   batchSize: 'batch size',
   cleanAcc: 'clean accuracy (no defense)',
   adCleanAcc: 'clean accuracy with Active Defense',
   cappedFraction: 'hit the AD iteration cap',
-  cleanAccuracy: 'clean accuracy (no defense)',
-  defendedAcc: 'clean accuracy with Active Defense',
-  defendedAccuracy: 'clean accuracy with Active Defense',
   meanIterations: 'mean AD iterations',
-  capped: 'rows that hit the iteration cap',
   meanCleanLf: 'mean L_F of clean images',
   cleanLfMean: 'clean L_F, mean',
   cleanLfP50: 'clean L_F, median',
@@ -202,24 +181,21 @@ const FIGURE_LABELS: Record<string, string> = {
   calibrationConfigured: 'configured δ̃',
   calibrationReachedConfigured: 'share reaching the configured δ̃',
   calibrationMaxIters: 'iteration cap',
-  seconds: 'seconds',
   cleanSeconds: 'seconds of the clean pass',
   adCleanSeconds: 'seconds of the Active Defense pass',
 };
 
-/** Summary keys shown elsewhere in the view (record selection, diagnostics), not as figures. */
-const NOT_FIGURES = new Set(['selection', 'diagnostics']);
+function isFigure(key: string): key is EvalSummaryNumberKey {
+  return key in FIGURE_LABELS;
+}
 
-/** Scalar figures of the summary (arrays are drawn, not listed); accuracies and fractions as percentages. */
+/** Scalar figures of the summary (arrays are drawn, the selection and diagnostics shown elsewhere); accuracies and fractions as percentages. */
 export function summaryFigures(summary: EvaluationSummary['summary']): SummaryFigure[] {
   const out: SummaryFigure[] = [];
   for (const [key, v] of Object.entries(summary)) {
-    if (Array.isArray(v) || NOT_FIGURES.has(key)) continue;
-    const label = FIGURE_LABELS[key] ?? key;
-    let value: string;
-    if (typeof v === 'number') value = /acc|fraction|share|reached/i.test(key) && v >= 0 && v <= 1 ? `${(v * 100).toFixed(1)} %` : String(Number(v.toPrecision(4)));
-    else value = String(v);
-    out.push({ key, label, value });
+    if (!isFigure(key) || typeof v !== 'number') continue;
+    const value = /acc|fraction|share|reached/i.test(key) && v >= 0 && v <= 1 ? `${(v * 100).toFixed(1)} %` : String(Number(v.toPrecision(4)));
+    out.push({ key, label: FIGURE_LABELS[key], value });
   }
   return out;
 }
@@ -295,10 +271,9 @@ export interface CalibrationView {
 
 /** A calibration evaluation's figures, or null for an ordinary evaluation (or one still running). */
 export function calibrationOf(summary: EvaluationSummary['summary']): CalibrationView | null {
-  const n = (k: string) => (typeof summary[k] === 'number' ? (summary[k] as number) : null);
+  const n = (k: EvalSummaryNumberKey) => summary[k] ?? null;
   const deltaTilde = n('calibratedDeltaTilde');
-  const edges = numberArray(summary.calibrationEdges);
-  const counts = numberArray(summary.calibrationCounts);
+  const { calibrationEdges: edges, calibrationCounts: counts } = summary;
   if (deltaTilde === null || !edges || !counts || edges.length !== counts.length + 1) return null;
   return {
     deltaTilde,
