@@ -8,6 +8,7 @@ import { benchData } from './data';
 import { benchDefense } from './defense';
 import { benchDistributed } from './distributed';
 import { benchProfile } from './profile';
+import { benchProfileTrain } from './profile-train';
 import { benchThreads } from './threads';
 import { benchTrain } from './train';
 
@@ -22,6 +23,7 @@ const SUITES = {
   attacks: benchAttacks,
   peer: benchPeer,
   profile: benchProfile,
+  'profile-train': benchProfileTrain,
   conformance: benchConformance,
   distributed: benchDistributed,
   threads: benchThreads,
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
   }
   // conformance is a correctness check (scripts/gpu-check.sh), not a speed figure.
   // peer runs the official AutoAttack too (minutes): only when asked for, as is conformance.
-  const only = values.only?.split(',').filter(Boolean) ?? Object.keys(SUITES).filter((s) => s !== 'conformance' && s !== 'peer' && s !== 'profile');
+  const only = values.only?.split(',').filter(Boolean) ?? Object.keys(SUITES).filter((s) => s !== 'conformance' && s !== 'peer' && s !== 'profile' && s !== 'profile-train');
   const unknown = only.filter((name) => !(name in SUITES));
   if (unknown.length) throw new Error(`unknown bench suite(s) ${unknown.join(', ')}; have ${Object.keys(SUITES).join(', ')}`);
   const print = (line: string) => process.stdout.write(`${line}\n`);

@@ -22,7 +22,7 @@ interface KernelStat {
  * read-back is counted. Host time is the rest of the wall time: JavaScript between kernels,
  * tensor bookkeeping, awaits.
  */
-class KernelProfiler {
+export class KernelProfiler {
   readonly kernels = new Map<string, KernelStat>();
   reads = 0;
   private restoreFns: (() => void)[] = [];
