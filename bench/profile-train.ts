@@ -1,13 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolveDefenseOptions } from '../src/shared/registry';
 import { purify } from '../src/worker/ml/defense';
+import { PAPER_DELTA } from '../src/worker/ml/losses';
 import { Trainer } from '../src/worker/ml/trainer';
 import { benchEngine, engineTag } from './bench-engine';
 import { randomRow } from './defense';
 import { KernelProfiler } from './profile';
-
-/** delta of Eq. 2 (Sec. 5.1: 0.02), as the train rows use. */
-const PAPER_DELTA = 0.02;
 
 /** Convolution kernels by role; everything else (batch norm, elementwise, reductions, the optimiser) is "other". */
 const ROLES: Record<string, string> = {

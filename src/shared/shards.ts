@@ -3,6 +3,7 @@ import { type EvalConfig, evalConfigSchema } from './eval-config';
 import { EVAL_ATTACKS } from './registry';
 import { trainConfigSchema } from './train-config';
 import { evalSummaryPartSchema } from './eval-summary';
+import { issueText } from './schema-issue';
 
 /**
  * What travels between a coordinating lab host and `adlab worker` processes through
@@ -165,8 +166,7 @@ export function parseShardResult(raw: unknown): ShardResult {
 function parseOrExplain<S extends z.ZodType>(schema: S, raw: unknown, what: string): z.output<S> {
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  throw new Error(`invalid ${what}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  throw new Error(`invalid ${what}: ${issueText(r.error)}`);
 }
 
 /** BullMQ queue of training runs on remote workers (one job = one run attempt). */

@@ -9,6 +9,7 @@ import { MODEL_PRESETS } from './models';
 import { evalResultMessageSchema, metricPointSchema } from './shards';
 import { trainConfigSchema } from './train-config';
 import type { HostToWorker, WorkerToHost } from './worker-protocol';
+import { issueText } from './schema-issue';
 
 /**
  * The schemas of worker-protocol.ts's messages. Each end parses what it receives (the
@@ -152,7 +153,6 @@ export const workerToHostSchema: z.ZodType<WorkerToHost> = z.discriminatedUnion(
 export function parseMessage<T>(schema: z.ZodType<T>, msg: unknown, refusedBy: string): T {
   const r = schema.safeParse(msg);
   if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
   const type = typeof msg === 'object' && msg !== null && typeof (msg as { type?: unknown }).type === 'string' ? (msg as { type: string }).type : '?';
-  throw new Error(`${refusedBy} refused a '${type}' message: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  throw new Error(`${refusedBy} refused a '${type}' message: ${issueText(r.error)}`);
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { issueText } from '../../shared/schema-issue';
 
 /**
  * A JSON column read back through its schema: what SQLite returns is data a crash, an older
@@ -14,6 +15,5 @@ export function readStored<T>(schema: z.ZodType<T>, json: string, what: string):
   }
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  throw new Error(`${what} in the lab database does not read: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  throw new Error(`${what} in the lab database does not read: ${issueText(r.error)}`);
 }
