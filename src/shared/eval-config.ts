@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { settingFields } from './attack-settings';
 import { AD_OPTION_DEFAULTS, adOptionsSchema, ATTACK_SETTINGS, DEFENSE_IDS, EVAL_ATTACKS } from './registry';
 
 // The attacks, the defenses, the Active Defense presets and every default live in the registry
@@ -40,21 +41,15 @@ export const evalConfigSchema = z.strictObject({
   defense: z.enum(DEFENSE_IDS).default('none'),
   ad: adOptionsSchema.default(AD_OPTION_DEFAULTS),
   gradient: z.enum(AD_GRADIENTS).default('bpda'),
-  /** EOT draws per gradient for randomised defenses (AutoAttack 'rand': 20). */
-  eotDraws: ATTACK_SETTINGS.eotDraws.schema.default(ATTACK_SETTINGS.eotDraws.value),
   /** Empty: clean accuracy only (with and without the defense). */
   attacks: z.array(z.enum(EVAL_ATTACKS)).max(20).default([]),
   eps: z.array(ATTACK_SETTINGS.eps.schema).min(1).max(20).default([ATTACK_SETTINGS.eps.value]),
-  /** APGD / FAB iterations. */
-  iterations: ATTACK_SETTINGS.iterations.schema.default(ATTACK_SETTINGS.iterations.value),
-  /** APGD's random restarts (each attacks the points the earlier ones left robust). Stored configs without it ran 1. */
-  restarts: ATTACK_SETTINGS.apgdRestarts.schema.default(ATTACK_SETTINGS.apgdRestarts.value),
-  /** Square's query budget. */
-  squareQueries: ATTACK_SETTINGS.squareQueries.schema.default(ATTACK_SETTINGS.squareQueries.value),
-  /** lambda values of Eq. 4 for 'lambda-sweep'; absent: log-spaced 0.1..100, both signs (Table 3). */
-  lambdas: ATTACK_SETTINGS.lambdas.schema.optional(),
-  /** How often the final adversarial points are classified again (randomised defenses). */
-  repeats: ATTACK_SETTINGS.repeats.schema.default(ATTACK_SETTINGS.repeats.value),
+  /**
+   * The attacks' settings (iterations, restarts, squareQueries, lambdas, eotDraws, repeats and
+   * any attack's own), with their schemas and cited defaults, from the registry. Stored configs
+   * without `restarts` ran 1, its default.
+   */
+  ...settingFields(),
   /**
    * delta_tilde calibration instead of an evaluation: Active Defense runs to the cap with a
    * vanishing delta_tilde, and the suggestion is the L_F that `share` of the images reach.

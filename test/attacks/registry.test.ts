@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATTACK_REGISTRY, ATTACK_SETTINGS, type AttackId, ENSEMBLE_ATTACKS, type EnsembleAttackName } from '../../src/shared/registry';
 import { autoAttack } from '../../src/worker/ml/attacks/autoattack';
+import { settingValuesOf } from '../../src/shared/attack-settings';
 import { runAttack, type SuiteSettings } from '../../src/worker/ml/attacks/suite';
 import { type AttackTarget, undefended } from '../../src/worker/ml/attacks/target';
 import { CancelledError } from '../../src/worker/ml/cancel';
@@ -27,10 +28,11 @@ const SETTINGS: SuiteSettings = {
   norm: 'Linf',
   seed: 1,
   nIter: ATTACK_SETTINGS.iterations.value,
-  apgdRestarts: ATTACK_SETTINGS.apgdRestarts.value,
+  apgdRestarts: ATTACK_SETTINGS.restarts.value,
   eotDraws: ATTACK_SETTINGS.eotDraws.value,
   nTargetClasses: ATTACK_SETTINGS.nTargetClasses.value,
   squareQueries: 2000,
+  settings: settingValuesOf(),
 };
 
 interface Expect {

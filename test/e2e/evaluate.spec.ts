@@ -253,7 +253,8 @@ test('Active Defense: a record the defense gets wrong without an attack shows it
   await page.locator('input[name="eval-defense"][value="ad"]').check();
   await page.locator('input[name="eval-maxIters"]').fill('10');
   await page.locator('input[name="attack-pgd"]').check();
-  await page.locator('input[name="eval-iterations"]').fill('3');
+  // PGD reads no shared setting: the form shows none.
+  await expect(page.getByTestId('attack-settings')).toHaveCount(0);
   await page.getByTestId('start-eval').click();
   const detail = page.getByTestId('eval-detail');
   await expect(detail).toContainText('e2e ad pgd');

@@ -117,7 +117,8 @@ describe('a full disk', () => {
     const host = new LabHost({ dataDir, launcher, adoptQueue: false });
     host.datasets.add(dataset);
     const runId = host.handlers.startTraining(parseTrainConfig({ datasetId: 'ds-f' })).runId;
-    await new Promise((r) => setTimeout(r, 50));
+    // The run is writing metrics when the disk fills (the event, not a guess at how long that takes).
+    await nextEvent(host, isMetricOf(runId, 2));
     const filler = fill(mountPoint, 64 * 1024);
     try {
       const failed = await host.waitForRun(runId);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatChannels, formatEps, formatEpsList, formatNumberList, parseChannels, parseEpsList, parseNumberList } from '../../src/renderer/src/lib/eps';
+import { formatChannels, formatEps, formatEpsList, parseChannels, parseEpsList } from '../../src/renderer/src/lib/eps';
 
 describe('parseEpsList', () => {
   it('reads fractions and decimals separated by commas, semicolons or spaces, dropping repeats', () => {
@@ -23,15 +23,6 @@ describe('formatEps', () => {
     expect(formatEpsList([4 / 255, 16 / 255])).toBe('4/255, 16/255');
     // Round trip: what is shown parses back to the same numbers.
     expect(parseEpsList(formatEpsList([8 / 255, 0.0123]))).toEqual([8 / 255, 0.0123]);
-  });
-});
-
-describe('parseNumberList', () => {
-  it('returns null for a blank field (use the default) and numbers otherwise', () => {
-    expect(parseNumberList('  ', 'lambdas')).toBeNull();
-    expect(parseNumberList('-100, -0.1 0.1,1e2', 'lambdas')).toEqual([-100, -0.1, 0.1, 100]);
-    expect(() => parseNumberList('1, x2', 'lambdas')).toThrow("lambdas: 'x2' is not a number");
-    expect(formatNumberList([-0.5623413, 100])).toBe('-0.5623, 100');
   });
 });
 

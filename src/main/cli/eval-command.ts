@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { diagnosticsOf, groupWarnings, PAPER_DELTA_TILDE } from '../../shared/ad-diagnostics';
 import { AD_GRADIENTS, type EvalConfig, evalConfigSchema, parseEps, type EvalConfigInput } from '../../shared/eval-config';
-import { AD_DEFAULTS, AD_PRESET_IDS, ATTACK_SETTINGS, attackHelpLines, DEFENSE_IDS, EVAL_ATTACKS, resolveAd } from '../../shared/registry';
+import { AD_DEFAULTS, AD_PRESET_IDS, attackHelpLines, defenseOf, DEFENSE_IDS, EVAL_ATTACKS, resolveAd } from '../../shared/registry';
 import { ensembleStages, type EvalResultRow, type EvaluationSummary, type PerImageTable } from '../../shared/evaluations';
 import { worstCaseByEps } from '../../shared/per-image';
 import { batchSizeDefaultText, describeEngineReport } from '../../shared/engine';
@@ -12,6 +12,7 @@ import { startedBatchSize } from '../lab/evaluations';
 import { perImageCsv, perImageJson, selectionText } from '../lab/eval-export';
 import { evaluationCsv } from '../lab/metrics-csv';
 import { formatSeconds, numberOption, parseOptions, UsageError, type CliIo } from './context';
+import { settingArgOptions, settingHelpLines, settingsFromArgs } from './setting-flags';
 
 export const EVAL_HELP = `adlab eval --run <id> [options]       evaluate a trained run's checkpoint (the paper's Tables 1-3)
   --defense ${DEFENSE_IDS.join('|')}   --attacks A,B (comma list; none = clean only) from:
@@ -22,9 +23,9 @@ ${attackHelpLines(EVAL_ATTACKS, '                        ').join('\n')}
                       (AutoAttack / RobustBench), from record K; random draws n with --seed
   --ad-preset ${AD_PRESET_IDS.join('|')} (default ${AD_DEFAULTS.preset.value})  --sigma X --beta X --delta-tilde X
   --max-iters N (default ${AD_DEFAULTS.maxIters.value}, ${AD_DEFAULTS.maxIters.cite})  --k K  --clip
-  --gradient ${AD_GRADIENTS.join('|')}  --eot-draws E  --repeats R  --lambdas 0.1,-1,10
-  --iterations N (default ${ATTACK_SETTINGS.iterations.value}, ${ATTACK_SETTINGS.iterations.cite})
-  --queries N (default ${ATTACK_SETTINGS.squareQueries.value}, ${ATTACK_SETTINGS.squareQueries.cite})
+  --gradient ${AD_GRADIENTS.join('|')}   how attacks differentiate through Active Defense
+  the attacks' settings:
+${settingHelpLines('    ').join('\n')}
 adlab evals list [--run <id>] | show <id> | export <id> [--out FILE] [--per-image [--format csv|json]] | resume <id> | rm <id>
 adlab calibrate --run <id> [--share 0.9] [--n 100] [--split val|test] [--max-iters N] [AD options]
                       suggest delta_tilde: the L_F that a share of clean images reaches within the cap`;
@@ -117,14 +118,10 @@ export async function evalCommand(host: LabHost, io: CliIo, argv: string[]): Pro
       k: { type: 'string' },
       clip: { type: 'boolean' },
       gradient: { type: 'string' },
-      'eot-draws': { type: 'string' },
       attacks: { type: 'string' },
       eps: { type: 'string' },
-      iterations: { type: 'string' },
-      queries: { type: 'string' },
-      lambdas: { type: 'string' },
-      repeats: { type: 'string' },
       json: { type: 'boolean' },
+      ...settingArgOptions(),
     },
   });
   if (!values.run) throw new UsageError(`--run is required\n${EVAL_HELP}`);
@@ -155,20 +152,16 @@ export async function evalCommand(host: LabHost, io: CliIo, argv: string[]): Pro
       clip: values.clip,
     },
     gradient: values.gradient as EvalConfigInput['gradient'],
-    eotDraws: numberOption('eot-draws', values['eot-draws'], 'int'),
     attacks: list(values.attacks) as EvalConfigInput['attacks'],
     eps,
-    iterations: numberOption('iterations', values.iterations, 'int'),
-    squareQueries: numberOption('queries', values.queries, 'int'),
-    lambdas: list(values.lambdas)?.map((l) => numberOption('lambdas', l)!),
-    repeats: numberOption('repeats', values.repeats, 'int'),
   };
-  return runEvaluation(host, io, parseOptions(evalConfigSchema, input, 'evaluation'), values.json === true);
+  // The settings' values are the schema's to check (its error names the field).
+  return runEvaluation(host, io, parseOptions(evalConfigSchema, { ...input, ...settingsFromArgs(values) }, 'evaluation'), values.json === true);
 }
 
 async function runEvaluation(host: LabHost, io: CliIo, config: EvalConfig, json: boolean): Promise<number> {
   const evalId = host.handlers.startEvaluation(config).evalId;
-  const what = config.calibrate ? `delta_tilde calibration (share ${config.calibrate.share})` : config.defense === 'ad' ? `Active Defense (${config.gradient})` : 'undefended';
+  const what = config.calibrate ? `delta_tilde calibration (share ${config.calibrate.share})` : defenseOf(config).purifies ? `${defenseOf(config).label} (${config.gradient})` : 'undefended';
   io.err(`evaluation ${evalId}: run ${config.runId}, ${what}, ${config.sample === 'first' ? `the first ${config.n} records${config.offset ? ` from ${config.offset}` : ''}` : `${config.n} random records (seed ${config.seed})`} of the ${config.split} split\n`);
   // The defense's diagnostics as soon as the worker finds them (before the attacks), each once;
   // the engine as `train` prints it; each row (with an ensemble's stages) as it lands.
@@ -284,6 +277,7 @@ export async function calibrateCommand(host: LabHost, io: CliIo, argv: string[])
       beta: { type: 'string' },
       'max-iters': { type: 'string' },
       json: { type: 'boolean' },
+      ...settingArgOptions(),
     },
   });
   if (!values.run) throw new UsageError(`--run is required\n${EVAL_HELP}`);

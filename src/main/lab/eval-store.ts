@@ -4,6 +4,7 @@ import { type EvalConfig, evalConfigSchema } from '../../shared/eval-config';
 import { storedEvalSummarySchema } from '../../shared/eval-summary';
 import { type EvalResultMessage, type EvalResultRow, type EvaluationSummary, PER_IMAGE_KEYS, type PerImageTable, type RowImages } from '../../shared/evaluations';
 import { resultKey } from '../../shared/worker-protocol';
+import { defenseTag } from '../../shared/registry';
 import type { RunStatus } from '../../shared/runs';
 import type { Db } from './db';
 import { quote } from './quote';
@@ -51,7 +52,7 @@ export class EvalStore {
 
   create(config: EvalConfig, ownerPid = process.pid): EvaluationSummary {
     const id = `ev-${randomUUID().slice(0, 8)}`;
-    const name = config.name || `${config.defense === 'ad' ? `AD+${config.gradient}` : 'undefended'}: ${config.attacks.join(', ') || 'clean'}`;
+    const name = config.name || `${defenseTag(config)}: ${config.attacks.join(', ') || 'clean'}`;
     this.db
       .prepare('INSERT INTO evaluations (id, run_id, name, status, config_json, created_at, owner_pid) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(id, config.runId, name, 'queued', JSON.stringify(config), Date.now(), ownerPid);

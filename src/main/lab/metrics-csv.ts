@@ -1,5 +1,6 @@
 import type { EvaluationSummary } from '../../shared/evaluations';
 import type { MetricRow } from '../../shared/metrics';
+import { defenseTag } from '../../shared/registry';
 import { selectionText } from './eval-export';
 
 /** One row per stored value; names are identifiers, so no quoting is needed. */
@@ -11,7 +12,7 @@ export function metricsCsv(rows: MetricRow[]): string {
 /** An evaluation's results table: the paper's Table 1-3 shape, one row per attack x eps x lambda. */
 export function evaluationCsv(e: EvaluationSummary): string {
   const head = 'evaluation,run,defense,attack,eps,eps_255,lambda,n,robust_acc,robust_std,worst_acc,majority_acc,seconds,warnings,selection';
-  const defense = e.config.defense === 'ad' ? `ad+${e.config.gradient}` : 'none';
+  const defense = defenseTag(e.config, 'id');
   const num = (v: number | null) => (v === null ? '' : String(v));
   const quote = (v: string) => `"${v.replaceAll('"', '""')}"`;
   const selection = quote(selectionText(e));

@@ -3,15 +3,30 @@ import { autoattack, type Cited, lab, paper } from './cite';
 
 /**
  * Every attack the lab knows, in the order results tables list them (AutoAttack's
- * attacks, its two versions, then the adaptive ones). Adding an attack is one file
- * in src/worker/ml/attacks plus one entry here (and its runner in suite.ts, which
- * the type-checker asks for).
+ * attacks, its two versions, then the adaptive ones). Adding an attack is its runner
+ * file in src/worker/ml/attacks/runners plus one entry here; a setting only it reads
+ * goes in the entry's `own` (docs/architecture.md "One registry of attacks and defenses"). The evaluation config, the CLI's
+ * flags and the Evaluate form's fields are built from these entries
+ * (src/shared/attack-settings.ts).
  */
 
-/** A setting an attack reads, with its schema and its cited default. */
+/** How a user gives a setting of an evaluation: its CLI flag and the text its form field and flag take. */
+export interface SettingInput {
+  /** `--flag` of `adlab eval`; the form's field is named `eval-<setting id>`. */
+  readonly flag: string;
+  /** 'integer' and 'number': one value; 'numbers': a comma list. */
+  readonly text: 'integer' | 'number' | 'numbers';
+  /** Absent from a config when left blank (the attack then uses its own default, named in `blank`). */
+  readonly blank?: string;
+  /** Where the form shows it: beside the attacks that read it (default), or with the defense's options. */
+  readonly place?: 'defense';
+}
+
+/** A setting an attack reads, with its schema and its cited default; with `input`, a field of every evaluation. */
 export interface AttackSetting<T> extends Cited<T> {
   readonly label: string;
   readonly schema: z.ZodType<T>;
+  readonly input?: SettingInput;
 }
 
 export const ATTACK_SETTINGS = {
@@ -26,18 +41,21 @@ export const ATTACK_SETTINGS = {
     schema: z.int().min(1).max(10_000),
     value: 100,
     cite: autoattack('autoattack.py:33 (APGDAttack n_iter=100)'),
+    input: { flag: 'iterations', text: 'integer' },
   },
   squareQueries: {
     label: "Square's query budget",
     schema: z.int().min(1).max(100_000),
     value: 5000,
     cite: autoattack('autoattack.py:320 (set_version standard: square.n_queries = 5000)'),
+    input: { flag: 'queries', text: 'integer' },
   },
   eotDraws: {
     label: 'EOT draws per gradient',
     schema: z.int().min(1).max(1000),
     value: 1,
     cite: autoattack('autoattack.py:34 (eot_iter=1)'),
+    input: { flag: 'eot-draws', text: 'integer', place: 'defense' },
   },
   randEotDraws: {
     label: "EOT draws of AutoAttack 'rand' (at least)",
@@ -45,11 +63,12 @@ export const ATTACK_SETTINGS = {
     value: 20,
     cite: autoattack('autoattack.py:337 (set_version rand: apgd.eot_iter = 20)'),
   },
-  apgdRestarts: {
+  restarts: {
     label: 'APGD restarts',
     schema: z.int().min(1).max(100),
     value: 1,
     cite: autoattack('autoattack.py:309 (set_version standard, Linf: apgd.n_restarts = 1)'),
+    input: { flag: 'restarts', text: 'integer' },
   },
   nTargetClasses: {
     label: 'target classes of APGD-T and FAB-T',
@@ -62,6 +81,7 @@ export const ATTACK_SETTINGS = {
     schema: z.int().min(1).max(100),
     value: 1,
     cite: lab('one pass, as AutoAttack; more only for randomised defenses'),
+    input: { flag: 'repeats', text: 'integer', place: 'defense' },
   },
   steps: {
     label: "iterations of the Defend view's attack",
@@ -74,6 +94,7 @@ export const ATTACK_SETTINGS = {
     schema: z.array(z.number().min(-1e4).max(1e4)).max(50),
     value: [] as number[],
     cite: paper('Sec. 5.3, Table 3 (log-spaced 0.1..100, both signs; empty = that grid)'),
+    input: { flag: 'lambdas', text: 'numbers', blank: 'log-spaced 0.1..100, both signs (Table 3)' },
   },
 } as const satisfies Record<string, AttackSetting<unknown>>;
 export type AttackSettingId = keyof typeof ATTACK_SETTINGS;
@@ -86,16 +107,18 @@ export interface AttackEntry {
   readonly label: string;
   readonly kind: AttackKind;
   readonly uses: readonly AttackUse[];
-  /** The settings it reads (ATTACK_SETTINGS), in any place it is used ('steps': the Defend view's iterations). */
+  /** The shared settings it reads (ATTACK_SETTINGS), in any place it is used ('steps': the Defend view's iterations). */
   readonly settings: readonly AttackSettingId[];
+  /** Settings only this attack reads (ids unique across the registry); with `input`, they join every evaluation's config. */
+  readonly own?: Readonly<Record<string, AttackSetting<unknown>>>;
   readonly cite: string;
 }
 
 export const ATTACK_REGISTRY = {
   fgsm: { label: 'FGSM', kind: 'white-box', uses: ['evaluate', 'defend', 'ensemble'], settings: [], cite: 'Goodfellow et al. 2015' },
   pgd: { label: 'PGD (Eq. 1)', kind: 'white-box', uses: ['evaluate', 'defend', 'ensemble'], settings: ['steps'], cite: paper('Eq. 1; Madry et al. 2018') },
-  'apgd-ce': { label: 'APGD-CE', kind: 'white-box', uses: ['evaluate', 'defend', 'ensemble'], settings: ['iterations', 'apgdRestarts', 'eotDraws', 'steps'], cite: autoattack('autopgd_base.py:105 (APGDAttack)') },
-  'apgd-dlr': { label: 'APGD-DLR', kind: 'white-box', uses: ['evaluate', 'ensemble'], settings: ['iterations', 'apgdRestarts', 'eotDraws'], cite: autoattack('autopgd_base.py:105 (APGDAttack, loss dlr)') },
+  'apgd-ce': { label: 'APGD-CE', kind: 'white-box', uses: ['evaluate', 'defend', 'ensemble'], settings: ['iterations', 'restarts', 'eotDraws', 'steps'], cite: autoattack('autopgd_base.py:105 (APGDAttack)') },
+  'apgd-dlr': { label: 'APGD-DLR', kind: 'white-box', uses: ['evaluate', 'ensemble'], settings: ['iterations', 'restarts', 'eotDraws'], cite: autoattack('autopgd_base.py:105 (APGDAttack, loss dlr)') },
   'apgd-t': { label: 'APGD-T (targeted DLR)', kind: 'white-box', uses: ['evaluate', 'ensemble'], settings: ['iterations', 'nTargetClasses', 'eotDraws'], cite: autoattack('autopgd_base.py:567 (APGDAttack_targeted)') },
   fab: { label: 'FAB', kind: 'white-box', uses: ['ensemble'], settings: ['iterations'], cite: autoattack('fab_pt.py:35 (FABAttack_PT); autoattack.py:323 (version plus)') },
   'fab-t': { label: 'FAB-T (targeted)', kind: 'white-box', uses: ['evaluate', 'ensemble'], settings: ['iterations', 'nTargetClasses'], cite: autoattack('fab_pt.py:35 (FABAttack_PT, targeted)') },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_FEATURE_LAYER } from '../models';
+import type { AttackSetting } from './attacks';
 import { type Cited, lab, paper } from './cite';
 
 /**
@@ -139,10 +140,41 @@ export function checkResolvedAd(o: ResolvedAd): void {
   if (!(Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffffffff)) bad('seed', 'an integer in [0, 2^32)', o.seed);
 }
 
-/** Defenses an evaluation can put in front of the model. */
+/** A defense an evaluation can put in front of the model. */
+export interface DefenseEntry {
+  readonly label: string;
+  /** How names and tables call it ("undefended: aa-standard", "AD+bpda: ..."). */
+  readonly tag: string;
+  /** It transforms the input before the classifier: attacks then differentiate through it as the evaluation's `gradient` says. */
+  readonly purifies: boolean;
+  /**
+   * Settings only this defense reads: with an `input`, fields of every evaluation, flags of
+   * `adlab eval` and fields of the Evaluate form (shown when it is chosen). Active Defense
+   * predates them and keeps its options in the config's `ad` (adOptionsSchema).
+   */
+  readonly own?: Readonly<Record<string, AttackSetting<unknown>>>;
+  readonly cite: string;
+}
+
+/**
+ * Defenses an evaluation can put in front of the model. A defense is its target builder in
+ * src/worker/jobs/defenses plus one entry here (docs/architecture.md).
+ */
 export const DEFENSES = {
-  none: { label: 'none', kind: 'defense' },
-  ad: { label: 'Active Defense', kind: 'defense', options: adOptionsSchema, presets: AD_PRESETS, cite: paper('Algorithm 1, Sec. 4') },
-} as const;
+  none: { label: 'none', tag: 'undefended', purifies: false, cite: lab('the model alone: what AutoAttack evaluates') },
+  ad: { label: 'Active Defense', tag: 'AD', purifies: true, cite: paper('Algorithm 1, Sec. 4') },
+} as const satisfies Record<string, DefenseEntry>;
 export type DefenseId = keyof typeof DEFENSES;
 export const DEFENSE_IDS = Object.keys(DEFENSES) as [DefenseId, ...DefenseId[]];
+
+/** The entry of a config's defense. */
+export function defenseOf(config: { defense: DefenseId }): DefenseEntry {
+  return DEFENSES[config.defense];
+}
+
+/** How an evaluation is defended, in a name or a table: "undefended", or the defense and how attacks differentiate ("AD+bpda"). */
+export function defenseTag(config: { defense: DefenseId; gradient: string }, style: 'name' | 'id' = 'name'): string {
+  const e = defenseOf(config);
+  const what = style === 'id' ? config.defense : e.tag;
+  return e.purifies ? `${what}+${config.gradient}` : what;
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { adOptionsSchema, ATTACK_SETTINGS, resolveAd } from '../registry';
+import { adOptionsSchema, ATTACK_SETTINGS, defenseOf, resolveAd } from '../registry';
 import type { EvalConfig } from '../eval-config';
 import { EPS_8, type DatasetFacts, type EvalTemplate, resolveEval, type StepSpec } from './steps';
 
@@ -56,7 +56,8 @@ interface PassCosts {
 
 /** The cost of a forward and of a gradient pass of what an evaluation attacks: the model, or Active Defense + the model. */
 function passCosts(config: EvalConfig, r: UnitRates): PassCosts {
-  if (config.defense === 'none') return { forward: r.forwardSecPerImage, grad: r.gradSecPerImage };
+  if (!defenseOf(config).purifies) return { forward: r.forwardSecPerImage, grad: r.gradSecPerImage };
+  if (config.defense !== 'ad') throw new Error(`no cost model for the defense '${config.defense}' in the plan's projection (src/shared/reproduce/projection.ts passCosts)`);
   const ad = resolveAd(config.ad);
   const purify = Math.min(ad.maxIters, TYPICAL_AD_ITERATIONS) * r.adSecPerImageIter;
   const k = ad.outerloop;
@@ -97,6 +98,9 @@ function rowSeconds(attack: EvalConfig['attacks'][number], config: EvalConfig, c
       return (config.lambdas?.length || DEFAULT_LAMBDA_COUNT) * apgd;
     case 'transfer':
       return it * r.gradSecPerImage + c.forward;
+    default:
+      // The plan's steps name only the attacks above; an attack added later has no cost model until one is written here.
+      throw new Error(`no cost model for the attack '${String(attack)}' in the plan's projection (src/shared/reproduce/projection.ts rowSeconds)`);
   }
 }
 

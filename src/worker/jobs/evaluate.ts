@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ATTACK_SETTINGS, type EvalAttack, resolveAdFor } from '../../shared/registry';
+import { settingValuesOf } from '../../shared/attack-settings';
 import { calibrateDeltaTilde, defendedWarnings, type EvalWarning, lfStats, preflightWarnings, selectionWarnings, valueHistogram } from '../../shared/ad-diagnostics';
 import { readManifest } from '../../data/manifest';
 import { toPngDataUrl } from '../../data/preview';
@@ -10,10 +11,7 @@ import {
   type AttackTarget,
   autoAttack,
   type AutoAttackOptions,
-  bpda,
-  bpdaTrajectory,
   type EnsembleAttack,
-  eot,
   eq4Attack,
   lambdaGrid,
   staySmoothAttack,
@@ -21,7 +19,8 @@ import {
   undefended,
   networkClassifier,
 } from '../ml/attacks';
-import { type ActiveDefenseOptions, activeDefensePurifier, featureLossOf, trajectoryPurifier } from '../ml/defense';
+import { type ActiveDefenseOptions, featureLossOf } from '../ml/defense';
+import { defenseTarget } from './defenses';
 import type { Network } from '../ml/models';
 import { evaluateDefense } from './defend';
 import { loadCheckpointModel } from './defend-model';
@@ -216,6 +215,7 @@ async function attackRow(run: EvalRun, x: tf.Tensor4D, row: Planned, onProgress:
     apgdRestarts: config.restarts,
     squareQueries: config.squareQueries,
     repeats: config.repeats,
+    settings: settingValuesOf(config),
     onProgress,
     signal: ctx.signal,
     // Each image's draws keyed by its record: a row split over shards equals the row run whole.
@@ -355,16 +355,9 @@ async function calibrate(run: EvalRun, share: number): Promise<{ status: 'comple
   return { status: 'completed', summary };
 }
 
-/** What the attacks see: the model, or Active Defense + classifier through BPDA / BPDA-trajectory / EOT. */
+/** What the attacks see: the model through the evaluation's defense (src/worker/jobs/defenses). */
 function makeTarget(model: Network, config: EvalJob['config'], ad: ActiveDefenseOptions, signal: AbortSignal): AttackTarget {
-  const classifier = networkClassifier(model);
-  if (config.defense === 'none') return undefended(classifier);
-  const { outerloop } = ad;
-  const base =
-    config.gradient === 'bpda-trajectory'
-      ? bpdaTrajectory(trajectoryPurifier(model, ad, undefined, signal), classifier, { outerloop, seed: config.seed })
-      : bpda(activeDefensePurifier(model, ad, signal), classifier, { outerloop, seed: config.seed });
-  return config.gradient === 'eot' ? eot(base, config.eotDraws, config.seed) : base;
+  return defenseTarget(config.defense, { model, classifier: networkClassifier(model), config, settings: settingValuesOf(config), ad, signal });
 }
 
 /** Which ensemble one results row runs: an AutoAttack version, or one attack under AutoAttack's rules. */

@@ -38,20 +38,6 @@ export function formatEpsList(list: readonly number[]): string {
 }
 
 /**
- * A list of plain numbers (lambdas of Eq. 4): blank means "use the default"
- * and returns null. Throws naming the item that is not a number.
- */
-export function parseNumberList(text: string, what: string): number[] | null {
-  const list = items(text);
-  if (!list.length) return null;
-  return list.map((item) => {
-    const value = Number(item);
-    if (!Number.isFinite(value)) throw new Error(`${what}: '${item}' is not a number`);
-    return value;
-  });
-}
-
-/**
  * Feature-map channels like "0-3, 7" -> [0, 1, 2, 3, 7], sorted, no repeats.
  * `max` is the most channels allowed (defendRequestSchema: 16).
  */
@@ -83,9 +69,4 @@ export function formatChannels(channels: readonly number[]): string {
     i = j + 1;
   }
   return parts.join(', ');
-}
-
-/** Numbers back into a typed list (lambdas), 4 significant digits. */
-export function formatNumberList(list: readonly number[]): string {
-  return list.map((v) => String(Number(v.toPrecision(4)))).join(', ');
 }

@@ -1,8 +1,9 @@
+import { EVAL_SETTING_IDS, evalSetting, parseSettingText, settingText, type EvalSettingId } from '../../../shared/attack-settings';
 import { AD_GRADIENTS, evalConfigSchema, type EvalConfig, type EvalConfigInput } from '../../../shared/eval-config';
-import { EVAL_ATTACKS, type EvalAttack } from '../../../shared/registry';
+import { type DefenseId, EVAL_ATTACKS, type EvalAttack } from '../../../shared/registry';
 import { batchSizeDefaultText } from '../../../shared/engine';
 import { adFormToOptions, defaultAdForm, type AdForm } from './ad-form';
-import { formatEpsList, formatNumberList, parseEpsList, parseNumberList } from './eps';
+import { formatEpsList, parseEpsList } from './eps';
 
 /** The Evaluate form; numbers may be '' while being edited, lists are typed text. */
 export interface EvalForm {
@@ -17,31 +18,29 @@ export interface EvalForm {
   /** Blank: the engine's default (BATCH_SIZE_PLACEHOLDER), chosen by the worker. */
   batchSize: number | '';
   seed: number | '';
-  defense: 'none' | 'ad';
+  defense: DefenseId;
   ad: AdForm;
   gradient: (typeof AD_GRADIENTS)[number];
-  eotDraws: number | '';
   attacks: EvalAttack[];
   /** e.g. "8/255, 16/255" */
   eps: string;
-  iterations: number | '';
-  squareQueries: number | '';
-  repeats: number | '';
-  /** Blank: the worker's log-spaced Table 3 grid. */
-  lambdas: string;
+  /** The attacks' settings as typed (registry: attack-settings.ts); a blank-able one (lambdas) left blank takes its default. */
+  settings: Record<EvalSettingId, string>;
   /** delta_tilde calibration instead of an evaluation (Active Defense to the cap on clean images). */
   calibrate: boolean;
   /** Share of images the suggested delta_tilde must be reached by, in percent. */
   calibrateShare: number | '';
 }
 
-const NUMBER_FIELDS = ['n', 'offset', 'seed', 'eotDraws', 'iterations', 'squareQueries', 'repeats'] as const;
+const NUMBER_FIELDS = ['n', 'offset', 'seed'] as const;
+
+/** The settings of a config as the form's text. */
+function settingTexts(config: Partial<Record<EvalSettingId, unknown>>): Record<EvalSettingId, string> {
+  return Object.fromEntries(EVAL_SETTING_IDS.map((id) => [id, settingText(config[id])])) as Record<EvalSettingId, string>;
+}
 
 /** The Batch field's placeholder: what a blank batch size becomes on each engine. */
 export const BATCH_SIZE_PLACEHOLDER = batchSizeDefaultText();
-
-/** Table 3's lambdas as the worker builds them by default (adaptive.ts lambdaGrid: 5 log-spaced in [0.1, 100], both signs). */
-export const DEFAULT_LAMBDAS_HINT = '±0.1, ±0.562, ±3.16, ±17.8, ±100';
 
 export function defaultEvalForm(runId = ''): EvalForm {
   const d = evalConfigSchema.parse({ runId: runId || 'placeholder' });
@@ -58,13 +57,9 @@ export function defaultEvalForm(runId = ''): EvalForm {
     defense: d.defense,
     ad: defaultAdForm(d.ad.preset),
     gradient: d.gradient,
-    eotDraws: d.eotDraws,
     attacks: [...d.attacks],
     eps: formatEpsList(d.eps),
-    iterations: d.iterations,
-    squareQueries: d.squareQueries,
-    repeats: d.repeats,
-    lambdas: '',
+    settings: settingTexts(d),
     calibrate: false,
     calibrateShare: 90,
   };
@@ -93,13 +88,9 @@ export function evalFormFromConfig(config: EvalConfig): EvalForm {
       clip: config.ad.clip,
     },
     gradient: config.gradient,
-    eotDraws: config.eotDraws,
     attacks: [...config.attacks],
     eps: formatEpsList(config.eps),
-    iterations: config.iterations,
-    squareQueries: config.squareQueries,
-    repeats: config.repeats,
-    lambdas: config.lambdas ? formatNumberList(config.lambdas) : '',
+    settings: settingTexts(config),
     calibrate: config.calibrate !== undefined,
     calibrateShare: config.calibrate ? Math.round(config.calibrate.share * 1000) / 10 : 90,
   };
@@ -126,16 +117,21 @@ export function formToEvalConfig(form: EvalForm): EvalFormResult {
   }
   if (!AD_GRADIENTS.includes(form.gradient)) return { ok: false, field: 'gradient', message: `gradient: unknown '${form.gradient}'` };
   let eps: number[];
-  let lambdas: number[] | null;
   try {
     eps = parseEpsList(form.eps);
   } catch (e) {
     return { ok: false, field: 'eps', message: (e as Error).message };
   }
-  try {
-    lambdas = parseNumberList(form.lambdas, 'lambdas');
-  } catch (e) {
-    return { ok: false, field: 'lambdas', message: (e as Error).message };
+  const settings: Partial<Record<EvalSettingId, number | number[]>> = {};
+  for (const id of EVAL_SETTING_IDS) {
+    let value: number | number[] | undefined;
+    try {
+      value = parseSettingText(id, form.settings[id] ?? '');
+    } catch (e) {
+      return { ok: false, field: id, message: (e as Error).message };
+    }
+    if (value !== undefined) settings[id] = value;
+    else if (evalSetting(id).input.blank === undefined) return { ok: false, field: id, message: `${id}: enter a number` };
   }
   const ad = adFormToOptions(form.ad);
   if (!ad.ok) return ad;
@@ -151,15 +147,12 @@ export function formToEvalConfig(form: EvalForm): EvalFormResult {
     defense: form.defense,
     ad: ad.ad,
     gradient: form.gradient,
-    eotDraws: numbers.eotDraws,
     attacks: [...form.attacks],
     eps,
-    iterations: numbers.iterations,
-    squareQueries: numbers.squareQueries,
-    repeats: numbers.repeats,
+    // Ranges are the host's to judge; the text is a number or a list of numbers here.
+    ...(settings as Partial<Pick<EvalConfigInput, EvalSettingId>>),
   };
   if (batchSize !== '') config.batchSize = batchSize;
-  if (lambdas) config.lambdas = lambdas;
   if (form.calibrate) {
     const share = form.calibrateShare;
     if (share === '' || !(share > 0 && share < 100)) return { ok: false, field: 'calibrate', message: 'calibrate: the share must be between 0 and 100 %' };

@@ -1,4 +1,4 @@
-import { EVAL_ATTACKS } from '../../../shared/registry';
+import { defenseOf, EVAL_ATTACKS } from '../../../shared/registry';
 import type { EvalResultRow, EvaluationSummary } from '../../../shared/evaluations';
 import type { EvalSummaryNumberKey } from '../../../shared/eval-summary';
 import type { XY } from './metric-series';
@@ -251,9 +251,11 @@ export function alignEvaluations(evaluations: readonly EvaluationSummary[]): Ali
 /** Short description of how an evaluation was defended, for lists and headers. */
 export function defenseLabel(evaluation: EvaluationSummary): string {
   const c = evaluation.config;
-  if (c.defense === 'none') return 'no defense';
-  const k = c.ad.outerloop > 1 ? ` K=${c.ad.outerloop}` : '';
+  const defense = defenseOf(c);
+  if (!defense.purifies) return 'no defense';
   const grad = c.gradient === 'eot' ? `eot×${c.eotDraws}` : c.gradient;
+  if (c.defense !== 'ad') return `${defense.label} · ${grad}`;
+  const k = c.ad.outerloop > 1 ? ` K=${c.ad.outerloop}` : '';
   return `AD ${c.ad.preset}${k} · ${grad}`;
 }
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { type AttackSettingValues, settingValuesOf } from '../../../shared/attack-settings';
 import { yieldAndCheck } from '../cancel';
 import { APGD_N_ITER } from './apgd';
 import { APGD_T_TARGETS } from './apgd-t';
@@ -60,6 +61,8 @@ export interface AutoAttackOptions {
   apgdRestarts?: number;
   /** After the attacks, classify the final points this many times (randomised defenses). Default 1: no repeat pass. */
   repeats?: number;
+  /** The evaluation's attack settings (an attack's own ones included); absent ones at the registry's defaults. */
+  settings?: Partial<AttackSettingValues>;
   onProgress?: (p: AutoAttackProgress) => void;
   /** Checked between batches (and inside attacks, once per iteration); aborting it throws CancelledError. */
   signal?: AbortSignal;
@@ -323,6 +326,7 @@ export async function autoAttack(target: AttackTarget, x: tf.Tensor4D, labels: A
     eotDraws: options.eotDraws ?? (options.version === 'rand' ? AA_RAND_EOT : 1),
     nTargetClasses: options.nTargetClasses ?? Math.min(APGD_T_TARGETS, FAB_T_TARGETS),
     squareQueries: options.squareQueries ?? SQUARE_QUERIES,
+    settings: settingValuesOf(options.settings),
     signal: options.signal,
   };
   const total = n * (attacks.length + 1);

@@ -1,16 +1,13 @@
 import type * as tf from '@tensorflow/tfjs';
 import { ENSEMBLE_ATTACKS, type EnsembleAttackName } from '../../../shared/registry';
 import { throwIfCancelled } from '../cancel';
-import { apgd } from './apgd';
-import { apgdTargeted } from './apgd-t';
+import type { AttackSettingValues } from '../../../shared/attack-settings';
 import type { AttackOutput } from './common';
 import type { RecordKeys } from './draws';
 import { eot } from './eot';
-import { fab } from './fab';
-import { fgsm } from './fgsm';
 import type { Norm } from './norms';
-import { pgd } from './pgd';
-import { square } from './square';
+import type { CommonOptions } from './runners/define';
+import { RUNNERS } from './runners';
 import type { AttackTarget } from './target';
 
 /** Attacks an ensemble runs by name: the registry's entries used in 'ensemble' (AutoAttack's names, plus FGSM and PGD). */
@@ -32,6 +29,12 @@ export interface SuiteSettings {
   nTargetClasses: number;
   /** Square queries (AutoAttack: 5000). */
   squareQueries: number;
+  /**
+   * The evaluation's settings as the registry declares them (attack-settings.ts): where an
+   * attack reads a setting of its own. The named fields above are what AutoAttack's versions
+   * set (rand raises eotDraws), so the shared attacks read those.
+   */
+  settings: AttackSettingValues;
   /** The job's signal: an aborted one stops the attack with CancelledError. */
   signal?: AbortSignal;
   /** Record keys of the batch's images (per-record draws; default 0..n-1). */
@@ -51,27 +54,12 @@ export function attackLabel(a: EnsembleAttack): string {
   return typeof a === 'string' ? a : a.name;
 }
 
-type Common = Pick<SuiteSettings, 'eps' | 'norm' | 'seed' | 'signal' | 'recordKeys'>;
-type Runner = (a: { target: AttackTarget; grad: AttackTarget; x: tf.Tensor4D; y: tf.Tensor1D; s: SuiteSettings; common: Common }) => Promise<AttackOutput & { zeroGradients?: number }>;
-
-/** One runner per registered ensemble attack: a registry entry without one does not type-check. */
-const RUNNERS: Record<AttackName, Runner> = {
-  'apgd-ce': ({ grad, x, y, s, common }) => apgd(grad, x, y, { ...common, loss: 'ce', nIter: s.nIter, nRestarts: s.apgdRestarts }),
-  'apgd-dlr': ({ grad, x, y, s, common }) => apgd(grad, x, y, { ...common, loss: 'dlr', nIter: s.nIter, nRestarts: s.apgdRestarts }),
-  'apgd-t': ({ grad, x, y, s, common }) => apgdTargeted(grad, x, y, { ...common, nIter: s.nIter, nTargetClasses: s.nTargetClasses }),
-  fab: ({ grad, x, y, s, common }) => fab(grad, x, y, { ...common, targeted: false, nIter: s.nIter }),
-  'fab-t': ({ grad, x, y, s, common }) => fab(grad, x, y, { ...common, targeted: true, nIter: s.nIter, nTargetClasses: s.nTargetClasses }),
-  square: ({ target, x, y, s, common }) => square(target, x, y, { ...common, nQueries: s.squareQueries }),
-  fgsm: ({ grad, x, y, common }) => fgsm(grad, x, y, common),
-  pgd: ({ grad, x, y, common }) => pgd(grad, x, y, common),
-};
-
 /** Runs one attack of the ensemble on a batch. */
 export async function runAttack(a: EnsembleAttack, target: AttackTarget, x: tf.Tensor4D, y: tf.Tensor1D, s: SuiteSettings): Promise<AttackOutput & { zeroGradients?: number }> {
   if (typeof a !== 'string') return a.run(target, x, y, s);
-  const run = (RUNNERS as Partial<Record<string, Runner>>)[a];
+  const run = RUNNERS.get(a);
   if (!run) throw new Error(`unknown attack '${String(a)}' (known: ${ATTACK_NAMES.join(', ')})`);
   throwIfCancelled(s.signal);
-  const common: Common = { eps: s.eps, norm: s.norm, seed: s.seed, signal: s.signal, recordKeys: s.recordKeys };
+  const common: CommonOptions = { eps: s.eps, norm: s.norm, seed: s.seed, signal: s.signal, recordKeys: s.recordKeys };
   return run({ target, grad: eot(target, s.eotDraws, s.seed), x, y, s, common });
 }
