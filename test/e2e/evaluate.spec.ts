@@ -34,6 +34,20 @@ test('the form names a bad epsilon before anything is sent', async ({ page }) =>
   await page.getByTestId('start-eval').click();
   await expect(page.getByTestId('eval-error')).toContainText("'lots'");
   await expect(page.locator('label.invalid input[name="eval-eps"]')).toBeVisible();
+  // The attacks' settings follow the ticked attacks (fields built from the registry): APGD-CE reads iterations and restarts.
+  await page.locator('input[name="eval-eps"]').fill('8/255');
+  await expect(page.getByTestId('attack-settings')).toHaveCount(0);
+  await page.locator('input[name="attack-apgd-ce"]').check();
+  await expect(page.locator('input[name="eval-iterations"]')).toHaveValue('100');
+  await expect(page.locator('input[name="eval-restarts"]')).toHaveValue('1');
+  await expect(page.locator('input[name="eval-squareQueries"]')).toHaveCount(0);
+  await page.locator('input[name="eval-restarts"]').fill('two');
+  await page.getByTestId('start-eval').click();
+  await expect(page.getByTestId('eval-error')).toContainText("restarts: 'two' is not a number");
+  await expect(page.locator('label.invalid input[name="eval-restarts"]')).toBeVisible();
+  await page.getByTestId('eval-form').screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'evaluate-form.png') });
+  await page.locator('input[name="attack-apgd-ce"]').uncheck();
+  await expect(page.getByTestId('attack-settings')).toHaveCount(0);
   expect(problems).toEqual([]);
 });
 

@@ -59,6 +59,16 @@ export default defineDefense('quantize', (ctx) => {
 
 let copy = '';
 
+/** A classifier with a known answer: class 1 when an image's mean brightness is above 0.5. */
+const BRIGHTNESS = {
+  numClasses: 2,
+  logits: (x: tf.Tensor4D) =>
+    tf.tidy(() => {
+      const m = tf.mean(x, [1, 2, 3]).sub(0.5).mul(100) as tf.Tensor1D;
+      return tf.stack([m.neg(), m], 1) as tf.Tensor2D;
+    }),
+};
+
 /** Inserts `line` before the one line `end` of a registry file in the copy. */
 function addLine(file: string, end: string, line: string): void {
   const text = readFileSync(join(copy, file), 'utf8');
@@ -150,17 +160,9 @@ describe('adding an attack and a defense, each with its own setting', () => {
     const { autoAttack } = await load<typeof import('../../src/worker/ml/attacks/autoattack')>('src/worker/ml/attacks/autoattack.ts');
     const { undefended } = await load<typeof import('../../src/worker/ml/attacks/target')>('src/worker/ml/attacks/target.ts');
     await tf.setBackend('cpu');
-    // Class 1 when the image's mean brightness is above 0.5: images at 0.45 are class 0, and
-    // a shift of eps = 0.1 carries them to 0.55.
-    const model = {
-      numClasses: 2,
-      logits: (x: tf.Tensor4D) => tf.tidy(() => {
-        const m = tf.mean(x, [1, 2, 3]).sub(0.5).mul(100) as tf.Tensor1D;
-        return tf.stack([m.neg(), m], 1) as tf.Tensor2D;
-      }),
-    };
+    // Images at 0.45 are class 0 (BRIGHTNESS), and a shift of eps = 0.1 carries them to 0.55.
     const x = tf.fill([4, 4, 4, 3], 0.45) as tf.Tensor4D;
-    const run = (shift: number) => autoAttack(undefended(model), x, [0, 0, 0, 0], { eps: 0.1, version: 'custom', attacks: ['dummy' as never], settings: { dummyShift: shift } as never });
+    const run = (shift: number) => autoAttack(undefended(BRIGHTNESS), x, [0, 0, 0, 0], { eps: 0.1, version: 'custom', attacks: ['dummy' as never], settings: { dummyShift: shift } as never });
     const fooled = await run(1);
     const kept = await run(0);
     expect(fooled.cleanAccuracy).toBe(1);
@@ -192,16 +194,9 @@ describe('adding an attack and a defense, each with its own setting', () => {
     const { settingValuesOf } = await load<typeof import('../../src/shared/attack-settings')>('src/shared/attack-settings.ts');
     const { autoAttack } = await load<typeof import('../../src/worker/ml/attacks/autoattack')>('src/worker/ml/attacks/autoattack.ts');
     await tf.setBackend('cpu');
-    const model = {
-      numClasses: 2,
-      logits: (x: tf.Tensor4D) => tf.tidy(() => {
-        const m = tf.mean(x, [1, 2, 3]).sub(0.5).mul(100) as tf.Tensor1D;
-        return tf.stack([m.neg(), m], 1) as tf.Tensor2D;
-      }),
-    };
     const targetFor = (levels: number) => {
       const config = evalConfigSchema.parse({ runId: 'r', defense: 'quantize', quantizeLevels: levels });
-      return defenseTarget(config.defense, { model: {} as never, classifier: model, config, settings: settingValuesOf(config), ad: {} as never, signal: new AbortController().signal });
+      return defenseTarget(config.defense, { model: {} as never, classifier: BRIGHTNESS, config, settings: settingValuesOf(config), ad: {} as never, signal: new AbortController().signal });
     };
     // Two grey levels: 0.45 rounds to 0 (class 0), 0.45 + 0.1 rounds to 1 (class 1). With
     // 256 levels the defense keeps the images as they are: the shift of 0.1 still crosses 0.5.
