@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import type { DatasetPreviewPage, SplitName } from '../shared/datasets';
+import { type DatasetPreviewPage, MAX_PREVIEW_PAGE_BYTES, type SplitName } from '../shared/datasets';
 import { DatasetError, badInput } from './errors';
 import { encodePngRgb } from './png-encode';
 import { splitFilesOf } from './load-split';
@@ -17,10 +17,11 @@ export interface PreviewQuery {
 /** A preview grid is for eyes, not for paging through 50,000 images at once. */
 export const MAX_PAGE_SIZE = 500;
 /**
- * Pixels one page may decode and encode: 48 tiles of 512x512 (the renderer's page) fit; a
- * page of large images is refused with the most that fit, instead of costing hundreds of MB.
+ * Pixels one page may decode and encode (shared with the renderer, which asks for
+ * previewPageSize): a larger page is refused with the most that fit, instead of costing
+ * hundreds of MB.
  */
-export const MAX_PAGE_BYTES = 64 * 2 ** 20;
+export const MAX_PAGE_BYTES = MAX_PREVIEW_PAGE_BYTES;
 
 /**
  * One page of a split as PNG data URLs. Only the labels file and the page's

@@ -12,7 +12,7 @@ type OwnOf<E> = E extends { own: infer O } ? O : never;
 type Intersect<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 type OwnUnion = OwnOf<(typeof ATTACK_REGISTRY)[AttackId]> | OwnOf<(typeof DEFENSES)[DefenseId]>;
 /** Every setting by id: the shared table and each attack's and defense's own. */
-export type AllSettings = typeof ATTACK_SETTINGS & ([OwnUnion] extends [never] ? unknown : Intersect<OwnUnion>);
+type AllSettings = typeof ATTACK_SETTINGS & ([OwnUnion] extends [never] ? unknown : Intersect<OwnUnion>);
 /** The settings a user gives an evaluation (those with an `input`). */
 export type EvalSettingId = { [K in keyof AllSettings]: AllSettings[K] extends { input: SettingInput } ? K : never }[keyof AllSettings] & string;
 
@@ -40,8 +40,6 @@ function collect(): Record<string, AttackSetting<unknown>> {
 }
 
 const SETTINGS = collect();
-/** Every setting by id (typed by AllSettings). */
-export const ALL_SETTINGS = SETTINGS as unknown as AllSettings;
 
 /** The evaluation's settings, in the registry's order. */
 export const EVAL_SETTING_IDS = Object.keys(SETTINGS).filter((id) => SETTINGS[id]!.input) as EvalSettingId[];

@@ -39,6 +39,27 @@ export interface DatasetPreviewPage {
   items: DatasetPreviewItem[];
 }
 
+/**
+ * Pixels one preview page may decode and encode (the host refuses more, src/data/preview.ts):
+ * 48 tiles of 512x512 fit; a page of large images is cut to what fits.
+ */
+export const MAX_PREVIEW_PAGE_BYTES = 64 * 2 ** 20;
+/** Tiles the Datasets view asks for per page, when they fit in MAX_PREVIEW_PAGE_BYTES. */
+export const PREVIEW_TILES = 48;
+
+/** How many images of this size one preview page holds: PREVIEW_TILES, fewer for large images (at least 1). */
+export function previewPageSize(d: Pick<DatasetSummary, 'width' | 'height' | 'channels'>): number {
+  return Math.max(1, Math.min(PREVIEW_TILES, Math.floor(MAX_PREVIEW_PAGE_BYTES / (d.width * d.height * d.channels))));
+}
+
+/**
+ * The side in CSS pixels a preview tile is drawn at: small images enlarged (32x32 drawn 3x, to
+ * judge them), large ones shrunk so a page stays a grid (at most 192 px).
+ */
+export function previewTileWidth(width: number): number {
+  return width <= 64 ? width * Math.max(1, Math.floor(96 / width)) : Math.min(192, width);
+}
+
 /** The one length cap of a dataset name, on every surface (CLI --name, the import form, the LabApi, an archive's file name). */
 export const DATASET_NAME_MAX = 200;
 

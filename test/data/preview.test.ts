@@ -4,7 +4,8 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDataset } from '../../src/data/import';
 import { loadSplit } from '../../src/data/load-split';
-import { previewPage } from '../../src/data/preview';
+import { MAX_PAGE_BYTES, previewPage } from '../../src/data/preview';
+import { MAX_PREVIEW_PAGE_BYTES, previewPageSize, previewTileWidth } from '../../src/shared/datasets';
 import { cifar10Files, tempDir, writeTree } from './helpers';
 
 const root = tempDir();
@@ -58,5 +59,29 @@ describe('previewPage', () => {
     fs.truncateSync(path.join(copy, 'train-images.u8'), 3072 * 5);
     expect(() => previewPage(copy, { split: 'train', page: 1, pageSize: 4 })).toThrow(/image 5 is truncated; re-import/);
     expect(() => loadSplit(copy, 'train')).toThrow(/train images has 15360 bytes, the manifest implies 30720/);
+  });
+});
+
+describe('preview page and tile sizes for any image size', () => {
+  it('asks for 48 tiles, fewer of large images: the most the host accepts, never a refused page', () => {
+    expect(MAX_PAGE_BYTES).toBe(MAX_PREVIEW_PAGE_BYTES);
+    expect(previewPageSize({ width: 32, height: 32, channels: 3 })).toBe(48);
+    expect(previewPageSize({ width: 512, height: 512, channels: 3 })).toBe(48);
+    for (const side of [1024, 2048, 4096]) {
+      const size = previewPageSize({ width: side, height: side, channels: 3 });
+      const bytes = side * side * 3;
+      expect(size * bytes <= MAX_PAGE_BYTES || size === 1).toBe(true);
+      if (size > 1) expect((size + 1) * bytes).toBeGreaterThan(MAX_PAGE_BYTES);
+    }
+    expect(previewPageSize({ width: 1024, height: 1024, channels: 3 })).toBe(21);
+    expect(previewPageSize({ width: 8192, height: 8192, channels: 3 })).toBe(1);
+  });
+
+  it('draws small images enlarged and large ones shrunk to at most 192 px', () => {
+    expect(previewTileWidth(32)).toBe(96);
+    expect(previewTileWidth(28)).toBe(84);
+    expect(previewTileWidth(64)).toBe(64);
+    expect(previewTileWidth(100)).toBe(100);
+    expect(previewTileWidth(1024)).toBe(192);
   });
 });
