@@ -48,7 +48,8 @@ const FIELDS = {
   cleanLfP90: z.number(),
   /** The evaluation's own warnings (selection, Active Defense pre-flight and cap). */
   diagnostics: z.array(evalWarningSchema),
-  // Active Defense on the clean images (Algorithm 1; Table 1's first rows).
+  // The defense on the clean images (any purifying defense: accuracy, seconds, classes), and
+  // Active Defense's own figures of that pass (Algorithm 1; Table 1's first rows).
   adCleanAcc: share,
   adCleanSeconds: seconds,
   meanIterations: z.number().min(0),
@@ -78,7 +79,10 @@ export const SUMMARY_PARTS: Record<string, readonly EvalSummaryKey[]> = {
   records: ['selection', 'indices', 'labels'],
   clean: ['cleanAcc', 'cleanPred', 'cleanLf'],
   'clean L_F': ['cleanLfMean', 'cleanLfP50', 'cleanLfP90'],
-  'Active Defense': ['adCleanAcc', 'adCleanSeconds', 'meanIterations', 'cappedFraction', 'meanCleanLf', 'histogramEdges', 'histogramCounts', 'adPred', 'adIterations', 'adConverged'],
+  /** A purifying defense on the clean images (the `ad` names predate other defenses: "with the defense"). */
+  'defended clean': ['adCleanAcc', 'adCleanSeconds', 'adPred'],
+  /** Active Defense's own figures of that pass, sent with it. */
+  'Active Defense': ['meanIterations', 'cappedFraction', 'meanCleanLf', 'histogramEdges', 'histogramCounts', 'adIterations', 'adConverged'],
   calibration: ['calibrationShare', 'calibratedDeltaTilde', 'calibrationReached', 'calibrationConfigured', 'calibrationReachedConfigured', 'calibrationMaxIters', 'calibrationEdges', 'calibrationCounts'],
 };
 

@@ -54,9 +54,12 @@ describe('worker protocol', () => {
     expect(() => decodeWorkerMessage({ type: 'eval-summary', jobId: 'e1', values: { cleanAcc: '50%', cleanPred: [1], cleanLf: [0.1] } })).toThrow(/'eval-summary' message: values\.cleanAcc: /);
     const ad = { adCleanAcc: 0.5, adCleanSeconds: 2, meanIterations: 30, meanCleanLf: 0.02, histogramEdges: [0, 1], histogramCounts: [2], adPred: [1, 2], adIterations: [30, 30], adConverged: [1, 1] };
     expect(() => decodeWorkerMessage({ type: 'eval-summary', jobId: 'e1', values: ad })).toThrow(
-      /'eval-summary' message: values\.cappedFraction: missing from the Active Defense part \(sent with adCleanAcc, /,
+      /'eval-summary' message: values\.cappedFraction: missing from the Active Defense part \(sent with meanIterations, /,
     );
     expect(decodeWorkerMessage({ type: 'eval-summary', jobId: 'e1', values: { ...ad, cappedFraction: 0 } })).toMatchObject({ values: { cappedFraction: 0 } });
+    // Another purifying defense sends the defended clean part alone, whole.
+    expect(() => decodeWorkerMessage({ type: 'eval-summary', jobId: 'e1', values: { adCleanAcc: 0.5, adCleanSeconds: 1 } })).toThrow(/values\.adPred: missing from the defended clean part/);
+    expect(decodeWorkerMessage({ type: 'eval-summary', jobId: 'e1', values: { adCleanAcc: 0.5, adCleanSeconds: 1, adPred: [3] } })).toMatchObject({ values: { adPred: [3] } });
     expect(() => decodeWorkerMessage({ type: 'eval-summary', jobId: 'e1', values: { diagnostics: '[]' } })).toThrow(/values\.diagnostics: /);
     // NaN goes over JSON as null: a metric the trainer did not drop would be refused, not stored as null.
     expect(() => decodeWorkerMessage(encodeMessage({ type: 'metric', jobId: 'r1', point: { scope: 'batch', step: 1, epoch: 1, values: { loss: Number.NaN }, time: 1 } }))).toThrow(

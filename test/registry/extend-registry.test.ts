@@ -210,4 +210,26 @@ describe('adding an attack and a defense, each with its own setting', () => {
     expect(shifted.robustAccuracy).toBe(0);
     tf.dispose([x, ...results.map((r) => r.xAdv), shifted.xAdv]);
   });
+
+  it("the evaluation's clean pass through the defense, and its shards merged, report the defense's clean accuracy by its name", async () => {
+    const { defenseTarget } = await load<typeof import('../../src/worker/jobs/defenses')>('src/worker/jobs/defenses/index.ts');
+    const { predictionsThrough } = await load<typeof import('../../src/worker/jobs/defended-clean')>('src/worker/jobs/defended-clean.ts');
+    const { evalConfigSchema } = await load<typeof import('../../src/shared/eval-config')>('src/shared/eval-config.ts');
+    const { settingValuesOf } = await load<typeof import('../../src/shared/attack-settings')>('src/shared/attack-settings.ts');
+    const { mergeImageShards } = await load<typeof import('../../src/main/lab/distributed/merge')>('src/main/lab/distributed/merge.ts');
+    await tf.setBackend('cpu');
+    const config = evalConfigSchema.parse({ runId: 'r', defense: 'quantize', quantizeLevels: 2, sample: 'first' });
+    const target = defenseTarget(config.defense, { model: {} as never, classifier: BRIGHTNESS, config, settings: settingValuesOf(config), ad: {} as never, signal: new AbortController().signal });
+    // 0.3 and 0.45 round to 0 (class 0), 0.55 and 0.9 to 1 (class 1): the quantised classes, whatever the true ones.
+    const x = tf.concat([0.3, 0.45, 0.55, 0.9].map((v) => tf.fill([1, 4, 4, 3], v))) as tf.Tensor4D;
+    const pred = await predictionsThrough(target, x, 3, config.seed, [10, 11, 12, 13]);
+    expect(pred).toEqual([0, 0, 1, 1]);
+    x.dispose();
+    // Two image shards of that evaluation: labels [0, 1, 1, 0]; without the defense all right, with it half.
+    const selection = { split: 'val', sample: 'first', offset: 0, seed: 0, count: 4, total: 4, first: 0, last: 3 } as const;
+    const shard = (from: number, labels: number[], adPred: number[]) => ({ selection, indices: labels.map((_, i) => from + i), labels, cleanPred: labels, cleanLf: labels.map(() => 0.1), adPred, adCleanAcc: -1, adCleanSeconds: 1 });
+    const merged = mergeImageShards([shard(0, [0, 1], [0, 0]), shard(2, [1, 0], [1, 1])], config, 2);
+    expect(merged).toMatchObject({ cleanAcc: 1, adCleanAcc: 0.5, adCleanSeconds: 2 });
+    expect(merged.diagnostics).toEqual([expect.objectContaining({ code: 'defense-accuracy-drop', rows: ['clean with bit-depth reduction'] })]);
+  });
 });

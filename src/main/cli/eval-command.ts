@@ -45,10 +45,10 @@ export function formatTable(e: EvaluationSummary, perImage?: PerImageTable): str
   if (typeof s.cleanLfMean === 'number' && e.config.defense === 'ad') {
     lines.push(`clean L_F: mean ${s.cleanLfMean.toPrecision(3)}, median ${Number(s.cleanLfP50).toPrecision(3)}, p90 ${Number(s.cleanLfP90).toPrecision(3)} (delta_tilde ${resolveAd(e.config.ad).deltaTilde})`);
   }
-  if (typeof s.adCleanAcc === 'number') {
+  if (typeof s.adCleanAcc === 'number' && e.config.defense === 'ad') {
     const capped = typeof s.cappedFraction === 'number' ? `, ${pct(s.cappedFraction)} of runs at the cap` : '';
     lines.push(`clean accuracy with Active Defense: ${pct(s.adCleanAcc)} (mean ${Number(s.meanIterations).toFixed(1)} iterations${capped})`);
-  }
+  } else if (typeof s.adCleanAcc === 'number') lines.push(`clean accuracy with ${defenseOf(e.config).label}: ${pct(s.adCleanAcc)}`);
   if (e.config.calibrate) lines.push(...formatCalibration(e));
   for (const r of e.results) lines.push(...formatRow(r));
   // AutoAttack's per-point worst case over every row at an epsilon, from the stored per-image flags.

@@ -1,4 +1,5 @@
 import { describeSelection, selectionFromSummary } from '../../shared/eval-selection';
+import { defenseOf } from '../../shared/registry';
 import type { EvaluationSummary, PerImageTable } from '../../shared/evaluations';
 import { worstCaseByEps } from '../../shared/per-image';
 
@@ -19,7 +20,8 @@ export function selectionText(e: EvaluationSummary): string {
  * worst case over the rows (AutoAttack's per-point worst case).
  */
 export function perImageCsv(e: EvaluationSummary, t: PerImageTable): string {
-  const ad = e.config.defense === 'ad';
+  // Any purifying defense has a defended clean class; the iterations and L_F columns are Active Defense's (empty for another).
+  const ad = defenseOf(e.config).purifies;
   const worst = worstCaseByEps(t);
   const head = ['pos', 'record', 'label', 'clean_pred', 'clean_correct'];
   if (ad) head.push('ad_pred', 'ad_correct', 'ad_iterations', 'ad_converged', 'clean_lf', 'start_lf');

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ATTACK_SETTINGS, type EvalAttack, resolveAdFor } from '../../shared/registry';
+import { ATTACK_SETTINGS, defenseOf, type EvalAttack, resolveAdFor } from '../../shared/registry';
 import { settingValuesOf } from '../../shared/attack-settings';
 import { calibrateDeltaTilde, defendedWarnings, type EvalWarning, lfStats, preflightWarnings, selectionWarnings, valueHistogram } from '../../shared/ad-diagnostics';
 import { readManifest } from '../../data/manifest';
@@ -21,6 +21,7 @@ import {
 } from '../ml/attacks';
 import { type ActiveDefenseOptions, featureLossOf } from '../ml/defense';
 import { defenseTarget } from './defenses';
+import { predictionsThrough } from './defended-clean';
 import type { Network } from '../ml/models';
 import { evaluateDefense } from './defend';
 import { loadCheckpointModel } from './defend-model';
@@ -142,6 +143,7 @@ async function evaluateRows(run: EvalRun): Promise<{ status: 'completed'; summar
       for (const w of warnings) ctx.log('warn', w.message);
     }
     if (config.defense === 'ad' && !job.skipAdClean && !job.completed.includes('summary|ad')) await adClean(run, clean.accuracy, warnings);
+    else if (config.defense !== 'ad' && defenseOf(config).purifies && !job.skipAdClean) await defendedClean(run, x, clean.accuracy, warnings);
 
     const rows = planRows(config.attacks, config.eps, config.lambdas ?? DEFAULT_LAMBDAS).filter(
       (r) => !job.completed.includes(resultKey(r.attack, r.eps, r.lambda)) && (!job.rowGroups || job.rowGroups.some((g) => g.attack === r.attack && g.eps === r.eps)),
@@ -166,6 +168,20 @@ async function evaluateRows(run: EvalRun): Promise<{ status: 'completed'; summar
   } finally {
     x.dispose();
   }
+}
+
+/** Any other purifying defense on the clean images: its accuracy, per-image classes and the accuracy it costs. */
+async function defendedClean(run: EvalRun, x: tf.Tensor4D, cleanAcc: number, warnings: EvalWarning[]): Promise<void> {
+  const { model, set, config, ctx, report, summary } = run;
+  const started = performance.now();
+  const pred = await predictionsThrough(makeTarget(model, config, run.ad, ctx.signal), x, config.batchSize, config.seed, set.indices, ctx.signal);
+  const acc = pred.filter((p, i) => p === set.labels[i]).length / Math.max(1, pred.length);
+  summary.adCleanAcc = acc;
+  // No iteration cap to report: only the accuracy it costs.
+  const after = defendedWarnings({ cappedFraction: 0, maxIters: 0, cleanAcc, adCleanAcc: acc, rows: [`clean with ${defenseOf(config).label}`] });
+  for (const w of after) ctx.log('warn', w.message);
+  warnings.push(...after);
+  report.summary({ adCleanAcc: acc, adCleanSeconds: (performance.now() - started) / 1000, adPred: pred, ...(warnings.length ? { diagnostics: [...warnings] } : {}) });
 }
 
 /** Active Defense on the clean images: its accuracy, iteration statistics and warnings (Table 1's first rows). */

@@ -2,6 +2,7 @@ import { defendedWarnings, type EvalWarning, lfStats, preflightWarnings, selecti
 import { type EvalConfig, resolveAd, selectionOf } from '../../../shared/eval-config';
 import { type EvalResultMessage, PER_IMAGE_KEYS, STAGE_SECONDS } from '../../../shared/evaluations';
 import type { EvalSummaryArrayKey, EvalSummaryNumberKey, EvalSummaryValues } from '../../../shared/eval-summary';
+import { defenseOf } from '../../../shared/registry';
 
 type Values = EvalSummaryValues;
 
@@ -60,21 +61,26 @@ export function mergeImageShards(shards: readonly Values[], config: EvalConfig, 
   }
   if (Array.isArray(out.adPred)) {
     out.adCleanAcc = accuracy(out.adPred, labels);
-    for (const key of ['meanIterations', 'cappedFraction', 'meanCleanLf'] as const) {
-      const m = weighted(shards, key, counts);
-      if (m !== undefined) out[key] = m;
+    if (config.defense === 'ad') {
+      for (const key of ['meanIterations', 'cappedFraction', 'meanCleanLf'] as const) {
+        const m = weighted(shards, key, counts);
+        if (m !== undefined) out[key] = m;
+      }
+      const edges = shards[0]!.histogramEdges;
+      if (Array.isArray(edges) && shards.every((s) => Array.isArray(s.histogramCounts) && JSON.stringify(s.histogramEdges) === JSON.stringify(edges))) {
+        out.histogramEdges = edges;
+        out.histogramCounts = (shards[0]!.histogramCounts as number[]).map((_, b) => shards.reduce((sum, s) => sum + (s.histogramCounts as number[])[b]!, 0));
+      }
     }
-    const edges = shards[0]!.histogramEdges;
-    if (Array.isArray(edges) && shards.every((s) => Array.isArray(s.histogramCounts) && JSON.stringify(s.histogramEdges) === JSON.stringify(edges))) {
-      out.histogramEdges = edges;
-      out.histogramCounts = (shards[0]!.histogramCounts as number[]).map((_, b) => shards.reduce((sum, s) => sum + (s.histogramCounts as number[])[b]!, 0));
-    }
+    // Another purifying defense has no iteration cap: only the accuracy it costs (as the worker's defendedClean).
+    const ad = config.defense === 'ad';
     warnings.push(
       ...defendedWarnings({
-        cappedFraction: out.cappedFraction as number,
+        cappedFraction: ad ? (out.cappedFraction as number) : 0,
         maxIters: resolveAd(config.ad).maxIters,
         cleanAcc: out.cleanAcc as number,
         adCleanAcc: out.adCleanAcc,
+        ...(ad ? {} : { rows: [`clean with ${defenseOf(config).label}`] }),
       }),
     );
   }

@@ -1,4 +1,4 @@
-import { defenseOf, EVAL_ATTACKS } from '../../../shared/registry';
+import { defenseOf, DEFENSES, EVAL_ATTACKS } from '../../../shared/registry';
 import type { EvalResultRow, EvaluationSummary } from '../../../shared/evaluations';
 import type { EvalSummaryNumberKey } from '../../../shared/eval-summary';
 import type { XY } from './metric-series';
@@ -76,7 +76,7 @@ export function accuracyVsEps(rows: readonly EvalResultRow[], cleanAcc: number |
 
 /** The eps = 0 point of an evaluation: clean accuracy of what the attacks attacked (with the defense, if any). */
 export function cleanAccuracyOf(e: EvaluationSummary): number | null {
-  const key = e.config.defense === 'ad' ? 'adCleanAcc' : 'cleanAcc';
+  const key = defenseOf(e.config).purifies ? 'adCleanAcc' : 'cleanAcc';
   const v = e.summary[key];
   return typeof v === 'number' ? v : null;
 }
@@ -189,13 +189,16 @@ function isFigure(key: string): key is EvalSummaryNumberKey {
   return key in FIGURE_LABELS;
 }
 
-/** Scalar figures of the summary (arrays are drawn, the selection and diagnostics shown elsewhere); accuracies and fractions as percentages. */
-export function summaryFigures(summary: EvaluationSummary['summary']): SummaryFigure[] {
+/**
+ * Scalar figures of the summary (arrays are drawn, the selection and diagnostics shown elsewhere); accuracies and fractions as percentages.
+ * `defense` names the defense of the defended clean pass (Active Defense unless another one ran it).
+ */
+export function summaryFigures(summary: EvaluationSummary['summary'], defense = DEFENSES.ad.label as string): SummaryFigure[] {
   const out: SummaryFigure[] = [];
   for (const [key, v] of Object.entries(summary)) {
     if (!isFigure(key) || typeof v !== 'number') continue;
     const value = /acc|fraction|share|reached/i.test(key) && v >= 0 && v <= 1 ? `${(v * 100).toFixed(1)} %` : String(Number(v.toPrecision(4)));
-    out.push({ key, label: FIGURE_LABELS[key], value });
+    out.push({ key, label: FIGURE_LABELS[key].replace(DEFENSES.ad.label, defense), value });
   }
   return out;
 }

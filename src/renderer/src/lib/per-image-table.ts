@@ -10,10 +10,10 @@ export interface SourceChoice {
   source: PredictionSource;
 }
 
-/** Clean, clean with Active Defense (when stored), then every attack row: what a confusion matrix can show. */
-export function sourceChoices(t: PerImageTable): SourceChoice[] {
+/** Clean, clean with the defense (Active Defense or another; when stored), then every attack row: what a confusion matrix can show. */
+export function sourceChoices(t: PerImageTable, defense = 'Active Defense'): SourceChoice[] {
   const out: SourceChoice[] = [{ id: 'clean', label: 'clean (no defense)', source: { kind: 'clean' } }];
-  if (t.records.some((r) => r.adPred !== null)) out.push({ id: 'ad', label: 'clean with Active Defense', source: { kind: 'ad' } });
+  if (t.records.some((r) => r.adPred !== null)) out.push({ id: 'ad', label: `clean with ${defense}`, source: { kind: 'ad' } });
   for (const k of t.rowKeys) {
     out.push({ id: k.key, label: `${k.attack} @ ${formatEps(k.eps)}${k.lambda === null ? '' : ` λ=${formatLambda(k.lambda)}`}`, source: { kind: 'row', key: k.key } });
   }
