@@ -102,6 +102,12 @@ export function resultKey(attack: string, eps: number, lambda: number | null): s
   return `${attack}|${eps.toFixed(6)}|${lambda ?? ''}`;
 }
 
+/**
+ * In an evaluation job's `completed`: the defense's clean pass (and Active Defense's own figures
+ * of it) is stored, so a resumed evaluation does not purify every clean image again.
+ */
+export const DEFENDED_CLEAN_KEY = 'summary|ad';
+
 export type HostToWorker =
   | TrainJob
   | ImportJob

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { type EngineName, resolveBatchSize } from '../../src/shared/engine';
 import type { EvalJob, HostToWorker } from '../../src/shared/worker-protocol';
 import { parseTrainConfig } from '../../src/shared/train-config';
 import { fakeLauncher, type FakeWorker } from './fake-worker';
+import { writeTinyWeights } from './tiny-weights';
 
 let dir: string;
 beforeEach(() => {
@@ -20,14 +21,6 @@ const dataset: DatasetSummary = {
   id: 'ds', name: 'ds', format: 'cifar10-binary', source: '/x', height: 32, width: 32, channels: 3, classes: ['a', 'b'],
   splits: [{ name: 'train', count: 1000, classCounts: [500, 500] }, { name: 'test', count: 2, classCounts: [1, 1] }], createdAt: 1, resize: null, bytes: 100,
 };
-
-/** A smallest safetensors file, so that an imported run has a checkpoint to evaluate. */
-function weights(file: string): void {
-  const header = JSON.stringify({ 'fc.bias': { dtype: 'F32', shape: [1], data_offsets: [0, 4] } });
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(header.length));
-  writeFileSync(file, Buffer.concat([len, Buffer.from(header), Buffer.alloc(4)]));
-}
 
 /**
  * A worker that answers as the real one does at the job edge: the engine report, then the
@@ -51,7 +44,7 @@ function lab(engines: EngineName[]) {
 
 async function importedRun(host: LabHost): Promise<string> {
   const file = join(dir, 'model.safetensors');
-  weights(file);
+  writeTinyWeights(file);
   return host.importWeights(file, parseTrainConfig({ datasetId: 'ds', model: 'wrn-10-1' }));
 }
 

@@ -58,8 +58,10 @@ describe('evaluation jobs', () => {
     expect(row.warnings.join(' ')).toMatch(/random/i); // AutoAttack's check_randomized notices the noise
   }, 300_000);
 
-  it('resumes a cancelled evaluation without redoing stored rows', async () => {
-    const id = host.handlers.startEvaluation(parseEvalConfig({ runId, split: 'val', n: 40, attacks: ['fgsm', 'pgd'], eps: [4 / 255, 8 / 255], iterations: 5 })).evalId;
+  it('resumes a cancelled evaluation without redoing stored rows or the defended clean pass', async () => {
+    const id = host.handlers.startEvaluation(
+      parseEvalConfig({ runId, split: 'val', n: 40, attacks: ['fgsm', 'pgd'], eps: [4 / 255, 8 / 255], iterations: 5, defense: 'ad', ad: { maxIters: 2 } }),
+    ).evalId;
     await new Promise<void>((resolve) => {
       const off = host.onEvent((ev) => {
         if (ev.type === 'evaluation' && ev.evaluation.id === id && ev.evaluation.results.length >= 1) {
@@ -74,10 +76,15 @@ describe('evaluation jobs', () => {
     const kept = cancelled.results.length;
     expect(kept).toBeGreaterThanOrEqual(1);
     expect(kept).toBeLessThan(4);
+    const clean = { adCleanAcc: cancelled.summary.adCleanAcc, adCleanSeconds: cancelled.summary.adCleanSeconds, meanIterations: cancelled.summary.meanIterations };
+    expect(clean.adCleanSeconds).toBeGreaterThan(0);
     host.handlers.resumeEvaluation(id);
     const done = await host.waitForEvaluation(id);
     expect(done.status).toBe('completed');
     expect(done.results.map((r) => `${r.attack}@${(r.eps * 255).toFixed(0)}`).sort()).toEqual(['fgsm@4', 'fgsm@8', 'pgd@4', 'pgd@8']);
+    // The stored pass was not run again: its wall seconds are the first run's, to the last digit.
+    expect(done.summary).toMatchObject(clean);
+    expect(done.summary.diagnostics).toEqual(cancelled.summary.diagnostics);
   }, 300_000);
 });
 

@@ -1,7 +1,8 @@
 import type { EvalConfig } from '../../shared/eval-config';
-import type { EvalResultMessage, EvaluationSummary } from '../../shared/evaluations';
+import type { EvalResultMessage, EvaluationSummary, PerImageTable } from '../../shared/evaluations';
 import { isFinished } from '../../shared/runs';
-import { type EvalJob, resultKey } from '../../shared/worker-protocol';
+import { DEFENDED_CLEAN_KEY, type EvalJob, resultKey } from '../../shared/worker-protocol';
+import { defenseOf } from '../../shared/registry';
 import { withDiskReserve } from './disk-full';
 import { Waiters, type LabContext } from './lab-context';
 import type { JobListener, RunningJob } from './supervisor';
@@ -75,7 +76,7 @@ export class Evaluations {
     this.waiters.resolve(id, evaluation);
   }
 
-  /** The queue's launcher for evaluations. */
+  /** The queue's launcher for evaluations (a resume skips the rows and the defended clean pass already stored). */
   launch(evalId: string): RunningJob {
     const { ctx } = this;
     const e = ctx.evals.get(evalId);
@@ -90,7 +91,7 @@ export class Evaluations {
       train: run.config,
       checkpointPath: checkpoint?.path ?? '',
       datasetDir: ctx.datasets.dirFor(run.config.datasetId),
-      completed: e.results.map((r) => resultKey(r.attack, r.eps, r.lambda)),
+      completed: [...e.results.map((r) => resultKey(r.attack, r.eps, r.lambda)), ...(defendedCleanStored(e, ctx.evals.perImage(evalId)) ? [DEFENDED_CLEAN_KEY] : [])],
     };
     const listener: JobListener = {
       engine: (report) => {
@@ -118,4 +119,18 @@ export class Evaluations {
     });
     return job;
   }
+}
+
+/**
+ * The defense's clean pass is stored whole: its accuracy and seconds in the summary, every
+ * image's defended class (and with Active Defense its figures and each image's iterations)
+ * in the per-image table. A resume then need not purify every clean image again.
+ */
+export function defendedCleanStored(e: Pick<EvaluationSummary, 'config' | 'summary'>, images: PerImageTable): boolean {
+  if (!defenseOf(e.config).purifies || images.records.length === 0) return false;
+  const s = e.summary;
+  if (s.adCleanAcc === undefined || s.adCleanSeconds === undefined || images.records.some((r) => r.adPred === null)) return false;
+  if (e.config.defense !== 'ad') return true;
+  const figures = [s.meanIterations, s.cappedFraction, s.meanCleanLf, s.histogramEdges, s.histogramCounts];
+  return figures.every((v) => v !== undefined) && images.records.every((r) => r.adIterations !== null && r.adConverged !== null);
 }

@@ -6,7 +6,7 @@ import { readManifest } from '../../data/manifest';
 import { toPngDataUrl } from '../../data/preview';
 import { resolveBatchSize } from '../../shared/engine';
 import { ADV_PNG_LIMIT, type EvalResultMessage, type RowImages, STAGE_ACCURACY, STAGE_SECONDS } from '../../shared/evaluations';
-import { type EvalJob, resultKey } from '../../shared/worker-protocol';
+import { DEFENDED_CLEAN_KEY, type EvalJob, resultKey } from '../../shared/worker-protocol';
 import {
   type AttackTarget,
   autoAttack,
@@ -133,17 +133,23 @@ async function evaluateRows(run: EvalRun): Promise<{ status: 'completed'; summar
     summary.cleanAcc = clean.accuracy;
     // Wall seconds of the undefended pass, beside adCleanSeconds: the cost of the defense per image.
     report.summary({ cleanAcc: clean.accuracy, n: set.count, cleanPred: clean.predictions, cleanLf: clean.lf, cleanSeconds: (performance.now() - cleanStart) / 1000 });
+    // A resume whose defended clean pass is stored keeps it, and the diagnostics stored with it
+    // (the same records give the same selection and pre-flight warnings; the pass's own are in them).
+    const cleanStored = job.completed.includes(DEFENDED_CLEAN_KEY);
+    const diagnostics = (ws: EvalWarning[]) => (cleanStored ? {} : { diagnostics: [...ws] });
     const warnings: EvalWarning[] = selectionWarnings(set.labels, set.numClasses, set.selection.sample);
-    if (warnings.length) report.summary({ diagnostics: [...warnings] });
+    if (warnings.length) report.summary(diagnostics(warnings));
     if (config.defense === 'ad') {
       const { deltaTilde } = run.ad;
       warnings.push(...preflightWarnings(clean.lf, deltaTilde));
       const st = lfStats(clean.lf);
-      report.summary({ cleanLfMean: st.mean, cleanLfP50: st.p50, cleanLfP90: st.p90, diagnostics: [...warnings] });
+      report.summary({ cleanLfMean: st.mean, cleanLfP50: st.p50, cleanLfP90: st.p90, ...diagnostics(warnings) });
       for (const w of warnings) ctx.log('warn', w.message);
     }
-    if (config.defense === 'ad' && !job.skipAdClean && !job.completed.includes('summary|ad')) await adClean(run, clean.accuracy, warnings);
-    else if (config.defense !== 'ad' && defenseOf(config).purifies && !job.skipAdClean) await defendedClean(run, x, clean.accuracy, warnings);
+    if (!job.skipAdClean && !cleanStored) {
+      if (config.defense === 'ad') await adClean(run, clean.accuracy, warnings);
+      else if (defenseOf(config).purifies) await defendedClean(run, x, clean.accuracy, warnings);
+    }
 
     const rows = planRows(config.attacks, config.eps, config.lambdas ?? DEFAULT_LAMBDAS).filter(
       (r) => !job.completed.includes(resultKey(r.attack, r.eps, r.lambda)) && (!job.rowGroups || job.rowGroups.some((g) => g.attack === r.attack && g.eps === r.eps)),
