@@ -1,20 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BRIGHTNESS } from '../support/brightness-model';
 import { evalConfigSchema } from '../../src/shared/eval-config';
 import { settingValuesOf } from '../../src/shared/attack-settings';
 import type { Purifier } from '../../src/worker/ml/attacks';
 import { throughPurifier } from '../../src/worker/jobs/defenses/define';
 import { predictionsThrough } from '../../src/worker/jobs/defended-clean';
-
-/** Class 1 when an image's mean brightness is above 0.5. */
-const BRIGHTNESS = {
-  numClasses: 2,
-  logits: (x: tf.Tensor4D) =>
-    tf.tidy(() => {
-      const m = tf.mean(x, [1, 2, 3]).sub(0.5).mul(100) as tf.Tensor1D;
-      return tf.stack([m.neg(), m], 1) as tf.Tensor2D;
-    }),
-};
 
 /** A randomised purifier whose draw is the record key's parity: even records are darkened by 0.2, odd ones kept. */
 const byRecord: Purifier = {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BRIGHTNESS } from '../support/brightness-model';
 
 /**
  * Issue #22's promise: a new attack with a setting of its own, or a second defense, is one
@@ -58,16 +59,6 @@ export default defineDefense('quantize', (ctx) => {
 `;
 
 let copy = '';
-
-/** A classifier with a known answer: class 1 when an image's mean brightness is above 0.5. */
-const BRIGHTNESS = {
-  numClasses: 2,
-  logits: (x: tf.Tensor4D) =>
-    tf.tidy(() => {
-      const m = tf.mean(x, [1, 2, 3]).sub(0.5).mul(100) as tf.Tensor1D;
-      return tf.stack([m.neg(), m], 1) as tf.Tensor2D;
-    }),
-};
 
 /** Inserts `line` before the one line `end` of a registry file in the copy. */
 function addLine(file: string, end: string, line: string): void {

@@ -1,5 +1,6 @@
 /// <reference types="vite/client" />
 import { ENSEMBLE_ATTACKS } from '../../../../shared/registry';
+import { indexModules } from '../../../../shared/module-index';
 import type { Runner, RunnerModule } from './define';
 
 /**
@@ -9,17 +10,7 @@ import type { Runner, RunnerModule } from './define';
  */
 const modules = import.meta.glob<RunnerModule>(['./*.ts', '!./index.ts', '!./define.ts'], { eager: true, import: 'default' });
 
-function collect(): ReadonlyMap<string, Runner> {
-  const runners = new Map<string, Runner>();
-  for (const [file, m] of Object.entries(modules)) {
-    if (!m || typeof m.run !== 'function') throw new Error(`attack runner ${file} has no default export from defineRunner`);
-    if (runners.has(m.id)) throw new Error(`two runners for the attack '${m.id}' (one in ${file})`);
-    runners.set(m.id, m.run);
-  }
-  const missing = ENSEMBLE_ATTACKS.filter((id) => !runners.has(id));
-  if (missing.length) throw new Error(`registered attacks without a runner in src/worker/ml/attacks/runners: ${missing.join(', ')}`);
-  return runners;
-}
-
 /** The runner of each ensemble attack of the registry, by id. */
-export const RUNNERS = collect();
+export const RUNNERS: ReadonlyMap<string, Runner> = new Map(
+  [...indexModules(modules, ENSEMBLE_ATTACKS, { what: 'attack', folder: 'src/worker/ml/attacks/runners', define: 'defineRunner', valid: (m) => typeof m.run === 'function' })].map(([id, m]) => [id, m.run]),
+);
