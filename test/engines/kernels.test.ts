@@ -2,7 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerFastWasmKernels } from '../../src/worker/engine/kernels';
 import { filterGradPadding, phaseOf } from '../../src/worker/engine/kernels/conv-geometry';
+import { flippedFilter, taps } from '../../src/worker/engine/kernels/conv2d-backprop-input';
+import { wasmInternals } from '../../src/worker/engine/tfjs-internals';
 import { lcgArray, onBackend, relError, useWasm } from '../ml/helpers';
+import { awkward, sameBits } from '../support/bits';
 
 interface Case { n: number; h: number; w: number; cin: number; cout: number; k: number; s: number; p: number }
 
@@ -68,6 +71,23 @@ describe('fast wasm conv gradient kernels', () => {
     const ref = await onBackend('cpu', run);
     expect(relError(fast[0]!, ref[0]!)).toBeLessThan(1e-4);
     expect(relError(fast[1]!, ref[1]!)).toBeLessThan(1e-4);
+  });
+
+  it("rearranges a filter for the input gradient with the stock Reverse and Transpose's bits", () => {
+    const shape: [number, number, number, number] = [3, 3, 20, 36]; // channels not a multiple of its 16-wide tiles
+    const w = tf.tensor4d(awkward(shape.reduce((a, b) => a * b, 1), 61), shape);
+    const backend = wasmInternals(tf.engine().backend);
+    for (const [rows, cols] of [[taps(0, 1, 3), taps(0, 1, 3)], [taps(1, 2, 3), taps(0, 2, 3)], [taps(0, 2, 3), taps(1, 2, 3)], [[0], [0]]]) {
+      const ours = tf.engine().makeTensorFromTensorInfo(flippedFilter(backend, w, rows!, cols!));
+      const ref = tf.tidy(() => {
+        const picked = tf.gather(tf.gather(w, rows!, 0), cols!, 1);
+        return tf.transpose(tf.reverse(picked, [0, 1]), [0, 1, 3, 2]);
+      });
+      expect(ours.shape).toEqual(ref.shape);
+      expect(sameBits(ours.dataSync(), ref.dataSync()), `rows ${rows} cols ${cols}`).toBeNull();
+      tf.dispose([ours, ref]);
+    }
+    w.dispose();
   });
 
   it('geometry: 1x1 stride-2 filter gradient crops the unread last row', () => {

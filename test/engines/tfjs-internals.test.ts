@@ -15,6 +15,7 @@ import {
   WASM_NODE_BUNDLE,
   WASM_THREADS_FLAG,
   wasmInternals,
+  wasmMemoryOf,
 } from '../../src/worker/engine/tfjs-internals';
 import { useWasm } from '../ml/helpers';
 
@@ -50,6 +51,14 @@ describe(`tfjs ${TFJS_VERSION} internals the engine relies on`, () => {
     expect(b.dataIdMap.has(id)).toBe(true);
     b.disposeData(id);
     expect(b.dataIdMap.has(id)).toBe(false);
+    // wasm: the Emscripten module's memory is the heap the tensors live on (the SIMD kernels import it).
+    const memory = wasmMemoryOf(b);
+    expect(memory, 'the wasm heap as a WebAssembly.Memory').not.toBeNull();
+    const heap = b.makeOutput([2], 'float32');
+    const view = b.typedArrayFromHeap(heap) as Float32Array;
+    view.set([3.5, -1]);
+    expect(Array.from(new Float32Array(memory!.buffer, view.byteOffset, 2))).toEqual([3.5, -1]);
+    b.disposeData(heap.dataId);
   });
 
   it('has every stock wasm kernel the composed kernels call by name', () => {

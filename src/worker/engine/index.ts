@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { EngineAttempt, EngineName, EngineReport, GpuAdapterReport } from '../../shared/engine';
+import { registerLeanGradients } from './gradients';
 import { adapterReport, importModule, installWebGpu, type ModuleLoader } from './webgpu';
 import { WASM_THREADS_FLAG } from './tfjs-internals';
 import { patchForWasmThreads } from './wasm-threads';
@@ -74,8 +75,8 @@ async function tryCpu(): Promise<void> {
 export interface EngineOptions {
   /** Skip engines before this one (ADLAB_ENGINE; 'webgpu' also lets a software adapter through). */
   prefer?: EngineName;
-  /** Called once the wasm backend is active, to register extra kernels. */
-  onWasmReady?: () => string[];
+  /** Called once the wasm backend is active, with its thread count, to register extra kernels. */
+  onWasmReady?: (threads: number) => string[];
   /**
    * wasm threads (XNNPACK pool size). Default 1: tfjs has no supported multi-threaded
    * path in Node, and >1 relies on patching its pthread start-up (wasm-threads.ts).
@@ -92,7 +93,8 @@ export interface EngineOptions {
 
 /**
  * Select the best engine that loads: tfjs-node-gpu, then webgpu, then tfjs-node,
- * then wasm, then cpu, recording why each earlier one failed.
+ * then wasm, then cpu, recording why each earlier one failed. Whichever starts gets the
+ * lean reduction gradients (gradients.ts).
  */
 export async function selectEngine(options: EngineOptions = {}): Promise<EngineReport> {
   const load = options.loadModule ?? importModule;
@@ -114,7 +116,7 @@ export async function selectEngine(options: EngineOptions = {}): Promise<EngineR
       await load();
       await tf.ready();
       attempts.push({ engine, ok: true, ms: performance.now() - t0 });
-      const notes = engine === 'wasm' && options.onWasmReady ? options.onWasmReady() : [];
+      const notes = [...(engine === 'wasm' && options.onWasmReady ? options.onWasmReady(wasmThreads()) : []), registerLeanGradients()];
       if (engine === 'webgpu' && found.gpu?.software) notes.push('software WebGPU adapter (forced): for tests, slower than wasm');
       return {
         engine,

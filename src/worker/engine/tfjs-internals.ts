@@ -25,18 +25,29 @@ export interface WasmBackendInternals {
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   /** A writable view of a tensor's bytes on the heap. */
   typedArrayFromHeap(t: TensorInfo): TypedArray;
+  /**
+   * The Emscripten module: its memory is `wasmMemory` in the threaded build and
+   * `asm.memory` in the other (kernels/column-sums.ts imports it).
+   */
+  readonly wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
 }
 
 /** BackendWasm's members that WasmBackendInternals adds to KernelBackend's interface. */
-export const WASM_BACKEND_MEMBERS = ['dataIdMap', 'makeOutput', 'typedArrayFromHeap'] as const;
+export const WASM_BACKEND_MEMBERS = ['dataIdMap', 'makeOutput', 'typedArrayFromHeap', 'wasm'] as const;
+
+/** The wasm backend's heap, as a WebAssembly.Memory, or null if neither build's place has it. */
+export function wasmMemoryOf(backend: WasmBackendInternals): WebAssembly.Memory | null {
+  const memory = backend.wasm?.wasmMemory ?? backend.wasm?.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : null;
+}
 
 /** The backend a kernel is called with, as the members above (their presence is the guard test's). */
 export function wasmInternals(backend: unknown): WasmBackendInternals {
   return backend as WasmBackendInternals;
 }
 
-/** Stock wasm kernels the composed kernels call by name at the TensorInfo level (kernels/wasm-calls.ts, shared-data.ts). */
-export const WASM_KERNELS_CALLED = ['Conv2D', 'Transpose', 'Reshape', 'Reverse', 'Slice', 'StridedSlice', 'Pack', 'PadV2', 'Fill', 'NotEqual', 'Cast', 'Identity'] as const;
+/** Stock wasm kernels the composed and wrapping kernels call at the TensorInfo level (kernels/wasm-calls.ts, shared-data.ts, leading-reduce.ts). */
+export const WASM_KERNELS_CALLED = ['Conv2D', 'Sum', 'Mean', 'Transpose', 'Reshape', 'Slice', 'Pack', 'PadV2', 'Fill', 'NotEqual', 'Cast', 'Identity'] as const;
 
 /**
  * tfjs-backend-wasm's Node bundle, as wasm-threads.ts patches its threaded start-up: the main

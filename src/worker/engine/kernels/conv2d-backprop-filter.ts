@@ -1,28 +1,118 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, TensorInfo } from '@tensorflow/tfjs';
 import { filterGradPadding, needsCrop } from './conv-geometry';
-import { wasmInternals } from '../tfjs-internals';
+import { type WasmBackendInternals, wasmInternals, wasmMemoryOf } from '../tfjs-internals';
+import { filterGradStep } from './filter-grad-simd';
+import { FilterGradThreads } from './filter-grad-threads';
 import { WasmCalls } from './wasm-calls';
 
-/**
- * Conv2DBackpropFilter for the wasm backend (tfjs-backend-wasm 4.22 has none).
- *
- *   dW[kh,kw,ci,co] = sum_{n,oh,ow} xpad[n, oh*s+kh, ow*s+kw, ci] * dy[n,oh,ow,co]
- *
- * is a forward convolution of x^T [Cin,H,W,N] (batch Cin, channels N) with dy^T
- * [OH,OW,N,Cout] as the "filter", stride 1 and dilation s, giving [Cin,KH,KW,Cout];
- * XNNPACK runs it. NHWC, dilation 1 in the original conv (all a WRN needs).
- */
-export function conv2dBackpropFilterWasm(args: Parameters<tf.KernelFunc>[0]): TensorInfo {
+/** The threads that run the SIMD filter gradient on each heap, by count (null: no SIMD). */
+const simdRunners = new WeakMap<object, Map<number, FilterGradThreads | null>>();
+
+/** Threads for the SIMD filter gradient: the wasm backend's own count (registerFastWasmKernels). */
+let threadCount = 1;
+
+export function setFilterGradThreads(threads: number): void {
+  threadCount = Math.max(1, Math.floor(threads));
+}
+
+function simdFor(backend: WasmBackendInternals): FilterGradThreads | null {
+  const memory = wasmMemoryOf(backend);
+  if (!memory) return null;
+  const byCount = simdRunners.get(memory) ?? new Map<number, FilterGradThreads | null>();
+  simdRunners.set(memory, byCount);
+  if (!byCount.has(threadCount)) {
+    const step = filterGradStep(memory);
+    byCount.set(threadCount, step ? new FilterGradThreads(step, memory, threadCount) : null);
+  }
+  return byCount.get(threadCount) ?? null;
+}
+
+/** The engine report's line on the filter gradient, for the backend as it is now. */
+export function filterGradNote(backend: unknown): string {
+  const runner = simdFor(wasmInternals(backend));
+  return runner
+    ? `Conv2DBackpropFilter in WebAssembly SIMD on ${runner.threads} thread${runner.threads === 1 ? '' : 's'} (XNNPACK where channels do not fill its tiles)${runner.startError ? `; ${runner.startError}` : ''}`
+    : 'Conv2DBackpropFilter by XNNPACK convolution (no WebAssembly SIMD on the heap)';
+}
+
+/** Whether the SIMD path takes this gradient: channels in whole tiles (4 in, 8 out). */
+export function simdFilterGradFits(cin: number, cout: number): boolean {
+  return cin % 4 === 0 && cout % 8 === 0;
+}
+
+/** dW by filter-grad-simd.ts's steps, split over the threads by output columns. */
+function filterGradSimd(
+  runner: FilterGradThreads, backend: WasmBackendInternals, x: TensorInfo, dy: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): TensorInfo {
+  const [n, h, w, cin] = x.shape as [number, number, number, number];
+  const [, oh, ow, cout] = dy.shape as [number, number, number, number];
+  const k = new WasmCalls(backend);
+  const out = backend.makeOutput([info.filterHeight, info.filterWidth, cin, cout], 'float32');
+  try {
+    const xT = k.transpose(x, [1, 2, 0, 3]); // [H,W,N,Cin]
+    const dyT = k.transpose(dy, [1, 2, 0, 3]); // [OH,OW,N,Cout]
+    // Views after the allocations: one can grow the heap and detach older views.
+    const acc = backend.typedArrayFromHeap(out) as Float32Array;
+    acc.fill(0);
+    runner.run({
+      x: backend.typedArrayFromHeap(xT).byteOffset, dy: backend.typedArrayFromHeap(dyT).byteOffset, acc: acc.byteOffset,
+      n, h, w, cin, oh, ow, cout,
+      kh: info.filterHeight, kw: info.filterWidth, sh: info.strideHeight, sw: info.strideWidth,
+      top: info.padInfo.top, left: info.padInfo.left,
+    });
+    k.finishKeeping([]);
+    return out;
+  } catch (err) {
+    k.finishKeeping([]);
+    backend.disposeData(out.dataId);
+    throw err;
+  }
+}
+
+/** The checked attributes and geometry of one Conv2DBackpropFilter call. */
+function geometry(args: Parameters<tf.KernelFunc>[0]): { x: TensorInfo; dy: TensorInfo; info: tf.backend_util.Conv2DInfo } {
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
   if (attrs.dataFormat && attrs.dataFormat !== 'NHWC') {
     throw new Error(`Conv2DBackpropFilter (wasm): only NHWC is supported, got ${attrs.dataFormat}`);
   }
-  const xShape = x.shape as [number, number, number, number];
   const info = tf.backend_util.computeConv2DInfo(
-    xShape, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
-  const [, H, W] = xShape;
+    x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+  const want = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+  if (dy.shape.join() !== want.join()) {
+    throw new Error(`Conv2DBackpropFilter (wasm): dy has shape [${dy.shape.join(',')}], the convolution gives [${want.join(',')}]`);
+  }
+  return { x, dy, info };
+}
+
+/**
+ * Conv2DBackpropFilter for the wasm backend (tfjs-backend-wasm 4.22 has none): the SIMD
+ * kernel where the channels fit its tiles and the heap can be imported (every WRN layer but
+ * the stem), else the XNNPACK convolution below. Both give the same bits
+ * (test/engines/filter-grad-simd.test.ts).
+ */
+export function conv2dBackpropFilterWasm(args: Parameters<tf.KernelFunc>[0]): TensorInfo {
+  const { x, dy, info } = geometry(args);
+  const backend = wasmInternals(args.backend);
+  const runner = x.dtype === 'float32' && simdFilterGradFits(info.inChannels, info.outChannels) ? simdFor(backend) : null;
+  return runner ? filterGradSimd(runner, backend, x, dy, info) : conv2dBackpropFilterXnn(args);
+}
+
+/**
+ * The filter gradient as one XNNPACK convolution:
+ *
+ *   dW[kh,kw,ci,co] = sum_{n,oh,ow} xpad[n, oh*s+kh, ow*s+kw, ci] * dy[n,oh,ow,co]
+ *
+ * is a forward convolution of x^T [Cin,H,W,N] (batch Cin, channels N) with dy^T
+ * [OH,OW,N,Cout] as the "filter", stride 1 and dilation s, giving [Cin,KH,KW,Cout].
+ * NHWC, dilation 1 in the original conv (all a WRN needs). Its huge "filter" streams through
+ * memory once per output tile, which is why it runs at half a forward convolution's rate.
+ */
+export function conv2dBackpropFilterXnn(args: Parameters<tf.KernelFunc>[0]): TensorInfo {
+  const { x, dy, info } = geometry(args);
+  const [, H, W] = x.shape as [number, number, number, number];
   const [, OH, OW] = dy.shape as [number, number, number, number];
   const KH = info.filterHeight;
   const KW = info.filterWidth;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropInputAttrs, TensorInfo } from '@tensorflow/tfjs';
 import { type Phase, inputGradPaddingStride1, phaseOf } from './conv-geometry';
-import { wasmInternals } from '../tfjs-internals';
+import { type WasmBackendInternals, wasmInternals } from '../tfjs-internals';
 import { FilterCache } from './filter-cache';
 import { WasmCalls } from './wasm-calls';
 
@@ -37,10 +37,7 @@ export function conv2dBackpropInputWasm(args: Parameters<tf.KernelFunc>[0]): Ten
   if (sh === 1 && sw === 1) {
     const v = inputGradPaddingStride1(H, OH, KH, info.padInfo.top);
     const h = inputGradPaddingStride1(W, OW, KW, info.padInfo.left);
-    const [wT] = filters.get(backend, filter.dataId, 's1', () => {
-      const t = new WasmCalls(backend);
-      return t.finishKeeping(flipped(t, [filter]));
-    }, k);
+    const [wT] = filters.get(backend, filter.dataId, 's1', () => [flippedFilter(backend, filter, taps(0, 1, KH), taps(0, 1, KW))], k);
     const out = k.conv2d(k.crop(dy, v, h), wT!, v, h);
     checkShape(out, H, W);
     return k.finish(out);
@@ -56,10 +53,8 @@ export function conv2dBackpropInputWasm(args: Parameters<tf.KernelFunc>[0]): Ten
   }
   // One sub-kernel per phase that receives gradient (w[c::s], flipped); the phases depend on stride and leading padding only.
   const live = phases.filter(([ph, pw]) => ph.taps > 0 && pw.taps > 0);
-  const subs = filters.get(backend, filter.dataId, `s${sh}x${sw} p${info.padInfo.top},${info.padInfo.left}`, () => {
-    const t = new WasmCalls(backend);
-    return t.finishKeeping(flipped(t, live.map(([ph, pw]) => t.stridedSlice(filter, [ph.c, pw.c, 0, 0], filterShape, [sh, sw, 1, 1]))));
-  }, k);
+  const subs = filters.get(backend, filter.dataId, `s${sh}x${sw} p${info.padInfo.top},${info.padInfo.left}`, () =>
+    live.map(([ph, pw]) => flippedFilter(backend, filter, taps(ph.c, sh, KH), taps(pw.c, sw, KW))), k);
   if (live.length === 1) {
     // One phase receives all the gradient (a 1x1 stride-s shortcut): its result with zeros
     // padded after it on the phase axes, instead of s*s - 1 zero fills and two packs.
@@ -92,9 +87,51 @@ export function conv2dBackpropInputWasm(args: Parameters<tf.KernelFunc>[0]): Ten
   return k.finish(k.reshape(all, [N, H, W, Cin]));
 }
 
-/** Each [KH,KW,Cin,Cout] filter rotated by 180 degrees with in/out swapped: [KH,KW,Cout,Cin] (intermediates stay `t`'s). */
-function flipped(t: WasmCalls, ws: TensorInfo[]): TensorInfo[] {
-  return ws.map((w) => t.transpose(t.reverse(w, [0, 1]), [0, 1, 3, 2]));
+/** Kernel taps first, first + step, ... below size. */
+export function taps(first: number, step: number, size: number): number[] {
+  const out: number[] = [];
+  for (let i = first; i < size; i += step) out.push(i);
+  return out;
+}
+
+/**
+ * The [KH,KW,Cin,Cout] filter's taps `rows` x `cols`, rotated by 180 degrees with in/out
+ * swapped: [rows, cols, Cout, Cin], out[i,j,co,ci] = w[rows[-1-i], cols[-1-j], ci, co]. Copied
+ * as 32-bit words in one pass, so the bits are the filter's own: the stock Reverse and
+ * Transpose took 260 and 60 ms for a 3x3x640x640 filter, which training pays at every step
+ * (its weights are new each time; test/engines/kernels.test.ts compares the two).
+ */
+export function flippedFilter(backend: WasmBackendInternals, filter: TensorInfo, rows: number[], cols: number[]): TensorInfo {
+  const [, KW, cin, cout] = filter.shape as [number, number, number, number];
+  const out = backend.makeOutput([rows.length, cols.length, cout, cin], 'float32');
+  // Views after makeOutput: an allocation can grow the heap and detach older views.
+  const src = words(backend, filter);
+  const dst = words(backend, out);
+  const block = cin * cout;
+  const TILE = 16;
+  for (let i = 0; i < rows.length; i++) {
+    for (let j = 0; j < cols.length; j++) {
+      const from = (rows[rows.length - 1 - i]! * KW + cols[cols.length - 1 - j]!) * block;
+      const to = (i * cols.length + j) * block;
+      for (let c0 = 0; c0 < cin; c0 += TILE) {
+        const c1 = Math.min(cin, c0 + TILE);
+        for (let o0 = 0; o0 < cout; o0 += TILE) {
+          const o1 = Math.min(cout, o0 + TILE);
+          for (let ci = c0; ci < c1; ci++) {
+            const row = from + ci * cout;
+            for (let co = o0; co < o1; co++) dst[to + co * cin + ci] = src[row + co]!;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** A float32 tensor's heap bytes as 32-bit words (a copy through them keeps every bit, NaN payloads too). */
+function words(backend: WasmBackendInternals, t: TensorInfo): Int32Array {
+  const f = backend.typedArrayFromHeap(t);
+  return new Int32Array(f.buffer, f.byteOffset, f.length);
 }
 
 function checkShape(out: TensorInfo, h: number, w: number): void {

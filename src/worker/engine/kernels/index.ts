@@ -1,22 +1,43 @@
 import * as tf from '@tensorflow/tfjs';
-import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter';
+import { conv2dBackpropFilterWasm, filterGradNote, setFilterGradThreads } from './conv2d-backprop-filter';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input';
+import { leadingReduceWasm } from './leading-reduce';
 import { castWasm, identityWasm } from './shared-data';
 
-/** The Cast wrappers this module registered (a second registration must not wrap its own wrapper). */
-const ourCasts = new WeakSet<tf.KernelFunc>();
+/** The wrappers this module registered, each with the stock kernel it wraps (a second registration must not wrap its own wrapper). */
+const wrapped = new WeakMap<tf.KernelFunc, tf.KernelFunc>();
+
+/** The stock wasm kernel behind one of this module's wrappers (tests compare the two). */
+export function stockKernel(name: string): tf.KernelFunc {
+  const k = tf.getKernel(name, 'wasm');
+  if (!k) throw new Error(`wasm kernel '${name}' is not registered`);
+  return wrapped.get(k.kernelFunc) ?? k.kernelFunc;
+}
+
+/** Replaces wasm's `name` with `wrap(stock)`, once; returns whether it did. */
+function wrapStock(name: string, wrap: (stock: tf.KernelFunc) => tf.KernelFunc): boolean {
+  const k = tf.getKernel(name, 'wasm');
+  if (!k || wrapped.has(k.kernelFunc)) return false;
+  const ours = wrap(k.kernelFunc);
+  wrapped.set(ours, k.kernelFunc);
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...k, kernelFunc: ours });
+  return true;
+}
 
 /**
  * Registers the fast convolution gradient kernels for the 'wasm' backend, and the
- * kernels that share data instead of copying it (shared-data.ts).
+ * kernels that share data instead of copying it (shared-data.ts). `threads` is the
+ * backend's thread count, which the SIMD filter gradient uses too.
  * Idempotent: a second call changes nothing. Returns notes for the engine report.
  */
-export function registerFastWasmKernels(): string[] {
+export function registerFastWasmKernels(threads = 1): string[] {
+  setFilterGradThreads(threads);
   const notes: string[] = [];
   const filter = tf.getKernel('Conv2DBackpropFilter', 'wasm');
   if (!filter) {
     tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dBackpropFilterWasm });
-    notes.push('registered Conv2DBackpropFilter for wasm (forward conv via XNNPACK)');
+    notes.push(`registered ${filterGradNote(tf.backend())}`);
   } else if (filter.kernelFunc !== conv2dBackpropFilterWasm) {
     notes.push('wasm already has a Conv2DBackpropFilter kernel; kept it');
   }
@@ -32,14 +53,10 @@ export function registerFastWasmKernels(): string[] {
     tf.registerKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: identityWasm });
     notes.push('replaced wasm Identity with a shared-data one (no copy per saved tensor)');
   }
-  const cast = tf.getKernel('Cast', 'wasm');
-  if (cast && !ourCasts.has(cast.kernelFunc)) {
-    const wrapped = castWasm(cast.kernelFunc);
-    ourCasts.add(wrapped);
-    tf.unregisterKernel('Cast', 'wasm');
-    tf.registerKernel({ kernelName: 'Cast', backendName: 'wasm', kernelFunc: wrapped });
-    notes.push('wrapped wasm Cast: a cast to the same dtype shares the data');
-  }
+  if (wrapStock('Cast', castWasm)) notes.push('wrapped wasm Cast: a cast to the same dtype shares the data');
+  const sum = wrapStock('Sum', (stock) => leadingReduceWasm(stock, false));
+  const mean = wrapStock('Mean', (stock) => leadingReduceWasm(stock, true));
+  if (sum || mean) notes.push('wrapped wasm Sum and Mean: leading axes reduced in place, without the transpose');
   if (notes.length === 0) notes.push('fast wasm gradient kernels already registered');
   return notes;
 }

@@ -37,10 +37,6 @@ export class WasmCalls {
     return this.run('Reshape', { x }, { shape });
   }
 
-  reverse(x: TensorInfo, dims: number[]): TensorInfo {
-    return this.run('Reverse', { x }, { dims });
-  }
-
   /** Drops `crop*` rows/cols on axes 1 and 2 (NHWC-like layout); returns x when nothing to crop. */
   crop(x: TensorInfo, v: CropPad, h: CropPad): TensorInfo {
     if (!v.cropBefore && !v.cropAfter && !h.cropBefore && !h.cropAfter) return x;
@@ -48,12 +44,6 @@ export class WasmCalls {
     return this.run('Slice', { x }, {
       begin: [0, v.cropBefore, h.cropBefore, 0],
       size: [a, hh - v.cropBefore - v.cropAfter, ww - h.cropBefore - h.cropAfter, d],
-    });
-  }
-
-  stridedSlice(x: TensorInfo, begin: number[], end: number[], strides: number[]): TensorInfo {
-    return this.run('StridedSlice', { x }, {
-      begin, end, strides, beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
     });
   }
 
