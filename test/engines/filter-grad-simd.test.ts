@@ -4,6 +4,8 @@ import {
   conv2dBackpropFilterWasm, conv2dBackpropFilterXnn, setFilterGradThreads, simdFilterGradFits,
 } from '../../src/worker/engine/kernels/conv2d-backprop-filter';
 import { wasmThreadsFromEnv } from '../../src/worker/engine/env';
+import { filterGradStep } from '../../src/worker/engine/kernels/filter-grad-simd';
+import { FilterGradThreads } from '../../src/worker/engine/kernels/filter-grad-threads';
 import { useWasm } from '../ml/helpers';
 import { awkward, sameBits } from '../support/bits';
 
@@ -73,5 +75,26 @@ describe('the SIMD filter gradient', () => {
     const wrong = tf.zeros([4, 8, 7, 16]);
     expect(() => run(conv2dBackpropFilterWasm, x, wrong, attrs)).toThrow(/dy has shape \[4,8,7,16\], the convolution gives \[4,8,8,16\]/);
     tf.dispose([x, dy, wrong]);
+  });
+});
+
+describe('the filter gradient threads', () => {
+  it('wait for every helper, report one that fails, and go on with one thread', () => {
+    // cin 4, cout 16: this thread takes columns 0-7 and the helper 8-15. The output sits at
+    // the end of the memory so that only the helper's columns of its last row fall outside.
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+    const end = memory.buffer.byteLength;
+    const step = filterGradStep(memory)!;
+    const threads = new FilterGradThreads(step, memory, 2);
+    expect(threads.threads).toBe(2);
+    new Float32Array(memory.buffer, 0, 64).fill(1);
+    const geometry = { x: 0, dy: 0, n: 1, h: 1, w: 1, cin: 4, oh: 1, ow: 1, cout: 16, kh: 1, kw: 1, sh: 1, sw: 1, top: 0, left: 0 };
+    expect(() => threads.run({ ...geometry, acc: end - 3 * 64 - 32 })).toThrow(/helper thread failed inside its share/);
+    expect(threads.threads).toBe(1);
+    // In bounds, the same call now runs on this thread alone: every output is 1 * 1.
+    const acc = new Float32Array(memory.buffer, 1024, 64);
+    acc.fill(0);
+    threads.run({ ...geometry, acc: 1024 });
+    expect(Array.from(acc)).toEqual(new Array<number>(64).fill(1));
   });
 });

@@ -131,8 +131,22 @@ export class FilterGradThreads {
     const own = new Int32Array(GEOMETRY.length);
     const [co0, co1] = share(0);
     for (const k of GEOMETRY) own[G[k]] = k === 'co0' ? co0 : k === 'co1' ? co1 : geometry[k];
-    runSteps(this.step, own, 0);
-    for (const h of busy) this.await(h, seq);
+    // Every helper is waited for even when this thread's share fails: the caller frees the
+    // output on an error, and a helper must not be writing into it then.
+    const failures: unknown[] = [];
+    try {
+      runSteps(this.step, own, 0);
+    } catch (err) {
+      failures.push(err);
+    }
+    for (const h of busy) {
+      try {
+        this.await(h, seq);
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+    if (failures.length) throw failures[0];
   }
 
   private await(h: Helper, seq: number): void {
