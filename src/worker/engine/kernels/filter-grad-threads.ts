@@ -60,7 +60,6 @@ for (;;) {
   const seq = Atomics.load(ctl, ${SEQ});
   if (seq === seen) continue;
   seen = seq;
-  if (seq < 0) break;
   let status = 1;
   try { runSteps(step, ctl, ${GEO}); } catch { status = 2; }
   Atomics.store(ctl, ${STATUS}, status);
