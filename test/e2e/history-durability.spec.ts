@@ -160,7 +160,8 @@ test('Export CSV downloads the run metrics with a row per epoch', async ({ page 
 });
 
 test('a run interrupted by a host crash shows as interrupted, resumes from its checkpoint and cancels', async ({ browser }) => {
-  // A run that would take over a minute: 200 images, batch 10, so 30 epochs of 20 steps.
+  // A run far longer than the test waits for (200 images, batch 10: 100 epochs of 20 steps), so
+  // it is still going when cancelled however fast this machine trains.
   const first = await browser.newPage();
   const firstProblems = await openApp(first, lab().url);
   await first.locator('button[data-view="new-run"]').click();
@@ -169,7 +170,7 @@ test('a run interrupted by a host crash shows as interrupted, resumes from its c
   await first.locator('input[name="subset"]').fill('200');
   await first.locator('input[name="valSize"]').fill('20');
   await first.locator('select[name="model"]').selectOption('wrn-10-1');
-  await first.locator('input[name="epochs"]').fill('30');
+  await first.locator('input[name="epochs"]').fill('100');
   await first.locator('input[name="batchSize"]').fill('10');
   await first.getByTestId('start-run').click();
   await expect(first.locator('main[data-view="live"]')).toBeVisible();

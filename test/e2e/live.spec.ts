@@ -52,7 +52,9 @@ test('a run plots live, cancels, and shows as cancelled in History', async ({ pa
   await page.locator('input[name="subset"]').fill('200');
   await page.locator('input[name="valSize"]').fill('50');
   await page.locator('select[name="model"]').selectOption('wrn-10-1');
-  await page.locator('input[name="epochs"]').fill('3');
+  // Far more epochs than the test waits for: the run must still be going when it is cancelled,
+  // however fast this machine trains (3 epochs once ended before the Cancel click).
+  await page.locator('input[name="epochs"]').fill('50');
   await page.locator('input[name="batchSize"]').fill('32');
   await page.getByTestId('start-run').click();
 
@@ -66,7 +68,7 @@ test('a run plots live, cancels, and shows as cancelled in History', async ({ pa
   await expect.poll(() => points(featureLoss)).toBeGreaterThan(0);
   await expect(page.getByTestId('eta')).toBeVisible();
   // The label counts steps within the epoch (200 images / batch 32 = 7 steps an epoch), not over the run.
-  await expect(page.locator('.progress-row .progress-meter .text')).toHaveText(/^epoch [1-3]\/3 · step [0-7]\/7 · \d+ %$/);
+  await expect(page.locator('.progress-row .progress-meter .text')).toHaveText(/^epoch \d+\/50 · step [0-7]\/7 · \d+ %$/);
   // The label reads on the filled bar and on the empty track: WCAG contrast of at least 7:1 (AAA) on both.
   const colours = (await page.evaluate(`(() => {
     const meter = document.querySelector('.progress-row .progress-meter');
@@ -192,7 +194,7 @@ test('History compares two runs: overlaid epoch curves and the config diff', asy
   // The diff reads as History does: a CE run's delta is "off", fields by their form labels.
   await expect(diff.locator('tr[data-field="delta"]')).toContainText('off');
   await expect(diff.locator('tr[data-field="delta"] td').first()).toHaveText('δ');
-  await expect(diff.locator('tr[data-field="epochs"]')).toContainText('3');
+  await expect(diff.locator('tr[data-field="epochs"]')).toContainText('50');
   await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'e2e', 'history-compare.png'), fullPage: true });
 
   // The smoothing slider redraws the overlaid curves (each run's EMA over its faint raw curve) and
