@@ -1,13 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, TensorInfo } from '@tensorflow/tfjs';
 import { filterGradPadding, needsCrop } from './conv-geometry';
-import { type WasmBackendInternals, wasmInternals, wasmMemoryOf } from '../tfjs-internals';
+import { type WasmBackendInternals, wasmInternals } from '../tfjs-internals';
 import { filterGradStep } from './filter-grad-simd';
 import { FilterGradThreads } from './filter-grad-threads';
 import { WasmCalls } from './wasm-calls';
+import { perHeap } from './wasm-emit';
 
 /** The threads that run the SIMD filter gradient on each heap, by count (null: no SIMD). */
-const simdRunners = new WeakMap<object, Map<number, FilterGradThreads | null>>();
+const runnersOf = perHeap((memory) => {
+  const step = filterGradStep(memory);
+  return step ? { memory, step, byCount: new Map<number, FilterGradThreads>() } : null;
+});
 
 /** Threads for the SIMD filter gradient: the wasm backend's own count (registerFastWasmKernels). */
 let threadCount = 1;
@@ -17,15 +21,11 @@ export function setFilterGradThreads(threads: number): void {
 }
 
 function simdFor(backend: WasmBackendInternals): FilterGradThreads | null {
-  const memory = wasmMemoryOf(backend);
-  if (!memory) return null;
-  const byCount = simdRunners.get(memory) ?? new Map<number, FilterGradThreads | null>();
-  simdRunners.set(memory, byCount);
-  if (!byCount.has(threadCount)) {
-    const step = filterGradStep(memory);
-    byCount.set(threadCount, step ? new FilterGradThreads(step, memory, threadCount) : null);
-  }
-  return byCount.get(threadCount) ?? null;
+  const heap = runnersOf(backend);
+  if (!heap) return null;
+  let runner = heap.byCount.get(threadCount);
+  if (!runner) heap.byCount.set(threadCount, (runner = new FilterGradThreads(heap.step, heap.memory, threadCount)));
+  return runner;
 }
 
 /** The engine report's line on the filter gradient, for the backend as it is now. */
@@ -62,12 +62,12 @@ function filterGradSimd(
       kh: info.filterHeight, kw: info.filterWidth, sh: info.strideHeight, sw: info.strideWidth,
       top: info.padInfo.top, left: info.padInfo.left,
     });
-    k.finishKeeping([]);
     return out;
   } catch (err) {
-    k.finishKeeping([]);
     backend.disposeData(out.dataId);
     throw err;
+  } finally {
+    k.finishKeeping([]);
   }
 }
 
@@ -97,7 +97,7 @@ export function conv2dBackpropFilterWasm(args: Parameters<tf.KernelFunc>[0]): Te
   const { x, dy, info } = geometry(args);
   const backend = wasmInternals(args.backend);
   const runner = x.dtype === 'float32' && simdFilterGradFits(info.inChannels, info.outChannels) ? simdFor(backend) : null;
-  return runner ? filterGradSimd(runner, backend, x, dy, info) : conv2dBackpropFilterXnn(args);
+  return runner ? filterGradSimd(runner, backend, x, dy, info) : filterGradXnn(backend, x, dy, info);
 }
 
 /**
@@ -112,6 +112,10 @@ export function conv2dBackpropFilterWasm(args: Parameters<tf.KernelFunc>[0]): Te
  */
 export function conv2dBackpropFilterXnn(args: Parameters<tf.KernelFunc>[0]): TensorInfo {
   const { x, dy, info } = geometry(args);
+  return filterGradXnn(wasmInternals(args.backend), x, dy, info);
+}
+
+function filterGradXnn(backend: WasmBackendInternals, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
   const [, H, W] = x.shape as [number, number, number, number];
   const [, OH, OW] = dy.shape as [number, number, number, number];
   const KH = info.filterHeight;
@@ -119,7 +123,7 @@ export function conv2dBackpropFilterXnn(args: Parameters<tf.KernelFunc>[0]): Ten
   const v = filterGradPadding(H, OH, KH, info.strideHeight, info.padInfo.top);
   const h = filterGradPadding(W, OW, KW, info.strideWidth, info.padInfo.left);
 
-  const k = new WasmCalls(wasmInternals(args.backend));
+  const k = new WasmCalls(backend);
   let xT = k.transpose(x, [3, 1, 2, 0]); // [Cin,H,W,N]
   // A 1x1 stride-2 conv never reads the last row/col: crop it instead of negative padding.
   if (needsCrop(v, h)) xT = k.crop(xT, v, h);

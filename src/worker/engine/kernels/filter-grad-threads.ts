@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { emitModule } from './wasm-emit';
+import { emitModule, isShared } from './wasm-emit';
 import { FGRAD, type FilterGradStep } from './filter-grad-simd';
 
 /**
@@ -7,7 +7,6 @@ import { FGRAD, type FilterGradStep } from './filter-grad-simd';
  * are byte offsets on the wasm heap, read back unsigned).
  */
 export const GEOMETRY = ['x', 'dy', 'acc', 'n', 'h', 'w', 'cin', 'oh', 'ow', 'cout', 'kh', 'kw', 'sh', 'sw', 'top', 'left', 'co0', 'co1'] as const;
-const G = Object.fromEntries(GEOMETRY.map((k, i) => [k, i])) as Record<(typeof GEOMETRY)[number], number>;
 
 /**
  * Every row of output positions and kernel offset that reads inside the input, rows in
@@ -76,60 +75,77 @@ interface Helper {
   ctl: Int32Array;
 }
 
+/** Writes `geometry` with the column range co0..co1 into `target` from slot `base`. */
+function fill(target: Int32Array, base: number, geometry: Omit<Geometry, 'co0' | 'co1'>, co0: number, co1: number): void {
+  const full: Geometry = { ...geometry, co0, co1 };
+  GEOMETRY.forEach((k, i) => (target[base + i] = full[k]));
+}
+
+type Geometry = Record<(typeof GEOMETRY)[number], number>;
+
 /**
  * The filter gradient split by output columns over the calling thread and `threads - 1`
  * helper threads sharing the wasm heap (the same count as XNNPACK's pool: issue 25's "every
  * core"). Each output is still summed by one thread in the same order, so the bits do not
- * depend on the count. The helpers block in Atomics.wait between jobs and never keep the
+ * depend on the count. The helpers start with the first gradient (a worker that only
+ * evaluates never starts them), block in Atomics.wait between jobs and never keep the
  * process alive.
  */
 export class FilterGradThreads {
-  private readonly helpers: Helper[] = [];
+  /** Started at the first run; null before. */
+  private helpers: Helper[] | null = null;
+  private readonly planned: number;
   private seq = 0;
   private broken: string | null = null;
-
-  constructor(private readonly step: FilterGradStep, memory: WebAssembly.Memory, threads: number) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    if (!shared || threads < 2) return;
-    const bytes = emitModule([FGRAD], true);
-    try {
-      for (let i = 1; i < threads; i++) {
-        const control = new SharedArrayBuffer(4 * (GEO + GEOMETRY.length));
-        const worker = new Worker(helperSource(), { eval: true, workerData: { memory, bytes, control } });
-        worker.unref();
-        // A helper that dies is noticed by its missing answer (the caller blocks in Atomics.wait).
-        worker.on('error', (err) => (this.broken = `filter-gradient helper thread failed: ${err.message}`));
-        this.helpers.push({ worker, ctl: new Int32Array(control) });
-      }
-    } catch (err) {
-      // A host without worker_threads (or out of threads) runs the kernel on fewer threads.
-      this.startError = `filter-gradient helper threads: ${(err as Error).message}`;
-    }
-  }
-
   /** Why fewer helper threads started than asked for, if so. */
   startError: string | null = null;
 
+  constructor(private readonly step: FilterGradStep, private readonly memory: WebAssembly.Memory, threads: number) {
+    this.planned = isShared(memory) && threads >= 2 ? threads : 1;
+  }
+
   get threads(): number {
-    return this.broken ? 1 : this.helpers.length + 1;
+    if (this.broken) return 1;
+    return this.helpers ? this.helpers.length + 1 : this.planned;
+  }
+
+  private started(): Helper[] {
+    if (this.helpers) return this.helpers;
+    const helpers: Helper[] = [];
+    if (this.planned > 1) {
+      const bytes = emitModule([FGRAD], true);
+      try {
+        for (let i = 1; i < this.planned; i++) {
+          const control = new SharedArrayBuffer(4 * (GEO + GEOMETRY.length));
+          const worker = new Worker(helperSource(), { eval: true, workerData: { memory: this.memory, bytes, control } });
+          worker.unref();
+          // A helper that dies is noticed by its missing answer (the caller blocks in Atomics.wait).
+          worker.on('error', (err) => (this.broken = `filter-gradient helper thread failed: ${err.message}`));
+          helpers.push({ worker, ctl: new Int32Array(control) });
+        }
+      } catch (err) {
+        // A host without worker_threads (or out of threads) runs the kernel on fewer threads.
+        this.startError = `filter-gradient helper threads: ${(err as Error).message}`;
+      }
+    }
+    return (this.helpers = helpers);
   }
 
   /** Fills `geometry` (all but the column range) into the output at geometry.acc. */
-  run(geometry: Omit<Record<(typeof GEOMETRY)[number], number>, 'co0' | 'co1'>): void {
+  run(geometry: Omit<Geometry, 'co0' | 'co1'>): void {
+    const helpers = this.started();
     const tiles = geometry.cout / 8;
     const parts = Math.max(1, Math.min(this.threads, tiles));
     const share = (i: number) => [8 * Math.floor((i * tiles) / parts), 8 * Math.floor(((i + 1) * tiles) / parts)] as const;
     const seq = ++this.seq;
-    const busy = this.helpers.slice(0, parts - 1);
+    const busy = helpers.slice(0, parts - 1);
     busy.forEach((h, i) => {
-      const [co0, co1] = share(i + 1);
-      for (const k of GEOMETRY) h.ctl[GEO + G[k]] = k === 'co0' ? co0 : k === 'co1' ? co1 : geometry[k];
+      fill(h.ctl, GEO, geometry, ...share(i + 1));
       Atomics.store(h.ctl, SEQ, seq);
       Atomics.notify(h.ctl, SEQ);
     });
     const own = new Int32Array(GEOMETRY.length);
-    const [co0, co1] = share(0);
-    for (const k of GEOMETRY) own[G[k]] = k === 'co0' ? co0 : k === 'co1' ? co1 : geometry[k];
+    fill(own, 0, geometry, ...share(0));
     // Every helper is waited for even when this thread's share fails: the caller frees the
     // output on an error, and a helper must not be writing into it then.
     const failures: unknown[] = [];

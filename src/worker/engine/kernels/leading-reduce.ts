@@ -1,17 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { type WasmBackendInternals, wasmInternals, wasmMemoryOf } from '../tfjs-internals';
+import { wasmInternals } from '../tfjs-internals';
 import { type ColumnSums, columnSums } from './column-sums';
+import { perHeap } from './wasm-emit';
 
 /** The SIMD column sums bound to each heap (null: no SIMD, or no memory to import). */
-const simdSums = new WeakMap<object, ColumnSums | null>();
-
-function simdFor(backend: WasmBackendInternals): ColumnSums | null {
-  const memory = wasmMemoryOf(backend);
-  if (!memory) return null;
-  if (!simdSums.has(memory)) simdSums.set(memory, columnSums(memory));
-  return simdSums.get(memory) ?? null;
-}
+const simdFor = perHeap(columnSums);
 
 /** Sums the rows of [rows, width] `xs` into `acc` (zeroed), in order, in float32. */
 export function addRows(xs: Float32Array, rows: number, width: number, acc: Float32Array, simd: ColumnSums | null): void {
@@ -46,8 +40,8 @@ export function leadingAxes(axis: number | number[] | undefined | null, shape: r
  * [64,32,32,64] Sum over [0,1,2]), then add each output's inputs in order from 0 in float32
  * and, for the mean, divide by the count. Walking the rows of the untransposed tensor adds
  * each output's inputs in that same order, so the results are the same bits
- * (test/engines/kernels.test.ts compares them with the stock kernels, special values
- * included). Any other case (other axes, int or bool tensors) runs `stock`.
+ * (test/engines/lean-reductions.test.ts compares them with the stock kernels, special
+ * values included). Any other case (other axes, int or bool tensors) runs `stock`.
  */
 export function leadingReduceWasm(stock: tf.KernelFunc, mean: boolean): tf.KernelFunc {
   return (args) => {

@@ -1,3 +1,5 @@
+import { type WasmBackendInternals, wasmMemoryOf } from '../tfjs-internals';
+
 /**
  * Just enough of the WebAssembly binary format (core 2.0 with fixed-width SIMD) to write the
  * lab's few hand-made kernels, which import the wasm backend's memory and so read its
@@ -107,10 +109,28 @@ export function emitModule(functions: EmittedFunction[], shared: boolean): Uint8
   ]);
 }
 
+/** Whether `memory` is shared between threads (the wasm backend's is when it runs threaded). */
+export function isShared(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * `make` run once per wasm heap (a backend re-initialised gets a new one) and kept with it;
+ * null where the backend's memory cannot be imported or `make` gives null (no SIMD).
+ */
+export function perHeap<T>(make: (memory: WebAssembly.Memory) => T | null): (backend: WasmBackendInternals) => T | null {
+  const made = new WeakMap<WebAssembly.Memory, T | null>();
+  return (backend) => {
+    const memory = wasmMemoryOf(backend);
+    if (!memory) return null;
+    if (!made.has(memory)) made.set(memory, make(memory));
+    return made.get(memory) ?? null;
+  };
+}
+
 /** The exports of `functions` compiled against `memory`, or null where this WebAssembly lacks SIMD. */
 export function instantiate(functions: EmittedFunction[], memory: WebAssembly.Memory): Record<string, (...args: number[]) => void> | null {
-  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  const bytes = emitModule(functions, shared);
+  const bytes = emitModule(functions, isShared(memory));
   if (!WebAssembly.validate(bytes)) return null;
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
   return instance.exports as Record<string, (...args: number[]) => void>;
